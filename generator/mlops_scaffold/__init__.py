@@ -1,0 +1,39 @@
+"""mlops-scaffold: ML repositories that ship models the DevOps way.
+
+The public surface is a handful of keyword-only functions; the CLI in
+``mlops_scaffold.cli`` is a thin shell over them. Heavy libraries (copier,
+nbconvert, check-jsonschema) are imported inside the functions that need
+them so that ``mlops-scaffold --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "adopt_project",
+    "check_repository",
+    "convert_notebooks",
+    "new_project",
+    "review_change",
+    "update_project",
+]
+
+_LAZY = {
+    "new_project": "mlops_scaffold.create",
+    "update_project": "mlops_scaffold.update",
+    "adopt_project": "mlops_scaffold.adopt",
+    "check_repository": "mlops_scaffold.check",
+    "review_change": "mlops_scaffold.review",
+    "convert_notebooks": "mlops_scaffold.notebook",
+}
+
+
+def __getattr__(name: str):
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(name)
+    import importlib
+
+    return getattr(importlib.import_module(module_name), name)

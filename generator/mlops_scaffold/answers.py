@@ -1,0 +1,114 @@
+"""Answers: parsing ``--data`` / ``--data-file`` and validating the result.
+
+Validation rules live once, as Jinja validators in ``copier.yml``. Copier
+checks the answers a user passes; answers it derives from defaults it does
+not check, so ``validate`` renders the same validators over the full set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidAnswerError, MalformedFileError, UnknownAnswerError
+from .template import asked_questions, copier_config, questions
+
+#: CLI shortcuts that set an answer.
+SHORTCUT_OPTIONS = {"ci": "ci_provider", "iac": "iac"}
+
+
+def parse_data_options(items: Iterable[str]) -> dict[str, str]:
+    """Turn repeated ``KEY=VALUE`` options into a dict."""
+    data: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InvalidAnswerError(
+                f"--data {item!r} is not of the form KEY=VALUE.",
+                hint='for example --data description="Card fraud scoring"',
+            )
+        data[key] = value
+    return data
+
+
+def load_data_file(path: Path) -> dict[str, Any]:
+    """Read answers from a YAML file (a Copier answers file works too)."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InvalidAnswerError(
+            f"Cannot read the answers file {path}: {error.strerror}."
+        ) from error
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise MalformedFileError(
+            path,
+            "is not valid YAML",
+            line=mark.line + 1 if mark else None,
+            hint="an answers file is a YAML mapping such as "
+            "`description: Card fraud scoring`",
+        ) from error
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise MalformedFileError(
+            path, "must be a YAML mapping of answer names to values"
+        )
+    return {
+        str(key): value
+        for key, value in loaded.items()
+        if not str(key).startswith("_")
+    }
+
+
+def check_known(data: Mapping[str, Any]) -> None:
+    """Refuse answers for questions the template does not ask."""
+    known = asked_questions()
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise UnknownAnswerError(
+            f"Unknown answer {', '.join(repr(k) for k in unknown)}.",
+            hint="known answers are: " + ", ".join(known),
+        )
+
+
+def _jinja_environment():
+    from jinja2.sandbox import SandboxedEnvironment
+
+    envops = dict(copier_config().get("_envops", {}))
+    return SandboxedEnvironment(
+        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
+        **envops,
+    )
+
+
+def validate(answers: Mapping[str, Any]) -> None:
+    """Run every question's validator over the final answers."""
+    environment = _jinja_environment()
+    problems: list[str] = []
+    for name, spec in questions().items():
+        validator = spec.get("validator")
+        if not validator or name not in answers:
+            continue
+        message = environment.from_string(validator).render(**answers).strip()
+        if message:
+            problems.append(f"{name}: {' '.join(message.split())}")
+    if problems:
+        raise InvalidAnswerError(
+            "Invalid answers:\n" + "\n".join(f"  - {p}" for p in problems),
+            hint="change them with --data KEY=VALUE",
+        )
+
+
+def title_from_folder(folder_name: str) -> str:
+    """The default human project name for a destination folder, the same
+    way ``copier.yml`` derives it when Copier is run directly."""
+    from jinja2.filters import do_title
+
+    return do_title(folder_name.replace("-", " ").replace("_", " "))

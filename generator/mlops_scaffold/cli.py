@@ -1,0 +1,148 @@
+"""The command line: declares switches and calls the library.
+
+Heavy imports happen inside each command so that ``--help`` and
+``--version`` stay fast. ``main`` is the one place where errors become exit
+codes: 0 success, 1 a problem found or an operation that failed, 2 bad
+usage or input, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ScaffoldError, UsageError
+
+CI_CHOICES = ("github", "azure", "both")
+IAC_CHOICES = ("bicep", "terraform", "both", "none")
+
+
+def data_options(function):
+    """--data / --data-file, shared by the commands that take answers."""
+    function = click.option(
+        "--data-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A YAML file of answers (KEY: VALUE), applied before --data.",
+    )(function)
+    function = click.option(
+        "--data",
+        "data_items",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Set an answer; repeatable. Example: --data description='Card "
+        "fraud scoring'.",
+    )(function)
+    return function
+
+
+def collect_answers(data_items, data_file, **shortcuts) -> dict:
+    from .answers import (
+        SHORTCUT_OPTIONS,
+        load_data_file,
+        parse_data_options,
+    )
+
+    answers: dict = {}
+    if data_file is not None:
+        answers.update(load_data_file(data_file))
+    answers.update(parse_data_options(data_items))
+    for option, value in shortcuts.items():
+        if value is not None:
+            answers[SHORTCUT_OPTIONS[option]] = value
+    return answers
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mlops-scaffold")
+def cli() -> None:
+    """Scaffold ML repositories that ship models the DevOps way.
+
+    A new repository comes with training, evaluation and scoring code, CI
+    and CD pipelines (GitHub Actions and/or Azure Pipelines), Bicep and/or
+    Terraform for the Azure ML platform, monitoring and sprint-planning
+    files, all passing their own checks from the first commit.
+    """
+
+
+@cli.command()
+@click.argument("destination", type=click.Path(path_type=Path))
+@click.option(
+    "--defaults",
+    is_flag=True,
+    help="Ask nothing; use the default for every answer not given.",
+)
+@data_options
+@click.option(
+    "--ci",
+    type=click.Choice(CI_CHOICES),
+    help="CI/CD provider (default: github).",
+)
+@click.option(
+    "--iac",
+    type=click.Choice(IAC_CHOICES),
+    help="Infrastructure-as-code language (default: bicep).",
+)
+@click.option(
+    "--git/--no-git",
+    default=True,
+    help="Make the folder a git repository with one initial commit "
+    "(default: on).",
+)
+def new(destination, defaults, data_items, data_file, ci, iac, git) -> None:
+    """Create a new ML repository in DESTINATION (a new or empty folder).
+
+    \b
+    Examples:
+      mlops-scaffold new fraud-model
+      mlops-scaffold new fraud-model --defaults
+      mlops-scaffold new fraud-model --ci both --iac terraform \\
+          --data description="Card fraud scoring"
+    """
+    from .create import new_project
+
+    answers = collect_answers(data_items, data_file, ci=ci, iac=iac)
+    if not defaults and not sys.stdin.isatty():
+        raise UsageError(
+            "No terminal to ask the questions on.",
+            hint="pass --defaults (with --data KEY=VALUE for the answers "
+            "you want to set)",
+        )
+    project = new_project(
+        destination, data=answers, defaults=defaults, git=git
+    )
+    click.echo(f"Created {project.answers['project_name']!r} in {project.path}")
+    click.echo("Next: cd into it, `make install`, then `make lint test quality`.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; the one place where errors turn into exit codes."""
+    try:
+        result = cli.main(
+            args=argv, prog_name="mlops-scaffold", standalone_mode=False
+        )
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("Interrupted; nothing was changed.", err=True)
+        return 130
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except ScaffoldError as error:
+        click.echo(f"Error: {error}", err=True)
+        return error.exit_code
+    except click.exceptions.Exit as exit_:
+        return exit_.exit_code
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

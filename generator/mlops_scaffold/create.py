@@ -1,0 +1,130 @@
+"""`new`: write a complete ML repository into a new folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import gitutil
+from .answers import check_known, title_from_folder
+from .errors import DestinationError
+from .render import render, staging_folder
+from .template import TEMPLATE_BRANCH
+
+
+@dataclass(frozen=True)
+class NewProject:
+    path: Path
+    answers: dict[str, Any]
+    committed: bool
+
+
+def new_project(
+    destination: Path | str,
+    *,
+    data: Mapping[str, Any] | None = None,
+    defaults: bool = False,
+    git: bool = True,
+) -> NewProject:
+    """Render the template into ``destination`` (missing or empty).
+
+    The render happens in a staging folder beside the destination, which is
+    moved into place only when rendering, validation and the initial commit
+    have all worked: a failure or an interrupt leaves nothing behind.
+    """
+    destination = Path(destination).expanduser().absolute()
+    _check_destination(destination)
+    answers_in = dict(data or {})
+    check_known(answers_in)
+    user_defaults = {"project_name": title_from_folder(destination.name)}
+
+    created_parents = _missing_parents(destination)
+    try:
+        with staging_folder(destination.parent) as staging:
+            rendered = staging / "project"
+            answers = render(
+                rendered,
+                data=answers_in,
+                defaults=defaults,
+                user_defaults=user_defaults,
+            )
+            if git:
+                initial_commit(rendered, answers)
+            _move_into_place(rendered, destination)
+    except BaseException:
+        for parent in created_parents:
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+        raise
+    return NewProject(path=destination, answers=answers, committed=git)
+
+
+def initial_commit(project: Path, answers: Mapping[str, Any]) -> None:
+    """`git init` with one commit, and the pristine-template branch that
+    `update` merges from."""
+    branch = str(answers.get("default_branch", "main"))
+    gitutil.git("init", "--quiet", f"--initial-branch={branch}", cwd=project)
+    gitutil.git("add", "--all", cwd=project)
+    env = gitutil.identity_env(
+        project, str(answers["author_name"]), str(answers["author_email"])
+    )
+    gitutil.git(
+        "commit",
+        "--quiet",
+        "--no-verify",
+        "-m",
+        "Initial commit from mlops-scaffold",
+        cwd=project,
+        env=env,
+    )
+    gitutil.git("branch", TEMPLATE_BRANCH, cwd=project)
+
+
+def _check_destination(destination: Path) -> None:
+    if destination.is_file() or (
+        destination.exists() and not destination.is_dir()
+    ):
+        raise DestinationError(
+            f"{destination} is a file, not a folder.",
+            hint="choose a new folder name for the project",
+        )
+    if destination.is_dir() and any(destination.iterdir()):
+        raise DestinationError(
+            f"{destination} already exists and is not empty; mlops-scaffold "
+            "never writes over existing files.",
+            hint="choose a new folder, or use `mlops-scaffold adopt` to add "
+            "the pipelines to an existing repository",
+        )
+    for parent in destination.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise DestinationError(f"{parent} is a file, not a folder.")
+            if not os.access(parent, os.W_OK):
+                raise DestinationError(
+                    f"Cannot write in {parent}: permission denied."
+                )
+            break
+
+
+def _missing_parents(destination: Path) -> list[Path]:
+    """Parents that do not exist yet, innermost first."""
+    missing = []
+    for parent in destination.parents:
+        if parent.exists():
+            break
+        missing.append(parent)
+    return missing
+
+
+def _move_into_place(rendered: Path, destination: Path) -> None:
+    if destination.is_dir():
+        # An empty folder the user made: fill it, keep the folder itself.
+        for child in sorted(rendered.iterdir()):
+            child.rename(destination / child.name)
+    else:
+        rendered.rename(destination)

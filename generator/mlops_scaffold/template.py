@@ -1,0 +1,60 @@
+"""Where the Copier template lives and what it asks.
+
+The same template serves three ways: from the installed wheel (packaged as
+``mlops_scaffold/_template``), from a source checkout (``templates/``), and
+for people who run plain ``copier copy`` on this repository, whose root
+``copier.yml`` includes ``templates/copier.yml``.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from .errors import GenerationError
+
+ANSWERS_FILE = ".copier-answers.yml"
+TEMPLATE_BRANCH = "mlops-scaffold/template"
+
+
+@functools.cache
+def template_root() -> Path:
+    """The folder that holds ``copier.yml``: packaged first, then source."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_template", here.parents[1] / "templates"):
+        if (candidate / "copier.yml").is_file():
+            return candidate
+    raise GenerationError(
+        "The packaged template is missing from this installation.",
+        hint="reinstall mlops-scaffold (`pip install --force-reinstall "
+        "mlops-scaffold`)",
+    )
+
+
+@functools.cache
+def copier_config() -> dict[str, Any]:
+    """``copier.yml`` as data (settings and questions)."""
+    import yaml  # a dependency of copier; only loaded when needed
+
+    with (template_root() / "copier.yml").open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def questions() -> dict[str, dict[str, Any]]:
+    """Every question, in order, keyed by its answer name."""
+    return {
+        name: spec
+        for name, spec in copier_config().items()
+        if not name.startswith("_")
+    }
+
+
+def asked_questions() -> dict[str, dict[str, Any]]:
+    """The questions whose answers are recorded (``when: false`` ones are
+    computed from the others and never saved)."""
+    return {
+        name: spec
+        for name, spec in questions().items()
+        if spec.get("when", True) is not False
+    }
