@@ -1,0 +1,184 @@
+"""`mlops-scaffold new`: what it writes, and what it refuses to write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import generate, git, invoke, snapshot
+from mlops_scaffold import render
+from mlops_scaffold.template import TEMPLATE_BRANCH
+
+
+def test_defaults_make_a_committed_repository(tmp_path: Path):
+    result = invoke("new", tmp_path / "fraud-model", "--defaults")
+    project = tmp_path / "fraud-model"
+    assert result.exit_code == 0, result.stderr
+    assert "Fraud Model" in result.stdout
+    assert git(project, "status", "--porcelain") == ""
+    assert git(project, "rev-list", "--count", "HEAD") == "1"
+    assert git(project, "rev-parse", "HEAD") == git(
+        project, "rev-parse", TEMPLATE_BRANCH
+    )
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["project_name"] == "Fraud Model"
+    assert answers["package_name"] == "fraud_model"
+    assert answers["_src_path"] == "mlops-scaffold"
+    assert (project / "src" / "fraud_model" / "train.py").is_file()
+
+
+def test_no_git_leaves_a_plain_folder(tmp_path: Path):
+    result = invoke("new", tmp_path / "p", "--defaults", "--no-git")
+    assert result.exit_code == 0, result.stderr
+    assert not (tmp_path / "p" / ".git").exists()
+    assert (tmp_path / "p" / "Makefile").is_file()
+
+
+def test_an_empty_existing_folder_is_filled(tmp_path: Path):
+    (tmp_path / "empty").mkdir()
+    result = invoke("new", tmp_path / "empty", "--defaults")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "empty" / "pyproject.toml").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["empty"]
+
+
+def test_answers_from_options_and_a_file(tmp_path: Path):
+    answers = tmp_path / "answers.yml"
+    answers.write_text("description: From the file\nauthor_name: Ada\n")
+    result = invoke(
+        "new", tmp_path / "card", "--defaults", "--ci", "both",
+        "--iac", "terraform", "--data-file", answers,
+        "--data", "description=Card fraud scoring",
+    )
+    assert result.exit_code == 0, result.stderr
+    recorded = yaml.safe_load((tmp_path / "card/.copier-answers.yml").read_text())
+    assert recorded["description"] == "Card fraud scoring"
+    assert recorded["author_name"] == "Ada"
+    assert recorded["ci_provider"] == "both"
+    assert recorded["iac"] == "terraform"
+
+
+@pytest.mark.parametrize(
+    ("ci", "github", "azure"),
+    [("github", True, False), ("azure", False, True), ("both", True, True)],
+)
+def test_the_ci_provider_decides_the_pipeline_folders(tmp_path, ci, github, azure):
+    project = generate(tmp_path / "p", git=False, ci_provider=ci)
+    assert (project / ".github" / "workflows" / "ci.yml").is_file() == github
+    assert (project / "azure-pipelines" / "ci.yml").is_file() == azure
+
+
+def _non_empty(dest: Path) -> None:
+    dest.mkdir()
+    (dest / "notes.txt").write_text("mine")
+
+
+def _a_file(dest: Path) -> None:
+    dest.write_text("not a folder")
+
+
+def _bad_answers_file(dest: Path) -> None:
+    (dest.parent / "answers.yml").write_text("description: [unclosed\n")
+
+
+BAD_INPUTS = [
+    # (id, extra arguments, set-up, exit code, words in the message)
+    ("digits-only-package", ["--data", "package_name=123"], None, 2,
+     "not a valid Python import name"),
+    ("keyword-package", ["--data", "package_name=class"], None, 2,
+     "Python keyword"),
+    ("spaces-package", ["--data", "package_name=my project!"], None, 2,
+     "not a valid Python import name"),
+    ("digits-only-project", ["--data", "project_name=123"], None, 2,
+     "must start with a letter"),
+    ("unknown-key", ["--data", "colour=blue"], None, 2, "Unknown answer"),
+    ("not-key-value", ["--data", "justtext"], None, 2, "KEY=VALUE"),
+    ("bad-choice", ["--data", "python_version=2.7"], None, 2, "2.7"),
+    ("bad-email", ["--data", "author_email=nobody"], None, 2,
+     "not an e-mail address"),
+    ("non-empty-destination", [], _non_empty, 2, "not empty"),
+    ("destination-is-a-file", [], _a_file, 2, "is a file"),
+    ("malformed-answers-file", ["--data-file", "{answers}"],
+     _bad_answers_file, 1, "not valid YAML"),
+    ("missing-answers-file", ["--data-file", "{missing}"], None, 2,
+     "Cannot read"),
+    ("bad-ci-option", ["--ci", "jenkins"], None, 2, "jenkins"),
+]
+
+
+@pytest.mark.parametrize(
+    ("extra", "setup", "code", "words"),
+    [case[1:] for case in BAD_INPUTS],
+    ids=[case[0] for case in BAD_INPUTS],
+)
+def test_bad_input_is_refused_clearly_and_changes_nothing(
+    tmp_path: Path, extra, setup, code, words
+):
+    dest = tmp_path / "project"
+    if setup:
+        setup(dest)
+    before = snapshot(tmp_path)
+    args = [
+        a.format(answers=tmp_path / "answers.yml", missing=tmp_path / "nope.yml")
+        for a in extra
+    ]
+    result = invoke("new", dest, "--defaults", *args)
+    assert result.exit_code == code, result.stderr
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert snapshot(tmp_path) == before
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_a_keyword_derived_from_the_folder_name_is_refused(tmp_path: Path):
+    result = invoke("new", tmp_path / "class", "--defaults")
+    assert result.exit_code == 2
+    assert "package_name" in result.stderr and "keyword" in result.stderr
+    assert not (tmp_path / "class").exists()
+
+
+def test_no_terminal_and_no_defaults_is_a_usage_error(tmp_path: Path):
+    result = invoke("new", tmp_path / "p")
+    assert result.exit_code == 2
+    assert "--defaults" in result.stderr
+    assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("disk full"), KeyboardInterrupt()])
+def test_a_failure_half_way_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch, failure
+):
+    real_render = render.render
+
+    def render_then_fail(destination, **kwargs):
+        real_render(destination, **kwargs)
+        assert (destination / "Makefile").is_file()  # really half-way
+        raise failure
+
+    monkeypatch.setattr("mlops_scaffold.create.render", render_then_fail)
+    dest = tmp_path / "deep" / "er" / "project"
+    with pytest.raises(type(failure)):
+        from mlops_scaffold.create import new_project
+
+        new_project(dest, defaults=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_and_version_do_not_import_the_engine():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from mlops_scaffold.cli import main; main(['--help']); "
+        "heavy = [m for m in ('copier', 'nbconvert', 'check_jsonschema', "
+        "'ruamel.yaml', 'jinja2') if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    version = invoke("--version")
+    assert version.exit_code == 0 and "0.1.0" in version.stdout

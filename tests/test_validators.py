@@ -1,0 +1,118 @@
+"""Every generated file passes the independent validators with zero findings,
+for every combination of CI provider and IaC language, and for answers full
+of characters that break naive templating."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+import validators
+from helpers import generate
+
+CI = ("github", "azure", "both")
+IAC = ("bicep", "terraform", "both", "none")
+
+#: Text that breaks naive templating in YAML, shell, HCL, Bicep or Jinja.
+TRICKY = {
+    "project_name": "Ünïcode's \"Fraud\": #1 ${{ github.token }} {{ x }} $(id)",
+    "description": (
+        "Quotes ' \" colons: hashes # ${{ secrets.X }} {{ y }} [[ z ]] "
+        "$(rm -rf /) `whoami` %{ for } ${var} \\ backslash, ünïcödé ✓"
+    ),
+    "author_name": "O'Brien \"Bob\" #1: `id` $(id) ${HOME}",
+}
+
+
+@pytest.fixture(scope="module")
+def every_combination(tmp_path_factory) -> Path:
+    """One folder holding a project per combination, plus tricky-text ones,
+    so that each validator runs once over all of them."""
+    root = tmp_path_factory.mktemp("combinations")
+    for ci, iac in itertools.product(CI, IAC):
+        generate(root / f"{ci}-{iac}", git=False, ci_provider=ci, iac=iac)
+    for ci in CI:
+        generate(
+            root / f"tricky-{ci}",
+            git=False,
+            ci_provider=ci,
+            iac="both",
+            project_slug="tricky-text",
+            **TRICKY,
+        )
+    return root
+
+
+def test_yamllint_strict(every_combination: Path):
+    findings = [
+        finding
+        for project in sorted(every_combination.iterdir())
+        for finding in validators.yamllint(project)
+    ]
+    assert findings == []
+
+
+def test_json_schemas(every_combination: Path):
+    findings = [
+        finding
+        for project in sorted(every_combination.iterdir())
+        for finding in validators.schemas(project)
+    ]
+    assert findings == []
+
+
+def test_actionlint_with_shellcheck_and_pyflakes(every_combination: Path):
+    findings = [
+        finding
+        for project in sorted(every_combination.iterdir())
+        for finding in validators.actionlint(project)
+    ]
+    assert findings == []
+
+
+def test_zizmor_offline_pedantic(every_combination: Path):
+    findings = [
+        finding
+        for project in sorted(every_combination.iterdir())
+        for finding in validators.zizmor(project)
+    ]
+    assert findings == []
+
+
+def test_checkov(every_combination: Path):
+    frameworks = ["github_actions", "azure_pipelines", "terraform", "bicep"]
+    assert validators.checkov(every_combination, frameworks) == []
+
+
+def test_shellcheck(every_combination: Path):
+    findings = [
+        finding
+        for project in sorted(every_combination.iterdir())
+        for finding in validators.shellcheck(project)
+    ]
+    assert findings == []
+
+
+def test_the_validators_really_validate(tmp_path: Path):
+    """Guard against a harness that passes everything: broken files must
+    produce findings from each validator."""
+    project = tmp_path / "broken"
+    workflows = project / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "bad.yml").write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - run: echo ${{ github.event.pull_request.title }}\n"
+    )
+    pipelines = project / "azure-pipelines"
+    pipelines.mkdir()
+    (pipelines / "bad.yml").write_text("jobs:\n  - job: x\n    stepz: []\n")
+    assert validators.schemas(project)
+    (workflows / "typo.yml").write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    stepz: []\n")
+    assert validators.actionlint(project)
+    assert validators.zizmor(project)
+    assert validators.checkov(project, ["github_actions"])
+    (project / "x.yml").write_text("a:  1\nb: [1,2]\n")
+    assert validators.yamllint(project)
