@@ -37,8 +37,18 @@ def test_copier_copy_of_the_repository_equals_new(tmp_path: Path):
     source = copier_source(tmp_path)
     copied = tmp_path / "copied" / "fraud-model"
     result = subprocess.run(
-        [sys.executable, "-m", "copier", "copy", "--defaults", "--quiet",
-         "--vcs-ref", "HEAD", str(source), str(copied)],
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--defaults",
+            "--quiet",
+            "--vcs-ref",
+            "HEAD",
+            str(source),
+            str(copied),
+        ],
         capture_output=True,
         text=True,
     )

@@ -86,10 +86,12 @@ def test_python_versions_agree(both_project: Path):
     minimum = pyproject["project"]["requires-python"].removeprefix(">=")
     pinned = (both_project / ".python-version").read_text().strip()
     assert pinned == minimum
-    matrix = load_yaml(both_project / ".github/workflows/ci.yml")["jobs"]["test"][
-        "strategy"
-    ]["matrix"]["python-version"]
-    azure = yaml.safe_load((both_project / "azure-pipelines/ci.yml").read_text())
+    matrix = load_yaml(both_project / ".github/workflows/ci.yml")["jobs"][
+        "test"
+    ]["strategy"]["matrix"]["python-version"]
+    azure = yaml.safe_load(
+        (both_project / "azure-pipelines/ci.yml").read_text()
+    )
     test_job = next(j for j in azure["jobs"] if j["job"] == "test")
     azure_versions = [
         cell["testPythonVersion"]

@@ -34,8 +34,17 @@ def make_venv(project: Path) -> Path:
     )
     python = venv / "bin" / "python"
     subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--no-deps",
-         "--no-build-isolation", "--no-index", "."],
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            ".",
+        ],
         cwd=project,
         check=True,
     )
@@ -78,7 +87,12 @@ def test_ci_steps_run_locally_in_order(installed):
     env.pop("GH_TOKEN", None)
     steps = ci_run_steps(project)
     assert [job for job, _, _ in steps] == [
-        "lint", "test", "quality", "quality", "quality", "pipeline-lint",
+        "lint",
+        "test",
+        "quality",
+        "quality",
+        "quality",
+        "pipeline-lint",
     ]
     for job, command, step_env in steps:
         result = subprocess.run(
@@ -88,8 +102,12 @@ def test_ci_steps_run_locally_in_order(installed):
             capture_output=True,
             text=True,
         )
-        assert result.returncode == 0, (job, command, result.stdout[-3000:],
-                                        result.stderr[-3000:])
+        assert result.returncode == 0, (
+            job,
+            command,
+            result.stdout[-3000:],
+            result.stderr[-3000:],
+        )
     metrics = json.loads((project / "reports" / "metrics.json").read_text())
     assert metrics["passed"] is True
     assert metrics["metrics"]["roc_auc"] >= 0.95

@@ -48,12 +48,22 @@ def test_answers_from_options_and_a_file(tmp_path: Path):
     answers = tmp_path / "answers.yml"
     answers.write_text("description: From the file\nauthor_name: Ada\n")
     result = invoke(
-        "new", tmp_path / "card", "--defaults", "--ci", "both",
-        "--iac", "terraform", "--data-file", answers,
-        "--data", "description=Card fraud scoring",
+        "new",
+        tmp_path / "card",
+        "--defaults",
+        "--ci",
+        "both",
+        "--iac",
+        "terraform",
+        "--data-file",
+        answers,
+        "--data",
+        "description=Card fraud scoring",
     )
     assert result.exit_code == 0, result.stderr
-    recorded = yaml.safe_load((tmp_path / "card/.copier-answers.yml").read_text())
+    recorded = yaml.safe_load(
+        (tmp_path / "card/.copier-answers.yml").read_text()
+    )
     assert recorded["description"] == "Card fraud scoring"
     assert recorded["author_name"] == "Ada"
     assert recorded["ci_provider"] == "both"
@@ -64,7 +74,9 @@ def test_answers_from_options_and_a_file(tmp_path: Path):
     ("ci", "github", "azure"),
     [("github", True, False), ("azure", False, True), ("both", True, True)],
 )
-def test_the_ci_provider_decides_the_pipeline_folders(tmp_path, ci, github, azure):
+def test_the_ci_provider_decides_the_pipeline_folders(
+    tmp_path, ci, github, azure
+):
     project = generate(tmp_path / "p", git=False, ci_provider=ci)
     assert (project / ".github" / "workflows" / "ci.yml").is_file() == github
     assert (project / "azure-pipelines" / "ci.yml").is_file() == azure
@@ -85,25 +97,60 @@ def _bad_answers_file(dest: Path) -> None:
 
 BAD_INPUTS = [
     # (id, extra arguments, set-up, exit code, words in the message)
-    ("digits-only-package", ["--data", "package_name=123"], None, 2,
-     "not a valid Python import name"),
-    ("keyword-package", ["--data", "package_name=class"], None, 2,
-     "Python keyword"),
-    ("spaces-package", ["--data", "package_name=my project!"], None, 2,
-     "not a valid Python import name"),
-    ("digits-only-project", ["--data", "project_name=123"], None, 2,
-     "must start with a letter"),
+    (
+        "digits-only-package",
+        ["--data", "package_name=123"],
+        None,
+        2,
+        "not a valid Python import name",
+    ),
+    (
+        "keyword-package",
+        ["--data", "package_name=class"],
+        None,
+        2,
+        "Python keyword",
+    ),
+    (
+        "spaces-package",
+        ["--data", "package_name=my project!"],
+        None,
+        2,
+        "not a valid Python import name",
+    ),
+    (
+        "digits-only-project",
+        ["--data", "project_name=123"],
+        None,
+        2,
+        "must start with a letter",
+    ),
     ("unknown-key", ["--data", "colour=blue"], None, 2, "Unknown answer"),
     ("not-key-value", ["--data", "justtext"], None, 2, "KEY=VALUE"),
     ("bad-choice", ["--data", "python_version=2.7"], None, 2, "2.7"),
-    ("bad-email", ["--data", "author_email=nobody"], None, 2,
-     "not an e-mail address"),
+    (
+        "bad-email",
+        ["--data", "author_email=nobody"],
+        None,
+        2,
+        "not an e-mail address",
+    ),
     ("non-empty-destination", [], _non_empty, 2, "not empty"),
     ("destination-is-a-file", [], _a_file, 2, "is a file"),
-    ("malformed-answers-file", ["--data-file", "{answers}"],
-     _bad_answers_file, 1, "not valid YAML"),
-    ("missing-answers-file", ["--data-file", "{missing}"], None, 2,
-     "Cannot read"),
+    (
+        "malformed-answers-file",
+        ["--data-file", "{answers}"],
+        _bad_answers_file,
+        1,
+        "not valid YAML",
+    ),
+    (
+        "missing-answers-file",
+        ["--data-file", "{missing}"],
+        None,
+        2,
+        "Cannot read",
+    ),
     ("bad-ci-option", ["--ci", "jenkins"], None, 2, "jenkins"),
 ]
 
@@ -121,7 +168,9 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(
         setup(dest)
     before = snapshot(tmp_path)
     args = [
-        a.format(answers=tmp_path / "answers.yml", missing=tmp_path / "nope.yml")
+        a.format(
+            answers=tmp_path / "answers.yml", missing=tmp_path / "nope.yml"
+        )
         for a in extra
     ]
     result = invoke("new", dest, "--defaults", *args)
@@ -147,7 +196,9 @@ def test_no_terminal_and_no_defaults_is_a_usage_error(tmp_path: Path):
     assert not (tmp_path / "p").exists()
 
 
-@pytest.mark.parametrize("failure", [RuntimeError("disk full"), KeyboardInterrupt()])
+@pytest.mark.parametrize(
+    "failure", [RuntimeError("disk full"), KeyboardInterrupt()]
+)
 def test_a_failure_half_way_leaves_nothing_behind(
     tmp_path: Path, monkeypatch, failure
 ):

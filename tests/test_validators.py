@@ -17,12 +17,12 @@ IAC = ("bicep", "terraform", "both", "none")
 
 #: Text that breaks naive templating in YAML, shell, HCL, Bicep or Jinja.
 TRICKY = {
-    "project_name": "Ünïcode's \"Fraud\": #1 ${{ github.token }} {{ x }} $(id)",
+    "project_name": 'Ünïcode\'s "Fraud": #1 ${{ github.token }} {{ x }} $(id)',
     "description": (
         "Quotes ' \" colons: hashes # ${{ secrets.X }} {{ y }} [[ z ]] "
         "$(rm -rf /) `whoami` %{ for } ${var} \\ backslash, ünïcödé ✓"
     ),
-    "author_name": "O'Brien \"Bob\" #1: `id` $(id) ${HOME}",
+    "author_name": 'O\'Brien "Bob" #1: `id` $(id) ${HOME}',
 }
 
 
@@ -110,7 +110,9 @@ def test_the_validators_really_validate(tmp_path: Path):
     pipelines.mkdir()
     (pipelines / "bad.yml").write_text("jobs:\n  - job: x\n    stepz: []\n")
     assert validators.schemas(project)
-    (workflows / "typo.yml").write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    stepz: []\n")
+    (workflows / "typo.yml").write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    stepz: []\n"
+    )
     assert validators.actionlint(project)
     assert validators.zizmor(project)
     assert validators.checkov(project, ["github_actions"])

@@ -83,7 +83,12 @@ def schemas(project: Path) -> list[str]:
         targets = files(project, *patterns)
         if targets:
             result = run(
-                [tool("check-jsonschema"), "--builtin-schema", schema, *targets],
+                [
+                    tool("check-jsonschema"),
+                    "--builtin-schema",
+                    schema,
+                    *targets,
+                ],
                 project,
             )
             findings += _failure(schema, result)
@@ -132,8 +137,15 @@ def zizmor(project: Path) -> list[str]:
     if not (project / ".github").is_dir():
         return []
     result = run(
-        [tool("zizmor"), "--offline", "--format", "json", "--persona",
-         "pedantic", ".github"],
+        [
+            tool("zizmor"),
+            "--offline",
+            "--format",
+            "json",
+            "--persona",
+            "pedantic",
+            ".github",
+        ],
         project,
     )
     try:
@@ -141,8 +153,7 @@ def zizmor(project: Path) -> list[str]:
     except ValueError:
         return [f"zizmor: unreadable output {result.stdout} {result.stderr}"]
     listed = [
-        f"zizmor {f['ident']}: {f['desc']} "
-        f"({_zizmor_where(f)})"
+        f"zizmor {f['ident']}: {f['desc']} ({_zizmor_where(f)})"
         for f in findings
     ]
     if result.returncode not in (0, 10, 11, 12, 13, 14) and not listed:
@@ -152,8 +163,18 @@ def zizmor(project: Path) -> list[str]:
 
 def checkov(project: Path, frameworks: list[str]) -> list[str]:
     result = run(
-        [tool("checkov"), "--directory", ".", "--framework", *frameworks,
-         "--skip-download", "--output", "json", "--quiet", "--compact"],
+        [
+            tool("checkov"),
+            "--directory",
+            ".",
+            "--framework",
+            *frameworks,
+            "--skip-download",
+            "--output",
+            "json",
+            "--quiet",
+            "--compact",
+        ],
         project,
     )
     try:

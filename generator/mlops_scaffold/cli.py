@@ -110,11 +110,11 @@ def new(destination, defaults, data_items, data_file, ci, iac, git) -> None:
             hint="pass --defaults (with --data KEY=VALUE for the answers "
             "you want to set)",
         )
-    project = new_project(
-        destination, data=answers, defaults=defaults, git=git
-    )
+    project = new_project(destination, data=answers, defaults=defaults, git=git)
     click.echo(f"Created {project.answers['project_name']!r} in {project.path}")
-    click.echo("Next: cd into it, `make install`, then `make lint test quality`.")
+    click.echo(
+        "Next: cd into it, `make install`, then `make lint test quality`."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

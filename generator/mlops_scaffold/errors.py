@@ -19,7 +19,11 @@ class ScaffoldError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+        return (
+            f"{self.message}\n  hint: {self.hint}"
+            if self.hint
+            else self.message
+        )
 
 
 class UsageError(ScaffoldError):
@@ -52,7 +56,12 @@ class MalformedFileError(ScaffoldError):
     """A file the command must read is not valid (YAML, JSON, notebook)."""
 
     def __init__(
-        self, path: object, detail: str, *, line: int | None = None, hint: str = ""
+        self,
+        path: object,
+        detail: str,
+        *,
+        line: int | None = None,
+        hint: str = "",
     ) -> None:
         where = f"{path}:{line}" if line else f"{path}"
         super().__init__(f"{where}: {detail}", hint=hint)

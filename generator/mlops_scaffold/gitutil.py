@@ -11,7 +11,10 @@ from pathlib import Path
 from .errors import NotAGitRepositoryError, ScaffoldError
 
 #: Used only when the user has no git identity configured.
-FALLBACK_IDENTITY = ("mlops-scaffold", "mlops-scaffold@users.noreply.github.com")
+FALLBACK_IDENTITY = (
+    "mlops-scaffold",
+    "mlops-scaffold@users.noreply.github.com",
+)
 
 
 class GitError(ScaffoldError):
@@ -83,7 +86,8 @@ def identity_env(cwd: Path, name: str, email: str) -> dict[str, str]:
 
 def branch_exists(root: Path, ref: str) -> bool:
     return (
-        git("rev-parse", "--verify", "--quiet", ref, cwd=root, check=False)
-        .returncode
+        git(
+            "rev-parse", "--verify", "--quiet", ref, cwd=root, check=False
+        ).returncode
         == 0
     )

@@ -73,7 +73,9 @@ def render(
             hint="change it with --data KEY=VALUE",
         ) from error
     except CopierError as error:
-        raise GenerationError(f"Rendering the template failed: {error}") from error
+        raise GenerationError(
+            f"Rendering the template failed: {error}"
+        ) from error
     answers = {
         key: value
         for key, value in worker.answers.combined.items()
@@ -96,7 +98,9 @@ def _stamp_answers_file(destination: Path) -> None:
             continue
         stamped.append(line)
     stamped.insert(
-        next(i for i, line in enumerate(stamped) if line.startswith("_src_path")),
+        next(
+            i for i, line in enumerate(stamped) if line.startswith("_src_path")
+        ),
         f"_commit: v{__version__}",
     )
     path.write_text("\n".join(stamped) + "\n", encoding="utf-8")
@@ -111,4 +115,3 @@ def recorded_version(project: Path) -> str | None:
         if line.startswith("_commit:"):
             return line.split(":", 1)[1].strip().lstrip("v")
     return None
-
