@@ -5,6 +5,7 @@ of characters that break naive templating."""
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,55 @@ def test_the_validators_really_validate(tmp_path: Path):
     assert validators.checkov(project, ["github_actions"])
     (project / "x.yml").write_text("a:  1\nb: [1,2]\n")
     assert validators.yamllint(project)
+
+
+def test_ruff_lint_and_format_at_80_columns(every_combination: Path):
+    for project in sorted(every_combination.iterdir()):
+        check = validators.run(
+            [validators.tool("ruff"), "check", "--no-cache", "."], project
+        )
+        assert check.returncode == 0, (project.name, check.stdout)
+        form = validators.run(
+            [validators.tool("ruff"), "format", "--check", "--no-cache", "."],
+            project,
+        )
+        assert form.returncode == 0, (project.name, form.stdout)
+
+
+def test_no_template_syntax_survives(every_combination: Path):
+    """(The tricky-text projects carry such text on purpose, as data.)"""
+    leftover = re.compile(r"\[\[ ?[a-z_]+[^\]]*\]\]|\[%|%\]|\[#|#\]")
+    for path in sorted(every_combination.glob("[!t]*/**/*")):
+        if path.is_file() and ".git" not in path.parts:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert not leftover.search(text), path
+            assert "[%" not in str(path) and "[[" not in str(path), path
+
+
+def test_user_text_is_data_and_never_reaches_a_pipeline_or_script(
+    every_combination: Path,
+):
+    import tomllib
+
+    import yaml
+
+    for project in sorted(every_combination.glob("tricky-*")):
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+        assert pyproject["project"]["description"] == TRICKY["description"]
+        assert (
+            pyproject["project"]["authors"][0]["name"] == TRICKY["author_name"]
+        )
+        answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+        assert {key: answers[key] for key in TRICKY} == TRICKY
+        runnable = [
+            *project.glob(".github/**/*.yml"),
+            *project.glob("azure-pipelines/**/*.yml"),
+            *project.glob("scripts/*"),
+            *project.glob("infra/**/*"),
+            *project.glob("Makefile"),
+        ]
+        for path in runnable:
+            if path.is_file():
+                text = path.read_text(encoding="utf-8")
+                for value in TRICKY.values():
+                    assert value not in text, (path, value)

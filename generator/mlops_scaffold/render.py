@@ -49,6 +49,7 @@ def render(
     recorded answers."""
     import copier
     from copier.errors import CopierAnswersInterrupt, CopierError
+    from jinja2 import TemplateError
 
     try:
         with warnings.catch_warnings():
@@ -72,9 +73,10 @@ def render(
             f"Invalid answer: {error}",
             hint="change it with --data KEY=VALUE",
         ) from error
-    except CopierError as error:
+    except (CopierError, TemplateError) as error:
         raise GenerationError(
-            f"Rendering the template failed: {error}"
+            f"Rendering the template failed: {error}",
+            hint="this is a bug in the template; please report it",
         ) from error
     answers = {
         key: value

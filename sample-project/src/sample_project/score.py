@@ -21,8 +21,17 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
-from .data import DataError, read_table, require_columns
-from .train import INFO_FILE, MODEL_FILE
+if not __package__:
+    # The Azure ML inference server loads this file by path, not as part of
+    # the package: make the package importable from the code folder (src/).
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sample_project.data import (  # noqa: E402
+    DataError,
+    read_table,
+    require_columns,
+)
+from sample_project.train import INFO_FILE, MODEL_FILE  # noqa: E402
 
 _model = None
 _features: list[str] = []

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Release: register the model that CI built and roll it out, blue/green, to
+# one environment's managed online endpoint.
+#
+#   scripts/deploy.sh ENVIRONMENT [MODEL_DIR]     (MODEL_DIR: dist/model)
+#
+# The new deployment ("blue" or "green", whichever is not live) starts at 0%
+# traffic and is smoke-tested on its own; only then does all traffic move to
+# it. The previous deployment stays, at 0%, for scripts/rollback.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=release_lib.sh source-path=SCRIPTDIR
+. scripts/release_lib.sh
+
+environment="${1:?usage: scripts/deploy.sh ENVIRONMENT [MODEL_DIR]}"
+model_dir="${2:-dist/model}"
+load_settings "$environment"
+version="$(model_version)"
+if [[ ! -f "$model_dir/model.joblib" ]]; then
+  echo "error: no model in $model_dir; run \`make package\` first" >&2
+  exit 2
+fi
+
+ensure_ml_extension
+az configure --defaults group="$RESOURCE_GROUP" workspace="$WORKSPACE"
+
+echo "Registering $MODEL_NAME:$version and its environment"
+env_name="$(sed -n 's/^name: *//p' deploy/environment.yml)"
+env_version="$(sed -n 's/^version: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' deploy/environment.yml)"
+if ! az ml environment show --name "$env_name" --version "$env_version" >/dev/null 2>&1; then
+  az ml environment create --file deploy/environment.yml
+fi
+if ! az ml model show --name "$MODEL_NAME" --version "$version" >/dev/null 2>&1; then
+  az ml model create --name "$MODEL_NAME" --version "$version" \
+    --path "$model_dir" --type custom_model \
+    --tags "commit=${GITHUB_SHA:-${BUILD_SOURCEVERSION:-local}}"
+fi
+
+if ! az ml online-endpoint show --name "$ENDPOINT" >/dev/null 2>&1; then
+  echo "Creating the endpoint $ENDPOINT"
+  az ml online-endpoint create --file deploy/endpoint.yml --name "$ENDPOINT"
+fi
+
+live="$(live_deployment)"
+if [[ "$live" == "blue" ]]; then new="green"; else new="blue"; fi
+if az ml online-deployment show --endpoint-name "$ENDPOINT" --name "$new" \
+  >/dev/null 2>&1; then
+  echo "Removing the idle deployment $new (the release before last)"
+  az ml online-deployment delete --endpoint-name "$ENDPOINT" --name "$new" --yes
+fi
+
+echo "Deploying $MODEL_NAME:$version as $new at 0% traffic (live: ${live:-none})"
+az ml online-deployment create --file deploy/deployment.yml \
+  --endpoint-name "$ENDPOINT" --name "$new" \
+  --set "model=azureml:$MODEL_NAME:$version" \
+  "environment=azureml:$env_name:$env_version"
+
+echo "Smoke-testing $new on its own"
+python3 scripts/smoke_test.py --endpoint "$ENDPOINT" --deployment "$new"
+
+echo "Moving all traffic to $new"
+if [[ -n "$live" ]]; then
+  az ml online-endpoint update --name "$ENDPOINT" --traffic "$new=100 $live=0"
+else
+  az ml online-endpoint update --name "$ENDPOINT" --traffic "$new=100"
+fi
+python3 scripts/smoke_test.py --endpoint "$ENDPOINT"
+echo "Released $MODEL_NAME:$version to $ENDPOINT ($new); rollback target: ${live:-none}"

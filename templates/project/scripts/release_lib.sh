@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Shared by the release and set-up scripts: read deploy/project.env and
+# deploy/environments/<name>.env (plain KEY=VALUE lines, parsed rather than
+# sourced, so a settings file never runs code).
+
+# read_settings FILE KEY...: export the named keys found in FILE.
+read_settings() {
+  local file="$1" key value wanted
+  shift
+  while IFS='=' read -r key value; do
+    for wanted in "$@"; do
+      if [[ "$key" == "$wanted" ]]; then
+        printf -v "$key" '%s' "$value"
+        export "${key?}"
+      fi
+    done
+  done < "$file"
+}
+
+load_project() {
+  read_settings deploy/project.env PROJECT_SLUG DEFAULT_BRANCH \
+    STAGING_ENVIRONMENT PRODUCTION_ENVIRONMENT
+  : "${PROJECT_SLUG:?missing in deploy/project.env}"
+  : "${DEFAULT_BRANCH:?missing in deploy/project.env}"
+  : "${STAGING_ENVIRONMENT:?missing in deploy/project.env}"
+  : "${PRODUCTION_ENVIRONMENT:?missing in deploy/project.env}"
+}
+
+load_settings() {
+  local environment="$1" file
+  file="deploy/environments/${environment}.env"
+  if [[ ! -f "$file" ]]; then
+    echo "error: no settings for environment '$environment' ($file)" >&2
+    return 2
+  fi
+  read_settings "$file" RESOURCE_GROUP WORKSPACE ENDPOINT MODEL_NAME
+  : "${RESOURCE_GROUP:?missing in $file}" "${WORKSPACE:?missing in $file}"
+  : "${ENDPOINT:?missing in $file}" "${MODEL_NAME:?missing in $file}"
+}
+
+# The model version: one number per CI run, the same in every environment.
+model_version() {
+  printf '%s\n' "${MODEL_VERSION:-${GITHUB_RUN_NUMBER:-${BUILD_BUILDID:-$(date -u +%Y%m%d%H%M%S)}}}"
+}
+
+# The deployment that takes the traffic now ("blue", "green" or empty).
+live_deployment() {
+  az ml online-endpoint show --name "$ENDPOINT" --query traffic --output json \
+    | python3 -c 'import json, sys
+traffic = json.load(sys.stdin) or {}
+live = [name for name, share in traffic.items() if int(share) > 0]
+print(max(live, key=lambda name: int(traffic[name])) if live else "")'
+}
+
+# The Azure ML commands (`az ml ...`) come from the CLI's ml extension.
+ensure_ml_extension() {
+  if ! az extension show --name ml >/dev/null 2>&1; then
+    az extension add --name ml --yes
+  fi
+}
