@@ -41,6 +41,7 @@ def every_combination(tmp_path_factory) -> Path:
             ci_provider=ci,
             iac="both",
             project_slug="tricky-text",
+            default_branch="release/2026.11_hot-fix.for-a-long-name",
             **TRICKY,
         )
     return root

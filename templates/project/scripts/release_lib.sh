@@ -19,7 +19,7 @@ read_settings() {
 
 load_project() {
   read_settings deploy/project.env PROJECT_SLUG DEFAULT_BRANCH \
-    STAGING_ENVIRONMENT PRODUCTION_ENVIRONMENT
+    STAGING_ENVIRONMENT PRODUCTION_ENVIRONMENT AZURE_LOCATION
   : "${PROJECT_SLUG:?missing in deploy/project.env}"
   : "${DEFAULT_BRANCH:?missing in deploy/project.env}"
   : "${STAGING_ENVIRONMENT:?missing in deploy/project.env}"

@@ -1,0 +1,163 @@
+# The Azure ML platform for one environment: workspace, storage, key vault,
+# monitoring, container registry, a training cluster that scales to zero,
+# and the role assignment that lets the CI/CD identity deploy. The same set
+# as infra/bicep.
+
+data "azurerm_client_config" "current" {}
+
+locals {
+  tags = merge(var.tags, {
+    environment = var.environment_name
+    managed-by  = "terraform"
+  })
+  network_default_action = var.public_network_access ? "Allow" : "Deny"
+}
+
+resource "azurerm_resource_group" "this" {
+  name     = var.resource_group_name
+  location = var.location
+  tags     = local.tags
+}
+
+resource "azurerm_log_analytics_workspace" "this" {
+  name                = var.log_analytics_name
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  sku                 = "PerGB2018"
+  retention_in_days   = 90
+  tags                = local.tags
+}
+
+resource "azurerm_application_insights" "this" {
+  name                          = var.application_insights_name
+  location                      = azurerm_resource_group.this.location
+  resource_group_name           = azurerm_resource_group.this.name
+  workspace_id                  = azurerm_log_analytics_workspace.this.id
+  application_type              = "web"
+  local_authentication_disabled = true
+  tags                          = local.tags
+}
+
+resource "azurerm_storage_account" "this" {
+  #checkov:skip=CKV_AZURE_33: queue logging needs shared-key access, which is off; the workspace uses no queues
+  #checkov:skip=CKV_AZURE_59: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
+  #checkov:skip=CKV_AZURE_35: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
+  #checkov:skip=CKV2_AZURE_33: private endpoints belong to an enterprise network set-up
+  #checkov:skip=CKV2_AZURE_1: customer-managed keys belong to an enterprise key-management set-up
+  name                              = var.storage_account_name
+  location                          = azurerm_resource_group.this.location
+  resource_group_name               = azurerm_resource_group.this.name
+  account_tier                      = "Standard"
+  account_replication_type          = "GRS"
+  account_kind                      = "StorageV2"
+  min_tls_version                   = "TLS1_2"
+  https_traffic_only_enabled        = true
+  allow_nested_items_to_be_public   = false
+  shared_access_key_enabled         = false
+  default_to_oauth_authentication   = true
+  infrastructure_encryption_enabled = true
+  public_network_access_enabled     = var.public_network_access
+  tags                              = local.tags
+
+  network_rules {
+    default_action = local.network_default_action
+    bypass         = ["AzureServices"]
+  }
+
+  blob_properties {
+    delete_retention_policy {
+      days = 7
+    }
+    container_delete_retention_policy {
+      days = 7
+    }
+  }
+}
+
+resource "azurerm_key_vault" "this" {
+  #checkov:skip=CKV_AZURE_109: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
+  #checkov:skip=CKV_AZURE_189: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
+  #checkov:skip=CKV2_AZURE_32: private endpoints belong to an enterprise network set-up
+  name                          = var.key_vault_name
+  location                      = azurerm_resource_group.this.location
+  resource_group_name           = azurerm_resource_group.this.name
+  tenant_id                     = data.azurerm_client_config.current.tenant_id
+  sku_name                      = "standard"
+  rbac_authorization_enabled    = true
+  purge_protection_enabled      = true
+  soft_delete_retention_days    = 90
+  public_network_access_enabled = var.public_network_access
+  tags                          = local.tags
+
+  network_acls {
+    default_action = local.network_default_action
+    bypass         = "AzureServices"
+  }
+}
+
+resource "azurerm_container_registry" "this" {
+  #checkov:skip=CKV_AZURE_139: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
+  #checkov:skip=CKV_AZURE_165: geo-replication belongs to an enterprise multi-region set-up
+  #checkov:skip=CKV_AZURE_233: zone redundancy belongs to an enterprise high-availability set-up
+  name                          = var.container_registry_name
+  location                      = azurerm_resource_group.this.location
+  resource_group_name           = azurerm_resource_group.this.name
+  sku                           = "Premium"
+  admin_enabled                 = false
+  anonymous_pull_enabled        = false
+  public_network_access_enabled = var.public_network_access
+  quarantine_policy_enabled     = true
+  retention_policy_in_days      = 30
+  trust_policy_enabled          = true
+  network_rule_bypass_option    = "AzureServices"
+  data_endpoint_enabled         = true
+  tags                          = local.tags
+}
+
+resource "azurerm_machine_learning_workspace" "this" {
+  #checkov:skip=CKV_AZURE_144: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
+  #checkov:skip=CKV2_AZURE_49: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
+  #checkov:skip=CKV2_AZURE_50: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
+  name                          = var.workspace_name
+  location                      = azurerm_resource_group.this.location
+  resource_group_name           = azurerm_resource_group.this.name
+  application_insights_id       = azurerm_application_insights.this.id
+  key_vault_id                  = azurerm_key_vault.this.id
+  storage_account_id            = azurerm_storage_account.this.id
+  container_registry_id         = azurerm_container_registry.this.id
+  public_network_access_enabled = var.public_network_access
+  tags                          = local.tags
+
+  identity {
+    type = "SystemAssigned"
+  }
+}
+
+resource "azurerm_machine_learning_compute_cluster" "training" {
+  name                          = var.compute_cluster_name
+  location                      = azurerm_resource_group.this.location
+  machine_learning_workspace_id = azurerm_machine_learning_workspace.this.id
+  vm_priority                   = "Dedicated"
+  vm_size                       = var.compute_vm_size
+  local_auth_enabled            = false
+  ssh_public_access_enabled     = false
+  tags                          = local.tags
+
+  scale_settings {
+    min_node_count                       = 0
+    max_node_count                       = var.compute_max_nodes
+    scale_down_nodes_after_idle_duration = "PT15M"
+  }
+
+  identity {
+    type = "SystemAssigned"
+  }
+}
+
+resource "azurerm_role_assignment" "cicd_data_scientist" {
+  count                = var.cicd_principal_id == "" ? 0 : 1
+  scope                = azurerm_machine_learning_workspace.this.id
+  role_definition_name = "AzureML Data Scientist"
+  principal_id         = var.cicd_principal_id
+  principal_type       = "ServicePrincipal"
+}
