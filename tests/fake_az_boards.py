@@ -30,17 +30,19 @@ def main(args: list[str]) -> int:
     elif args[:4] == ["boards", "iteration", "project", "create"]:
         state["iterations"].append(option(args, "--name"))
     elif args[:2] == ["boards", "query"]:
-        title = re.search(
-            r"\[System\.Title\] = '((?:[^']|'')*)'", option(args, "--wiql")
-        )
-        wanted = title[1].replace("''", "'")
-        out = json.dumps(
-            [
-                {"id": i}
-                for i, w in enumerate(state["work_items"])
-                if w["title"] == wanted
-            ]
-        )
+        wiql = option(args, "--wiql")
+        title = re.search(r"\[System\.Title\] = '((?:[^']|'')*)'", wiql)
+        tag = re.search(r"\[System\.Tags\] CONTAINS '([^']*)'", wiql)
+        items = list(enumerate(state["work_items"], start=1))
+        if title:
+            wanted = title[1].replace("''", "'")
+            items = [(i, w) for i, w in items if w["title"] == wanted]
+        if tag:
+            items = [(i, w) for i, w in items if tag[1] in (w["fields"] or "")]
+        out = json.dumps([{"id": i} for i, _ in items])
+    elif args[:3] == ["boards", "work-item", "update"]:
+        item = state["work_items"][int(option(args, "--id")) - 1]
+        item.setdefault("discussion", []).append(option(args, "--discussion"))
     elif args[:3] == ["boards", "work-item", "create"]:
         state["work_items"].append(
             {
@@ -48,6 +50,7 @@ def main(args: list[str]) -> int:
                 "title": option(args, "--title"),
                 "iteration": option(args, "--iteration"),
                 "fields": option(args, "--fields"),
+                "description": option(args, "--description"),
             }
         )
     else:

@@ -49,6 +49,13 @@ for environment in "$STAGING_ENVIRONMENT" "$PRODUCTION_ENVIRONMENT"; do
       add_credential "github-$environment" \
         "https://token.actions.githubusercontent.com" \
         "repo:$repo:environment:$environment"
+      # The monitor workflow's environment, and pull requests' plans.
+      add_credential "github-monitoring" \
+        "https://token.actions.githubusercontent.com" \
+        "repo:$repo:environment:monitoring"
+      add_credential "github-pull-requests" \
+        "https://token.actions.githubusercontent.com" \
+        "repo:$repo:pull_request"
       ;;
     azure-devops)
       issuer="${2:?usage: $0 azure-devops ISSUER SUBJECT_PREFIX}"

@@ -67,6 +67,7 @@ JSON
 }
 
 configure "$STAGING_ENVIRONMENT" ""
+configure monitoring ""
 configure "$PRODUCTION_ENVIRONMENT" \
   "\"reviewers\": [$joined], \"prevent_self_review\": true,"
 echo "Done: $PRODUCTION_ENVIRONMENT now waits for: $*"

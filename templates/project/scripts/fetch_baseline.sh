@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Fetch the production model's metrics, the quality gate's baseline, from the
-# latest successful release (the `production-metrics` artefact of the CD
-# workflow on the default branch) into models/production/. Without one, on
-# the first release or off CI, the gate checks the thresholds only.
+# Fetch the production model (its metrics are the quality gate's baseline,
+# its reference.csv what monitoring compares new data with) from the latest
+# successful release: the `production-model` artefact of the CD workflow on
+# the default branch, into models/production/. Without one (the first
+# release, or off CI), the gate checks the thresholds only.
 set -euo pipefail
 
 out="models/production"
@@ -24,8 +25,8 @@ if [[ -z "$run_id" ]]; then
   exit 0
 fi
 mkdir -p "$out"
-if gh run download "$run_id" --name production-metrics --dir "$out"; then
-  echo "baseline: production metrics from CD run $run_id"
+if gh run download "$run_id" --name production-model --dir "$out"; then
+  echo "baseline: production model from CD run $run_id"
 else
-  echo "baseline: CD run $run_id kept no production-metrics; thresholds only"
+  echo "baseline: CD run $run_id kept no production-model; thresholds only"
 fi

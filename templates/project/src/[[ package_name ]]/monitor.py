@@ -3,6 +3,9 @@
     python -m <package>.monitor --reference models/reference.csv \\
         --current batch.csv [--out reports/monitoring] [--model-dir models]
 
+``--current`` is a local CSV/Parquet file or a datastore URI (as in
+config/model.yml's data.source).
+
 For every feature it computes the population stability index (PSI, on
 deciles of the reference) and a two-sample Kolmogorov-Smirnov test. A
 feature drifts when the shift is both large and real: its PSI exceeds
@@ -31,7 +34,7 @@ from scipy import stats
 
 from . import metrics
 from .config import ConfigError, ModelConfig, load_config
-from .data import DataError, read_table, require_columns
+from .data import DataError, load_dataset, read_table, require_columns
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_BREACH = 0, 1, 2, 3
 
@@ -159,7 +162,7 @@ def monitor(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Check a batch for drift.")
     parser.add_argument("--reference", required=True, type=Path)
-    parser.add_argument("--current", required=True, type=Path)
+    parser.add_argument("--current", required=True)
     parser.add_argument("--out", default="reports/monitoring", type=Path)
     parser.add_argument("--config", help="default: config/model.yml")
     parser.add_argument("--model-dir", type=Path)
@@ -170,9 +173,12 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["MODEL_DIR"] = str(args.model_dir)
     try:
         config = load_config(args.config)
-        report = monitor(
-            read_table(args.reference), read_table(args.current), config
+        current = (
+            load_dataset(args.current)
+            if "://" in args.current
+            else read_table(Path(args.current))
         )
+        report = monitor(read_table(args.reference), current, config)
     except (ConfigError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -1,0 +1,180 @@
+"""Monitoring pipelines: scheduled checks on both providers that raise ONE
+issue or work item per breach and can start retraining."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from test_collaboration import fake
+
+from helpers import generate, load_yaml
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return generate(
+        tmp_path_factory.mktemp("monitor") / "fraud-model",
+        git=False,
+        ci_provider="both",
+    )
+
+
+def test_github_monitor_runs_on_a_schedule_with_least_privilege(project: Path):
+    workflow = load_yaml(project / ".github/workflows/monitor.yml")
+    assert workflow["on"]["schedule"][0]["cron"]
+    assert "workflow_dispatch" in workflow["on"]
+    jobs = workflow["jobs"]
+    writers = {
+        name
+        for name, job in jobs.items()
+        if job["permissions"].get("issues") == "write"
+    }
+    assert writers == {"report"}
+    assert jobs["report"]["if"] == "${{ needs.check.outputs.breach == 'true' }}"
+    assert jobs["retrain"]["permissions"]["actions"] == "write"
+    assert "vars.RETRAIN_ON_DRIFT == 'true' || false" in jobs["retrain"]["if"]
+
+
+def test_retraining_on_drift_is_an_answer(tmp_path: Path):
+    project = generate(tmp_path / "p", git=False, ci_provider="both",
+                       retrain_on_drift=True)  # fmt: skip
+    workflow = load_yaml(project / ".github/workflows/monitor.yml")
+    assert "|| true" in workflow["jobs"]["retrain"]["if"]
+    azure = yaml.safe_load(
+        (project / "azure-pipelines/monitor.yml").read_text()
+    )
+    assert azure["variables"]["retrainOnDrift"] == "true"
+
+
+def test_azure_monitor_is_scheduled_and_reports_on_breach(project: Path):
+    pipeline = yaml.safe_load(
+        (project / "azure-pipelines/monitor.yml").read_text()
+    )
+    assert pipeline["trigger"] == "none" and pipeline["pr"] == "none"
+    assert pipeline["schedules"][0]["cron"]
+    jobs = {job["job"]: job for job in pipeline["jobs"]}
+    assert "check.breach" in jobs["report"]["condition"]
+    assert (
+        "monitoring.py report --provider azure-boards"
+        in (jobs["report"]["steps"][-1]["script"])
+    )
+
+
+def run_script(project: Path, env: dict, *args: str):
+    return subprocess.run(
+        [sys.executable, "scripts/monitoring.py", *args],
+        cwd=project, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def test_a_breach_opens_one_issue_then_comments(project: Path, tmp_path: Path):
+    env = fake(tmp_path, "gh", "fake_gh.py")
+    body = tmp_path / "report.md"
+    body.write_text("## Model monitoring: BREACH\n")
+    outputs = []
+    for _ in range(3):
+        result = run_script(project, env, "report", "--provider", "github",
+                            "--body", str(body))  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout.strip())
+    state = json.loads((tmp_path / "gh.json").read_text())
+    assert len(state["issues"]) == 1
+    assert state["issues"][0]["labels"] == ["model-monitoring"]
+    assert len(state["issues"][0]["comments"]) == 2
+    assert outputs == ["opened an issue", "commented on issue #1",
+                       "commented on issue #1"]  # fmt: skip
+
+
+def test_a_closed_issue_means_a_new_episode(project: Path, tmp_path: Path):
+    env = fake(tmp_path, "gh", "fake_gh.py")
+    body = tmp_path / "report.md"
+    body.write_text("breach\n")
+    run_script(
+        project, env, "report", "--provider", "github", "--body", str(body)
+    )
+    state_file = tmp_path / "gh.json"
+    state = json.loads(state_file.read_text())
+    state["issues"][0]["state"] = "closed"
+    state_file.write_text(json.dumps(state))
+    run_script(
+        project, env, "report", "--provider", "github", "--body", str(body)
+    )
+    assert len(json.loads(state_file.read_text())["issues"]) == 2
+
+
+def test_a_breach_creates_one_work_item_then_updates_it(
+    project: Path, tmp_path: Path
+):
+    env = fake(tmp_path, "az", "fake_az_boards.py")
+    body = tmp_path / "report.md"
+    body.write_text("breach\n")
+    for _ in range(2):
+        result = run_script(project, env, "report", "--provider",
+                            "azure-boards", "--body", str(body))  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    items = json.loads((tmp_path / "az.json").read_text())["work_items"]
+    assert len(items) == 1 and items[0]["discussion"] == ["breach\n"]
+
+
+def test_retrain_starts_the_cd_workflow(project: Path, tmp_path: Path):
+    env = fake(tmp_path, "gh", "fake_gh.py")
+    result = run_script(project, env, "retrain", "--provider", "github")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "gh.json").read_text())["dispatched"] == [
+        "cd.yml"
+    ]
+
+
+@pytest.fixture(scope="module")
+def trained(project: Path, tmp_path_factory) -> tuple[Path, dict]:
+    env = {**os.environ, "PYTHONPATH": str(project / "src")}
+    out = tmp_path_factory.mktemp("trained")
+    subprocess.run(
+        [sys.executable, "-m", "fraud_model.train", "--out", str(out)],
+        cwd=project, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    return out, {**env, "MODEL_DIR": str(out)}
+
+
+@pytest.mark.parametrize(("shift", "breach"), [(0.0, "false"), (3.0, "true")])
+def test_run_tells_the_pipeline_whether_there_was_a_breach(
+    project: Path, trained, tmp_path: Path, shift, breach
+):
+    import pandas as pd
+
+    model_dir, env = trained
+    reference = pd.read_csv(model_dir / "reference.csv")
+    current = reference.sample(frac=0.3, random_state=1).drop(columns="target")
+    column = current.columns[0]
+    current[column] = current[column] + shift * reference[column].std()
+    current.to_csv(tmp_path / "current.csv", index=False)
+    outputs, summary = tmp_path / "out", tmp_path / "summary.md"
+    github = {
+        "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    result = run_script(
+        project,
+        {**env, **github},
+        "run", "--reference", str(model_dir / "reference.csv"),
+        "--current", str(tmp_path / "current.csv"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert outputs.read_text() == f"breach={breach}\n"
+    assert "## Model monitoring" in summary.read_text()
+
+
+def test_run_without_a_current_batch_is_a_quiet_no(project: Path, tmp_path):
+    outputs = tmp_path / "out"
+    env = {**os.environ, "GITHUB_OUTPUT": str(outputs)}
+    env.pop("MONITOR_CURRENT_URI", None)
+    result = run_script(project, env, "run")
+    assert result.returncode == 0
+    assert "no current batch" in result.stdout
+    assert outputs.read_text() == "breach=false\n"
