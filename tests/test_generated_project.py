@@ -83,6 +83,9 @@ def test_ci_steps_run_locally_in_order(installed):
         f"{os.pathsep}{os.environ['PATH']}",
         "GITHUB_STEP_SUMMARY": str(summary),
         "PYTHON": str(python),
+        # The venv borrows this environment's packages through a .pth file;
+        # nbconvert's templates live in this environment's data folder.
+        "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"),
     }
     env.pop("GH_TOKEN", None)
     steps = ci_run_steps(project)

@@ -141,7 +141,7 @@ BAD_INPUTS = [
         "malformed-answers-file",
         ["--data-file", "{answers}"],
         _bad_answers_file,
-        1,
+        2,
         "not valid YAML",
     ),
     (

@@ -117,6 +117,69 @@ def new(destination, defaults, data_items, data_file, ci, iac, git) -> None:
     )
 
 
+@cli.group()
+def notebook() -> None:
+    """Turn exploratory notebooks into production scripts."""
+
+
+@notebook.command("convert")
+@click.argument(
+    "notebooks", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="The script to write, or a folder for several notebooks "
+    "(default: beside each notebook).",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 when a script is out of date (for CI).",
+)
+def notebook_convert(notebooks, output, check) -> None:
+    """Convert NOTEBOOKS into linted, formatted Python modules.
+
+    Outputs are dropped, cells tagged "skip" left out, the "parameters" cell
+    becomes module constants, IPython magics and shell escapes become
+    comments (with a warning), markdown becomes comments, and top-level code
+    moves into main(). The same notebook always gives the same bytes.
+    """
+    from .errors import FindingsError, MalformedFileError
+    from .notebook import NotebookError, convert_notebooks
+
+    try:
+        conversions, stale = convert_notebooks(
+            list(notebooks), output, check=check
+        )
+    except NotebookError as error:
+        raise MalformedFileError(
+            error.path,
+            str(error).split(": ", 1)[1],
+            hint="convert only .ipynb files saved by Jupyter (format 4)",
+        ) from error
+    for conversion in conversions:
+        if conversion.magics:
+            click.echo(
+                f"warning: {conversion.source}: IPython-only lines became "
+                "comments: " + "; ".join(conversion.magics),
+                err=True,
+            )
+    if check:
+        if stale:
+            raise FindingsError(
+                "These scripts are out of date with their notebooks: "
+                + ", ".join(str(t) for t in stale),
+                hint="run `mlops-scaffold notebook convert` and commit",
+            )
+        click.echo("All scripts are up to date with their notebooks.")
+        return
+    for conversion in conversions:
+        state = "written" if conversion.target in stale else "unchanged"
+        click.echo(f"{conversion.source} -> {conversion.target} ({state})")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; the one place where errors turn into exit codes."""
     try:

@@ -53,7 +53,10 @@ class DirtyRepositoryError(ScaffoldError):
 
 
 class MalformedFileError(ScaffoldError):
-    """A file the command must read is not valid (YAML, JSON, notebook)."""
+    """A file the command must read is not valid (YAML, JSON, notebook).
+    Exit code 2: bad input."""
+
+    exit_code = 2
 
     def __init__(
         self,
