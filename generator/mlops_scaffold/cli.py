@@ -117,6 +117,67 @@ def new(destination, defaults, data_items, data_file, ci, iac, git) -> None:
     )
 
 
+@cli.command()
+@click.argument(
+    "path", default=".", type=click.Path(path_type=Path), required=False
+)
+@click.option(
+    "--format",
+    "style",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="github prints workflow annotations.",
+)
+def check(path, style) -> None:
+    """Validate every pipeline in the repository at PATH.
+
+    GitHub workflows and Azure Pipelines files (templates included): YAML
+    syntax, the providers' JSON schemas, and policy rules (least-privilege
+    permissions, SHA-pinned actions, no persisted credentials, timeouts,
+    production behind an approved environment and after staging, OIDC
+    instead of stored secrets, no pull_request_target checkout of the PR
+    head, no untrusted text in scripts). Exit 0 clean, 1 findings, 2 usage.
+    """
+    from .check import check_repository, render
+    from .pipelines import discover
+
+    findings = check_repository(path)
+    output = render(findings, style, len(discover(Path(path))))
+    if output:
+        click.echo(output)
+    if findings:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command()
+@click.argument(
+    "path", default=".", type=click.Path(path_type=Path), required=False
+)
+@click.option("--base", required=True, help="The pull request's base ref.")
+@click.option("--head", help="The ref to review (default: the working tree).")
+@click.option(
+    "--format",
+    "style",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+)
+def review(path, base, head, style) -> None:
+    """Explain what a change does to the pipelines (for pull requests).
+
+    Triggers, jobs and stages, needs / dependsOn, environment gates,
+    permissions, secrets and variables, actions and commands, per file, with
+    the deployment path before and after as Mermaid flowcharts and a risk
+    summary. The markdown is made for one pull-request comment, updated in
+    place.
+    """
+    from .review import review_change, to_json, to_markdown
+
+    result = review_change(path, base=base, head=head)
+    click.echo(to_markdown(result) if style == "markdown" else to_json(result))
+
+
 @cli.group()
 def notebook() -> None:
     """Turn exploratory notebooks into production scripts."""
