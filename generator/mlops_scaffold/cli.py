@@ -122,6 +122,60 @@ def new(destination, defaults, data_items, data_file, ci, iac, git) -> None:
     "path", default=".", type=click.Path(path_type=Path), required=False
 )
 @click.option(
+    "--pretend", is_flag=True, help="Show what would change; write nothing."
+)
+@click.option(
+    "--branch",
+    metavar="NAME",
+    help="Commit the update on a new branch, for review as a pull request.",
+)
+@data_options
+@click.option(
+    "--ci", type=click.Choice(CI_CHOICES), help="Change the CI provider."
+)
+@click.option(
+    "--iac", type=click.Choice(IAC_CHOICES), help="Change the IaC language."
+)
+def update(path, pretend, branch, data_items, data_file, ci, iac) -> None:
+    """Bring the installed template's improvements into the project at PATH.
+
+    A three-way merge by git, offline: your edits survive, template changes
+    and new files arrive, files you deleted stay deleted, and overlapping
+    edits become ordinary conflicts (listed; exit 1). Needs a clean working
+    tree.
+
+    \b
+    Examples:
+      mlops-scaffold update --pretend
+      mlops-scaffold update --branch template-update
+      mlops-scaffold update --ci both        # add Azure Pipelines
+    """
+    from .update import update_project
+
+    answers = collect_answers(data_items, data_file, ci=ci, iac=iac)
+    result = update_project(path, data=answers, pretend=pretend, branch=branch)
+    if result.up_to_date:
+        click.echo("Already up to date with the installed template.")
+        return
+    verb = "Would change" if pretend else "Changed"
+    click.echo(f"{verb} {len(result.changed)} file(s):")
+    for name in result.changed:
+        click.echo(f"  {name}")
+    for name in result.kept_deleted:
+        click.echo(f"  kept deleted (you removed it): {name}")
+    for name in result.kept_modified:
+        click.echo(f"  kept (you changed it; the template dropped it): {name}")
+    if pretend and result.conflicts:
+        click.echo("Would conflict: " + ", ".join(result.conflicts))
+    if result.branch and not pretend:
+        click.echo(f"Committed on branch {result.branch}: open a pull request.")
+
+
+@cli.command()
+@click.argument(
+    "path", default=".", type=click.Path(path_type=Path), required=False
+)
+@click.option(
     "--format",
     "style",
     type=click.Choice(["text", "json", "github"]),

@@ -67,8 +67,8 @@ def repository_root(path: Path) -> Path:
 
 def is_dirty(root: Path) -> list[str]:
     """Paths with uncommitted changes, untracked files included."""
-    lines = output("status", "--porcelain", "--untracked-files=all", cwd=root)
-    return [line[3:] for line in lines.splitlines() if line.strip()]
+    status = git("status", "--porcelain", "--untracked-files=all", cwd=root)
+    return [line[3:] for line in status.stdout.splitlines() if line.strip()]
 
 
 def identity_env(cwd: Path, name: str, email: str) -> dict[str, str]:
