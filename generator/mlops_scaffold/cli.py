@@ -176,6 +176,53 @@ def update(path, pretend, branch, data_items, data_file, ci, iac) -> None:
     "path", default=".", type=click.Path(path_type=Path), required=False
 )
 @click.option(
+    "--defaults",
+    is_flag=True,
+    help="Ask nothing (the default: adopt infers the answers it can and "
+    "uses defaults for the rest; --data sets others).",
+)
+@data_options
+@click.option("--ci", type=click.Choice(CI_CHOICES), help="CI/CD provider.")
+@click.option("--iac", type=click.Choice(IAC_CHOICES), help="IaC language.")
+def adopt(path, defaults, data_items, data_file, ci, iac) -> None:
+    """Add the pipelines to an existing repository at PATH.
+
+    Infers the package, Python version, default branch and CI provider,
+    adds every missing piece, merges missing jobs into existing workflows
+    and pipelines (keeping your comments and formatting), never overwrites
+    a file (the template's version goes beside it as NAME.mlops-scaffold),
+    and records the answers so that `mlops-scaffold update` works later.
+    """
+    from .adopt import ALONGSIDE, adopt_project
+
+    del defaults  # adopt never prompts; the flag is accepted for symmetry
+    answers = collect_answers(data_items, data_file, ci=ci, iac=iac)
+    result = adopt_project(path, data=answers)
+    if result.already_adopted:
+        click.echo(
+            "Already adopted: nothing to add. Use `mlops-scaffold update`."
+        )
+        return
+    click.echo(
+        f"Adopted as {result.answers['project_name']!r} "
+        f"(package {result.answers['package_name']!r}, "
+        f"CI {result.answers['ci_provider']})."
+    )
+    click.echo(f"Added {len(result.added)} file(s).")
+    for name in result.merged:
+        click.echo(f"  merged the missing jobs into {name}")
+    for name in result.alongside:
+        click.echo(
+            f"  {name} exists: the template's version is {name}{ALONGSIDE}; "
+            "merge what you need"
+        )
+
+
+@cli.command()
+@click.argument(
+    "path", default=".", type=click.Path(path_type=Path), required=False
+)
+@click.option(
     "--format",
     "style",
     type=click.Choice(["text", "json", "github"]),

@@ -74,17 +74,21 @@ def template_ref(root: Path) -> str:
     )
 
 
-def commit_tree(root: Path, tree_dir: Path, parent: str, message: str) -> str:
-    """Commit the contents of ``tree_dir`` on top of ``parent`` without
-    touching the repository's index or working tree."""
+def commit_tree(
+    root: Path, tree_dir: Path, parent: str | None, message: str
+) -> str:
+    """Commit the contents of ``tree_dir`` on top of ``parent`` (a root
+    commit when None) without touching the repository's index or working
+    tree."""
     with tempfile.TemporaryDirectory() as scratch:
         env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
         gitutil.git("--work-tree", str(tree_dir), "add", "--all", "--force",
                     ".", cwd=root, env=env)  # fmt: skip
         tree = gitutil.output("write-tree", cwd=root, env=env)
     identity = gitutil.identity_env(root, *gitutil.FALLBACK_IDENTITY)
+    parents = ["-p", parent] if parent else []
     return gitutil.output(
-        "commit-tree", tree, "-p", parent, "-m", message, cwd=root, env=identity
+        "commit-tree", tree, *parents, "-m", message, cwd=root, env=identity
     )
 
 
