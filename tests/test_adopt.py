@@ -70,7 +70,9 @@ def test_a_plain_package_is_inferred_and_completed(tmp_path: Path):
         ("azure-ci", "azure-pipelines/ci.yml", {}),
     ],
 )
-def test_existing_pipelines_get_the_missing_jobs(tmp_path, case, relative, extra):
+def test_existing_pipelines_get_the_missing_jobs(
+    tmp_path, case, relative, extra
+):
     before = (GOLDEN / f"{case}.before.yml").read_text()
     root = repository(tmp_path / "repo", {**PLAIN, relative: before, **extra})
     result = invoke("adopt", root)
@@ -92,7 +94,9 @@ def test_the_github_merge_keeps_their_jobs_and_adds_ours(tmp_path: Path):
         tmp_path / "repo", {**PLAIN, ".github/workflows/ci.yml": before}
     )
     invoke("adopt", root)
-    jobs = yaml.safe_load((root / ".github/workflows/ci.yml").read_text())["jobs"]
+    jobs = yaml.safe_load((root / ".github/workflows/ci.yml").read_text())[
+        "jobs"
+    ]
     assert list(jobs)[:2] == ["test", "docs"]
     assert {"lint", "quality", "pipeline-lint"} <= set(jobs)
     assert jobs["test"]["steps"] == [{"run": 'echo "our tests"'}]
@@ -100,7 +104,9 @@ def test_the_github_merge_keeps_their_jobs_and_adds_ours(tmp_path: Path):
 
 def test_azure_pipelines_are_detected(tmp_path: Path):
     before = (GOLDEN / "azure-ci.before.yml").read_text()
-    root = repository(tmp_path / "repo", {**PLAIN, "azure-pipelines/ci.yml": before})
+    root = repository(
+        tmp_path / "repo", {**PLAIN, "azure-pipelines/ci.yml": before}
+    )
     assert invoke("adopt", root).exit_code == 0
     assert answers(root)["ci_provider"] == "azure"
     assert not (root / ".github/workflows").exists()
@@ -124,7 +130,10 @@ def test_malformed_yaml_is_named_with_its_line_and_nothing_is_written(tmp_path):
     result = invoke("adopt", root)
     assert result.exit_code == 2
     assert ".github/workflows/ci.yml:" in result.stderr
-    assert "not valid YAML" in result.stderr and "nothing was written" in result.stderr
+    assert (
+        "not valid YAML" in result.stderr
+        and "nothing was written" in result.stderr
+    )
     assert snapshot(root) == before and git(root, "rev-parse", "HEAD") == head
 
 

@@ -123,7 +123,7 @@ def _load(text: str, path: Path):
     try:
         return round_trip().load(text)
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        mark = error.context_mark or error.problem_mark
         raise MalformedFileError(
             path,
             f"is not valid YAML: {error.problem or error.context}",

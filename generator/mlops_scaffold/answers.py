@@ -46,7 +46,10 @@ def load_data_file(path: Path) -> dict[str, Any]:
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
+        # Where an unclosed bracket or quote opened, else where it failed.
+        mark = getattr(error, "context_mark", None) or getattr(
+            error, "problem_mark", None
+        )
         raise MalformedFileError(
             path,
             "is not valid YAML",

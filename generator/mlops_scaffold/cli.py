@@ -9,7 +9,6 @@ usage or input, 130 interrupted.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -24,7 +23,7 @@ def data_options(function):
     """--data / --data-file, shared by the commands that take answers."""
     function = click.option(
         "--data-file",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=click.Path(dir_okay=False),
         help="A YAML file of answers (KEY: VALUE), applied before --data.",
     )(function)
     function = click.option(
@@ -47,7 +46,9 @@ def collect_answers(data_items, data_file, **shortcuts) -> dict:
 
     answers: dict = {}
     if data_file is not None:
-        answers.update(load_data_file(data_file))
+        from pathlib import Path
+
+        answers.update(load_data_file(Path(data_file)))
     answers.update(parse_data_options(data_items))
     for option, value in shortcuts.items():
         if value is not None:
@@ -68,7 +69,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("destination", type=click.Path(path_type=Path))
+@click.argument("destination", type=click.Path())
 @click.option(
     "--defaults",
     is_flag=True,
@@ -118,9 +119,7 @@ def new(destination, defaults, data_items, data_file, ci, iac, git) -> None:
 
 
 @cli.command()
-@click.argument(
-    "path", default=".", type=click.Path(path_type=Path), required=False
-)
+@click.argument("path", default=".", type=click.Path(), required=False)
 @click.option(
     "--pretend", is_flag=True, help="Show what would change; write nothing."
 )
@@ -172,9 +171,7 @@ def update(path, pretend, branch, data_items, data_file, ci, iac) -> None:
 
 
 @cli.command()
-@click.argument(
-    "path", default=".", type=click.Path(path_type=Path), required=False
-)
+@click.argument("path", default=".", type=click.Path(), required=False)
 @click.option(
     "--defaults",
     is_flag=True,
@@ -219,9 +216,7 @@ def adopt(path, defaults, data_items, data_file, ci, iac) -> None:
 
 
 @cli.command()
-@click.argument(
-    "path", default=".", type=click.Path(path_type=Path), required=False
-)
+@click.argument("path", default=".", type=click.Path(), required=False)
 @click.option(
     "--format",
     "style",
@@ -240,6 +235,8 @@ def check(path, style) -> None:
     instead of stored secrets, no pull_request_target checkout of the PR
     head, no untrusted text in scripts). Exit 0 clean, 1 findings, 2 usage.
     """
+    from pathlib import Path
+
     from .check import check_repository, render
     from .pipelines import discover
 
@@ -252,9 +249,7 @@ def check(path, style) -> None:
 
 
 @cli.command()
-@click.argument(
-    "path", default=".", type=click.Path(path_type=Path), required=False
-)
+@click.argument("path", default=".", type=click.Path(), required=False)
 @click.option("--base", required=True, help="The pull request's base ref.")
 @click.option("--head", help="The ref to review (default: the working tree).")
 @click.option(
@@ -285,13 +280,11 @@ def notebook() -> None:
 
 
 @notebook.command("convert")
-@click.argument(
-    "notebooks", nargs=-1, required=True, type=click.Path(path_type=Path)
-)
+@click.argument("notebooks", nargs=-1, required=True, type=click.Path())
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    type=click.Path(),
     help="The script to write, or a folder for several notebooks "
     "(default: beside each notebook).",
 )
@@ -308,12 +301,16 @@ def notebook_convert(notebooks, output, check) -> None:
     comments (with a warning), markdown becomes comments, and top-level code
     moves into main(). The same notebook always gives the same bytes.
     """
+    from pathlib import Path
+
     from .errors import FindingsError, MalformedFileError
     from .notebook import NotebookError, convert_notebooks
 
     try:
         conversions, stale = convert_notebooks(
-            list(notebooks), output, check=check
+            [Path(n) for n in notebooks],
+            Path(output) if output else None,
+            check=check,
         )
     except NotebookError as error:
         raise MalformedFileError(

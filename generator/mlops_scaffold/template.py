@@ -9,6 +9,7 @@ for people who run plain ``copier copy`` on this repository, whose root
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,15 @@ TEMPLATE_BRANCH = "mlops-scaffold/template"
 @functools.cache
 def template_root() -> Path:
     """The folder that holds ``copier.yml``: packaged first, then source."""
+    override = os.environ.get("MLOPS_SCAFFOLD_TEMPLATE")
+    if override:
+        # A template folder under development (holds copier.yml).
+        if not (Path(override) / "copier.yml").is_file():
+            raise GenerationError(
+                f"MLOPS_SCAFFOLD_TEMPLATE={override} has no copier.yml.",
+                hint="point it at a template folder, or unset it",
+            )
+        return Path(override).resolve()
     here = Path(__file__).resolve().parent
     for candidate in (here / "_template", here.parents[1] / "templates"):
         if (candidate / "copier.yml").is_file():

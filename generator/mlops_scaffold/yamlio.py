@@ -62,8 +62,8 @@ def load_with_lines(text: str, source: Path | str) -> tuple[Any, Lines]:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(
-            error, "context_mark", None
+        mark = getattr(error, "context_mark", None) or getattr(
+            error, "problem_mark", None
         )
         problem = getattr(error, "problem", None) or str(error)
         raise MalformedFileError(

@@ -1,0 +1,218 @@
+"""Speed and memory of mlops-scaffold, as ratios against baselines measured
+side by side in the same run (absolute times on shared machines are noise).
+
+    python benchmarks/run.py [--quick]
+
+Prints a table and rewrites the results section of benchmarks/README.md.
+Each timing is the median of several runs of the real command-line tool in a
+subprocess; peak memory is the child's maximum resident set (wait4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+BIN = Path(sys.executable).parent
+TOOL = [str(BIN / "mlops-scaffold")]
+COPIER = [str(BIN / "copier")]
+PYTHON = [sys.executable]
+
+
+def measure(command: list[str], cwd: Path | None = None, env=None) -> tuple[float, int]:
+    """Seconds and peak resident memory (KiB) of one run."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    code = process.returncode
+    if code not in (0, 1):
+        raise RuntimeError(f"{' '.join(command)} exited {code}: {process.stderr.read()}")
+    process.stderr.close()
+    return elapsed, usage.ru_maxrss
+
+
+def median(command, repeat, setup=None, **kwargs) -> tuple[float, int]:
+    times, peak = [], 0
+    for _ in range(repeat):
+        if setup:
+            setup()
+        seconds, memory = measure(command, **kwargs)
+        times.append(seconds)
+        peak = max(peak, memory)
+    return statistics.median(times), peak
+
+
+def fresh(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def workflow_repo(root: Path, count: int, sample: Path) -> Path:
+    """A repository with ``count`` workflow files (copies of the sample's
+    CI and CD workflows), committed, then each edited once (for review)."""
+    workflows = root / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    sources = sorted((sample / ".github" / "workflows").glob("*.yml"))
+    for index in range(count):
+        source = sources[index % len(sources)]
+        (workflows / f"w{index:04d}.yml").write_text(source.read_text())
+    shutil.copytree(sample / ".github" / "actions", root / ".github" / "actions")
+    git = ["git", "-c", "user.name=b", "-c", "user.email=b@example.com"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=root, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=root, check=True)
+    for path in workflows.glob("*.yml"):
+        path.write_text(path.read_text().replace("timeout-minutes: 10", "timeout-minutes: 12"))
+    return root
+
+
+def notebook(path: Path, cells: int) -> Path:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    items = []
+    for index in range(cells):
+        if index % 5 == 0:
+            items.append(new_markdown_cell(f"## Step {index}\n\nWhat this does."))
+        else:
+            items.append(new_code_cell(f"value_{index} = {index} * 2\nprint(value_{index})"))
+    nb = new_notebook(cells=items)
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"c{index}"
+    nbformat.write(nb, path)
+    return path
+
+
+def run(quick: bool) -> list[dict]:
+    repeat = 3 if quick else 7
+    rows: list[dict] = []
+    work = Path(tempfile.mkdtemp(prefix="mlops-scaffold-bench-"))
+    try:
+        click_base = median([*PYTHON, "-c", "import click"], repeat * 3)
+        helped = median([*TOOL, "--help"], repeat * 3)
+        rows.append(row("--help", helped, "python -c 'import click'", click_base, 1.5))
+
+        dest = work / "p"
+        copier = median(
+            [*COPIER, "copy", "--defaults", "--quiet", str(REPO / "templates"), str(dest)],
+            repeat, setup=lambda: fresh(dest),
+        )
+        new_nogit = median([*TOOL, "new", str(dest), "--defaults", "--no-git"],
+                           repeat, setup=lambda: fresh(dest))
+        new = median([*TOOL, "new", str(dest), "--defaults"], repeat,
+                     setup=lambda: fresh(dest))
+        rows.append(row("new --defaults --no-git", new_nogit, "copier copy --defaults", copier, 1.0))
+        rows.append(row("new --defaults (with git commit)", new, "copier copy --defaults", copier, 1.0))
+
+        v2 = work / "template-v2"
+        shutil.copytree(REPO / "templates", v2)
+        makefile = v2 / "project" / "Makefile.jinja"
+        makefile.write_text(makefile.read_text().replace("# The task runner.", "# The task runner (v2)."))
+
+        def project_v1():
+            fresh(dest)
+            subprocess.run([*TOOL, "new", str(dest), "--defaults"], check=True,
+                           stdout=subprocess.DEVNULL)
+
+        updated = median([*TOOL, "update", str(dest)], repeat, setup=project_v1,
+                         env={"MLOPS_SCAFFOLD_TEMPLATE": str(v2)})
+        rows.append(row("update (v1 -> v2)", updated, "new --defaults", new, 2.0))
+
+        sample = REPO / "sample-project"
+        per_file, totals = {}, {}
+        for count in (10, 100, 1000):
+            repo = workflow_repo(work / f"repo{count}", count, sample)
+            checked = median([*TOOL, "check", str(repo)], max(repeat // 2, 2))
+            reviewed = median([*TOOL, "review", str(repo), "--base", "main"], max(repeat // 2, 2))
+            per_file[count] = (checked[0] / count, reviewed[0] / count)
+            totals[count] = (checked[0], reviewed[0])
+            rows.append(row(f"check, {count} workflows", checked, None, None, None,
+                            note=f"{1000 * checked[0] / count:.1f} ms/file"))
+            rows.append(row(f"review, {count} workflows", reviewed, None, None, None,
+                            note=f"{1000 * reviewed[0] / count:.1f} ms/file"))
+        nb = notebook(work / "fifty.ipynb", 50)
+        converted = median([*TOOL, "notebook", "convert", str(nb), "-o", str(work / "fifty.py")], repeat)
+        rows.append(row("notebook convert (50 cells)", converted, "--help", helped, None))
+        # Linear: the marginal cost of a file (start-up excluded) is the
+        # same from 10 to 100 files as from 100 to 1000.
+        for index, tool in enumerate(("check", "review")):
+            low = (totals[100][index] - totals[10][index]) / 90
+            high = (totals[1000][index] - totals[100][index]) / 900
+            rows.append({
+                "name": f"{tool}: marginal ms per file, 10-100 / 100-1000",
+                "note": f"{1000 * low:.2f} / {1000 * high:.2f} "
+                        f"(ratio {high / low:.2f})",
+            })
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def row(name, measured, base_name, base, budget, note=""):
+    seconds, memory = measured
+    entry = {"name": name, "seconds": round(seconds, 3), "peak_mib": round(memory / 1024, 1), "note": note}
+    if base is not None:
+        ratio = seconds / base[0]
+        entry.update(baseline=base_name, baseline_seconds=round(base[0], 3), ratio=round(ratio, 2))
+        if budget is not None:
+            entry["budget"] = budget
+            entry["within_budget"] = ratio <= budget
+    return entry
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| measurement | median s | peak MiB | baseline | baseline s | ratio | budget |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        budget = ""
+        if "budget" in r:
+            budget = f"≤ {r['budget']}x {'ok' if r['within_budget'] else 'OVER'}"
+        ratio = f"{r['ratio']}x" if "ratio" in r else r.get("note", "")
+        lines.append(
+            f"| {r['name']} | {r.get('seconds', '')} | {r.get('peak_mib', '')} | "
+            f"{r.get('baseline') or ''} | {r.get('baseline_seconds', '')} | {ratio} | {budget} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args()
+    rows = run(args.quick)
+    text = table(rows)
+    print(text)
+    readme = HERE / "README.md"
+    marker = "<!-- results -->"
+    head = readme.read_text().split(marker)[0] if readme.exists() else ""
+    stamp = time.strftime("%Y-%m-%d")
+    machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    readme.write_text(f"{head}{marker}\nLatest run: {stamp}, {machine}.\n\n{text}\n")
+    (HERE / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    over = [r["name"] for r in rows if r.get("within_budget") is False]
+    if over:
+        print("over budget: " + ", ".join(over), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Every row of docs/bad-input.md, run: the message, the exit code, and
+nothing changed on disk."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from helpers import generate, git, invoke, snapshot
+
+DOC = REPO / "docs" / "bad-input.md"
+ROW = re.compile(r"^\| ([a-z-]+) \| `([^`]+)`[^|]* \| (.+?) \| (\d) \|$")
+
+
+def rows() -> list[tuple[str, str, str, int]]:
+    found = []
+    for line in DOC.read_text().splitlines():
+        match = ROW.match(line)
+        if match:
+            found.append((match[1], match[2], match[3], int(match[4])))
+    return found
+
+
+def committed_repo(root: Path, files: dict[str, str]) -> Path:
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    git(root, "init", "--quiet", "--initial-branch=main")
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "-m", "theirs")
+    return root
+
+
+def setup(case: str, tmp: Path) -> dict[str, Path]:
+    """Build the situation a row describes; return the placeholders."""
+    places = {"DEST": tmp / "dest", "FOLDER": tmp / "folder",
+              "MISSING": tmp / "missing", "REPO": tmp / "repo"}  # fmt: skip
+    places["FOLDER"].mkdir()
+    if case == "non-empty-destination":
+        places["DEST"].mkdir()
+        (places["DEST"] / "notes.txt").write_text("mine")
+    elif case == "destination-is-a-file":
+        places["DEST"].write_text("a file")
+    elif case == "malformed-answers-file":
+        (tmp / "answers.yml").write_text("description: ok\nname: [oops\n")
+    elif case.startswith("update"):
+        places["PROJECT"] = generate(tmp / "project")
+        committed_repo(places["REPO"], {"README.md": "not scaffolded\n"})
+        if case == "update-dirty-tree":
+            (places["PROJECT"] / "README.md").write_text("half-done\n")
+    elif case.startswith(("adopt", "check", "review")):
+        workflow = (
+            "name: CI\non: push\njobs:\n  test:\n    steps: x\n   bad: y\n"
+        )
+        if case != "adopt-malformed-yaml":
+            workflow = "name: CI\non: push\njobs: {}\n"
+        committed_repo(places["REPO"], {".github/workflows/ci.yml": workflow})
+        if case == "adopt-dirty-tree":
+            (places["REPO"] / "notes.txt").write_text("wip")
+    elif case.startswith("notebook"):
+        (tmp / "bad.ipynb").write_text("{not json")
+        (tmp / "data.ipynb").write_text(json.dumps({"rows": [1, 2]}))
+        (tmp / "old.ipynb").write_text(
+            json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": []})
+        )
+    return places
+
+
+def test_the_table_covers_every_command():
+    commands = {command.split()[0] for _, command, _, _ in rows()}
+    assert commands == {"new", "update", "adopt", "check", "review", "notebook"}
+    assert len(rows()) >= 20
+
+
+@pytest.mark.parametrize(
+    ("case", "command", "message", "code"), rows(), ids=[r[0] for r in rows()]
+)
+def test_bad_input(tmp_path, monkeypatch, case, command, message, code):
+    monkeypatch.chdir(tmp_path)
+    places = setup(case, tmp_path)
+    args = [str(places.get(word, word)) for word in shlex.split(command)]
+    repo_state = {
+        name: git(path, "rev-parse", "--all")
+        if (path / ".git").exists()
+        else ""
+        for name, path in places.items()
+        if path.is_dir()
+    }
+    before = snapshot(tmp_path)
+    result = invoke(*args)
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    assert message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert snapshot(tmp_path) == before
+    for name, path in places.items():
+        if name in repo_state and repo_state[name]:
+            assert git(path, "rev-parse", "--all") == repo_state[name]
+
+
+@pytest.mark.parametrize(
+    "failure", [RuntimeError("disk full"), KeyboardInterrupt()]
+)
+def test_an_interrupted_update_leaves_the_project_as_it_was(
+    tmp_path: Path, monkeypatch, failure
+):
+    from mlops_scaffold import update as update_module
+
+    project = generate(tmp_path / "project")
+    refs, before = git(project, "show-ref"), snapshot(project)
+    real_commit_tree = update_module.commit_tree
+
+    def commit_then_fail(*args, **kwargs):
+        real_commit_tree(*args, **kwargs)
+        raise failure
+
+    monkeypatch.setattr(update_module, "commit_tree", commit_then_fail)
+    with pytest.raises(type(failure)):
+        update_module.update_project(project, data={"ci_provider": "both"})
+    assert snapshot(project) == before
+    assert git(project, "show-ref") == refs
+    assert git(project, "status", "--porcelain") == ""
