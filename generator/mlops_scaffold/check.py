@@ -323,55 +323,47 @@ def _pinning(pipeline: PipelineFile, job: Job) -> list[Finding]:
         if not uses or uses.startswith(("./", "$/")):
             continue
         if uses.startswith("docker://"):
-            if "@sha256:" not in uses:
-                findings.append(
-                    _finding(
-                        pipeline,
-                        "MS202",
-                        (*step.path, "uses"),
-                        f"`{uses}` is not pinned to a digest",
-                    )
-                )
-            continue
-        ref = uses.rpartition("@")[2] if "@" in uses else ""
-        if not SHA.match(ref):
+            pinned, to = "@sha256:" in uses, "a digest"
+        else:
+            pinned, to = (
+                bool(SHA.match(uses.rpartition("@")[2])),
+                "a commit SHA",
+            )
+        if not pinned:
             findings.append(
                 _finding(
                     pipeline,
                     "MS202",
                     (*step.path, "uses"),
-                    f"`{uses}` is not pinned to a commit SHA",
+                    f"`{uses}` is not pinned to {to}",
                 )
             )
     return findings
+
+
+def _keeps_token(provider: str, step) -> bool:
+    if provider == GITHUB:
+        action = (step.uses or "").split("@")[0].lower()
+        return (
+            action == "actions/checkout"
+            and step.inputs.get("persist-credentials") is not False
+        )
+    return (step.uses or "").startswith("checkout:") and str(
+        step.raw.get("persistCredentials", "false")
+    ).lower() == "true"
 
 
 def _credentials(pipeline: PipelineFile, job: Job) -> list[Finding]:
-    findings = []
-    for step in job.steps:
-        if pipeline.provider == GITHUB:
-            if (step.uses or "").split("@")[0].lower() == "actions/checkout":
-                if step.inputs.get("persist-credentials") is not False:
-                    findings.append(
-                        _finding(
-                            pipeline,
-                            "MS203",
-                            step.path,
-                            f"checkout in `{job.label}` keeps the token",
-                        )
-                    )
-        elif (step.uses or "").startswith("checkout:") and str(
-            step.raw.get("persistCredentials", "false")
-        ).lower() == "true":
-            findings.append(
-                _finding(
-                    pipeline,
-                    "MS203",
-                    step.path,
-                    f"checkout in `{job.label}` keeps the token",
-                )
-            )
-    return findings
+    return [
+        _finding(
+            pipeline,
+            "MS203",
+            step.path,
+            f"checkout in `{job.label}` keeps the token",
+        )
+        for step in job.steps
+        if _keeps_token(pipeline.provider, step)
+    ]
 
 
 def _timeouts(pipeline: PipelineFile, job: Job) -> list[Finding]:
