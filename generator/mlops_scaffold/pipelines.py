@@ -21,7 +21,7 @@ GITHUB = "github"
 AZURE = "azure"
 
 PRODUCTION = re.compile(r"prod", re.IGNORECASE)
-STAGING = re.compile(r"stag|pre-?prod|uat|test", re.IGNORECASE)
+STAGING = re.compile(r"stag|pre-?prod|uat|\bqa\b", re.IGNORECASE)
 
 
 def provider_of(relative: str) -> str | None:

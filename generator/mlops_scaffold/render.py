@@ -106,14 +106,3 @@ def _stamp_answers_file(destination: Path) -> None:
         f"_commit: v{__version__}",
     )
     path.write_text("\n".join(stamped) + "\n", encoding="utf-8")
-
-
-def recorded_version(project: Path) -> str | None:
-    """The tool version that last rendered ``project`` (from its answers)."""
-    path = project / ANSWERS_FILE
-    if not path.is_file():
-        return None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("_commit:"):
-            return line.split(":", 1)[1].strip().lstrip("v")
-    return None
