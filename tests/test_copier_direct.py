@@ -63,3 +63,33 @@ def test_copier_copy_of_the_repository_equals_new(tmp_path: Path):
         answers.pop("_src_path")
         answers.pop("_commit")
     assert copied_answers == new_answers
+
+
+def test_plain_copier_update_serves_copier_users(tmp_path: Path):
+    """A project made with `copier copy` from this repository's git URL
+    takes a tagged template change with plain `copier update`."""
+    source = copier_source(tmp_path)
+    git(source, "tag", "v0.1.0")
+    project = tmp_path / "project"
+    copier = [sys.executable, "-m", "copier"]
+    subprocess.run([*copier, "copy", "--defaults", "--quiet", str(source),
+                    str(project)], check=True, capture_output=True)  # fmt: skip
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "from copier")
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "\nOur notes.\n")
+    git(project, "commit", "--quiet", "-am", "our notes")
+    makefile = source / "templates/project/Makefile.jinja"
+    makefile.write_text(
+        makefile.read_text().replace("# The task runner.", "# Runner v2.")
+    )
+    git(source, "commit", "--quiet", "-am", "v2")
+    git(source, "tag", "v0.2.0")
+    update = [*copier, "update", "--defaults", "--quiet"]
+    result = subprocess.run(update, cwd=project, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (project / "Makefile").read_text().startswith("# Runner v2.")
+    assert readme.read_text().endswith("\nOur notes.\n")
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v0.2.0"
