@@ -24,7 +24,7 @@ from typing import Any
 
 from . import gitutil
 from .answers import check_known
-from .errors import DirtyRepositoryError, MalformedFileError
+from .errors import MalformedFileError
 from .pipelines import provider_of
 from .render import render, staging_folder
 from .template import ANSWERS_FILE, TEMPLATE_BRANCH, questions
@@ -228,14 +228,12 @@ def adopt_project(
         root, TEMPLATE_BRANCH
     ):
         return AdoptResult(already_adopted=True)
-    dirty = gitutil.is_dirty(root)
-    if dirty:
-        listing = ", ".join(dirty[:5])
-        raise DirtyRepositoryError(
-            f"The working tree has uncommitted changes ({listing}).",
-            hint="commit or stash them first, so that the adoption is one "
-            "reviewable commit",
-        )
+    gitutil.require_clean(
+        root,
+        why="",
+        hint="commit or stash them first, so that the adoption is one "
+        "reviewable commit",
+    )
     overrides = dict(data or {})
     check_known(overrides)
     answers = {**infer_answers(root), **overrides}

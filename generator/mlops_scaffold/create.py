@@ -11,7 +11,7 @@ from typing import Any
 
 from . import gitutil
 from .answers import check_known, title_from_folder
-from .errors import DestinationError
+from .errors import DestinationError, GitError
 from .render import render, staging_folder
 from .template import TEMPLATE_BRANCH
 
@@ -77,12 +77,9 @@ def initial_commit(project: Path, answers: Mapping[str, Any]) -> None:
     branch = str(answers.get("default_branch", "main"))
     gitutil.git("init", "--quiet", f"--initial-branch={branch}", cwd=project)
 
-    def configured(key: str, fallback: str) -> str:
-        found = gitutil.git("config", key, cwd=project, check=False)
-        return found.stdout.strip() or fallback
-
-    name = configured("user.name", str(answers["author_name"]))
-    email = configured("user.email", str(answers["author_email"]))
+    name, email = gitutil.identity(
+        project, str(answers["author_name"]), str(answers["author_email"])
+    )
     stamp = f"{int(time.time())} +0000"
     chunks = [f"commit refs/heads/{branch}\n".encode()]
     message = b"Initial commit from mlops-scaffold\n"
@@ -108,7 +105,7 @@ def initial_commit(project: Path, answers: Mapping[str, Any]) -> None:
         capture_output=True,
     )
     if result.returncode != 0:
-        raise gitutil.GitError(
+        raise GitError(
             f"git fast-import failed: {result.stderr.decode().strip()}"
         )
     gitutil.git("read-tree", "HEAD", cwd=project)  # index = the commit

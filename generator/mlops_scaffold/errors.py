@@ -72,6 +72,10 @@ class MalformedFileError(ScaffoldError):
         self.line = line
 
 
+class GitError(ScaffoldError):
+    """A git command failed."""
+
+
 class GenerationError(ScaffoldError):
     """Rendering the template failed; nothing was written."""
 

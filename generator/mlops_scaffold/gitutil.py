@@ -8,17 +8,13 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import NotAGitRepositoryError, ScaffoldError
+from .errors import DirtyRepositoryError, GitError, NotAGitRepositoryError
 
 #: Used only when the user has no git identity configured.
 FALLBACK_IDENTITY = (
     "mlops-scaffold",
     "mlops-scaffold@users.noreply.github.com",
 )
-
-
-class GitError(ScaffoldError):
-    """A git command failed."""
 
 
 def git(
@@ -71,11 +67,30 @@ def is_dirty(root: Path) -> list[str]:
     return [line[3:] for line in status.stdout.splitlines() if line.strip()]
 
 
+def require_clean(root: Path, *, why: str, hint: str) -> None:
+    """Refuse to work on uncommitted changes, naming them."""
+    dirty = is_dirty(root)
+    if dirty:
+        listing = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
+        raise DirtyRepositoryError(
+            f"The working tree has uncommitted changes ({listing}){why}.",
+            hint=hint,
+        )
+
+
+def identity(cwd: Path, name: str, email: str) -> tuple[str, str]:
+    """The configured git user, each part falling back to the given one."""
+
+    def configured(key: str, fallback: str) -> str:
+        found = git("config", key, cwd=cwd, check=False)
+        return found.stdout.strip() or fallback
+
+    return configured("user.name", name), configured("user.email", email)
+
+
 def identity_env(cwd: Path, name: str, email: str) -> dict[str, str]:
-    """Author/committer variables for a commit, only where git has none."""
-    configured = git("config", "user.email", cwd=cwd, check=False)
-    if configured.returncode == 0 and configured.stdout.strip():
-        return {}
+    """Author/committer variables for a commit, complete whatever git has."""
+    name, email = identity(cwd, name, email)
     return {
         "GIT_AUTHOR_NAME": name,
         "GIT_AUTHOR_EMAIL": email,

@@ -297,6 +297,21 @@ def _short(command: str) -> str:
     )
 
 
+def _top_permissions(review: FileReview, old, new) -> None:
+    """A GitHub workflow's top-level permissions, against what they were
+    (nothing, for a new workflow)."""
+    if new is None or new.provider != "github":
+        return
+    before = old.data.get("permissions") if old else None
+    widened = _widened(before, new.data.get("permissions"))
+    if widened:
+        review.add(
+            "high",
+            "permissions",
+            f"top-level permissions widened: {', '.join(widened)}",
+        )
+
+
 def _compare_file(review: FileReview, old, new, old_text, new_text) -> None:
     if old is None or new is None:
         pipeline = new or old
@@ -311,28 +326,12 @@ def _compare_file(review: FileReview, old, new, old_text, new_text) -> None:
             else "medium"
         )
         review.add(severity, "file", f"pipeline {verb} ({jobs})")
-        if new and new.provider == "github":
-            widened = _widened(None, new.data.get("permissions"))
-            if widened:
-                review.add(
-                    "high",
-                    "permissions",
-                    f"top-level permissions: {', '.join(widened)}",
-                )
+        _top_permissions(review, old, new)
         for ref in sorted(_references(new_text or "")):
             review.add("medium", "secret", f"references {ref}")
         return
     _triggers(review, old, new)
-    if new.provider == "github":
-        widened = _widened(
-            old.data.get("permissions"), new.data.get("permissions")
-        )
-        if widened:
-            review.add(
-                "high",
-                "permissions",
-                f"top-level permissions widened: {', '.join(widened)}",
-            )
+    _top_permissions(review, old, new)
     if new.provider == "azure":
         _compare_stages(review, old, new)
     _compare_jobs(review, old, new)

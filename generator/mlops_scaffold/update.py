@@ -29,7 +29,6 @@ from typing import Any
 from . import __version__, gitutil
 from .answers import check_known
 from .errors import (
-    DirtyRepositoryError,
     ScaffoldError,
     UpdateConflictError,
     UsageError,
@@ -121,14 +120,11 @@ def update_project(
     branch: str | None = None,
 ) -> UpdateResult:
     root = gitutil.repository_root(Path(path).absolute())
-    dirty = gitutil.is_dirty(root)
-    if dirty:
-        listing = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
-        raise DirtyRepositoryError(
-            f"The working tree has uncommitted changes ({listing}); an update "
-            "would mix them with the template's.",
-            hint="commit or stash them first (`git stash`), then update",
-        )
+    gitutil.require_clean(
+        root,
+        why="; an update would mix them with the template's",
+        hint="commit or stash them first (`git stash`), then update",
+    )
     overrides = dict(data or {})
     check_known(overrides)
     answers = {**recorded_answers(root), **overrides}
