@@ -11,7 +11,6 @@ import yaml
 
 from conftest import REPO
 from helpers import generate, git, invoke, snapshot
-from mlops_scaffold import template as template_module
 
 
 @pytest.fixture
@@ -19,12 +18,9 @@ def use_template(monkeypatch):
     """Point the tool at a copy of the template (a 'new version')."""
 
     def use(root: Path) -> None:
-        monkeypatch.setattr(template_module, "template_root", lambda: root)
-        monkeypatch.setattr("mlops_scaffold.render.template_root", lambda: root)
-        template_module.copier_config.cache_clear()
+        monkeypatch.setenv("MLOPS_SCAFFOLD_TEMPLATE", str(root))
 
-    yield use
-    template_module.copier_config.cache_clear()
+    return use
 
 
 @pytest.fixture

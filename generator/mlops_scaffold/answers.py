@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidAnswerError, MalformedFileError, UnknownAnswerError
-from .template import asked_questions, copier_config, questions
+from .questionnaire import render_text
+from .template import asked_questions, questions
 
 #: CLI shortcuts that set an answer.
 SHORTCUT_OPTIONS = {"ci": "ci_provider", "iac": "iac"}
@@ -81,25 +82,14 @@ def check_known(data: Mapping[str, Any]) -> None:
         )
 
 
-def _jinja_environment():
-    from jinja2.sandbox import SandboxedEnvironment
-
-    envops = dict(copier_config().get("_envops", {}))
-    return SandboxedEnvironment(
-        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
-        **envops,
-    )
-
-
 def validate(answers: Mapping[str, Any]) -> None:
     """Run every question's validator over the final answers."""
-    environment = _jinja_environment()
     problems: list[str] = []
     for name, spec in questions().items():
         validator = spec.get("validator")
         if not validator or name not in answers:
             continue
-        message = environment.from_string(validator).render(**answers).strip()
+        message = str(render_text(validator, answers)).strip()
         if message:
             problems.append(f"{name}: {' '.join(message.split())}")
     if problems:

@@ -19,9 +19,9 @@ ANSWERS_FILE = ".copier-answers.yml"
 TEMPLATE_BRANCH = "mlops-scaffold/template"
 
 
-@functools.cache
 def template_root() -> Path:
-    """The folder that holds ``copier.yml``: packaged first, then source."""
+    """The folder that holds ``copier.yml``: ``MLOPS_SCAFFOLD_TEMPLATE``,
+    else the packaged template, else the source checkout's."""
     override = os.environ.get("MLOPS_SCAFFOLD_TEMPLATE")
     if override:
         # A template folder under development (holds copier.yml).
@@ -31,6 +31,11 @@ def template_root() -> Path:
                 hint="point it at a template folder, or unset it",
             )
         return Path(override).resolve()
+    return _installed_template_root()
+
+
+@functools.cache
+def _installed_template_root() -> Path:
     here = Path(__file__).resolve().parent
     for candidate in (here / "_template", here.parents[1] / "templates"):
         if (candidate / "copier.yml").is_file():
@@ -42,13 +47,19 @@ def template_root() -> Path:
     )
 
 
-@functools.cache
 def copier_config() -> dict[str, Any]:
     """``copier.yml`` as data (settings and questions)."""
+    path = template_root() / "copier.yml"
+    return _load_config(path, path.stat().st_mtime_ns)
+
+
+@functools.cache
+def _load_config(path: Path, modified: int) -> dict[str, Any]:
     import yaml  # a dependency of copier; only loaded when needed
 
-    with (template_root() / "copier.yml").open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=loader)
 
 
 def questions() -> dict[str, dict[str, Any]]:
