@@ -233,3 +233,57 @@ def test_help_and_version_do_not_import_the_engine():
     assert out.strip().splitlines()[-1] == "[]"
     version = invoke("--version")
     assert version.exit_code == 0 and "0.1.0" in version.stdout
+
+
+def run_in_terminal(args: list[str], timeout: float = 120.0) -> tuple[int, str]:
+    """Run the CLI on a pseudo-terminal, pressing Enter whenever it waits
+    (which accepts each prompt's default)."""
+    import os
+    import pty
+    import select
+    import sys
+    import time
+
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: become the CLI
+        os.execv(
+            sys.executable, [sys.executable, "-m", "mlops_scaffold.cli", *args]
+        )
+    output = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([terminal], [], [], 0.5)
+            if not ready:
+                os.write(terminal, b"\r")
+                continue
+            try:
+                chunk = os.read(terminal, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        if time.monotonic() >= deadline:
+            os.kill(pid, 9)
+        _, status = os.waitpid(pid, 0)
+        os.close(terminal)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
+
+
+def test_interactive_answers_give_the_same_project_as_defaults(tmp_path: Path):
+    """Prompts go through Copier, --defaults through mlops-scaffold's own
+    renderer: accepting every prompt must give the --defaults project."""
+    asked = tmp_path / "asked" / "card-fraud"
+    code, screen = run_in_terminal(
+        ["new", str(asked), "--no-git", "--data", "description=Typed here"]
+    )
+    assert code == 0, screen[-2000:]
+    assert "Sprint length in weeks" in screen  # it really asked
+    defaults = generate(
+        tmp_path / "defaults" / "card-fraud",
+        git=False,
+        description="Typed here",
+    )
+    assert snapshot(asked) == snapshot(defaults)
