@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from helpers import generate, invoke
+from mlops_scaffold.check import check_repository
 
 SETTINGS = settings(
     max_examples=12,
@@ -49,6 +50,9 @@ def test_accepted_text_stays_data(tmp_path_factory, description, author):
         for value in (description, author):
             if len(value.strip()) >= 12:
                 assert value not in text, (path, value)
+    # Every pipeline still passes its provider's JSON schema and the
+    # pipeline rules (`mlops-scaffold check`).
+    assert check_repository(project) == []
 
 
 @SETTINGS
