@@ -1,8 +1,9 @@
 """Answers: parsing ``--data`` / ``--data-file`` and validating the result.
 
-Validation rules live once, as Jinja validators in ``copier.yml``. Copier
-checks the answers a user passes; answers it derives from defaults it does
-not check, so ``validate`` renders the same validators over the full set.
+Validation rules live once, as Jinja validators in ``copier.yml``. The
+questionnaire (runs that ask nothing) and Copier's prompts (runs that ask)
+both apply them as each answer is given; ``validate`` renders them once more
+over the final set of an interactive run, so that no path can skip one.
 """
 
 from __future__ import annotations
