@@ -239,3 +239,12 @@ def test_a_path_that_renders_outside_the_project_is_refused(
     with pytest.raises(GenerationError, match="outside the project"):
         render_directly(destination, data={"name": "../../escaped"})
     assert not (tmp_path / "escaped").exists()
+
+
+def test_an_unquoted_yaml_version_gets_a_hint_to_quote_it(tmp_path: Path):
+    """`python_version: 3.10` in a data file is the number 3.1 to YAML."""
+    with pytest.raises(InvalidAnswerError) as raised:
+        render_directly(tmp_path / "p", data={"python_version": 3.10})
+    assert "'3.1' is not in" in raised.value.message
+    assert "quote it" in raised.value.hint
+    assert not (tmp_path / "p").exists()

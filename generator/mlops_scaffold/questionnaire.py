@@ -222,7 +222,7 @@ class _Question:
 
     def parse(self, value: Any, context: Mapping[str, Any]) -> Any:
         """The value cast to the question's type, and one of its choices."""
-        value = self.cast(value)
+        given, value = value, self.cast(value)
         choices = self.spec.get("choices")
         if not choices:
             return value
@@ -236,10 +236,16 @@ class _Question:
         valid = [self.cast(render_text(v, context)) for _, v in pairs]
         if value in valid:
             return value
+        hint = f"change it with --data {self.name}=VALUE"
+        if isinstance(given, float) and self.type_name == "str":
+            hint = (
+                f"quote it in the YAML file ({self.name}: '...'): unquoted, "
+                f"YAML reads a version like 3.10 as the number 3.1; or {hint}"
+            )
         raise InvalidAnswerError(
             f"Invalid answer: Invalid choice for '{self.name}': "
             f"{value!r} is not in {valid}",
-            hint=f"change it with --data {self.name}=VALUE",
+            hint=hint,
         )
 
     def validate(self, value: Any, context: Mapping[str, Any]) -> None:
