@@ -150,18 +150,23 @@ def _github_jobs(data: dict) -> Iterator[Job]:
     for name, job in (data.get("jobs") or {}).items():
         if not isinstance(job, dict):
             continue
-        environment = job.get("environment")
-        if isinstance(environment, dict):
-            environment = environment.get("name")
         path = ("jobs", name)
         yield Job(
             name=str(name),
             path=path,
             raw=job,
-            environment=str(environment) if environment else None,
+            environment=_environment_name(job),
             needs=_as_list(job.get("needs")),
             steps=list(_github_steps(job, path)),
         )
+
+
+def _environment_name(job: dict) -> str | None:
+    """A job's environment, written as a name or as ``{name: ...}``."""
+    environment = job.get("environment")
+    if isinstance(environment, dict):
+        environment = environment.get("name")
+    return str(environment) if environment else None
 
 
 def _azure_steps(steps: list, path: tuple) -> Iterator[Step]:
@@ -192,14 +197,11 @@ def _azure_job(job: dict, path: tuple, stage: str | None) -> Job:
                 if isinstance(body, dict) and "steps" in body:
                     steps = body["steps"]
                     steps_path = (*path, "strategy", kind, hook, "steps")
-    environment = job.get("environment")
-    if isinstance(environment, dict):
-        environment = environment.get("name")
     return Job(
         name=str(name),
         path=path,
         raw=job,
-        environment=str(environment) if environment else None,
+        environment=_environment_name(job),
         needs=_as_list(job.get("dependsOn")),
         stage=stage,
         steps=list(_azure_steps(steps, steps_path)),

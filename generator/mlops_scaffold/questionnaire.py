@@ -138,33 +138,23 @@ def answer(
     hidden: set[str] = set()
     for name, spec in questions().items():
         question = _Question(name, spec)
-
-        def context(extra: Mapping[str, Any] = {}) -> dict[str, Any]:
-            return {
-                **user_defaults,
-                **given,
-                **resolved,
-                **special,
-                **extra,
-            }
-
-        if not _cast_to_bool(render_text(spec.get("when", True), context())):
+        context = {**user_defaults, **given, **resolved, **special}
+        if not _cast_to_bool(render_text(spec.get("when", True), context)):
             hidden.add(name)
         if name in given:
-            value = question.parse(given[name], context())
+            raw = given[name]
         elif name in user_defaults:
-            value = question.parse(user_defaults[name], context())
+            raw = user_defaults[name]
         elif "default" in spec:
-            value = question.parse(
-                render_text(spec["default"], context()), context()
-            )
+            raw = render_text(spec["default"], context)
         else:
             raise InvalidAnswerError(
                 f'Invalid answer: Question "{name}" is required',
                 hint=f"give it with --data {name}=VALUE",
             )
+        value = question.parse(raw, context)
         if name in given or name not in hidden:
-            question.validate(value, context({name: value}))
+            question.validate(value, {**context, name: value})
         resolved[name] = value
     recorded = {
         name: value for name, value in resolved.items() if name not in hidden
@@ -294,16 +284,12 @@ def _cast_to_bool(value: Any) -> bool:
 def _load_yaml(text: str) -> Any:
     import yaml
 
+    from .yamlio import load_plain
+
     try:
-        return yaml.load(text, Loader=_yaml_loader())
+        return load_plain(text)
     except yaml.YAMLError as error:
         raise ValueError(str(error)) from None
-
-
-def _yaml_loader():
-    import yaml
-
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 _CASTS: dict[str, Callable[[Any], Any]] = {

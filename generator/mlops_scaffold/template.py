@@ -55,11 +55,10 @@ def copier_config() -> dict[str, Any]:
 
 @functools.cache
 def _load_config(path: Path, modified: int) -> dict[str, Any]:
-    import yaml  # a dependency of copier; only loaded when needed
+    from .yamlio import load_plain  # imports yaml: only when needed
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=loader)
+        return load_plain(handle)
 
 
 def questions() -> dict[str, dict[str, Any]]:

@@ -40,6 +40,12 @@ for _first in "tTfF":
 Lines = dict[tuple, int]
 
 
+def load_plain(text: Any) -> Any:
+    """YAML as ``yaml.safe_load`` reads it (YAML 1.1, as Copier reads
+    ``copier.yml`` and typed answers), with the C loader when available."""
+    return yaml.load(text, Loader=_BASE)
+
+
 def _line_map(node, path: tuple, lines: Lines) -> None:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
