@@ -1424,7 +1424,7 @@ class _Compiler:
                 dict(parameters),
                 lambda key: Unknown(f"parameters.{key} is not declared"),
             ),
-            "variables": _Obj(static, lambda key: None),
+            "variables": _Obj(static, _compile_time_miss),
         }
 
     def value(self, text: str, ctx: Mapping[str, Any]) -> Any:
@@ -1603,6 +1603,14 @@ class _Compiler:
             else:
                 out.append(item)
         return out
+
+
+def _compile_time_miss(name: str) -> Any:
+    """A variable a template expression cannot see: null, except predefined
+    variables the planner does not model (some exist at compile time)."""
+    if name.lower().startswith(_PREDEFINED_PREFIXES):
+        return Unknown(f"predefined variable {name} is not modelled")
+    return None
 
 
 def _parameter_defaults(spec: Any) -> dict[str, Any]:
