@@ -26,7 +26,8 @@ def workflow(jobs: dict[str, dict], on: Any = "push") -> dict:
     return {
         "on": on,
         "jobs": {
-            name: {"runs-on": "ubuntu-latest", **job} for name, job in jobs.items()
+            name: {"runs-on": "ubuntu-latest", **job}
+            for name, job in jobs.items()
         },
     }
 
@@ -108,11 +109,19 @@ def test_github_expression(condition, variables, expected):
 @pytest.mark.parametrize(
     ("event", "condition", "expected"),
     [
-        (Event.pull_request("main"), "github.event_name == 'pull_request'", RUN),
+        (
+            Event.pull_request("main"),
+            "github.event_name == 'pull_request'",
+            RUN,
+        ),
         (Event.pull_request("main"), "github.ref == 'refs/heads/main'", SKIP),
         (Event.pull_request("main"), "github.ref_name == '1/merge'", RUN),
         (Event.pull_request("main"), "github.base_ref == 'main'", RUN),
-        (Event.pull_request("main", "topic"), "github.head_ref == 'topic'", RUN),
+        (
+            Event.pull_request("main", "topic"),
+            "github.head_ref == 'topic'",
+            RUN,
+        ),
         (
             Event.pull_request("main"),
             "github.event.pull_request.base.ref == 'main'",
@@ -186,7 +195,11 @@ SKIPPED_ROOT = {"a": {"if": "false"}}
             {"b": SKIP},
         ),
         # a status function lifts the implicit success()
-        ({**SKIPPED_ROOT, "b": {"needs": "a", "if": "always()"}}, (), {"b": RUN}),
+        (
+            {**SKIPPED_ROOT, "b": {"needs": "a", "if": "always()"}},
+            (),
+            {"b": RUN},
+        ),
         (
             {**SKIPPED_ROOT, "b": {"needs": "a", "if": "!cancelled()"}},
             (),
@@ -238,7 +251,11 @@ SKIPPED_ROOT = {"a": {"if": "false"}}
         ({"a": {}, "b": {"needs": "a", "if": "failure()"}}, (), {"b": SKIP}),
         ({"a": {}, "b": {"needs": "a", "if": "failure()"}}, ("a",), {"b": RUN}),
         (
-            {"a": {}, "b": {"needs": "a"}, "c": {"needs": "b", "if": "failure()"}},
+            {
+                "a": {},
+                "b": {"needs": "a"},
+                "c": {"needs": "b", "if": "failure()"},
+            },
             ("a",),
             {"b": SKIP, "c": RUN},
         ),
@@ -257,7 +274,10 @@ SKIPPED_ROOT = {"a": {"if": "false"}}
             {
                 "a": {},
                 "b": {},
-                "c": {"needs": ["a", "b"], "if": "!contains(needs.*.result, 'failure')"},
+                "c": {
+                    "needs": ["a", "b"],
+                    "if": "!contains(needs.*.result, 'failure')",
+                },
             },
             (),
             {"c": RUN},
@@ -270,7 +290,10 @@ SKIPPED_ROOT = {"a": {"if": "false"}}
         ),
         # ... but an unknown need can only succeed or be skipped: no failure
         (
-            {"a": {"if": "secrets.X != ''"}, "b": {"needs": "a", "if": "failure()"}},
+            {
+                "a": {"if": "secrets.X != ''"},
+                "b": {"needs": "a", "if": "failure()"},
+            },
             (),
             {"b": SKIP},
         ),
@@ -391,8 +414,16 @@ def test_unreachable_deployments_ignores_files_a_push_does_not_trigger():
         ({"push": {"branches": ["main"]}}, Event.push("main"), RUN),
         ({"push": {"branches": ["main"]}}, Event.push("dev"), SKIP),
         ({"push": {"branches": ["feature/*"]}}, Event.push("feature/a"), RUN),
-        ({"push": {"branches": ["feature/*"]}}, Event.push("feature/a/b"), SKIP),
-        ({"push": {"branches": ["feature/**"]}}, Event.push("feature/a/b"), RUN),
+        (
+            {"push": {"branches": ["feature/*"]}},
+            Event.push("feature/a/b"),
+            SKIP,
+        ),
+        (
+            {"push": {"branches": ["feature/**"]}},
+            Event.push("feature/a/b"),
+            RUN,
+        ),
         (
             {"push": {"branches": ["releases/**", "!releases/**-alpha"]}},
             Event.push("releases/1-alpha"),
@@ -423,7 +454,11 @@ def test_unreachable_deployments_ignores_files_a_push_does_not_trigger():
             Event.push("main", ["infra/a/main.bicep"]),
             RUN,
         ),
-        ({"push": {"paths": ["infra/**"]}}, Event.push("main", ["src/x.py"]), SKIP),
+        (
+            {"push": {"paths": ["infra/**"]}},
+            Event.push("main", ["src/x.py"]),
+            SKIP,
+        ),
         (
             {"push": {"paths-ignore": ["docs/**"]}},
             Event.push("main", ["docs/a.md"]),
@@ -450,7 +485,9 @@ def test_github_triggers(on, event, expected):
 
 def test_github_assume_triggered_plans_the_jobs_anyway():
     data = workflow({"job": {"if": "github.event_name == 'pull_request'"}})
-    result = P.plan(data, "github", Event.pull_request("main"), assume_triggered=True)
+    result = P.plan(
+        data, "github", Event.pull_request("main"), assume_triggered=True
+    )
     assert result.triggered is RUN
     assert result.job("job").verdict is RUN
 
@@ -464,7 +501,11 @@ def test_github_on_key_read_as_yaml_1_1_boolean_still_works():
 
 
 def pipeline(stages: list[dict], **root: Any) -> dict:
-    return {"trigger": {"branches": {"include": ["main"]}}, **root, "stages": stages}
+    return {
+        "trigger": {"branches": {"include": ["main"]}},
+        **root,
+        "stages": stages,
+    }
 
 
 def stage(name: str, jobs: list[dict] | None = None, **keys: Any) -> dict:
@@ -485,16 +526,41 @@ def az_if(condition: str, event=PUSH_MAIN, variables=None, **root) -> Verdict:
 @pytest.mark.parametrize(
     ("condition", "event", "expected"),
     [
-        ("eq(variables['Build.SourceBranch'], 'refs/heads/main')", PUSH_MAIN, RUN),
-        ("eq(variables['build.sourcebranch'], 'REFS/HEADS/MAIN')", PUSH_MAIN, RUN),
-        ("eq(variables['Build.SourceBranch'], 'refs/heads/main')", Event.push("dev"), SKIP),
-        ("eq(variables['Build.SourceBranchName'], 'b')", Event.push("a/b"), RUN),
+        (
+            "eq(variables['Build.SourceBranch'], 'refs/heads/main')",
+            PUSH_MAIN,
+            RUN,
+        ),
+        (
+            "eq(variables['build.sourcebranch'], 'REFS/HEADS/MAIN')",
+            PUSH_MAIN,
+            RUN,
+        ),
+        (
+            "eq(variables['Build.SourceBranch'], 'refs/heads/main')",
+            Event.push("dev"),
+            SKIP,
+        ),
+        (
+            "eq(variables['Build.SourceBranchName'], 'b')",
+            Event.push("a/b"),
+            RUN,
+        ),
         ("eq(variables['Build.Reason'], 'IndividualCI')", PUSH_MAIN, RUN),
-        ("eq(variables['Build.Reason'], 'PullRequest')", Event.pull_request("main"), RUN),
-        ("eq(variables['Build.Reason'], 'Schedule')", Event.schedule("main"), RUN),
+        (
+            "eq(variables['Build.Reason'], 'PullRequest')",
+            Event.pull_request("main"),
+            RUN,
+        ),
+        (
+            "eq(variables['Build.Reason'], 'Schedule')",
+            Event.schedule("main"),
+            RUN,
+        ),
         ("eq(variables['Build.Reason'], 'Manual')", Event.manual("main"), RUN),
         (
-            "eq(variables['System.PullRequest.TargetBranch'], 'refs/heads/main')",
+            "eq(variables['System.PullRequest.TargetBranch'],"
+            " 'refs/heads/main')",
             Event.pull_request("main"),
             RUN,
         ),
@@ -503,11 +569,23 @@ def az_if(condition: str, event=PUSH_MAIN, variables=None, **root) -> Verdict:
             Event.pull_request("main"),
             RUN,
         ),
-        ("and(succeeded(), ne(variables['Build.Reason'], 'PullRequest'))", PUSH_MAIN, RUN),
+        (
+            "and(succeeded(), ne(variables['Build.Reason'], 'PullRequest'))",
+            PUSH_MAIN,
+            RUN,
+        ),
         ("or(eq(1, 2), eq('a', 'A'))", PUSH_MAIN, RUN),
         ("not(eq(1, 1))", PUSH_MAIN, SKIP),
-        ("in(variables['Build.Reason'], 'Manual', 'IndividualCI')", PUSH_MAIN, RUN),
-        ("notIn(variables['Build.Reason'], 'Manual', 'IndividualCI')", PUSH_MAIN, SKIP),
+        (
+            "in(variables['Build.Reason'], 'Manual', 'IndividualCI')",
+            PUSH_MAIN,
+            RUN,
+        ),
+        (
+            "notIn(variables['Build.Reason'], 'Manual', 'IndividualCI')",
+            PUSH_MAIN,
+            SKIP,
+        ),
         ("eq(1, '1.0')", PUSH_MAIN, RUN),  # right converted to the left type
         ("eq(1, 'one')", PUSH_MAIN, SKIP),  # conversion fails: False
         ("ne(1, 'one')", PUSH_MAIN, RUN),  # ... and ne is True
@@ -550,23 +628,43 @@ def test_azure_expression(condition, event, expected):
         ({"flag": "false"}, {}, "variables.flag", RUN),
         ({"flag": "false"}, {}, "eq(variables.flag, 'true')", SKIP),
         # a root variable overrides one set in the pipeline settings UI
-        ({"flag": "false"}, {"flag": "true"}, "eq(variables.flag, 'true')", SKIP),
+        (
+            {"flag": "false"},
+            {"flag": "true"},
+            "eq(variables.flag, 'true')",
+            SKIP,
+        ),
         ({}, {"flag": "true"}, "eq(variables.flag, 'true')", RUN),
         # list form, and a variable group that may define anything
-        ([{"name": "flag", "value": "true"}], {}, "eq(variables['flag'], 'true')", RUN),
+        (
+            [{"name": "flag", "value": "true"}],
+            {},
+            "eq(variables['flag'], 'true')",
+            RUN,
+        ),
         ([{"group": "shared"}], {}, "eq(variables['flag'], 'true')", UNKNOWN),
         # runtime expressions in variables
         (
-            {"isMain": "$[eq(variables['Build.SourceBranch'], 'refs/heads/main')]"},
+            {
+                "isMain": "$[eq(variables['Build.SourceBranch'],"
+                " 'refs/heads/main')]"
+            },
             {},
             "eq(variables.isMain, true)",
             RUN,
         ),
-        ({"dir": "$(Pipeline.Workspace)/x"}, {}, "eq(variables.dir, 'x')", UNKNOWN),
+        (
+            {"dir": "$(Pipeline.Workspace)/x"},
+            {},
+            "eq(variables.dir, 'x')",
+            UNKNOWN,
+        ),
     ],
 )
 def test_azure_variables(variables_block, settings, condition, expected):
-    data = pipeline([stage("only", condition=condition)], variables=variables_block)
+    data = pipeline(
+        [stage("only", condition=condition)], variables=variables_block
+    )
     assert az_stages(data, variables=settings)["only"] is expected
 
 
@@ -584,7 +682,11 @@ def test_azure_variables(variables_block, settings, condition, expected):
         ),
         # skipped is not succeeded, through indirect dependencies too
         (
-            [stage("A", condition="false"), stage("B", condition="not(failed())"), stage("C")],
+            [
+                stage("A", condition="false"),
+                stage("B", condition="not(failed())"),
+                stage("C"),
+            ],
             (),
             {"B": RUN, "C": SKIP},
         ),
@@ -597,8 +699,19 @@ def test_azure_variables(variables_block, settings, condition, expected):
             (),
             {"B": RUN, "C": RUN},
         ),
-        ([stage("A", condition="false"), stage("B", condition="succeededOrFailed()")], (), {"B": RUN}),
-        ([stage("A", condition="false"), stage("B", condition="always()")], (), {"B": RUN}),
+        (
+            [
+                stage("A", condition="false"),
+                stage("B", condition="succeededOrFailed()"),
+            ],
+            (),
+            {"B": RUN},
+        ),
+        (
+            [stage("A", condition="false"), stage("B", condition="always()")],
+            (),
+            {"B": RUN},
+        ),
         ([stage("A"), stage("B", condition="failed()")], (), {"B": SKIP}),
         ([stage("A"), stage("B", condition="failed()")], ("A",), {"B": RUN}),
         ([stage("A"), stage("B")], ("A",), {"B": SKIP}),
@@ -607,24 +720,37 @@ def test_azure_variables(variables_block, settings, condition, expected):
                 stage("A", condition="false"),
                 stage(
                     "B",
-                    condition="in(dependencies.A.result, 'Succeeded', 'Skipped')",
+                    condition="in(dependencies.A.result,"
+                    " 'Succeeded', 'Skipped')",
                 ),
             ],
             (),
             {"B": RUN},
         ),
         (
-            [stage("A", condition="false"), stage("B", condition="eq(dependencies.A.result, 'Succeeded')")],
+            [
+                stage("A", condition="false"),
+                stage("B", condition="eq(dependencies.A.result, 'Succeeded')"),
+            ],
             (),
             {"B": SKIP},
         ),
         (
-            [stage("A"), stage("B", dependsOn=[]), stage("C", dependsOn=["A", "B"], condition="succeeded('A')")],
+            [
+                stage("A"),
+                stage("B", dependsOn=[]),
+                stage("C", dependsOn=["A", "B"], condition="succeeded('A')"),
+            ],
             ("B",),
             {"C": RUN},
         ),
         (
-            [stage("A"), stage("B", condition="eq(dependencies.A.outputs['j.s.v'], 'x')")],
+            [
+                stage("A"),
+                stage(
+                    "B", condition="eq(dependencies.A.outputs['j.s.v'], 'x')"
+                ),
+            ],
             (),
             {"B": UNKNOWN},
         ),
@@ -645,7 +771,11 @@ def test_azure_jobs_run_in_parallel_unless_depends_on():
                     {"job": "a", "condition": "false"},
                     {"job": "b"},
                     {"job": "c", "dependsOn": "a"},
-                    {"deployment": "d", "dependsOn": ["b"], "environment": "staging"},
+                    {
+                        "deployment": "d",
+                        "dependsOn": ["b"],
+                        "environment": "staging",
+                    },
                 ],
             )
         ]
@@ -664,7 +794,10 @@ def test_azure_jobs_run_in_parallel_unless_depends_on():
 
 def test_azure_jobs_of_a_skipped_stage_are_skipped():
     data = pipeline(
-        [stage("A", condition="false"), stage("B", [{"deployment": "deploy", "environment": "prod"}])]
+        [
+            stage("A", condition="false"),
+            stage("B", [{"deployment": "deploy", "environment": "prod"}]),
+        ]
     )
     result = P.plan(data, "azure", PUSH_MAIN)
     deploy = result.job("deploy")
@@ -687,8 +820,16 @@ def test_azure_pipeline_without_stages():
         ({"trigger": "none"}, PUSH_MAIN, SKIP),
         ({"pr": "none"}, Event.pull_request("main"), SKIP),
         ({"trigger": ["main"]}, Event.push("dev"), SKIP),
-        ({"trigger": {"branches": {"include": ["refs/heads/main"]}}}, PUSH_MAIN, RUN),
-        ({"trigger": {"branches": {"include": ["releases/*"]}}}, Event.push("releases/1"), RUN),
+        (
+            {"trigger": {"branches": {"include": ["refs/heads/main"]}}},
+            PUSH_MAIN,
+            RUN,
+        ),
+        (
+            {"trigger": {"branches": {"include": ["releases/*"]}}},
+            Event.push("releases/1"),
+            RUN,
+        ),
         (
             {"trigger": {"branches": {"include": ["*"], "exclude": ["dev"]}}},
             Event.push("dev"),
@@ -705,10 +846,34 @@ def test_azure_pipeline_without_stages():
             Event.push("main", ["infrastructure.md"]),
             SKIP,
         ),
-        ({"pr": {"branches": {"include": ["main"]}}}, Event.pull_request("main"), RUN),
-        ({"pr": {"branches": {"include": ["main"]}}}, Event.pull_request("dev"), SKIP),
-        ({"schedules": [{"cron": "0 0 * * *", "branches": {"include": ["main"]}}]}, Event.schedule("main"), RUN),
-        ({"schedules": [{"cron": "0 0 * * *", "branches": {"include": ["main"]}}]}, Event.schedule("dev"), SKIP),
+        (
+            {"pr": {"branches": {"include": ["main"]}}},
+            Event.pull_request("main"),
+            RUN,
+        ),
+        (
+            {"pr": {"branches": {"include": ["main"]}}},
+            Event.pull_request("dev"),
+            SKIP,
+        ),
+        (
+            {
+                "schedules": [
+                    {"cron": "0 0 * * *", "branches": {"include": ["main"]}}
+                ]
+            },
+            Event.schedule("main"),
+            RUN,
+        ),
+        (
+            {
+                "schedules": [
+                    {"cron": "0 0 * * *", "branches": {"include": ["main"]}}
+                ]
+            },
+            Event.schedule("dev"),
+            SKIP,
+        ),
         ({}, Event.schedule("main"), SKIP),
         ({"trigger": "none", "pr": "none"}, Event.manual("main"), RUN),
     ],
@@ -720,7 +885,7 @@ def test_azure_triggers(root, event, expected):
     assert result.stage("only").verdict is expected
 
 
-# compile time: ${{ }} and conditional insertion --------------------------------
+# compile time: ${{ }} and conditional insertion -------------------------
 
 CONDITIONAL = {
     "parameters": [{"name": "deploy", "type": "boolean", "default": False}],
@@ -730,13 +895,17 @@ CONDITIONAL = {
         {
             "${{ if eq(parameters.deploy, true) }}": {
                 "stage": "Deploy",
-                "jobs": [{"deployment": "d", "environment": "${{ variables.target }}"}],
+                "jobs": [
+                    {
+                        "deployment": "d",
+                        "environment": "${{ variables.target }}",
+                    }
+                ],
             }
         },
         {
-            "${{ if eq(variables['Build.SourceBranch'], 'refs/heads/main') }}": [
-                {"stage": "OnMain", "jobs": [{"job": "m"}]}
-            ]
+            "${{ if eq(variables['Build.SourceBranch'], 'refs/heads/main') }}"
+            "": [{"stage": "OnMain", "jobs": [{"job": "m"}]}]
         },
         {"${{ else }}": [{"stage": "OffMain", "jobs": [{"job": "o"}]}]},
         {
@@ -770,7 +939,12 @@ def test_azure_conditional_insertion(event, expected):
 def test_azure_unknown_insertion_makes_the_inserted_stage_unknown():
     data = {
         "stages": [
-            {"${{ if eq(variables['Agent.OS'], 'Linux') }}": {"stage": "Maybe", "jobs": [{"job": "x"}]}},
+            {
+                "${{ if eq(variables['Agent.OS'], 'Linux') }}": {
+                    "stage": "Maybe",
+                    "jobs": [{"job": "x"}],
+                }
+            },
         ]
     }
     assert az_stages(data) == {"Maybe": UNKNOWN}
@@ -785,9 +959,13 @@ def test_azure_local_templates_resolve_from_the_root(tmp_path):
                 "stages": [
                     {
                         "stage": "Deploy_${{ parameters.env }}",
-                        "condition": "eq('${{ parameters.env }}', 'production')",
+                        "condition": "eq('${{ parameters.env }}',"
+                        " 'production')",
                         "jobs": [
-                            {"deployment": "d", "environment": "${{ parameters.env }}"}
+                            {
+                                "deployment": "d",
+                                "environment": "${{ parameters.env }}",
+                            }
                         ],
                     }
                 ],
@@ -798,7 +976,10 @@ def test_azure_local_templates_resolve_from_the_root(tmp_path):
     data = {
         "stages": [
             {"template": "templates/deploy.yml"},
-            {"template": "templates/deploy.yml", "parameters": {"env": "production"}},
+            {
+                "template": "templates/deploy.yml",
+                "parameters": {"env": "production"},
+            },
         ]
     }
     resolved = P.plan(data, "azure", PUSH_MAIN, root=tmp_path)
@@ -831,7 +1012,12 @@ def azure_release() -> dict:
             ),
             stage(
                 "Production",
-                [{"deployment": "deploy_production", "environment": "production"}],
+                [
+                    {
+                        "deployment": "deploy_production",
+                        "environment": "production",
+                    }
+                ],
             ),
         ]
     )
@@ -913,10 +1099,14 @@ def provider_cases() -> list:
             marks = []
             if provider in KNOWN_DEFECTS:
                 marks.append(
-                    pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS[provider])
+                    pytest.mark.xfail(
+                        strict=True, reason=KNOWN_DEFECTS[provider]
+                    )
                 )
             cases.append(
-                pytest.param(ci, iac, provider, marks=marks, id=f"{ci}-{iac}-{provider}")
+                pytest.param(
+                    ci, iac, provider, marks=marks, id=f"{ci}-{iac}-{provider}"
+                )
             )
     return cases
 
@@ -955,10 +1145,14 @@ def _azure_yaml_variables(data: dict) -> list[str]:
     block = data.get("variables") or {}
     if isinstance(block, dict):
         return [str(k) for k in block]
-    return [str(i["name"]) for i in block if isinstance(i, dict) and "name" in i]
+    return [
+        str(i["name"]) for i in block if isinstance(i, dict) and "name" in i
+    ]
 
 
-def with_switch(data: dict, provider: str, name: str | None) -> tuple[dict, dict]:
+def with_switch(
+    data: dict, provider: str, name: str | None
+) -> tuple[dict, dict]:
     """The file's data and variables with one switch on (as a team turns
     it on: a repository variable, or the YAML value on Azure)."""
     if name is None:
@@ -972,7 +1166,11 @@ def with_switch(data: dict, provider: str, name: str | None) -> tuple[dict, dict
 
 def deployment_jobs(result: P.Plan, envs: dict[str, str]) -> dict[str, list]:
     """CD deployment jobs by role."""
-    roles: dict[str, list] = {"deploy-staging": [], "smoke-staging": [], "deploy-production": []}
+    roles: dict[str, list] = {
+        "deploy-staging": [],
+        "smoke-staging": [],
+        "deploy-production": [],
+    }
     for unit in result.jobs:
         name = unit.id.replace("_", "-")
         if unit.environment == envs["staging"]:
@@ -994,21 +1192,26 @@ def _envs(project: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("ci", "iac", "provider"), provider_cases())
-def test_push_to_default_branch_reaches_production(generated, ci, iac, provider):
+def test_push_to_default_branch_reaches_production(
+    generated, ci, iac, provider
+):
     project = generated(ci, iac)
     branch = str(answers(project)["default_branch"])
     cd = P.load(project / PROVIDER_DIRS[provider] / "cd.yml")
     failures = []
     for switch in [None, *switches(project, provider)]:
         data, variables = with_switch(cd, provider, switch)
-        result = P.plan(data, provider, Event.push(branch), variables, root=project)
+        result = P.plan(
+            data, provider, Event.push(branch), variables, root=project
+        )
         assert result.triggered is RUN, result.trigger_reason
         for role, units in deployment_jobs(result, _envs(project)).items():
             assert units, f"no {role} job in {provider} cd.yml"
             for unit in units:
                 if unit.verdict is not RUN:
                     failures.append(
-                        f"{switch or 'no variables'}: {unit.id} {unit.verdict.value}"
+                        f"{switch or 'no variables'}: {unit.id}"
+                        f" {unit.verdict.value}"
                         f" ({'; '.join(unit.reasons)})"
                     )
     assert failures == []
@@ -1023,7 +1226,11 @@ def test_no_deployment_is_unreachable_on_a_push(generated, ci, iac, provider):
         f"{path.name}: {item.message}"
         for path in pipeline_files(project, provider)
         for item in P.unreachable_deployments(
-            P.load(path), provider, branch, changed_files=["infra/main.tf"], root=project
+            P.load(path),
+            provider,
+            branch,
+            changed_files=["infra/main.tf"],
+            root=project,
         )
     ]
     assert found == []
@@ -1038,7 +1245,9 @@ def test_no_deployment_is_unreachable_on_a_push(generated, ci, iac, provider):
         for p in providers(ci)
     ],
 )
-def test_infrastructure_reaches_production_on_a_push(generated, ci, iac, provider):
+def test_infrastructure_reaches_production_on_a_push(
+    generated, ci, iac, provider
+):
     project = generated(ci, iac)
     branch = str(answers(project)["default_branch"])
     data = P.load(project / PROVIDER_DIRS[provider] / "infra.yml")
@@ -1073,13 +1282,22 @@ def test_pull_request_deploys_nothing(generated, ci, iac):
         for path in pipeline_files(project, provider):
             for switch in [None, *switches(project, provider)]:
                 data, variables = with_switch(P.load(path), provider, switch)
-                for assume in (False, True) if provider == "azure" else (False,):
+                for assume in (
+                    (False, True) if provider == "azure" else (False,)
+                ):
                     result = P.plan(
-                        data, provider, event, variables,
-                        assume_triggered=assume, root=project,
+                        data,
+                        provider,
+                        event,
+                        variables,
+                        assume_triggered=assume,
+                        root=project,
                     )
                     for unit in result.jobs:
-                        if unit.environment in envs or unit.kind == "deployment":
+                        if (
+                            unit.environment in envs
+                            or unit.kind == "deployment"
+                        ):
                             checked += 1
                             if unit.verdict is not SKIP:
                                 offending.append(
@@ -1097,3 +1315,38 @@ def test_switches_are_found_in_generated_projects(generated):
     project = generated("both", "both")
     assert "TRAIN_ON_AZUREML" in switches(project, "github")
     assert switches(project, "azure"), "no Azure switch found"
+
+
+def test_azure_stage_dependencies_give_jobs_the_results_of_earlier_stages():
+    data = pipeline(
+        [
+            stage("A", [{"job": "opt", "condition": "false"}, {"job": "b"}]),
+            stage(
+                "B",
+                [
+                    {
+                        "job": "after_opt",
+                        "condition": "eq(stageDependencies.A.opt.result,"
+                        " 'Skipped')",
+                    },
+                    {
+                        "job": "after_b",
+                        "condition": "eq(stageDependencies.A.b.result,"
+                        " 'Succeeded')",
+                    },
+                    {
+                        "job": "output",
+                        "condition": "eq(stageDependencies.A.b"
+                        ".outputs['s.v'], 'x')",
+                    },
+                ],
+            ),
+        ]
+    )
+    assert P.plan(data, "azure", PUSH_MAIN).verdicts() == {
+        "A.opt": SKIP,
+        "A.b": RUN,
+        "B.after_opt": RUN,
+        "B.after_b": RUN,
+        "B.output": UNKNOWN,
+    }

@@ -73,7 +73,7 @@ __all__ = [
 # Public types
 
 
-class Verdict(str, enum.Enum):
+class Verdict(enum.StrEnum):
     """Whether a job, stage or trigger fires."""
 
     RUN = "run"
@@ -104,9 +104,7 @@ class Event:
     def push(
         cls, branch: str, changed_files: Iterable[str] | None = None
     ) -> Event:
-        return cls(
-            "push", branch, changed_files=_files(changed_files)
-        )
+        return cls("push", branch, changed_files=_files(changed_files))
 
     @classmethod
     def pull_request(
@@ -272,7 +270,9 @@ def _first_unknown(values: Iterable[Any]) -> Unknown | None:
 _TOKEN = re.compile(
     r"""\s*(?:
         (?P<str>'(?:[^']|'')*')
-      | (?P<num>-?(?:0x[0-9a-fA-F]+|\d+\.\d+\.\d+(?:\.\d+)?|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))
+      | (?P<num>-?(?:0x[0-9a-fA-F]+
+                  |\d+\.\d+\.\d+(?:\.\d+)?
+                  |(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))
       | (?P<op>==|!=|<=|>=|&&|\|\||[!<>()\[\],.*])
       | (?P<name>[A-Za-z_][A-Za-z0-9_-]*)
     )""",
@@ -288,7 +288,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
             raise ExpressionError(
-                f"unexpected {text[pos:pos + 10]!r} in {text!r}"
+                f"unexpected {text[pos : pos + 10]!r} in {text!r}"
             )
         kind = match.lastgroup or ""
         out.append((kind, match.group(kind)))
@@ -320,7 +320,9 @@ class _Parser:
     def take(self, value: str | None = None) -> tuple[str, str]:
         token = self.peek()
         if token is None or (value is not None and token[1] != value):
-            raise ExpressionError(f"expected {value or 'more'} in {self.text!r}")
+            raise ExpressionError(
+                f"expected {value or 'more'} in {self.text!r}"
+            )
         self.pos += 1
         return token
 
@@ -662,10 +664,15 @@ class _Evaluator:
             names = [self.to_str(self.eval(node)) for node in arg_nodes]
             known = {
                 k.lower(): v
-                for k, v in {**self.status.ancestors, **self.status.direct}.items()
+                for k, v in {
+                    **self.status.ancestors,
+                    **self.status.direct,
+                }.items()
             }
             if any(n.lower() not in known for n in names):
-                return Unknown(f"{name}({', '.join(names)}) names no dependency")
+                return Unknown(
+                    f"{name}({', '.join(names)}) names no dependency"
+                )
             results = [known[n.lower()] for n in names]
         else:
             results = list(self.status.ancestors.values())
@@ -674,7 +681,9 @@ class _Evaluator:
         if name in ("failure", "failed"):
             return _any_in(results, {"failure"})
         if name == "succeededorfailed":
-            return _all_in(results, {"success", "failure"}) if arg_nodes else True
+            return (
+                _all_in(results, {"success", "failure"}) if arg_nodes else True
+            )
         raise ExpressionError(name)
 
 
@@ -774,18 +783,18 @@ def _from_json(ev: _Evaluator, text: Any) -> Any:
 
 _GH_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "contains": _gh_contains,
-    "startswith": lambda ev, a, b: ev.to_str(a)
-    .lower()
-    .startswith(ev.to_str(b).lower()),
-    "endswith": lambda ev, a, b: ev.to_str(a)
-    .lower()
-    .endswith(ev.to_str(b).lower()),
+    "startswith": lambda ev, a, b: (
+        ev.to_str(a).lower().startswith(ev.to_str(b).lower())
+    ),
+    "endswith": lambda ev, a, b: (
+        ev.to_str(a).lower().endswith(ev.to_str(b).lower())
+    ),
     "format": _gh_format,
-    "join": lambda ev, a, sep=",": ev.to_str(sep).join(
-        ev.to_str(x) for x in a
-    )
-    if isinstance(a, list)
-    else ev.to_str(a),
+    "join": lambda ev, a, sep=",": (
+        ev.to_str(sep).join(ev.to_str(x) for x in a)
+        if isinstance(a, list)
+        else ev.to_str(a)
+    ),
     "tojson": lambda ev, a: json.dumps(_to_json_value(a), indent=2),
     "fromjson": _from_json,
     "hashfiles": lambda ev, *a: Unknown("hashFiles() depends on the files"),
@@ -865,11 +874,11 @@ _AZ_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "format": _gh_format,
     "lower": lambda ev, a: ev.to_str(a).lower(),
     "upper": lambda ev, a: ev.to_str(a).upper(),
-    "length": lambda ev, a: float(
-        len(a.items() if isinstance(a, _Obj) else a)
-    )
-    if isinstance(a, (str, list, _Obj))
-    else 0.0,
+    "length": lambda ev, a: (
+        float(len(a.items() if isinstance(a, _Obj) else a))
+        if isinstance(a, (str, list, _Obj))
+        else 0.0
+    ),
     "iif": lambda ev, c, a, b: a if ev.truthy(c) else b,
     "replace": lambda ev, a, b, c: ev.to_str(a).replace(
         ev.to_str(b), ev.to_str(c)
@@ -907,7 +916,7 @@ def _gh_glob(pattern: str) -> re.Pattern:
             if end < 0:
                 out.append(re.escape(ch))
             else:
-                out.append(pattern[i:end + 1])
+                out.append(pattern[i : end + 1])
                 i = end
         else:
             out.append(re.escape(ch))
@@ -939,7 +948,7 @@ def _az_match(pattern: str, value: str, prefix: bool) -> bool:
 
 
 def _az_branch_name(ref: str) -> str:
-    return ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else ref
+    return ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else ref
 
 
 # --------------------------------------------------------------------------
@@ -977,8 +986,7 @@ def _gh_trigger(data: Mapping, event: Event) -> tuple[Verdict, str]:
     if "branches" in spec:
         if not _gh_filter(list(spec["branches"] or []), event.branch):
             return Verdict.SKIP, (
-                f"the {label} {event.branch!r} is not in "
-                f"`on.{name}.branches`"
+                f"the {label} {event.branch!r} is not in `on.{name}.branches`"
             )
     elif "branches-ignore" in spec:
         if _gh_filter(list(spec["branches-ignore"] or []), event.branch):
@@ -1024,7 +1032,11 @@ def _gh_inputs(data: Mapping, event: Event, kind: str) -> dict[str, Any]:
             default = ""
         values[str(name)] = default
     for name, value in event.inputs.items():
-        values[str(name)] = float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        values[str(name)] = (
+            float(value)
+            if isinstance(value, int) and not isinstance(value, bool)
+            else value
+        )
     return values
 
 
@@ -1088,8 +1100,10 @@ def _gh_contexts(
         },
         lambda key: Unknown(f"github.{key} is not modelled"),
     )
-    inputs_kind = "workflow_call" if event.kind == "workflow_call" else (
-        "workflow_dispatch"
+    inputs_kind = (
+        "workflow_call"
+        if event.kind == "workflow_call"
+        else ("workflow_dispatch")
     )
     inputs = (
         _gh_inputs(data, event, inputs_kind)
@@ -1168,9 +1182,7 @@ _RESULTS = {
 def _results(verdict: Verdict, failed: bool) -> frozenset[str]:
     result = _RESULTS[verdict]
     if failed:
-        result = frozenset(
-            "failure" if r == "success" else r for r in result
-        )
+        result = frozenset("failure" if r == "success" else r for r in result)
     return result
 
 
@@ -1252,7 +1264,9 @@ def _gh_job(
         )
     ancestors = _ancestors(graph, job_id)
     results = {
-        a: _results(done[a].verdict, a in failed) for a in ancestors if a in done
+        a: _results(done[a].verdict, a in failed)
+        for a in ancestors
+        if a in done
     }
     direct = {n: results[n] for n in needs if n in results}
     text, literal = _gh_condition(raw_if)
@@ -1275,7 +1289,9 @@ def _gh_job(
         {
             n: _Obj(
                 {"result": _gh_result(done[n].verdict, n in failed)},
-                lambda key, n=n: Unknown(f"needs.{n}.{key} is only known at run time"),
+                lambda key, n=n: Unknown(
+                    f"needs.{n}.{key} is only known at run time"
+                ),
             )
             for n in needs
             if n in done
@@ -1309,7 +1325,9 @@ def _gh_job(
             **base,
         )
     # Skipped: by its own condition, or by a skipped need?
-    skipped = [a for a in ancestors if a in done and done[a].verdict is Verdict.SKIP]
+    skipped = [
+        a for a in ancestors if a in done and done[a].verdict is Verdict.SKIP
+    ]
     if skipped and implicit:
         optimistic = _Evaluator(
             {**contexts, "needs": needs_ctx},
@@ -1326,7 +1344,11 @@ def _gh_job(
                 verdict=Verdict.SKIP,
                 reasons=(
                     f"`{root}` is skipped"
-                    + (f" (through {' -> '.join(chain)})" if len(chain) > 2 else "")
+                    + (
+                        f" (through {' -> '.join(chain)})"
+                        if len(chain) > 2
+                        else ""
+                    )
                     + "; "
                     + (
                         "this job has no `if:`"
@@ -1345,7 +1367,11 @@ def _gh_job(
         verdict=Verdict.SKIP,
         reasons=(
             f"`if: {_short(raw_if)}` is false"
-            + (" (with the implicit `success()`)" if implicit and skipped else ""),
+            + (
+                " (with the implicit `success()`)"
+                if implicit and skipped
+                else ""
+            ),
         ),
         cause="condition",
         **base,
@@ -1410,7 +1436,9 @@ class _Compiler:
     """Resolves ``${{ }}`` expressions, conditional insertion and local
     templates, as Azure does before any condition runs."""
 
-    def __init__(self, root: Path | None, predefined: Mapping[str, Any]) -> None:
+    def __init__(
+        self, root: Path | None, predefined: Mapping[str, Any]
+    ) -> None:
         self.root = root
         self.predefined = predefined
         self.depth = 0
@@ -1441,7 +1469,7 @@ class _Compiler:
         parts: list[str] = []
         last = 0
         for match in _TEMPLATE_EXPR.finditer(text):
-            parts.append(text[last:match.start()])
+            parts.append(text[last : match.start()])
             value = evaluator.eval(_parse(match.group(1), github=False))
             if isinstance(value, Unknown):
                 return value
@@ -1506,7 +1534,9 @@ class _Compiler:
             chain.clear()
 
         for key, value in keys:
-            directive = self.directive(str(key)) if isinstance(key, str) else None
+            directive = (
+                self.directive(str(key)) if isinstance(key, str) else None
+            )
             if directive and directive[0] in ("if", "elseif", "else"):
                 if directive[0] == "if":
                     flush()
@@ -1532,15 +1562,19 @@ class _Compiler:
             for certainty, body in self.branches(chain, ctx):
                 items = self.expand(body, ctx)
                 for item in items if isinstance(items, list) else [items]:
-                    if isinstance(certainty, Unknown) and isinstance(item, Mapping):
+                    if isinstance(certainty, Unknown) and isinstance(
+                        item, Mapping
+                    ):
                         item = {**item, _MAYBE: certainty.reason}
                     out.append(item)
             chain.clear()
 
         for item in node:
             if isinstance(item, Mapping) and len(item) == 1:
-                (key, value), = item.items()
-                directive = self.directive(str(key)) if isinstance(key, str) else None
+                ((key, value),) = item.items()
+                directive = (
+                    self.directive(str(key)) if isinstance(key, str) else None
+                )
                 if directive and directive[0] in ("if", "elseif", "else"):
                     if directive[0] == "if":
                         flush()
@@ -1567,9 +1601,16 @@ class _Compiler:
         try:
             path.relative_to(self.root.resolve())
         except ValueError:
-            return [{kind: f"template:{name}", _MAYBE: reason + " (outside the root)"}]
+            return [
+                {
+                    kind: f"template:{name}",
+                    _MAYBE: reason + " (outside the root)",
+                }
+            ]
         if not path.is_file():
-            return [{kind: f"template:{name}", _MAYBE: reason + " (no such file)"}]
+            return [
+                {kind: f"template:{name}", _MAYBE: reason + " (no such file)"}
+            ]
         data = load(path)
         if not isinstance(data, Mapping):
             return [{kind: f"template:{name}", _MAYBE: reason}]
@@ -1578,11 +1619,20 @@ class _Compiler:
         params.update(
             {
                 str(k): self.expand(v, ctx)
-                for k, v in (passed.items() if isinstance(passed, Mapping) else [])
+                for k, v in (
+                    passed.items() if isinstance(passed, Mapping) else []
+                )
             }
         )
-        inner = {**ctx, "parameters": _Obj(params, lambda key: Unknown(
-            f"parameters.{key} is not declared in {name}"))}
+        inner = {
+            **ctx,
+            "parameters": _Obj(
+                params,
+                lambda key: Unknown(
+                    f"parameters.{key} is not declared in {name}"
+                ),
+            ),
+        }
         self.depth += 1
         try:
             body = self.expand(data.get(kind + "s") or [], inner)
@@ -1593,8 +1643,10 @@ class _Compiler:
     def flatten(self, items: Any, ctx: Mapping[str, Any], kind: str) -> list:
         out: list[Any] = []
         for item in items if isinstance(items, list) else []:
-            if isinstance(item, Mapping) and "template" in item and not (
-                set(item) & {"job", "deployment", "stage"}
+            if (
+                isinstance(item, Mapping)
+                and "template" in item
+                and not (set(item) & {"job", "deployment", "stage"})
             ):
                 inserted = self.template(item, ctx, kind)
                 if _MAYBE in item:
@@ -1630,7 +1682,9 @@ def _az_value(value: Any) -> Any:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, Mapping):
-        return _Obj({str(k): _az_value(v) for k, v in value.items()}, lambda _: None)
+        return _Obj(
+            {str(k): _az_value(v) for k, v in value.items()}, lambda _: None
+        )
     if isinstance(value, list):
         return [_az_value(v) for v in value]
     return str(value)
@@ -1692,7 +1746,9 @@ def _az_paths(spec: Any, event: Event, key: str) -> tuple[Verdict, str] | None:
         return None
     if event.changed_files is None:
         return Verdict.UNKNOWN, f"`{key}.paths` depends on which files changed"
-    include = paths.get("include", ["*"]) if isinstance(paths, Mapping) else paths
+    include = (
+        paths.get("include", ["*"]) if isinstance(paths, Mapping) else paths
+    )
     exclude = paths.get("exclude", []) if isinstance(paths, Mapping) else []
     for path in event.changed_files:
         if any(_az_match(str(p), path, True) for p in include) and not any(
@@ -1735,7 +1791,9 @@ def _az_predefined(event: Event) -> dict[str, Any]:
         source = f"refs/pull/{event.pr_number}/merge"
         extra = {
             "System.PullRequest.TargetBranch": f"refs/heads/{event.branch}",
-            "System.PullRequest.SourceBranch": f"refs/heads/{event.head_branch}",
+            "System.PullRequest.SourceBranch": (
+                f"refs/heads/{event.head_branch}"
+            ),
             "System.PullRequest.PullRequestNumber": str(event.pr_number),
         }
     else:
@@ -1790,7 +1848,9 @@ class _Variables:
         self.opaque = opaque
         self.resolving: set[str] = set()
 
-    def lookup(self, name: str, ctx_factory: Callable[[], Mapping[str, Any]]) -> Any:
+    def lookup(
+        self, name: str, ctx_factory: Callable[[], Mapping[str, Any]]
+    ) -> Any:
         key = name.lower()
         if key in self.values:
             value = self.values[key]
@@ -1856,7 +1916,10 @@ def _az_structure(
         raw_stages = [{"stage": "__default", "jobs": data.get("jobs") or []}]
     else:
         raw_stages = [
-            {"stage": "__default", "jobs": [{"job": "Job", "steps": data.get("steps")}]}
+            {
+                "stage": "__default",
+                "jobs": [{"job": "Job", "steps": data.get("steps")}],
+            }
         ]
     out: list[tuple[_AzUnit, list[_AzUnit]]] = []
     previous: str | None = None
@@ -1866,7 +1929,9 @@ def _az_structure(
         if isinstance(raw.get("dependsOn"), Unknown):
             raw = {**raw, _MAYBE: raw["dependsOn"].reason}
         stage_id = str(raw.get("stage") or f"Stage{index + 1}")
-        stage = _AzUnit(stage_id, "stage", raw, _az_depends(raw, previous, True))
+        stage = _AzUnit(
+            stage_id, "stage", raw, _az_depends(raw, previous, True)
+        )
         previous = stage_id
         jobs: list[_AzUnit] = []
         for jindex, job in enumerate(
@@ -1879,7 +1944,9 @@ def _az_structure(
             kind = "deployment" if "deployment" in job else "job"
             job_id = str(job.get(kind) or f"Job{jindex + 1}")
             jobs.append(
-                _AzUnit(job_id, kind, job, _az_depends(job, None, False), stage_id)
+                _AzUnit(
+                    job_id, kind, job, _az_depends(job, None, False), stage_id
+                )
             )
         out.append((stage, jobs))
     return out
@@ -1917,7 +1984,11 @@ def _plan_azure(
     root_vars_raw, _ = _az_variables(data.get("variables"))
     compile_ctx = compiler.context(
         parameters,
-        {k: v for k, v in root_vars_raw.items() if isinstance(v, str) and "${{" not in v},
+        {
+            k: v
+            for k, v in root_vars_raw.items()
+            if isinstance(v, str) and "${{" not in v
+        },
     )
     expanded = compiler.expand(
         {k: v for k, v in data.items() if k not in ("parameters",)}, compile_ctx
@@ -1930,12 +2001,11 @@ def _plan_azure(
     stage_units: dict[str, Unit] = {}
     job_units: list[Unit] = []
     by_id = {s.id: (s, jobs) for s, jobs in structure}
+    planned: dict[str, dict[str, Unit]] = {}
     for stage_id in _order(stage_graph):
         stage, jobs = by_id[stage_id]
         stage_vars, stage_opaque = _az_variables(stage.raw.get("variables"))
-        runtime = _Variables(
-            [root_vars], root_opaque, predefined, variables
-        )
+        runtime = _Variables([root_vars], root_opaque, predefined, variables)
         stage_unit = _az_unit(
             stage,
             stage_graph,
@@ -1950,25 +2020,12 @@ def _plan_azure(
         job_graph = {j.id: j.depends for j in jobs}
         done: dict[str, Unit] = {}
         runtime_jobs = _Variables(
-            [root_vars, stage_vars], root_opaque or stage_opaque, predefined, variables
+            [root_vars, stage_vars],
+            root_opaque or stage_opaque,
+            predefined,
+            variables,
         )
-        stage_deps = _Obj(
-            {
-                s: _Obj(
-                    {
-                        j.id: _Obj(
-                            {"result": Unknown("results of jobs in other stages are not modelled")},
-                            lambda key: Unknown(f"stageDependencies ... {key} is only known at run time"),
-                        )
-                        for j in by_id[s][1]
-                    },
-                    lambda key: Unknown(f"no job {key}"),
-                )
-                for s in stage.depends
-                if s in by_id
-            },
-            lambda key: Unknown(f"stage {key} is not a dependency"),
-        )
+        stage_deps = _stage_dependencies(stage, by_id, planned, failed)
         for job_id in _order(job_graph):
             job = next(j for j in jobs if j.id == job_id)
             if stage_unit.verdict is not Verdict.RUN:
@@ -1977,16 +2034,28 @@ def _plan_azure(
                     stage_unit.verdict,
                     (
                         f"its stage `{stage_id}` "
-                        + ("is skipped" if stage_unit.verdict is Verdict.SKIP else "may not run"),
+                        + (
+                            "is skipped"
+                            if stage_unit.verdict is Verdict.SKIP
+                            else "may not run"
+                        ),
                         *stage_unit.reasons,
                     ),
                     "stage",
-                    stage_unit.skipped_need or stage_id if stage_unit.verdict is Verdict.SKIP else None,
+                    stage_unit.skipped_need or stage_id
+                    if stage_unit.verdict is Verdict.SKIP
+                    else None,
                 )
                 if stage_unit.verdict is Verdict.UNKNOWN:
                     inner = _az_unit(
-                        job, job_graph, done, runtime_jobs, failed, Verdict.RUN,
-                        why, dependencies_extra=stage_deps,
+                        job,
+                        job_graph,
+                        done,
+                        runtime_jobs,
+                        failed,
+                        Verdict.RUN,
+                        why,
+                        dependencies_extra=stage_deps,
                     )
                     if inner.verdict is Verdict.SKIP:
                         unit = inner
@@ -2003,6 +2072,7 @@ def _plan_azure(
                 )
             done[job_id] = unit
         job_units.extend(done[j.id] for j in jobs)
+        planned[stage_id] = {j.id: done[j.id] for j in jobs}
     stages = tuple(
         stage_units[s.id] for s, _ in structure if s.id != "__default"
     )
@@ -2011,6 +2081,41 @@ def _plan_azure(
         for u in job_units
     )
     return Plan("azure", event, triggered, why, stages, jobs_out)
+
+
+def _stage_dependencies(
+    stage: _AzUnit,
+    by_id: Mapping[str, Any],
+    planned: Mapping[str, Mapping[str, Unit]],
+    failed: Collection[str],
+) -> _Obj:
+    """``stageDependencies.<stage>.<job>`` for a job's condition: the
+    results of the jobs in the stages its stage depends on."""
+
+    def job_context(stage_id: str, unit: Unit) -> _Obj:
+        result = _az_result(_results(unit.verdict, unit.id in failed))
+        return _Obj(
+            {"result": result},
+            lambda key: Unknown(
+                f"stageDependencies.{stage_id}.{unit.id}.{key} is only known"
+                " at run time"
+            ),
+        )
+
+    return _Obj(
+        {
+            s: _Obj(
+                {
+                    job_id: job_context(s, unit)
+                    for job_id, unit in planned.get(s, {}).items()
+                },
+                lambda key, s=s: Unknown(f"stage {s} has no job {key}"),
+            )
+            for s in stage.depends
+            if s in by_id
+        },
+        lambda key: Unknown(f"stage {key} is not in `dependsOn`"),
+    )
 
 
 def _unit_from(
@@ -2055,16 +2160,24 @@ def _az_unit(
     what = "stage" if unit.kind == "stage" else "job"
     if triggered is Verdict.SKIP:
         return _unit_from(
-            unit, Verdict.SKIP, (f"the pipeline does not run: {trigger_reason}",), "trigger"
+            unit,
+            Verdict.SKIP,
+            (f"the pipeline does not run: {trigger_reason}",),
+            "trigger",
         )
     missing = [d for d in unit.depends if d not in graph]
     if missing:
         return _unit_from(
-            unit, Verdict.UNKNOWN, (f"`dependsOn` names no such {what}: {missing}",), "condition"
+            unit,
+            Verdict.UNKNOWN,
+            (f"`dependsOn` names no such {what}: {missing}",),
+            "condition",
         )
     ancestors = _ancestors(graph, unit.id)
     results = {
-        a: _results(done[a].verdict, a in failed) for a in ancestors if a in done
+        a: _results(done[a].verdict, a in failed)
+        for a in ancestors
+        if a in done
     }
     direct = {d: results[d] for d in unit.depends if d in results}
     raw = unit.raw.get("condition")
@@ -2078,18 +2191,25 @@ def _az_unit(
         node = _parse(text, github=False)
     except ExpressionError as error:
         return _unit_from(
-            unit, Verdict.UNKNOWN, (f"`condition` is not valid: {error}",), "condition"
+            unit,
+            Verdict.UNKNOWN,
+            (f"`condition` is not valid: {error}",),
+            "condition",
         )
     deps = _Obj(
         {
             d: _Obj(
                 {"result": _az_result(direct[d])},
-                lambda key, d=d: Unknown(f"dependencies.{d}.{key} is only known at run time"),
+                lambda key, d=d: Unknown(
+                    f"dependencies.{d}.{key} is only known at run time"
+                ),
             )
             for d in unit.depends
             if d in direct
         },
-        lambda key: Unknown(f"`dependencies.{key}`: {key} is not in `dependsOn`"),
+        lambda key: Unknown(
+            f"`dependencies.{key}`: {key} is not in `dependsOn`"
+        ),
     )
 
     def contexts(status: _Status | None = None) -> dict[str, Any]:
@@ -2106,13 +2226,19 @@ def _az_unit(
         value = evaluator.eval(node)
     except ExpressionError as error:
         return _unit_from(
-            unit, Verdict.UNKNOWN, (f"`condition` cannot be evaluated: {error}",), "condition"
+            unit,
+            Verdict.UNKNOWN,
+            (f"`condition` cannot be evaluated: {error}",),
+            "condition",
         )
     verdict, unknown_reason = _decide(value)
     if triggered is Verdict.UNKNOWN and verdict is Verdict.RUN:
         verdict, unknown_reason = Verdict.UNKNOWN, trigger_reason
     if maybe and verdict is Verdict.RUN:
-        verdict, unknown_reason = Verdict.UNKNOWN, f"it may not be inserted: {maybe}"
+        verdict, unknown_reason = (
+            Verdict.UNKNOWN,
+            f"it may not be inserted: {maybe}",
+        )
     if verdict is Verdict.RUN:
         return _unit_from(
             unit,
@@ -2126,7 +2252,9 @@ def _az_unit(
         )
     if verdict is Verdict.UNKNOWN:
         return _unit_from(unit, verdict, (unknown_reason,), "condition")
-    skipped = [a for a in ancestors if a in done and done[a].verdict is Verdict.SKIP]
+    skipped = [
+        a for a in ancestors if a in done and done[a].verdict is Verdict.SKIP
+    ]
     status_calls = _calls(node) & {"succeeded"}
     if skipped and (raw is None or status_calls):
         optimistic = _Evaluator(
@@ -2145,7 +2273,11 @@ def _az_unit(
                 Verdict.SKIP,
                 (
                     f"{what} `{root}` is skipped"
-                    + (f" (through {' -> '.join(chain)})" if len(chain) > 2 else "")
+                    + (
+                        f" (through {' -> '.join(chain)})"
+                        if len(chain) > 2
+                        else ""
+                    )
                     + "; "
                     + (
                         "with no `condition`, the default `succeeded()`"
@@ -2160,7 +2292,10 @@ def _az_unit(
                 root,
             )
     return _unit_from(
-        unit, Verdict.SKIP, (f"`condition: {_short(text)}` is false",), "condition"
+        unit,
+        Verdict.SKIP,
+        (f"`condition: {_short(text)}` is false",),
+        "condition",
     )
 
 
@@ -2168,7 +2303,9 @@ class _LazyVars(_Obj):
     """``variables`` in a run-time condition (``$[ ]`` values evaluate on
     demand, with the same contexts)."""
 
-    def __init__(self, runtime: _Variables, ctx: Callable[[], Mapping[str, Any]]) -> None:
+    def __init__(
+        self, runtime: _Variables, ctx: Callable[[], Mapping[str, Any]]
+    ) -> None:
         super().__init__({}, lambda key: None)
         self.runtime = runtime
         self.ctx = ctx
