@@ -517,12 +517,6 @@ def az_stages(data, event=PUSH_MAIN, variables=None, **kw) -> dict:
     return {unit.id: unit.verdict for unit in result.stages}
 
 
-def az_if(condition: str, event=PUSH_MAIN, variables=None, **root) -> Verdict:
-    data = pipeline([stage("only", condition=condition)], pr=None, **root)
-    data.pop("pr")
-    return az_stages(data, event, variables)["only"]
-
-
 @pytest.mark.parametrize(
     ("condition", "event", "expected"),
     [
@@ -614,7 +608,13 @@ def test_azure_expression(condition, event, expected):
         [stage("only", condition=condition)],
         trigger="*",
         pr="*",
-        schedules=[{"cron": "0 0 * * *", "branches": {"include": ["main"]}}],
+        schedules=[
+            {
+                "cron": "0 0 * * *",
+                "branches": {"include": ["main"]},
+                "always": True,
+            }
+        ],
     )
     data["trigger"] = {"branches": {"include": ["*"]}}
     data["pr"] = {"branches": {"include": ["*"]}}
@@ -806,6 +806,14 @@ def test_azure_jobs_of_a_skipped_stage_are_skipped():
     assert "stage `B` is skipped" in deploy.reasons[0]
 
 
+def test_azure_batched_ci_reason():
+    condition = "eq(variables['Build.Reason'], 'BatchedCI')"
+    data = pipeline([stage("only", condition=condition)])
+    assert az_stages(data)["only"] is SKIP
+    data["trigger"] = {"batch": True, "branches": {"include": ["main"]}}
+    assert az_stages(data)["only"] is RUN
+
+
 def test_azure_pipeline_without_stages():
     data = {"jobs": [{"job": "a"}, {"job": "b", "dependsOn": "a"}]}
     assert P.plan(data, "azure", PUSH_MAIN).verdicts() == {"a": RUN, "b": RUN}
@@ -860,6 +868,19 @@ def test_azure_pipeline_without_stages():
             {
                 "schedules": [
                     {"cron": "0 0 * * *", "branches": {"include": ["main"]}}
+                ]
+            },
+            Event.schedule("main"),
+            UNKNOWN,  # without always: only if the branch changed
+        ),
+        (
+            {
+                "schedules": [
+                    {
+                        "cron": "0 0 * * *",
+                        "branches": {"include": ["main"]},
+                        "always": "true",
+                    }
                 ]
             },
             Event.schedule("main"),

@@ -1766,7 +1766,13 @@ def _az_trigger(data: Mapping, event: Event) -> tuple[Verdict, str]:
             if isinstance(item, Mapping) and _az_branch_filter(
                 item.get("branches") or {"include": ["*"]}, event.branch
             ):
-                return Verdict.RUN, f"`schedules` includes {event.branch!r}"
+                if str(item.get("always", False)).lower() == "true":
+                    return Verdict.RUN, f"`schedules` includes {event.branch!r}"
+                return Verdict.UNKNOWN, (
+                    f"`schedules` includes {event.branch!r}, but without"
+                    " `always: true` a scheduled run happens only if the"
+                    " branch changed since the last successful scheduled run"
+                )
         return Verdict.SKIP, f"no `schedules` entry runs on {event.branch!r}"
     key = {"push": "trigger", "pull_request": "pr"}.get(event.kind)
     if key is None:
@@ -1786,7 +1792,7 @@ def _az_trigger(data: Mapping, event: Event) -> tuple[Verdict, str]:
     return Verdict.RUN, f"`{key}` includes branch {event.branch!r}"
 
 
-def _az_predefined(event: Event) -> dict[str, Any]:
+def _az_predefined(event: Event, data: Mapping) -> dict[str, Any]:
     if event.kind == "pull_request":
         source = f"refs/pull/{event.pr_number}/merge"
         extra = {
@@ -1799,8 +1805,12 @@ def _az_predefined(event: Event) -> dict[str, Any]:
     else:
         source = f"refs/heads/{event.branch}"
         extra = {}
+    trigger = data.get("trigger")
+    batched = isinstance(trigger, Mapping) and (
+        str(trigger.get("batch", False)).lower() == "true"
+    )
     reason = {
-        "push": "IndividualCI",
+        "push": "BatchedCI" if batched else "IndividualCI",
         "pull_request": "PullRequest",
         "schedule": "Schedule",
         "manual": "Manual",
@@ -1977,7 +1987,7 @@ def _plan_azure(
     if assume_triggered and triggered is not Verdict.RUN:
         why = f"assumed triggered ({why})"
         triggered = Verdict.RUN
-    predefined = _az_predefined(event)
+    predefined = _az_predefined(event, data)
     compiler = _Compiler(root, predefined)
     parameters = _parameter_defaults(data.get("parameters"))
     parameters.update({str(k): _az_value(v) for k, v in event.inputs.items()})
