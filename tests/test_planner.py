@@ -971,39 +971,45 @@ def test_azure_unknown_insertion_makes_the_inserted_stage_unknown():
     assert az_stages(data) == {"Maybe": UNKNOWN}
 
 
-def test_azure_local_templates_resolve_from_the_root(tmp_path):
-    (tmp_path / "templates").mkdir()
-    (tmp_path / "templates" / "deploy.yml").write_text(
-        yaml.safe_dump(
-            {
-                "parameters": [{"name": "env", "default": "staging"}],
-                "stages": [
-                    {
-                        "stage": "Deploy_${{ parameters.env }}",
-                        "condition": "eq('${{ parameters.env }}',"
-                        " 'production')",
-                        "jobs": [
-                            {
-                                "deployment": "d",
-                                "environment": "${{ parameters.env }}",
-                            }
-                        ],
-                    }
-                ],
-            }
-        ),
-        encoding="utf-8",
-    )
+def write_yaml(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+DEPLOY_TEMPLATE = {
+    "parameters": [{"name": "env", "default": "staging"}],
+    "stages": [
+        {
+            "stage": "Deploy_${{ parameters.env }}",
+            "condition": "eq('${{ parameters.env }}', 'production')",
+            "jobs": [{"template": "jobs.yml", "parameters": {"env": "x"}}],
+        }
+    ],
+}
+JOBS_TEMPLATE = {  # nested: its path is relative to the including template
+    "parameters": [{"name": "env"}],
+    "jobs": [{"deployment": "d", "environment": "${{ parameters.env }}"}],
+}
+
+
+def test_azure_local_templates_resolve_relative_to_the_including_file(
+    tmp_path,
+):
+    pipelines = tmp_path / "azure-pipelines"
+    write_yaml(pipelines / "templates" / "deploy.yml", DEPLOY_TEMPLATE)
+    write_yaml(pipelines / "templates" / "jobs.yml", JOBS_TEMPLATE)
     data = {
         "stages": [
             {"template": "templates/deploy.yml"},
             {
-                "template": "templates/deploy.yml",
+                "template": "/azure-pipelines/templates/deploy.yml",
                 "parameters": {"env": "production"},
             },
         ]
     }
-    resolved = P.plan(data, "azure", PUSH_MAIN, root=tmp_path)
+    source = write_yaml(pipelines / "cd.yml", data)
+    resolved = P.plan(data, "azure", PUSH_MAIN, root=tmp_path, source=source)
     # the second stage depends on the first (skipped), but a condition of
     # its own replaces the default succeeded(), so it runs
     assert {u.id: u.verdict for u in resolved.stages} == {
@@ -1011,11 +1017,29 @@ def test_azure_local_templates_resolve_from_the_root(tmp_path):
         "Deploy_production": RUN,
     }
     assert resolved.stage("Deploy_production").needs == ("Deploy_staging",)
-    assert resolved.job("d").verdict is SKIP
-    assert [u.environment for u in resolved.jobs] == ["staging", "production"]
-    unresolved = P.plan(data, "azure", PUSH_MAIN)
-    assert {u.verdict for u in unresolved.stages} == {UNKNOWN}
-    assert "not resolved" in unresolved.stages[0].reasons[0]
+    assert resolved.verdicts() == {
+        "Deploy_staging.d": SKIP,
+        "Deploy_production.d": RUN,
+    }
+    assert [u.environment for u in resolved.jobs] == ["x", "x"]
+
+
+@pytest.mark.parametrize(
+    ("template", "root", "why"),
+    [
+        ("templates/deploy.yml", False, "not resolved"),
+        ("templates/missing.yml", True, "no such file"),
+        ("../../outside.yml", True, "outside the root"),
+        ("deploy.yml@other-repo", True, "not resolved"),
+    ],
+)
+def test_azure_unresolved_templates_are_unknown(tmp_path, template, root, why):
+    write_yaml(tmp_path / "templates" / "deploy.yml", DEPLOY_TEMPLATE)
+    write_yaml(tmp_path.parent / "outside.yml", DEPLOY_TEMPLATE)
+    data = {"stages": [{"template": template}]}
+    result = P.plan(data, "azure", PUSH_MAIN, root=tmp_path if root else None)
+    assert [u.verdict for u in result.stages] == [UNKNOWN]
+    assert why in result.stages[0].reasons[0]
 
 
 def azure_release() -> dict:
@@ -1218,12 +1242,18 @@ def test_push_to_default_branch_reaches_production(
 ):
     project = generated(ci, iac)
     branch = str(answers(project)["default_branch"])
-    cd = P.load(project / PROVIDER_DIRS[provider] / "cd.yml")
+    path = project / PROVIDER_DIRS[provider] / "cd.yml"
+    cd = P.load(path)
     failures = []
     for switch in [None, *switches(project, provider)]:
         data, variables = with_switch(cd, provider, switch)
         result = P.plan(
-            data, provider, Event.push(branch), variables, root=project
+            data,
+            provider,
+            Event.push(branch),
+            variables,
+            root=project,
+            source=path,
         )
         assert result.triggered is RUN, result.trigger_reason
         for role, units in deployment_jobs(result, _envs(project)).items():
@@ -1250,8 +1280,8 @@ def test_no_deployment_is_unreachable_on_a_push(generated, ci, iac, provider):
             P.load(path),
             provider,
             branch,
-            changed_files=["infra/main.tf"],
             root=project,
+            source=path,
         )
     ]
     assert found == []
@@ -1271,9 +1301,9 @@ def test_infrastructure_reaches_production_on_a_push(
 ):
     project = generated(ci, iac)
     branch = str(answers(project)["default_branch"])
-    data = P.load(project / PROVIDER_DIRS[provider] / "infra.yml")
+    path = project / PROVIDER_DIRS[provider] / "infra.yml"
     event = Event.push(branch, ["infra/main.bicep", "infra/main.tf"])
-    result = P.plan(data, provider, event, root=project)
+    result = P.plan(P.load(path), provider, event, root=project, source=path)
     envs = _envs(project)
     reached = {u.environment for u in result.jobs if u.verdict is RUN}
     assert {envs["staging"], envs["production"]} <= reached, result.explain()
@@ -1313,6 +1343,7 @@ def test_pull_request_deploys_nothing(generated, ci, iac):
                         variables,
                         assume_triggered=assume,
                         root=project,
+                        source=path,
                     )
                     for unit in result.jobs:
                         if (

@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from . import yamlio
+from .errors import MalformedFileError
 
 __all__ = [
     "Event",
@@ -1428,6 +1429,8 @@ def _chain(
 # --------------------------------------------------------------------------
 # Azure Pipelines: compile time (templates, ${{ }})
 
+_MAX_TEMPLATE_DEPTH = 20  # Azure allows 100 files and 20 levels of nesting
+_MAX_TEMPLATE_BYTES = 1_000_000
 _TEMPLATE_EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 _MAYBE = "__planner_maybe__"
 
@@ -1437,11 +1440,14 @@ class _Compiler:
     templates, as Azure does before any condition runs."""
 
     def __init__(
-        self, root: Path | None, predefined: Mapping[str, Any]
+        self,
+        root: Path | None,
+        predefined: Mapping[str, Any],
+        base: Path | None = None,
     ) -> None:
         self.root = root
         self.predefined = predefined
-        self.depth = 0
+        self.bases = [base or root]
 
     def context(
         self, parameters: Mapping[str, Any], variables: Mapping[str, Any]
@@ -1595,9 +1601,16 @@ class _Compiler:
         """The stages or jobs a ``- template:`` item inserts."""
         name = str(item.get("template"))
         reason = f"template `{name}` is not resolved"
-        if self.root is None or "@" in name or self.depth > 20:
+        base = self.bases[-1]
+        if self.root is None or base is None or "@" in name:
             return [{kind: f"template:{name}", _MAYBE: reason}]
-        path = (self.root / name.lstrip("/")).resolve()
+        if len(self.bases) > _MAX_TEMPLATE_DEPTH:
+            return [{kind: f"template:{name}", _MAYBE: reason + " (too deep)"}]
+        # Relative to the including file; a leading / means the repo root.
+        if name.startswith("/"):
+            path = (self.root / name.lstrip("/")).resolve()
+        else:
+            path = (base / name).resolve()
         try:
             path.relative_to(self.root.resolve())
         except ValueError:
@@ -1611,7 +1624,12 @@ class _Compiler:
             return [
                 {kind: f"template:{name}", _MAYBE: reason + " (no such file)"}
             ]
-        data = load(path)
+        if path.stat().st_size > _MAX_TEMPLATE_BYTES:
+            return [{kind: f"template:{name}", _MAYBE: reason + " (too big)"}]
+        try:
+            data = load(path)
+        except (OSError, UnicodeDecodeError, MalformedFileError) as error:
+            return [{kind: f"template:{name}", _MAYBE: f"{reason}: {error}"}]
         if not isinstance(data, Mapping):
             return [{kind: f"template:{name}", _MAYBE: reason}]
         passed = item.get("parameters") or {}
@@ -1633,12 +1651,21 @@ class _Compiler:
                 ),
             ),
         }
-        self.depth += 1
+        self.bases.append(path.parent)
         try:
-            body = self.expand(data.get(kind + "s") or [], inner)
-            return self.flatten(body, inner, kind)
+            body = self.flatten(
+                self.expand(data.get(kind + "s") or [], inner), inner, kind
+            )
+            if kind == "stage":  # their job templates: relative to this file
+                body = [
+                    {**item, "jobs": self.flatten(item["jobs"], inner, "job")}
+                    if isinstance(item, Mapping) and "jobs" in item
+                    else item
+                    for item in body
+                ]
+            return body
         finally:
-            self.depth -= 1
+            self.bases.pop()
 
     def flatten(self, items: Any, ctx: Mapping[str, Any], kind: str) -> list:
         out: list[Any] = []
@@ -1982,13 +2009,14 @@ def _plan_azure(
     failed: Collection[str],
     assume_triggered: bool,
     root: Path | None,
+    base: Path | None,
 ) -> Plan:
     triggered, why = _az_trigger(data, event)
     if assume_triggered and triggered is not Verdict.RUN:
         why = f"assumed triggered ({why})"
         triggered = Verdict.RUN
     predefined = _az_predefined(event, data)
-    compiler = _Compiler(root, predefined)
+    compiler = _Compiler(root, predefined, base)
     parameters = _parameter_defaults(data.get("parameters"))
     parameters.update({str(k): _az_value(v) for k, v in event.inputs.items()})
     root_vars_raw, _ = _az_variables(data.get("variables"))
@@ -2344,6 +2372,7 @@ def plan(
     failed: Collection[str] = (),
     assume_triggered: bool = False,
     root: Path | str | None = None,
+    source: Path | str | None = None,
 ) -> Plan:
     """Which jobs (and Azure stages) run for ``event``, and why.
 
@@ -2353,8 +2382,11 @@ def plan(
     names jobs/stages that run but fail (default: all succeed).
     ``assume_triggered`` plans the jobs even if the triggers do not fire
     (e.g. an Azure Repos branch policy queues the pipeline for a pull
-    request whatever its ``pr:`` says). ``root`` is the repository folder
-    that local Azure ``template:`` references are read from."""
+    request whatever its ``pr:`` says). Local Azure ``template:``
+    references are read relative to ``source`` (the planned file's path),
+    or to ``root`` (the repository folder; a leading ``/`` and the bound
+    no template may leave) when no source is given; with neither they are
+    UNKNOWN."""
     if not isinstance(data, Mapping):
         raise ValueError("a workflow or pipeline must be a mapping")
     variables = dict(variables or {})
@@ -2367,7 +2399,12 @@ def plan(
             variables,
             failed,
             assume_triggered,
-            None if root is None else Path(root),
+            (
+                Path(root)
+                if root is not None
+                else (Path(source).parent if source is not None else None)
+            ),
+            None if source is None else Path(source).parent,
         )
     raise ValueError(f"unknown provider {provider!r} (github or azure)")
 
@@ -2380,6 +2417,7 @@ def unreachable_deployments(
     variables: Mapping[str, str] | None = None,
     changed_files: Iterable[str] | None = None,
     root: Path | str | None = None,
+    source: Path | str | None = None,
 ) -> list[Unreachable]:
     """Deployment jobs a push to ``default_branch`` triggers the file for but
     never reaches, because a job or stage up their dependency chain is
@@ -2393,6 +2431,7 @@ def unreachable_deployments(
         Event.push(default_branch, changed_files),
         variables,
         root=root,
+        source=source,
     )
     if result.triggered is Verdict.SKIP:
         return []
