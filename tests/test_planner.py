@@ -1402,3 +1402,92 @@ def test_azure_stage_dependencies_give_jobs_the_results_of_earlier_stages():
         "B.after_b": RUN,
         "B.output": UNKNOWN,
     }
+
+
+# ------------------------------------------------------------- robustness
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.sampled_from(
+        [
+            "main",
+            "none",
+            "a",
+            "${{ parameters.x }}",
+            "${{ if eq(1, 1) }}",
+            "$[ variables.x ]",
+            "eq(",
+            "succeeded()",
+            "needs.a.result == 'success'",
+            "!cancelled()",
+            "refs/heads/main",
+            "*",
+        ]
+    ),
+)
+KEYS = st.sampled_from(
+    [
+        "on",
+        "jobs",
+        "stages",
+        "stage",
+        "job",
+        "deployment",
+        "needs",
+        "if",
+        "condition",
+        "dependsOn",
+        "trigger",
+        "pr",
+        "variables",
+        "parameters",
+        "template",
+        "environment",
+        "push",
+        "branches",
+        "paths",
+        "a",
+        "b",
+        "${{ if true }}",
+        "${{ else }}",
+    ]
+)
+DOCUMENTS = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    data=st.dictionaries(KEYS, DOCUMENTS, max_size=5),
+    provider=st.sampled_from(["github", "azure"]),
+    kind=st.sampled_from(["push", "pull_request", "schedule", "manual"]),
+)
+def test_any_document_gets_a_plan_not_a_crash(data, provider, kind):
+    """Files a pull request author controls reach the planner (via
+    `check`): whatever their shape, it answers with verdicts."""
+    result = P.plan(data, provider, Event(kind, "main"))
+    assert result.triggered in set(Verdict)
+    assert all(unit.verdict in set(Verdict) for unit in result.jobs)
+    P.unreachable_deployments(data, provider, "main")
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["!" * 5000 + "true", "(" * 3000 + "true" + ")" * 3000, "a == " * 6000],
+)
+def test_hostile_expressions_are_unknown(condition):
+    assert gh_if(condition) is UNKNOWN

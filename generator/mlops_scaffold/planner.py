@@ -888,8 +888,16 @@ _AZ_FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+_MAX_EXPRESSION = 21_000  # GitHub's limit on an expression's length
+
+
 def _parse(text: str, github: bool) -> tuple:
-    return _Parser(text, infix=github).parse()
+    if len(text) > _MAX_EXPRESSION:
+        raise ExpressionError("the expression is too long")
+    try:
+        return _Parser(text, infix=github).parse()
+    except RecursionError as error:
+        raise ExpressionError("the expression is nested too deeply") from error
 
 
 # --------------------------------------------------------------------------
@@ -985,12 +993,12 @@ def _gh_trigger(data: Mapping, event: Event) -> tuple[Verdict, str]:
         return Verdict.RUN, f"`on: {name}`"
     label = "pushed branch" if name == "push" else "pull request's base branch"
     if "branches" in spec:
-        if not _gh_filter(list(spec["branches"] or []), event.branch):
+        if not _gh_filter(_as_list(spec["branches"]), event.branch):
             return Verdict.SKIP, (
                 f"the {label} {event.branch!r} is not in `on.{name}.branches`"
             )
     elif "branches-ignore" in spec:
-        if _gh_filter(list(spec["branches-ignore"] or []), event.branch):
+        if _gh_filter(_as_list(spec["branches-ignore"]), event.branch):
             return Verdict.SKIP, (
                 f"the {label} {event.branch!r} is in "
                 f"`on.{name}.branches-ignore`"
@@ -1006,7 +1014,7 @@ def _gh_trigger(data: Mapping, event: Event) -> tuple[Verdict, str]:
             return Verdict.UNKNOWN, (
                 f"`on.{name}.{key}` depends on which files changed"
             )
-        patterns = list(spec[key] or [])
+        patterns = _as_list(spec[key])
         hits = [f for f in event.changed_files if _gh_filter(patterns, f)]
         if include and not hits:
             return Verdict.SKIP, f"no changed file matches `on.{name}.paths`"
@@ -1019,16 +1027,16 @@ def _gh_trigger(data: Mapping, event: Event) -> tuple[Verdict, str]:
 
 def _gh_inputs(data: Mapping, event: Event, kind: str) -> dict[str, Any]:
     spec = _gh_on(data).get(kind) or {}
-    declared = spec.get("inputs") if isinstance(spec, Mapping) else None
+    declared = _mapping(_mapping(spec).get("inputs"))
     values: dict[str, Any] = {}
-    for name, item in (declared or {}).items():
-        item = item or {}
+    for name, item in declared.items():
+        item = _mapping(item)
         default = item.get("default")
         kind_of = item.get("type", "string")
         if kind_of == "boolean":
             default = bool(default) if default is not None else False
         elif kind_of == "number" and default is not None:
-            default = float(default)
+            default = _gh_number(default)
         elif default is None:
             default = ""
         values[str(name)] = default
@@ -1138,6 +1146,12 @@ def _gh_condition(raw: Any) -> tuple[str | None, Any]:
     return text, None
 
 
+def _mapping(value: Any) -> Mapping:
+    """``value`` if it is a mapping, else an empty one (a malformed file
+    gets a plan, and the validators report its shape)."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _as_list(value: Any) -> list:
     if value is None:
         return []
@@ -1206,19 +1220,19 @@ def _plan_github(
     if assume_triggered and triggered is not Verdict.RUN:
         why = f"assumed triggered ({why})"
         triggered = Verdict.RUN
-    jobs = data.get("jobs") or {}
+    jobs = {str(k): v for k, v in _mapping(data.get("jobs")).items()}
     graph = {
-        str(job_id): [str(n) for n in _as_list((job or {}).get("needs"))]
+        str(job_id): [str(n) for n in _as_list(_mapping(job).get("needs"))]
         for job_id, job in jobs.items()
     }
     contexts = _gh_contexts(data, event, variables)
     units: dict[str, Unit] = {}
     for job_id in _order(graph):
-        job = jobs.get(job_id) or {}
+        job = _mapping(jobs.get(job_id))
         units[job_id] = _gh_job(
             job_id, job, graph, units, contexts, failed, triggered, why
         )
-    ordered = tuple(units[str(job_id)] for job_id in jobs)
+    ordered = tuple(units[job_id] for job_id in jobs)
     return Plan("github", event, triggered, why, (), ordered)
 
 
@@ -1753,8 +1767,8 @@ def _az_branch_filter(spec: Any, branch: str) -> bool:
         if isinstance(branches, list):
             include, exclude = branches, []
         else:
-            include = (branches or {}).get("include", ["*"])
-            exclude = (branches or {}).get("exclude", [])
+            include = _as_list(_mapping(branches).get("include", ["*"]))
+            exclude = _as_list(_mapping(branches).get("exclude", []))
     else:
         include, exclude = ["*"], []
 
@@ -1773,10 +1787,10 @@ def _az_paths(spec: Any, event: Event, key: str) -> tuple[Verdict, str] | None:
         return None
     if event.changed_files is None:
         return Verdict.UNKNOWN, f"`{key}.paths` depends on which files changed"
-    include = (
+    include = _as_list(
         paths.get("include", ["*"]) if isinstance(paths, Mapping) else paths
     )
-    exclude = paths.get("exclude", []) if isinstance(paths, Mapping) else []
+    exclude = _as_list(_mapping(paths).get("exclude", []))
     for path in event.changed_files:
         if any(_az_match(str(p), path, True) for p in include) and not any(
             _az_match(str(p), path, True) for p in exclude
@@ -1789,7 +1803,7 @@ def _az_trigger(data: Mapping, event: Event) -> tuple[Verdict, str]:
     if event.kind == "manual":
         return Verdict.RUN, "a run queued by hand"
     if event.kind == "schedule":
-        for item in data.get("schedules") or []:
+        for item in _as_list(data.get("schedules")):
             if isinstance(item, Mapping) and _az_branch_filter(
                 item.get("branches") or {"include": ["*"]}, event.branch
             ):
