@@ -105,6 +105,7 @@ class Event:
     def push(
         cls, branch: str, changed_files: Iterable[str] | None = None
     ) -> Event:
+        """A push to ``branch`` (``changed_files``: None if not known)."""
         return cls("push", branch, changed_files=_files(changed_files))
 
     @classmethod
@@ -114,6 +115,7 @@ class Event:
         head: str = "feature",
         changed_files: Iterable[str] | None = None,
     ) -> Event:
+        """A pull request from ``head`` into ``base``."""
         return cls(
             "pull_request",
             base,
@@ -123,12 +125,15 @@ class Event:
 
     @classmethod
     def schedule(cls, branch: str) -> Event:
+        """A scheduled run (GitHub runs schedules on the default branch)."""
         return cls("schedule", branch)
 
     @classmethod
     def manual(
         cls, branch: str, inputs: Mapping[str, Any] | None = None
     ) -> Event:
+        """workflow_dispatch / a run queued by hand, with its inputs or
+        runtime parameters."""
         return cls("manual", branch, inputs=dict(inputs or {}))
 
 
@@ -160,6 +165,7 @@ class Unit:
 
     @property
     def is_deployment(self) -> bool:
+        """An Azure deployment job, or any job bound to an environment."""
         return self.kind == "deployment" or bool(self.environment)
 
 
@@ -174,13 +180,16 @@ class Plan:
     stages: tuple[Unit, ...]
     jobs: tuple[Unit, ...]
 
-    def job(self, job_id: str) -> Unit:
+    def job(self, job_id: str, stage: str | None = None) -> Unit:
+        """The job named ``job_id`` (in ``stage``, when given; Azure job
+        names repeat across stages)."""
         for unit in self.jobs:
-            if unit.id == job_id:
+            if unit.id == job_id and stage in (None, unit.stage):
                 return unit
         raise KeyError(job_id)
 
     def stage(self, stage_id: str) -> Unit:
+        """The Azure stage named ``stage_id``."""
         for unit in self.stages:
             if unit.id == stage_id:
                 return unit
@@ -191,6 +200,7 @@ class Plan:
         return {_qualified(u): u.verdict for u in self.jobs}
 
     def explain(self) -> str:
+        """Every verdict with its reasons, one unit a line."""
         lines = [f"trigger: {self.triggered.value} ({self.trigger_reason})"]
         for unit in (*self.stages, *self.jobs):
             lines.append(
