@@ -6,6 +6,7 @@ request deploys nothing."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,13 @@ def gh_if(condition: Any, event=PUSH_MAIN, variables=None) -> Verdict:
     """The verdict of one job with ``if: condition`` and no needs."""
     data = workflow(
         {"only": {"if": condition}},
-        on=["push", "pull_request", "workflow_dispatch", "schedule"],
+        on=[
+            "push",
+            "pull_request",
+            "pull_request_target",
+            "workflow_dispatch",
+            "schedule",
+        ],
     )
     return P.plan(data, "github", event, variables).job("only").verdict
 
@@ -128,6 +135,18 @@ def test_github_expression(condition, variables, expected):
             RUN,
         ),
         (Event.push("main"), "github.base_ref == ''", RUN),
+        # pull_request_target runs on the base branch: a ref check is no
+        # guard against pull requests there
+        (
+            Event.pull_request_target("main"),
+            "github.ref == 'refs/heads/main'",
+            RUN,
+        ),
+        (
+            Event.pull_request_target("main"),
+            "github.event_name == 'pull_request_target'",
+            RUN,
+        ),
         (Event.schedule("main"), "github.event_name == 'schedule'", RUN),
         (Event.manual("main"), "github.event_name == 'workflow_dispatch'", RUN),
     ],
@@ -1326,37 +1345,42 @@ def test_pull_request_deploys_nothing(generated, ci, iac):
         ".github/workflows/cd.yml",
         "azure-pipelines/cd.yml",
     ]
-    event = Event.pull_request(branch, "feature", everything)
+    events = {
+        "github": [
+            Event.pull_request(branch, "feature", everything),
+            Event.pull_request_target(branch, "feature"),
+        ],
+        "azure": [Event.pull_request(branch, "feature", everything)],
+    }
     checked = 0
     offending = []
     for provider in providers(ci):
-        for path in pipeline_files(project, provider):
-            for switch in [None, *switches(project, provider)]:
-                data, variables = with_switch(P.load(path), provider, switch)
-                for assume in (
-                    (False, True) if provider == "azure" else (False,)
-                ):
-                    result = P.plan(
-                        data,
-                        provider,
-                        event,
-                        variables,
-                        assume_triggered=assume,
-                        root=project,
-                        source=path,
-                    )
-                    for unit in result.jobs:
-                        if (
-                            unit.environment in envs
-                            or unit.kind == "deployment"
-                        ):
-                            checked += 1
-                            if unit.verdict is not SKIP:
-                                offending.append(
-                                    f"{path.name} {unit.id} ({switch}, "
-                                    f"assume_triggered={assume}): "
-                                    f"{unit.verdict.value}"
-                                )
+        assumptions = (False, True) if provider == "azure" else (False,)
+        for path, switch, event, assume in itertools.product(
+            pipeline_files(project, provider),
+            [None, *switches(project, provider)],
+            events[provider],
+            assumptions,
+        ):
+            data, variables = with_switch(P.load(path), provider, switch)
+            result = P.plan(
+                data,
+                provider,
+                event,
+                variables,
+                assume_triggered=assume,
+                root=project,
+                source=path,
+            )
+            for unit in result.jobs:
+                if unit.environment in envs or unit.kind == "deployment":
+                    checked += 1
+                    if unit.verdict is not SKIP:
+                        offending.append(
+                            f"{path.name} {unit.id} ({event.kind}, {switch},"
+                            f" assume_triggered={assume}):"
+                            f" {unit.verdict.value}"
+                        )
     assert checked, "no deployment job found to check"
     assert offending == []
 

@@ -86,7 +86,8 @@ class Verdict(enum.StrEnum):
 class Event:
     """What starts the run.
 
-    ``kind`` is one of push, pull_request, schedule, manual (GitHub
+    ``kind`` is one of push, pull_request, pull_request_target (GitHub
+    only), schedule, manual (GitHub
     ``workflow_dispatch``; an Azure run queued by hand) or workflow_call.
     ``branch`` is the pushed branch, the pull request's target (base)
     branch, or the branch a schedule or manual run uses.
@@ -122,6 +123,12 @@ class Event:
             head_branch=head,
             changed_files=_files(changed_files),
         )
+
+    @classmethod
+    def pull_request_target(cls, base: str, head: str = "feature") -> Event:
+        """A pull request as a GitHub ``pull_request_target`` workflow sees
+        it: run on the base branch."""
+        return cls("pull_request_target", base, head_branch=head)
 
     @classmethod
     def schedule(cls, branch: str) -> Event:
@@ -990,6 +997,7 @@ def _gh_trigger(data: Mapping, event: Event) -> tuple[Verdict, str]:
     name = {
         "push": "push",
         "pull_request": "pull_request",
+        "pull_request_target": "pull_request_target",
         "schedule": "schedule",
         "manual": "workflow_dispatch",
         "workflow_call": "workflow_call",
@@ -999,7 +1007,9 @@ def _gh_trigger(data: Mapping, event: Event) -> tuple[Verdict, str]:
     if name not in on:
         return Verdict.SKIP, f"`on:` has no `{name}`"
     spec = on.get(name) or {}
-    if name not in ("push", "pull_request") or not isinstance(spec, Mapping):
+    if name not in ("push", "pull_request", "pull_request_target") or (
+        not isinstance(spec, Mapping)
+    ):
         return Verdict.RUN, f"`on: {name}`"
     label = "pushed branch" if name == "push" else "pull request's base branch"
     if "branches" in spec:
@@ -1066,9 +1076,14 @@ def _gh_contexts(
     unknown_field = lambda key: Unknown(  # noqa: E731
         f"github.event.{key} is not modelled"
     )
-    if event.kind == "pull_request":
-        ref = f"refs/pull/{event.pr_number}/merge"
-        ref_name = f"{event.pr_number}/merge"
+    if event.kind in ("pull_request", "pull_request_target"):
+        # pull_request runs on the merge ref; pull_request_target on the
+        # base branch, with the base repository's secrets and variables.
+        if event.kind == "pull_request":
+            ref = f"refs/pull/{event.pr_number}/merge"
+            ref_name = f"{event.pr_number}/merge"
+        else:
+            ref, ref_name = branch_ref, event.branch
         payload = _Obj(
             {
                 "number": float(event.pr_number),
@@ -1103,6 +1118,7 @@ def _gh_contexts(
     event_name = {
         "push": "push",
         "pull_request": "pull_request",
+        "pull_request_target": "pull_request_target",
         "schedule": "schedule",
         "manual": "workflow_dispatch",
     }.get(event.kind, Unknown("the caller's event is not known"))
