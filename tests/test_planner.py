@@ -718,13 +718,20 @@ def test_azure_variables(variables_block, settings, condition, expected):
             (),
             {"B": RUN, "C": RUN},
         ),
+        # succeededOrFailed(): runs after a failure; after a skip the docs
+        # and users disagree, so the planner does not guess
+        (
+            [stage("A"), stage("B", condition="succeededOrFailed()")],
+            ("A",),
+            {"B": RUN},
+        ),
         (
             [
                 stage("A", condition="false"),
                 stage("B", condition="succeededOrFailed()"),
             ],
             (),
-            {"B": RUN},
+            {"B": UNKNOWN},
         ),
         (
             [stage("A", condition="false"), stage("B", condition="always()")],
