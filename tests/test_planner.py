@@ -1522,3 +1522,34 @@ def test_any_document_gets_a_plan_not_a_crash(data, provider, kind):
 )
 def test_hostile_expressions_are_unknown(condition):
     assert gh_if(condition) is UNKNOWN
+
+
+def test_azure_extends_template(tmp_path):
+    write_yaml(
+        tmp_path / "base.yml",
+        {
+            "parameters": [{"name": "deploy", "type": "boolean"}],
+            "jobs": [
+                {"job": "build"},
+                {
+                    "deployment": "release",
+                    "dependsOn": "build",
+                    "environment": "production",
+                    "condition": "${{ parameters.deploy }}",
+                },
+            ],
+        },
+    )
+    data = {"extends": {"template": "base.yml", "parameters": {"deploy": True}}}
+    source = write_yaml(tmp_path / "pipeline.yml", data)
+    assert P.plan(data, "azure", PUSH_MAIN, source=source).verdicts() == {
+        "build": RUN,
+        "release": RUN,
+    }
+    data["extends"]["parameters"]["deploy"] = False
+    assert P.plan(data, "azure", PUSH_MAIN, source=source).verdicts() == {
+        "build": RUN,
+        "release": SKIP,
+    }
+    unresolved = P.plan(data, "azure", PUSH_MAIN)
+    assert [u.verdict for u in unresolved.stages] == [UNKNOWN]

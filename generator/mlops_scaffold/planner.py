@@ -1646,9 +1646,14 @@ class _Compiler:
         return out
 
     def template(
-        self, item: Mapping, ctx: Mapping[str, Any], kind: str
+        self,
+        item: Mapping,
+        ctx: Mapping[str, Any],
+        kind: str,
+        whole: bool = False,
     ) -> list[Any]:
-        """The stages or jobs a ``- template:`` item inserts."""
+        """The stages or jobs a ``- template:`` item inserts (``whole``: the
+        stages of an ``extends:`` template, which may hold jobs or steps)."""
         name = str(item.get("template"))
         reason = f"template `{name}` is not resolved"
         base = self.bases[-1]
@@ -1703,9 +1708,10 @@ class _Compiler:
         }
         self.bases.append(path.parent)
         try:
-            body = self.flatten(
-                self.expand(data.get(kind + "s") or [], inner), inner, kind
-            )
+            source = data.get(kind + "s") or []
+            if whole and "stages" not in data:
+                source = _implicit_stages(data)
+            body = self.flatten(self.expand(source, inner), inner, kind)
             if kind == "stage":  # their job templates: relative to this file
                 body = [
                     {**item, "jobs": self.flatten(item["jobs"], inner, "job")}
@@ -1732,6 +1738,18 @@ class _Compiler:
             else:
                 out.append(item)
         return out
+
+
+def _implicit_stages(data: Mapping) -> list[Any]:
+    """The stage list of a pipeline written with only jobs or steps."""
+    if "jobs" in data:
+        return [{"stage": "__default", "jobs": data.get("jobs") or []}]
+    return [
+        {
+            "stage": "__default",
+            "jobs": [{"job": "Job", "steps": data.get("steps")}],
+        }
+    ]
 
 
 def _compile_time_miss(name: str) -> Any:
@@ -1997,17 +2015,13 @@ def _az_structure(
 ) -> list[tuple[_AzUnit, list[_AzUnit]]]:
     """Stages, each with its jobs (a pipeline with only jobs or steps has
     one implicit stage)."""
+    extends = data.get("extends")
     if "stages" in data:
         raw_stages = compiler.flatten(data.get("stages") or [], ctx, "stage")
-    elif "jobs" in data:
-        raw_stages = [{"stage": "__default", "jobs": data.get("jobs") or []}]
+    elif isinstance(extends, Mapping) and not ({"jobs", "steps"} & set(data)):
+        raw_stages = compiler.template(extends, ctx, "stage", whole=True)
     else:
-        raw_stages = [
-            {
-                "stage": "__default",
-                "jobs": [{"job": "Job", "steps": data.get("steps")}],
-            }
-        ]
+        raw_stages = _implicit_stages(data)
     out: list[tuple[_AzUnit, list[_AzUnit]]] = []
     previous: str | None = None
     for index, raw in enumerate(raw_stages):
