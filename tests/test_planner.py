@@ -378,7 +378,9 @@ def test_issue15_defect_skips_every_deployment_without_the_variable():
     assert "success()" in staging.reasons[0]
     assert "train-azureml -> build -> deploy-staging" in staging.reasons[0]
     assert result.job("train-azureml").cause == "condition"
-    assert "TRAIN_ON_AZUREML" in result.job("train-azureml").reasons[0]
+    assert (
+        "vars.TRAIN_ON_AZUREML = ''" in result.job("train-azureml").reasons[0]
+    )
 
 
 def test_issue15_runs_everything_with_the_variable_set():
@@ -1111,7 +1113,12 @@ def test_azure_unreachable_deployments_and_the_suggested_fix():
     assert P.unreachable_deployments(data, "azure", "main") == []
     assert az_stages(data)["Production"] is RUN
     assert az_stages(data, failed=("Build",))["Production"] is SKIP
-    assert az_stages(data, Event.push("dev"))["Staging"] is SKIP
+    dev = P.plan(data, "azure", Event.push("dev"))
+    assert dev.stage("Staging").verdict is SKIP
+    assert (
+        "Build.SourceBranch = 'refs/heads/dev'"
+        in dev.stage("Staging").reasons[0]
+    )
 
 
 def test_plan_rejects_an_unknown_provider():

@@ -453,6 +453,59 @@ def _number_literal(text: str) -> Any:
     return float(text)
 
 
+def _references(node: tuple) -> list[tuple]:
+    """The context lookups in ``node`` with literal keys (``vars.X``,
+    ``variables['Build.SourceBranch']``), outermost first, each once."""
+    found: list[tuple] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, tuple) or not item:
+            continue
+        if item[0] == "prop" and _reference_name(item):
+            if item not in found:
+                found.append(item)
+            continue
+        stack.extend(
+            part
+            for part in reversed(item[1:])
+            if isinstance(part, (tuple, list))
+            for part in (part if isinstance(part, list) else [part])
+        )
+    return found
+
+
+def _reference_name(node: tuple) -> str | None:
+    if node[0] == "ctx":
+        return node[1]
+    if node[0] == "prop" and node[2][0] == "lit":
+        base = _reference_name(node[1])
+        if base is not None:
+            return f"{base}.{node[2][1]}"
+    return None
+
+
+def _values_note(evaluator: _Evaluator, node: tuple) -> str:
+    """`` (vars.X = '', github.ref = 'refs/heads/main')``: what the
+    condition saw."""
+    parts = []
+    for ref in _references(node)[:6]:
+        try:
+            value = evaluator.eval(ref)
+        except ExpressionError:
+            continue
+        if isinstance(value, Unknown):
+            shown = "unknown"
+        elif isinstance(value, str) or value is None:
+            shown = repr(evaluator.to_str(value))
+        elif isinstance(value, (bool, float)):
+            shown = evaluator.to_str(value)
+        else:
+            continue
+        parts.append(f"{_reference_name(ref)} = {shown}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def _calls(node: tuple) -> set[str]:
     """Names of all functions called in ``node``."""
     found: set[str] = set()
@@ -1422,7 +1475,8 @@ def _gh_job(
                 " (with the implicit `success()`)"
                 if implicit and skipped
                 else ""
-            ),
+            )
+            + _values_note(evaluator, node),
         ),
         cause="condition",
         **base,
@@ -2396,7 +2450,10 @@ def _az_unit(
     return _unit_from(
         unit,
         Verdict.SKIP,
-        (f"`condition: {_short(text)}` is false",),
+        (
+            f"`condition: {_short(text)}` is false"
+            + _values_note(evaluator, node),
+        ),
         "condition",
     )
 
