@@ -1113,7 +1113,7 @@ def test_azure_unreachable_deployments_and_the_suggested_fix():
     assert P.unreachable_deployments(data, "azure", "main") == []
     assert az_stages(data)["Production"] is RUN
     assert az_stages(data, failed=("Build",))["Production"] is SKIP
-    dev = P.plan(data, "azure", Event.push("dev"))
+    dev = P.plan(data, "azure", Event.manual("dev"))
     assert dev.stage("Staging").verdict is SKIP
     assert (
         "Build.SourceBranch = 'refs/heads/dev'"
