@@ -1056,6 +1056,13 @@ def _gh_on(data: Mapping) -> Mapping[str, Any]:
 
 
 def _gh_trigger(data: Mapping, event: Event) -> tuple[Verdict, str]:
+    try:
+        return _gh_trigger_filters(data, event)
+    except re.error as error:
+        return Verdict.UNKNOWN, f"a filter pattern is not valid: {error}"
+
+
+def _gh_trigger_filters(data: Mapping, event: Event) -> tuple[Verdict, str]:
     on = _gh_on(data)
     name = {
         "push": "push",
