@@ -277,6 +277,16 @@ class _Obj:
         return list(self.values.values())
 
 
+def _run_time(prefix: str) -> Callable[[str], Unknown]:
+    """The miss rule of a context whose other fields exist only at run
+    time (job outputs)."""
+
+    def miss(key: str) -> Unknown:
+        return Unknown(f"{prefix}.{key} is only known at run time")
+
+    return miss
+
+
 def _first_unknown(values: Iterable[Any]) -> Unknown | None:
     for value in values:
         if isinstance(value, Unknown):
@@ -1351,7 +1361,7 @@ def _gh_job(
 ) -> Unit:
     needs = tuple(graph[job_id])
     raw_if = job.get("if")
-    base = dict(
+    base: dict[str, Any] = dict(
         id=job_id,
         kind="job",
         needs=needs,
@@ -1400,9 +1410,7 @@ def _gh_job(
         {
             n: _Obj(
                 {"result": _gh_result(done[n].verdict, n in failed)},
-                lambda key, n=n: Unknown(
-                    f"needs.{n}.{key} is only known at run time"
-                ),
+                _run_time(f"needs.{n}"),
             )
             for n in needs
             if n in done
@@ -1876,7 +1884,7 @@ def _az_branch_filter(spec: Any, branch: str) -> bool:
     """``trigger``/``pr``/schedule branch filters: a list of includes, or
     include/exclude. Names may carry ``refs/heads/``."""
     if isinstance(spec, list):
-        include, exclude = spec, []
+        include, exclude = spec, list[Any]()
     elif isinstance(spec, Mapping):
         branches = spec.get("branches", spec)
         if isinstance(branches, list):
@@ -2272,7 +2280,7 @@ def _stage_dependencies(
                     job_id: job_context(s, unit)
                     for job_id, unit in planned.get(s, {}).items()
                 },
-                lambda key, s=s: Unknown(f"stage {s} has no job {key}"),
+                _run_time(f"stageDependencies.{s}"),
             )
             for s in stage.depends
             if s in by_id
@@ -2363,9 +2371,7 @@ def _az_unit(
         {
             d: _Obj(
                 {"result": _az_result(direct[d])},
-                lambda key, d=d: Unknown(
-                    f"dependencies.{d}.{key} is only known at run time"
-                ),
+                _run_time(f"dependencies.{d}"),
             )
             for d in unit.depends
             if d in direct
