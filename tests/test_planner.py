@@ -101,6 +101,7 @@ def gh_if(condition: Any, event=PUSH_MAIN, variables=None) -> Verdict:
         # what cannot be known offline is UNKNOWN, never a guess
         ("secrets.TOKEN != ''", None, UNKNOWN),
         ("env.DEPLOY == 'true'", None, UNKNOWN),
+        ("matrix.os == 'linux'", None, UNKNOWN),
         ("github.event.head_commit.message == 'x'", None, UNKNOWN),
         ("hashFiles('x') != ''", None, UNKNOWN),
         # ... unless the rest decides: three-valued && and ||
@@ -153,6 +154,13 @@ def test_github_expression(condition, variables, expected):
 )
 def test_github_event_contexts(event, condition, expected):
     assert gh_if(condition, event=event) is expected
+
+
+def test_github_contexts_a_job_if_cannot_use_are_named():
+    data = workflow({"job": {"if": "env.DEPLOY == 'true'"}})
+    (reason,) = P.plan(data, "github", PUSH_MAIN).job("job").reasons
+    assert "GitHub rejects the workflow" in reason
+    assert "`env`" in reason
 
 
 def test_github_workflow_dispatch_inputs_keep_their_types():

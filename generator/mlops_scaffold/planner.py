@@ -1229,11 +1229,16 @@ def _gh_contexts(
         "github": github,
         "vars": _Obj(dict(variables), lambda _: ""),
         "inputs": _Obj(inputs, lambda _: None),
-        "secrets": Unknown(
-            "`secrets` is not available in a job's `if:` (use `vars` or an "
-            "output of an earlier job)"
-        ),
-        "env": Unknown("`env` is not available in a job's `if:`"),
+        # Context availability: jobs.<job_id>.if sees github, needs, vars
+        # (repository and organization, not environment) and inputs; GitHub
+        # rejects the workflow ("Unrecognized named-value") for the others.
+        **{
+            name: Unknown(
+                f"GitHub rejects the workflow: `{name}` is not available in"
+                " `jobs.<job_id>.if` (only github, needs, vars, inputs)"
+            )
+            for name in ("secrets", "env", "steps", "job", "runner", "matrix")
+        },
     }
 
 
@@ -2510,8 +2515,9 @@ def plan(
 ) -> Plan:
     """Which jobs (and Azure stages) run for ``event``, and why.
 
-    ``provider`` is "github" or "azure". ``variables`` are repository
-    variables (GitHub ``vars``) or pipeline variables set outside the YAML
+    ``provider`` is "github" or "azure". ``variables`` are repository or
+    organization variables (GitHub ``vars``; a job's ``if:`` never sees
+    environment variables) or pipeline variables set outside the YAML
     (Azure; a variable the YAML defines keeps the YAML value). ``failed``
     names jobs/stages that run but fail (default: all succeed).
     ``assume_triggered`` plans the jobs even if the triggers do not fire
