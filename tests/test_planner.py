@@ -1572,3 +1572,22 @@ def test_azure_extends_template(tmp_path):
     }
     unresolved = P.plan(data, "azure", PUSH_MAIN)
     assert [u.verdict for u in unresolved.stages] == [UNKNOWN]
+
+
+def test_github_reusable_workflow_inputs():
+    data = workflow(
+        {
+            "deploy": {"if": "inputs.deploy"},
+            "by_event": {"if": "github.event_name == 'push'"},
+        },
+        on={
+            "workflow_call": {
+                "inputs": {"deploy": {"type": "boolean", "default": True}}
+            }
+        },
+    )
+    called = Event("workflow_call", "main")
+    assert gh_verdicts(data, called) == {"deploy": RUN, "by_event": UNKNOWN}
+    off = Event("workflow_call", "main", inputs={"deploy": False})
+    assert gh_verdicts(data, off)["deploy"] is SKIP
+    assert gh_verdicts(data, PUSH_MAIN) == {"deploy": SKIP, "by_event": SKIP}
