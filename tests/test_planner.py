@@ -482,6 +482,48 @@ def test_unreachable_deployments_ignores_files_a_push_does_not_trigger():
             SKIP,
         ),
         ({"push": {"paths": ["infra/**"]}}, Event.push("main"), UNKNOWN),
+        # the docs' path examples
+        (
+            {"push": {"paths": ["**/README.md"]}},
+            Event.push("main", ["README.md"]),
+            RUN,
+        ),
+        (
+            {"push": {"paths": ["**/docs/**"]}},
+            Event.push("main", ["docs/a.md"]),
+            RUN,
+        ),
+        (
+            {"push": {"paths": ["**/docs/**"]}},
+            Event.push("main", ["a/docs/b/c"]),
+            RUN,
+        ),
+        ({"push": {"paths": ["*.jsx?"]}}, Event.push("main", ["page.js"]), RUN),
+        (
+            {"push": {"paths": ["*.js"]}},
+            Event.push("main", ["js/index.js"]),
+            SKIP,
+        ),
+        (
+            {"push": {"paths": ["**.js"]}},
+            Event.push("main", ["src/js/app.js"]),
+            RUN,
+        ),
+        (
+            {"push": {"paths": ["*.md", "!README.md"]}},
+            Event.push("main", ["README.md"]),
+            SKIP,
+        ),
+        (
+            {"push": {"paths": ["*.md", "!README.md", "README*"]}},
+            Event.push("main", ["README.md"]),
+            RUN,
+        ),
+        (
+            {"push": {"branches": ["v[12].[0-9]+.[0-9]+"]}},
+            Event.push("v1.10.1"),
+            RUN,
+        ),
         (
             {"push": {"paths": ["infra/**"]}},
             Event.push("main", ["infra/a/main.bicep"]),

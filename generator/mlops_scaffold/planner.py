@@ -1002,6 +1002,10 @@ def _gh_glob(pattern: str) -> re.Pattern:
     i = 0
     while i < len(pattern):
         ch = pattern[i]
+        if pattern.startswith("**/", i):  # zero or more folders
+            out.append("(?:.*/)?")
+            i += 3
+            continue
         if pattern.startswith("**", i):
             out.append(".*")
             i += 2
@@ -1135,7 +1139,7 @@ def _gh_inputs(data: Mapping, event: Event, kind: str) -> dict[str, Any]:
         kind_of = item.get("type", "string")
         if kind_of == "boolean":
             default = bool(default) if default is not None else False
-        elif kind_of == "number" and default is not None:
+        elif kind_of == "number":  # an unset number input is 0
             default = _gh_number(default)
         elif default is None:
             default = ""
