@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from helpers import generate
 from mlops_scaffold import planner as P
@@ -1498,8 +1500,6 @@ def test_azure_stage_dependencies_give_jobs_the_results_of_earlier_stages():
 
 # ------------------------------------------------------------- robustness
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 SCALARS = st.one_of(
     st.none(),
