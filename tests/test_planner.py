@@ -406,6 +406,7 @@ def test_unreachable_deployments_names_the_skipped_need_and_a_fix():
         "deploy-production",
     ]
     assert {u.skipped_need for u in found} == {"train-azureml"}
+    assert [u.path for u in found] == [("jobs", u.job) for u in found]
     assert all("!cancelled() && !failure()" in u.fix for u in found)
     assert "environment `production`" in found[2].message
     # the opt-in training job is skipped by its own switch: not reported
@@ -872,6 +873,23 @@ def test_azure_jobs_run_in_parallel_unless_depends_on():
         "S.d": RUN,
     }
     assert result.job("c").cause == "needs"
+    (unreachable,) = P.unreachable_deployments(
+        pipeline(
+            [
+                stage(
+                    "S",
+                    [
+                        {"job": "a", "condition": "false"},
+                        {"deployment": "d", "dependsOn": "a"},
+                    ],
+                )
+            ]
+        ),
+        "azure",
+        "main",
+    )
+    assert unreachable.path == ("stages", 0, "jobs", 1)
+    assert "dependencies.a.result" in unreachable.fix
     assert result.job("d").kind == "deployment"
     assert result.job("d").environment == "staging"
 
@@ -1160,6 +1178,7 @@ def test_azure_unreachable_deployments_and_the_suggested_fix():
         ("Production", "deploy_production"),
     ]
     assert {u.skipped_need for u in found} == {"Train"}
+    assert [u.path for u in found] == [("stages", 2), ("stages", 3)]
     assert "not(failed())" in found[0].fix
     for item in found:
         suggested = re.search(r"`condition: (.*?)`", item.fix)

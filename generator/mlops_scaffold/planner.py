@@ -46,6 +46,7 @@ a guess.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import fnmatch
 import json
@@ -225,7 +226,12 @@ def _qualified(unit: Unit) -> str:
 
 @dataclass(frozen=True)
 class Unreachable:
-    """A deployment that a push to the default branch never reaches."""
+    """A deployment that a push to the default branch never reaches.
+
+    ``path`` is where in the file the fix goes (the job, or on Azure the
+    stage whose condition needs it), as a path of mapping keys and list
+    indexes (``("jobs", "deploy")``, ``("stages", 2)``); ``()`` when it
+    comes from a template."""
 
     job: str
     stage: str | None
@@ -234,6 +240,7 @@ class Unreachable:
     chain: tuple[str, ...]
     message: str
     fix: str
+    path: tuple[str | int, ...] = ()
 
 
 class ExpressionError(ValueError):
@@ -2592,8 +2599,41 @@ def unreachable_deployments(
             skipped = str(owner.skipped_need)
         else:
             continue
-        found.append(_unreachable(unit, owner, skipped, provider))
+        item = _unreachable(unit, owner, skipped, provider)
+        found.append(
+            dataclasses.replace(item, path=_yaml_path(data, provider, owner))
+        )
     return found
+
+
+def _yaml_path(
+    data: Mapping, provider: str, unit: Unit
+) -> tuple[str | int, ...]:
+    """Where ``unit`` is written in the planned file, if it is there."""
+    if provider == "github":
+        return ("jobs", unit.id)
+
+    def index(items: Any, keys: tuple[str, ...], name: str) -> int | None:
+        for position, item in enumerate(_as_list(items)):
+            if isinstance(item, Mapping) and any(
+                str(item.get(key)) == name for key in keys if key in item
+            ):
+                return position
+        return None
+
+    if unit.kind == "stage":
+        position = index(data.get("stages"), ("stage",), unit.id)
+        return () if position is None else ("stages", position)
+    jobs_at: tuple[str | int, ...] = ()
+    jobs = data.get("jobs")
+    if unit.stage:
+        stage = index(data.get("stages"), ("stage",), unit.stage)
+        if stage is None:
+            return ()
+        jobs_at = ("stages", stage)
+        jobs = _mapping(_as_list(data.get("stages"))[stage]).get("jobs")
+    position = index(jobs, ("job", "deployment"), unit.id)
+    return () if position is None else (*jobs_at, "jobs", position)
 
 
 def _unreachable(
