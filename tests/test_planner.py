@@ -894,6 +894,18 @@ def test_azure_jobs_run_in_parallel_unless_depends_on():
     assert result.job("d").environment == "staging"
 
 
+def test_azure_a_failed_job_fails_its_stage():
+    data = pipeline(
+        [
+            stage("A", [{"job": "a1"}, {"job": "a2"}]),
+            stage("B"),
+            stage("C", dependsOn="A", condition="failed()"),
+        ]
+    )
+    assert az_stages(data) == {"A": RUN, "B": RUN, "C": SKIP}
+    assert az_stages(data, failed=("a2",)) == {"A": RUN, "B": SKIP, "C": RUN}
+
+
 def test_azure_jobs_of_a_skipped_stage_are_skipped():
     data = pipeline(
         [

@@ -2189,6 +2189,8 @@ def _plan_azure(
     job_units: list[Unit] = []
     by_id = {s.id: (s, jobs) for s, jobs in structure}
     planned: dict[str, dict[str, Unit]] = {}
+    # A stage fails when it is named in `failed` or one of its jobs fails.
+    failed = set(failed)
     for stage_id in _order(stage_graph):
         stage, jobs = by_id[stage_id]
         stage_vars, stage_opaque = _az_variables(stage.raw.get("variables"))
@@ -2260,11 +2262,16 @@ def _plan_azure(
             done[job_id] = unit
         job_units.extend(done[j.id] for j in jobs)
         planned[stage_id] = {j.id: done[j.id] for j in jobs}
+        if any(
+            unit.verdict is Verdict.RUN and job_id in failed
+            for job_id, unit in done.items()
+        ):
+            failed.add(stage_id)
     stages = tuple(
         stage_units[s.id] for s, _ in structure if s.id != "__default"
     )
     jobs_out = tuple(
-        Unit(**{**u.__dict__, "stage": None}) if u.stage == "__default" else u
+        dataclasses.replace(u, stage=None) if u.stage == "__default" else u
         for u in job_units
     )
     return Plan("azure", event, triggered, why, stages, jobs_out)
