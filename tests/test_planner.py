@@ -413,12 +413,18 @@ def test_unreachable_deployments_names_the_skipped_need_and_a_fix():
     assert "train-azureml" not in [u.job for u in found]
 
 
+def apply_github_fixes(data: dict) -> dict:
+    found = P.unreachable_deployments(data, "github", "main")
+    assert found
+    for item in found:
+        assert f"`if: {item.conditions[item.job]}`" in item.fix
+        for job, condition in item.conditions.items():
+            data["jobs"][job]["if"] = condition
+    return data
+
+
 def test_the_suggested_github_fix_makes_every_deployment_reachable():
-    data = issue15_cd()
-    for item in P.unreachable_deployments(data, "github", "main"):
-        suggested = re.search(r"`if: (\$\{\{.*?\}\})`", item.fix)
-        assert suggested, item.fix
-        data["jobs"][item.job]["if"] = suggested.group(1)
+    data = apply_github_fixes(issue15_cd())
     assert P.unreachable_deployments(data, "github", "main") == []
     assert set(gh_verdicts(data).values()) == {RUN, SKIP}
     assert gh_verdicts(data)["deploy-production"] is RUN
@@ -426,6 +432,55 @@ def test_the_suggested_github_fix_makes_every_deployment_reachable():
     after_failure = gh_verdicts(data, failed=("build",))
     assert after_failure["deploy-staging"] is SKIP
     assert after_failure["deploy-production"] is SKIP
+
+
+@pytest.mark.parametrize(
+    ("build_if", "deploy_if"),
+    [
+        (None, None),  # the skip travels through build, then deploy
+        (None, "success() && github.ref == 'refs/heads/main'"),
+        ("true", "github.ref == 'refs/heads/main'"),
+    ],
+)
+def test_the_suggested_fix_covers_every_job_the_skip_travels_through(
+    build_if, deploy_if
+):
+    build = {"needs": "train"} | ({"if": build_if} if build_if else {})
+    deploy = {"needs": "build", "environment": "production"}
+    if deploy_if:
+        deploy["if"] = deploy_if
+    data = workflow(
+        {
+            "train": {"if": "vars.TRAIN == 'true'"},
+            "build": build,
+            "deploy": deploy,
+        }
+    )
+    (item,) = P.unreachable_deployments(data, "github", "main")
+    assert set(item.conditions) == {"build", "deploy"}
+    assert "`build`, `deploy`" in item.fix
+    apply_github_fixes(data)
+    assert gh_verdicts(data) == {"train": SKIP, "build": RUN, "deploy": RUN}
+    assert gh_verdicts(data, Event.push("dev"))["deploy"] is (
+        SKIP if deploy_if else RUN
+    )
+
+
+def test_a_condition_that_needs_the_skipped_result_is_reported_with_a_note():
+    data = workflow(
+        {
+            "train": {"if": "vars.TRAIN == 'true'"},
+            "deploy": {
+                "needs": "train",
+                "environment": "production",
+                "if": "always() && needs.train.result == 'success'",
+            },
+        }
+    )
+    (item,) = P.unreachable_deployments(data, "github", "main")
+    assert item.skipped_need == "train"
+    assert "requires a result that the skipped `train` lacks" in item.fix
+    assert "needs a result that a skipped job does not have" in item.message
 
 
 def test_unreachable_deployments_ignores_files_a_push_does_not_trigger():
@@ -1193,10 +1248,10 @@ def test_azure_unreachable_deployments_and_the_suggested_fix():
     assert [u.path for u in found] == [("stages", 2), ("stages", 3)]
     assert "not(failed())" in found[0].fix
     for item in found:
-        suggested = re.search(r"`condition: (.*?)`", item.fix)
-        assert suggested, item.fix
-        target = next(s for s in data["stages"] if s["stage"] == item.stage)
-        target["condition"] = suggested.group(1)
+        assert f"`condition: {item.conditions[item.stage]}`" in item.fix
+        for name, condition in item.conditions.items():
+            target = next(s for s in data["stages"] if s["stage"] == name)
+            target["condition"] = condition
     assert P.unreachable_deployments(data, "azure", "main") == []
     assert az_stages(data)["Production"] is RUN
     assert az_stages(data, failed=("Build",))["Production"] is SKIP

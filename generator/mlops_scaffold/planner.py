@@ -228,9 +228,12 @@ def _qualified(unit: Unit) -> str:
 class Unreachable:
     """A deployment that a push to the default branch never reaches.
 
-    ``path`` is where in the file the fix goes (the job, or on Azure the
-    stage whose condition needs it), as a path of mapping keys and list
-    indexes (``("jobs", "deploy")``, ``("stages", 2)``); ``()`` when it
+    ``conditions`` suggests a condition for every job (or Azure stage)
+    the skip travels through on its way to this deployment, by id: each
+    keeps its own test and the success of its direct dependencies.
+    ``path`` is where in the file the deployment's fix goes (the job, or on
+    Azure the stage whose condition needs it), as a path of mapping keys and
+    list indexes (``("jobs", "deploy")``, ``("stages", 2)``); ``()`` when it
     comes from a template."""
 
     job: str
@@ -240,6 +243,7 @@ class Unreachable:
     chain: tuple[str, ...]
     message: str
     fix: str
+    conditions: Mapping[str, str] = field(default_factory=dict)
     path: tuple[str | int, ...] = ()
 
 
@@ -1422,17 +1426,25 @@ def _gh_job(
     implicit = not (_calls(node) & _STATUS_FUNCTIONS_GH)
     if implicit:
         node = ("and", ("call", "success", []), node)
-    needs_ctx = _Obj(
-        {
-            n: _Obj(
-                {"result": _gh_result(done[n].verdict, n in failed)},
-                _run_time(f"needs.{n}"),
-            )
-            for n in needs
-            if n in done
-        },
-        lambda key: Unknown(f"`needs.{key}`: {key} is not in `needs`"),
-    )
+
+    def needs_context(all_succeed: bool) -> _Obj:
+        return _Obj(
+            {
+                n: _Obj(
+                    {
+                        "result": "success"
+                        if all_succeed
+                        else _gh_result(done[n].verdict, n in failed)
+                    },
+                    _run_time(f"needs.{n}"),
+                )
+                for n in needs
+                if n in done
+            },
+            lambda key: Unknown(f"`needs.{key}`: {key} is not in `needs`"),
+        )
+
+    needs_ctx = needs_context(False)
     evaluator = _Evaluator(
         {**contexts, "needs": needs_ctx},
         github=True,
@@ -1463,9 +1475,11 @@ def _gh_job(
     skipped = [
         a for a in ancestors if a in done and done[a].verdict is Verdict.SKIP
     ]
-    if skipped and implicit:
+    if skipped:
+        # Skipped because of the skip up the chain: with every ancestor
+        # successful, the condition would not be false.
         optimistic = _Evaluator(
-            {**contexts, "needs": needs_ctx},
+            {**contexts, "needs": needs_context(True)},
             github=True,
             status=_Status(
                 ancestors={a: frozenset({"success"}) for a in ancestors},
@@ -1485,13 +1499,7 @@ def _gh_job(
                         else ""
                     )
                     + "; "
-                    + (
-                        "this job has no `if:`"
-                        if raw_if is None
-                        else "its `if:` has no status check function"
-                    )
-                    + ", so GitHub applies `success()`, which is false when"
-                    " any job up the `needs` chain failed or was skipped",
+                    + _gh_skip_rule(raw_if, implicit, _calls(node)),
                     *done[root].reasons,
                 ),
                 cause="needs",
@@ -1512,6 +1520,25 @@ def _gh_job(
         cause="condition",
         **base,
     )
+
+
+def _gh_skip_rule(raw_if: Any, implicit: bool, calls: set[str]) -> str:
+    """Why a skipped ancestor skips this job, in GitHub's terms."""
+    if implicit:
+        return (
+            "this job has no `if:`"
+            if raw_if is None
+            else "its `if:` has no status check function"
+        ) + (
+            ", so GitHub applies `success()`, which is false when any job up"
+            " the `needs` chain failed or was skipped"
+        )
+    if "success" in calls:
+        return (
+            "its `if:` calls `success()`, which is false when any job up the"
+            " `needs` chain failed or was skipped"
+        )
+    return "its `if:` needs a result that a skipped job does not have"
 
 
 def _gh_result(verdict: Verdict, failed: bool) -> Any:
@@ -2390,22 +2417,28 @@ def _az_unit(
             (f"`condition` is not valid: {error}",),
             "condition",
         )
-    deps = _Obj(
-        {
-            d: _Obj(
-                {"result": _az_result(direct[d])},
-                _run_time(f"dependencies.{d}"),
-            )
-            for d in unit.depends
-            if d in direct
-        },
-        lambda key: Unknown(
-            f"`dependencies.{key}`: {key} is not in `dependsOn`"
-        ),
-    )
 
-    def contexts(status: _Status | None = None) -> dict[str, Any]:
-        ctx: dict[str, Any] = {"dependencies": deps}
+    def dependencies(all_succeed: bool) -> _Obj:
+        return _Obj(
+            {
+                d: _Obj(
+                    {
+                        "result": "Succeeded"
+                        if all_succeed
+                        else _az_result(direct[d])
+                    },
+                    _run_time(f"dependencies.{d}"),
+                )
+                for d in unit.depends
+                if d in direct
+            },
+            lambda key: Unknown(
+                f"`dependencies.{key}`: {key} is not in `dependsOn`"
+            ),
+        )
+
+    def contexts(all_succeed: bool = False) -> dict[str, Any]:
+        ctx: dict[str, Any] = {"dependencies": dependencies(all_succeed)}
         if dependencies_extra is not None:
             ctx["stagedependencies"] = dependencies_extra
         ctx["variables"] = _LazyVars(runtime, lambda: ctx)
@@ -2447,10 +2480,9 @@ def _az_unit(
     skipped = [
         a for a in ancestors if a in done and done[a].verdict is Verdict.SKIP
     ]
-    status_calls = _calls(node) & {"succeeded"}
-    if skipped and (raw is None or status_calls):
+    if skipped:
         optimistic = _Evaluator(
-            contexts(),
+            contexts(all_succeed=True),
             github=False,
             status=_Status(
                 {a: frozenset({"success"}) for a in ancestors},
@@ -2471,13 +2503,7 @@ def _az_unit(
                         else ""
                     )
                     + "; "
-                    + (
-                        "with no `condition`, the default `succeeded()`"
-                        if raw is None
-                        else "`succeeded()` in its condition"
-                    )
-                    + " is false unless every direct and indirect dependency"
-                    " succeeded, and a skipped one did not",
+                    + _az_skip_rule(raw, _calls(node)),
                     *done[root].reasons,
                 ),
                 "needs",
@@ -2492,6 +2518,20 @@ def _az_unit(
         ),
         "condition",
     )
+
+
+def _az_skip_rule(raw: Any, calls: set[str]) -> str:
+    """Why a skipped dependency skips this stage or job."""
+    if raw is None or "succeeded" in calls:
+        return (
+            "with no `condition`, the default `succeeded()`"
+            if raw is None
+            else "`succeeded()` in its condition"
+        ) + (
+            " is false unless every direct and indirect dependency"
+            " succeeded, and a skipped one did not"
+        )
+    return "its condition needs a result that a skipped dependency lacks"
 
 
 class _LazyVars(_Obj):
@@ -2606,7 +2646,7 @@ def unreachable_deployments(
             skipped = str(owner.skipped_need)
         else:
             continue
-        item = _unreachable(unit, owner, skipped, provider)
+        item = _unreachable(result, unit, owner, skipped, provider)
         found.append(
             dataclasses.replace(item, path=_yaml_path(data, provider, owner))
         )
@@ -2643,54 +2683,103 @@ def _yaml_path(
     return () if position is None else (*jobs_at, "jobs", position)
 
 
+def _peers(result: Plan, owner: Unit) -> list[Unit]:
+    """The units ``owner``'s dependencies are among: the workflow's jobs,
+    the pipeline's stages, or the jobs of one stage."""
+    if owner.kind == "stage":
+        return list(result.stages)
+    return [u for u in result.jobs if u.stage == owner.stage]
+
+
+def _suggested_condition(
+    unit: Unit, provider: str, optional: Collection[str]
+) -> str:
+    """A condition for ``unit`` that keeps its own test and the success of
+    its direct dependencies (``optional`` ones, skipped by a switch of their
+    own, may also be skipped) but lets a skipped ancestor through."""
+    if provider == "github":
+        parts = ["!cancelled()", "!failure()"]
+        parts += [
+            f"needs.{n}.result != 'failure'"
+            if n in optional
+            else f"needs.{n}.result == 'success'"
+            for n in unit.needs
+        ]
+        original = _strip_gh(unit.condition)
+        if original:
+            original = re.sub(r"\bsuccess\(\)", "!failure()", original)
+            parts.append(f"({original})")
+        return "${{ " + " && ".join(parts) + " }}"
+    parts = ["not(failed())", "not(canceled())"]
+    parts += [
+        f"in(dependencies.{n}.result, 'Succeeded', 'SucceededWithIssues'"
+        + (", 'Skipped')" if n in optional else ")")
+        for n in unit.needs
+    ]
+    if unit.condition:
+        original = re.sub(r"\bsucceeded\(\)", "not(failed())", unit.condition)
+        parts.append(" ".join(original.split()))
+    return "and(" + ", ".join(parts) + ")"
+
+
 def _unreachable(
-    unit: Unit, owner: Unit, skipped: str, provider: str
+    result: Plan, unit: Unit, owner: Unit, skipped: str, provider: str
 ) -> Unreachable:
     where = f"{unit.stage}.{unit.id}" if unit.stage else unit.id
-    chain_text = owner.reasons[0]
+    peers = _peers(result, owner)
+    graph = {u.id: u.needs for u in peers}
+    above = _ancestors(graph, owner.id)
+    to_fix = [
+        u
+        for u in peers
+        if (u.id in above or u is owner)
+        and u.cause == "needs"
+        and u.skipped_need == skipped
+    ]
+    optional = {
+        u.id
+        for u in peers
+        if u.verdict is Verdict.SKIP and u.cause in ("condition", "stage")
+    }
+    conditions = {
+        u.id: _suggested_condition(u, provider, optional) for u in to_fix
+    }
+    names = ", ".join(f"`{u.id}`" for u in to_fix)
+    generic = [
+        u.id
+        for u in to_fix
+        if u.condition
+        and not _status_functions(u.condition, provider)
+        & {"success", "succeeded"}
+        and _status_functions(u.condition, provider)
+    ]
     if provider == "github":
-        direct = " && ".join(
-            f"needs.{n}.result == 'success'" for n in owner.needs
-        )
-        original = _strip_gh(owner.condition)
-        parts = ["!cancelled()", "!failure()"]
-        if direct:
-            parts.append(direct)
-        if original:
-            parts.append(f"({original})")
         fix = (
-            f"give `{owner.id}` an explicit status check: `if: ${{{{ "
-            + " && ".join(parts)
-            + " }}`. `!failure()` is false when any job up the `needs` chain"
-            " failed, `!cancelled()` stops it on a cancel, and a skipped job"
-            " no longer skips it. Every job below it that has no status"
-            " function needs the same, because `success()` looks at the whole"
-            " chain."
+            f"give {names} an explicit status check, e.g. `if: "
+            f"{conditions[owner.id]}`: `!failure()` is false when any job up"
+            " the `needs` chain failed, `!cancelled()` stops it on a cancel,"
+            " and a skipped job no longer skips it (GitHub's implicit"
+            " `success()` looks at the whole chain)."
         )
     else:
         kind = "stage" if owner.kind == "stage" else "job"
-        direct = ", ".join(
-            f"in(dependencies.{n}.result, 'Succeeded', 'SucceededWithIssues')"
-            for n in owner.needs
-        )
-        original = owner.condition
-        if original:
-            original = re.sub(r"\bsucceeded\(\)", "not(failed())", original)
-        parts = ["not(failed())", "not(canceled())"]
-        if direct:
-            parts.append(direct)
-        if original:
-            parts.append(" ".join(original.split()))
         fix = (
-            f"give {kind} `{owner.id}` a condition that accepts a skipped"
-            " dependency: `condition: and(" + ", ".join(parts) + ")`"
+            f"give {kind} {names} a condition that accepts a skipped"
+            f" dependency, e.g. `condition: {conditions[owner.id]}`"
             " (`failed()` is true when any dependency failed; the default"
             " `succeeded()` is false when one was skipped)."
+        )
+    if generic:
+        fix += (
+            " "
+            + ", ".join(f"`{g}`" for g in generic)
+            + f" also requires a result that the skipped `{skipped}` lacks:"
+            " accept a skipped one, or let it run."
         )
     message = (
         f"deployment `{where}`"
         + (f" (environment `{unit.environment}`)" if unit.environment else "")
-        + f" never runs on a push to the default branch: {chain_text}"
+        + f" never runs on a push to the default branch: {owner.reasons[0]}"
     )
     return Unreachable(
         job=unit.id,
@@ -2700,7 +2789,19 @@ def _unreachable(
         chain=owner.reasons,
         message=message,
         fix=fix,
+        conditions=conditions,
     )
+
+
+def _status_functions(condition: str, provider: str) -> set[str]:
+    github = provider == "github"
+    text = _strip_gh(condition) if github else condition
+    try:
+        node = _parse(text or "true", github=github)
+    except ExpressionError:
+        return set()
+    status = _STATUS_FUNCTIONS_GH if github else _STATUS_FUNCTIONS_AZ
+    return _calls(node) & status
 
 
 def _strip_gh(condition: str | None) -> str | None:
