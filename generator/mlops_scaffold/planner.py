@@ -42,6 +42,13 @@ A plan assumes the run is not cancelled and every job that runs succeeds
 job outputs, variable groups, unresolved templates, the files a push
 changed when none are given) gives the three-valued verdict UNKNOWN, never
 a guess.
+
+Not modelled: cancellation and concurrency groups; environment approvals
+and checks (RUN means "runs once approved"); events other than push,
+pull_request(_target), schedule, manual and workflow_call; ``${{ each }}``
+(UNKNOWN); templates in other repositories (UNKNOWN); Azure Repos branch
+policies that queue a pipeline for a pull request whatever its ``pr:``
+says (plan those with ``assume_triggered``); draft pull requests.
 """
 
 from __future__ import annotations
