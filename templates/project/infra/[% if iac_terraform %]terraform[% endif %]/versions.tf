@@ -11,6 +11,10 @@ terraform {
       source  = "hashicorp/azurerm"
       version = "~> 4.20"
     }
+    azapi = {
+      source  = "Azure/azapi"
+      version = "~> 2.2"
+    }
   }
 
   backend "azurerm" {}
@@ -27,3 +31,5 @@ provider "azurerm" {
   }
   storage_use_azuread = true
 }
+
+provider "azapi" {}
