@@ -32,7 +32,8 @@ TERRAFORM_KINDS = {
     "azurerm_storage_account": "storage-account",
     "azurerm_key_vault": "key-vault",
     "azurerm_container_registry": "container-registry",
-    "azurerm_machine_learning_workspace": "ml-workspace",
+    # azapi: azurerm's workspace cannot set systemDatastoresAuthMode.
+    "azapi_resource": "ml-workspace",
     "azurerm_machine_learning_compute_cluster": "compute-cluster",
     "azurerm_role_assignment": "role-assignment",
 }
@@ -84,8 +85,9 @@ def infra(both_project: Path) -> Path:
 
 
 def test_terraform_parses_with_a_real_hcl_parser(infra: Path):
-    files = sorted((infra / "terraform").iterdir())
+    files = sorted(p for p in (infra / "terraform").rglob("*") if p.is_file())
     assert {f.suffix for f in files} == {".tf", ".tfvars", ".hcl"}
+    assert (infra / "terraform" / "identities" / "main.tf") in files
     for path in files:
         assert hcl(path.read_text()), path
 
@@ -98,9 +100,16 @@ def test_bicep_parses_with_pycep(infra: Path):
         assert parsed["parameters"] or parsed["resources"], path
 
 
+#: The pipeline identities' own modules (identities.bicep and
+#: terraform/identities/), which tests/test_identities.py checks.
+IDENTITY_MODULES = {"identity", "role-assignment"}
+
+
 def bicep_kinds(infra: Path) -> set[str]:
     kinds = set()
     for path in (infra / "bicep" / "modules").glob("*.bicep"):
+        if path.stem in IDENTITY_MODULES:
+            continue
         for resource in bicep(path)["resources"].values():
             if not resource["config"].get("existing"):
                 kinds.add(BICEP_KINDS.get(resource["type"], resource["type"]))
@@ -113,7 +122,7 @@ def terraform_kinds(infra: Path) -> set[str]:
     for block in main["resource"]:
         for resource_type in block:
             kinds.add(TERRAFORM_KINDS.get(resource_type, resource_type))
-    return kinds - {"azurerm_resource_group"}
+    return kinds
 
 
 def test_both_languages_declare_the_same_resource_kinds(infra: Path):
@@ -173,8 +182,12 @@ def test_secure_defaults(infra: Path):
     assert resources["azurerm_container_registry"]["admin_enabled"] is False
     cluster = resources["azurerm_machine_learning_compute_cluster"]
     assert cluster["scale_settings"][0]["min_node_count"] == 0
-    workspace = resources["azurerm_machine_learning_workspace"]
+    workspace = resources["azapi_resource"]
     assert workspace["identity"][0]["type"] == "SystemAssigned"
+    # Shared keys are off, so the workspace's datastores must use identity.
+    assert workspace["body"][0]["properties"]["systemDatastoresAuthMode"] == (
+        "identity"
+    )
 
     modules = {
         path.stem: bicep(path)["resources"]
@@ -194,6 +207,47 @@ def test_secure_defaults(infra: Path):
         ]
         is False
     )
+    workspace = modules["workspace"]["workspace"]["config"]["properties"]
+    assert workspace["systemDatastoresAuthMode"] == "identity"
+
+
+def test_registry_policies_let_azure_ml_pull_its_images(infra: Path):
+    """Content trust is retired (new registries cannot enable it), and
+    quarantine keeps images unpullable until a scanner releases them, so
+    Azure ML environments would never start: both stay off."""
+    main = hcl((infra / "terraform" / "main.tf").read_text())
+    registry = next(
+        body
+        for block in main["resource"]
+        for kind, named in block.items()
+        if kind == "azurerm_container_registry"
+        for body in named.values()
+    )
+    assert registry.get("trust_policy_enabled", False) is False
+    assert registry.get("quarantine_policy_enabled", False) is False
+    resource = bicep(infra / "bicep" / "modules" / "registry.bicep")[
+        "resources"
+    ]["registry"]
+    policies = resource["config"]["properties"]["policies"]
+    assert "trustPolicy" not in policies
+    assert policies.get("quarantinePolicy", {}).get("status") != "enabled"
+
+
+def test_environment_resource_groups_come_from_the_identities_deployment(
+    infra: Path,
+):
+    """The deployers hold their roles on their resource group, so it exists
+    before they run: the environment templates only read it."""
+    main = hcl((infra / "terraform" / "main.tf").read_text())
+    assert not any("azurerm_resource_group" in b for b in main["resource"])
+    assert any("azurerm_resource_group" in b for b in main["data"])
+    identities = hcl(
+        (infra / "terraform" / "identities" / "main.tf").read_text()
+    )
+    kinds = {kind for block in identities["resource"] for kind in block}
+    assert "azurerm_resource_group" in kinds
+    parsed = bicep(infra / "bicep" / "identities.bicep")
+    assert "environmentGroups" in parsed["resources"]
 
 
 def test_every_skipped_check_says_why(infra: Path):

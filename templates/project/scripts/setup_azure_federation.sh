@@ -1,81 +1,161 @@
 #!/usr/bin/env bash
-# One-time set-up, safe to re-run: the Azure identity that CI/CD logs in as,
-# trusted through OIDC / workload identity federation, so that no cloud
-# secret is stored anywhere.
+# One-time set-up, safe to re-run: the Azure identities that the pipelines
+# log in as (infra/identities.yml), each trusted only by its own federated
+# subjects, so that no cloud secret is stored anywhere.
 #
-#   scripts/setup_azure_federation.sh github OWNER/REPO
-#   scripts/setup_azure_federation.sh azure-devops ISSUER SUBJECT_PREFIX
+#   scripts/setup_azure_federation.sh [github OWNER/REPO] \
+#     [azure-devops ORGANIZATION PROJECT ORGANIZATION_ID]
 #
-# For GitHub it trusts tokens for the repository's staging and production
-# environments (deploy/project.env); for Azure DevOps, the issuer and subject
-# that scripts/setup_azure_devops.sh prints for each service connection. Needs
-# `az` logged in with rights to create app registrations and role
-# assignments on the two resource groups (deploy/environments/*.env).
+# Name every CI system that deploys (both at once for projects with both:
+# a later run without one removes its trust). Run it with your own
+# `az login` as Owner (or User Access Administrator and Contributor) of the
+# subscription. It creates, in order: the Terraform state account (when
+# infra/terraform exists), the resource groups of both environments, the
+# identities with their federated credentials and roles (with Bicep when
+# infra/bicep exists, else Terraform), then prints each identity's
+# AZURE_CLIENT_ID_<IDENTITY> and the tenant and subscription IDs for the
+# GitHub environment variables / Azure DevOps service connections.
+# ORGANIZATION_ID is the GUID in the issuer that the Azure DevOps service
+# connection shows (https://vstoken.dev.azure.com/<ORGANIZATION_ID>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=release_lib.sh source-path=SCRIPTDIR
 . scripts/release_lib.sh
 load_project
 
-mode="${1:?usage: $0 github OWNER/REPO | azure-devops ISSUER SUBJECT_PREFIX}"
-app_name="$PROJECT_SLUG-cicd"
-
-app_id="$(az ad app list --display-name "$app_name" --query '[0].appId' -o tsv)"
-if [[ -z "$app_id" ]]; then
-  app_id="$(az ad app create --display-name "$app_name" --query appId -o tsv)"
-  az ad sp create --id "$app_id" >/dev/null
-fi
-
-add_credential() {
-  local name="$1" issuer="$2" subject="$3"
-  if az ad app federated-credential list --id "$app_id" \
-    --query "[?name=='$name'].name" -o tsv | grep -qx "$name"; then
-    echo "federated credential $name exists"
-    return
-  fi
-  az ad app federated-credential create --id "$app_id" --parameters "{
-    \"name\": \"$name\",
-    \"issuer\": \"$issuer\",
-    \"subject\": \"$subject\",
-    \"audiences\": [\"api://AzureADTokenExchange\"]
-  }" >/dev/null
-  echo "federated credential $name created"
-}
-
-for environment in "$STAGING_ENVIRONMENT" "$PRODUCTION_ENVIRONMENT"; do
-  case "$mode" in
+usage="usage: $0 [github OWNER/REPO] [azure-devops ORGANIZATION PROJECT ORGANIZATION_ID]"
+github_repository=""
+devops_organization=""
+devops_project=""
+devops_organization_id=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
     github)
-      repo="${2:?usage: $0 github OWNER/REPO}"
-      add_credential "github-$environment" \
-        "https://token.actions.githubusercontent.com" \
-        "repo:$repo:environment:$environment"
-      # The monitor workflow's environment, and pull requests' plans.
-      add_credential "github-monitoring" \
-        "https://token.actions.githubusercontent.com" \
-        "repo:$repo:environment:monitoring"
-      add_credential "github-pull-requests" \
-        "https://token.actions.githubusercontent.com" \
-        "repo:$repo:pull_request"
+      github_repository="${2:?$usage}"
+      [[ "$github_repository" =~ ^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$ ]] || {
+        echo "error: '$github_repository' is not OWNER/REPO" >&2
+        exit 2
+      }
+      shift 2
       ;;
     azure-devops)
-      issuer="${2:?usage: $0 azure-devops ISSUER SUBJECT_PREFIX}"
-      prefix="${3:?usage: $0 azure-devops ISSUER SUBJECT_PREFIX}"
-      add_credential "azure-devops-$environment" "$issuer" \
-        "$prefix/$PROJECT_SLUG-$environment"
+      devops_organization="${2:?$usage}"
+      devops_project="${3:?$usage}"
+      devops_organization_id="${4:?$usage}"
+      [[ "$devops_organization_id" =~ ^[0-9a-fA-F-]{36}$ ]] || {
+        echo "error: ORGANIZATION_ID '$devops_organization_id' is not a GUID" >&2
+        exit 2
+      }
+      shift 4
       ;;
     *)
-      echo "error: the first argument is 'github' or 'azure-devops'" >&2
+      echo "error: unknown argument '$1'; $usage" >&2
       exit 2
       ;;
   esac
-  group="$(sed -n 's/^RESOURCE_GROUP=//p' "deploy/environments/$environment.env")"
-  scope="$(az group show --name "$group" --query id -o tsv)"
-  for role in "AzureML Data Scientist" "Contributor"; do
-    az role assignment create --assignee "$app_id" --role "$role" \
-      --scope "$scope" >/dev/null
-  done
 done
+if [[ -z "$github_repository$devops_organization" ]]; then
+  echo "error: name at least one CI system; $usage" >&2
+  exit 2
+fi
 
-echo "AZURE_CLIENT_ID=$app_id"
-echo "AZURE_TENANT_ID=$(az account show --query tenantId -o tsv)"
-echo "AZURE_SUBSCRIPTION_ID=$(az account show --query id -o tsv)"
+config="infra/identities.yml"
+# `yaml_value KEY`: a top-level scalar of identities.yml.
+yaml_value() { sed -n "s/^$1: *//p" "$config"; }
+# The identities' keys and resource names, in file order.
+identity_names() {
+  awk '/^identities:/ {inside = 1; next}
+    inside && /^[^ #]/ {inside = 0}
+    inside && /^  [a-z0-9-]+:$/ {key = substr($1, 1, length($1) - 1)}
+    inside && /^    name: / {print key, $2}' "$config"
+}
+identity_group="$(yaml_value identity_resource_group)"
+location="$(yaml_value location)"
+
+if [[ -d infra/terraform ]]; then
+  state_group="$(sed -n 's/^ *resource_group_name *= *"\(.*\)"/\1/p' \
+    infra/terraform/identities/identities.backend.hcl)"
+  state_account="$(sed -n 's/^ *storage_account_name *= *"\(.*\)"/\1/p' \
+    infra/terraform/identities/identities.backend.hcl)"
+  state_container="$(sed -n 's/^ *container_name *= *"\(.*\)"/\1/p' \
+    infra/terraform/identities/identities.backend.hcl)"
+  echo "Terraform state: $state_account/$state_container"
+  az group create --name "$state_group" --location "$location" --output none
+  if ! az storage account show --name "$state_account" \
+    --resource-group "$state_group" --output none 2>/dev/null; then
+    az storage account create --name "$state_account" \
+      --resource-group "$state_group" --location "$location" \
+      --sku Standard_GRS --kind StorageV2 --https-only true \
+      --min-tls-version TLS1_2 --allow-blob-public-access false \
+      --allow-shared-key-access false --output none
+  fi
+  az storage container-rm create --storage-account "$state_account" \
+    --resource-group "$state_group" --name "$state_container" --output none
+  # You reach the state with Microsoft Entra ID too: Owner has no data role.
+  az role assignment create --assignee-object-id \
+    "$(az ad signed-in-user show --query id --output tsv)" \
+    --assignee-principal-type User --role "Storage Blob Data Contributor" \
+    --scope "$(az storage account show --name "$state_account" \
+      --resource-group "$state_group" --query id --output tsv)/blobServices/default/containers/$state_container" \
+    --output none
+fi
+
+if [[ -d infra/bicep ]]; then
+  echo "Identities: deploying infra/bicep/identities.bicep"
+  az deployment sub create --location "$location" \
+    --name "identities-$(date -u +%Y%m%d%H%M%S)" \
+    --template-file infra/bicep/identities.bicep \
+    --parameters githubRepository="$github_repository" \
+    azureDevOpsOrganization="$devops_organization" \
+    azureDevOpsProject="$devops_project" \
+    azureDevOpsOrganizationId="$devops_organization_id" --output none
+elif [[ -d infra/terraform ]]; then
+  echo "Identities: applying infra/terraform/identities"
+  root="infra/terraform/identities"
+  # A new data role can take minutes to reach the storage service.
+  for attempt in 1 2 3 4 5 6; do
+    if terraform -chdir="$root" init -input=false -reconfigure \
+      -backend-config=identities.backend.hcl >/dev/null; then
+      break
+    fi
+    [[ "$attempt" -lt 6 ]] || exit 1
+    echo "waiting for the state account's role assignment..."
+    sleep 30
+  done
+  terraform -chdir="$root" apply -input=false -auto-approve \
+    -var "github_repository=$github_repository" \
+    -var "azure_devops_organization=$devops_organization" \
+    -var "azure_devops_project=$devops_project" \
+    -var "azure_devops_organization_id=$devops_organization_id"
+else
+  echo "error: this project has no infra/ code; create the identities that" \
+    "$config lists by hand, or add infra code (docs/deployment.md)" >&2
+  exit 1
+fi
+
+tenant_id="$(az account show --query tenantId --output tsv)"
+subscription_id="$(az account show --query id --output tsv)"
+echo
+echo "AZURE_TENANT_ID=$tenant_id"
+echo "AZURE_SUBSCRIPTION_ID=$subscription_id"
+pull_request_client_id=""
+while read -r key name; do
+  client_id="$(az identity show --resource-group "$identity_group" \
+    --name "$name" --query clientId --output tsv)"
+  variable="AZURE_CLIENT_ID_$(printf '%s' "$key" | tr 'a-z-' 'A-Z_')"
+  echo "$variable=$client_id"
+  if [[ "$key" == "pull-request" ]]; then
+    pull_request_client_id="$client_id"
+  fi
+done < <(identity_names)
+
+# Pull requests run without a GitHub environment: their IDs are repository
+# variables (environment variables, which shadow them, name the deployers).
+if [[ -n "$github_repository" ]] && command -v gh >/dev/null 2>&1; then
+  gh variable set AZURE_PULL_REQUEST_CLIENT_ID --repo "$github_repository" \
+    --body "$pull_request_client_id"
+  gh variable set AZURE_TENANT_ID --repo "$github_repository" --body "$tenant_id"
+  gh variable set AZURE_SUBSCRIPTION_ID --repo "$github_repository" \
+    --body "$subscription_id"
+  echo "Repository variables for pull requests set on $github_repository."
+fi
