@@ -101,6 +101,10 @@ case "$action" in
     tool="$(deployer)"
     if [[ "$tool" == "terraform" ]]; then
       need terraform "install Terraform (scripts/install_terraform.sh)"
+      # azurerm 4 no longer takes the subscription from the CLI session.
+      ARM_SUBSCRIPTION_ID="${ARM_SUBSCRIPTION_ID:-$(az account show \
+        --query id --output tsv)}"
+      export ARM_SUBSCRIPTION_ID
       terraform -chdir="$tf" init -input=false -reconfigure \
         -backend-config="$environment.backend.hcl" >/dev/null
     fi

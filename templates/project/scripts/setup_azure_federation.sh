@@ -72,6 +72,14 @@ identity_names() {
 identity_group="$(yaml_value identity_resource_group)"
 location="$(yaml_value location)"
 
+# The deployers cannot register resource providers (a subscription-wide
+# action): register the ones the platform uses, once.
+for namespace in Microsoft.MachineLearningServices Microsoft.Storage \
+  Microsoft.KeyVault Microsoft.ContainerRegistry Microsoft.Insights \
+  Microsoft.OperationalInsights Microsoft.ManagedIdentity; do
+  az provider register --namespace "$namespace" --wait --output none
+done
+
 if [[ -d infra/terraform ]]; then
   state_group="$(sed -n 's/^ *resource_group_name *= *"\(.*\)"/\1/p' \
     infra/terraform/identities/identities.backend.hcl)"
@@ -112,6 +120,9 @@ if [[ -d infra/bicep ]]; then
 elif [[ -d infra/terraform ]]; then
   echo "Identities: applying infra/terraform/identities"
   root="infra/terraform/identities"
+  # azurerm 4 no longer takes the subscription from the CLI session.
+  ARM_SUBSCRIPTION_ID="$(az account show --query id --output tsv)"
+  export ARM_SUBSCRIPTION_ID
   # A new data role can take minutes to reach the storage service.
   for attempt in 1 2 3 4 5 6; do
     if terraform -chdir="$root" init -input=false -reconfigure \
