@@ -797,16 +797,48 @@ def test_deployer_identities_run_only_in_their_own_environment(project):
             )
 
 
-def test_pull_request_jobs_run_only_as_the_reader(project):
-    for path in (
-        (project / ".github" / "workflows").glob("*.yml")
-        if (project / ".github").exists()
-        else []
-    ):
-        text = path.read_text()
-        if "AZURE_PULL_REQUEST_CLIENT_ID" in text:
-            workflow = load_yaml(path)
-            for name, job in workflow["jobs"].items():
-                if "AZURE_PULL_REQUEST_CLIENT_ID" in str(job):
+def test_pull_request_jobs_log_in_only_as_the_reader(project):
+    """A job that runs for pull requests logs in as the read-only identity
+    (GitHub: no environment, so its token's subject is ...:pull_request;
+    Azure Pipelines: the pull-request service connection)."""
+    config = identities(project)
+    connections = {
+        i["azure_devops"]: key for key, i in config["identities"].items()
+    }
+    found = 0
+    workflows = project / ".github" / "workflows"
+    for path in sorted(workflows.glob("*.yml")) if workflows.exists() else []:
+        for name, job in load_yaml(path)["jobs"].items():
+            if "== 'pull_request'" not in str(job.get("if", "")):
+                continue
+            for step in job.get("steps", []):
+                if str(step.get("uses", "")).startswith("Azure/login"):
                     assert "environment" not in job, name
-                    assert "pull_request" in str(job.get("if", "")), name
+                    assert "AZURE_PULL_REQUEST_CLIENT_ID" in str(
+                        step["with"]["client-id"]
+                    ), name
+                    found += 1
+    pipelines = project / "azure-pipelines"
+    for path in sorted(pipelines.glob("*.yml")) if pipelines.exists() else []:
+        pipeline = load_yaml(path)
+        variables = pipeline.get("variables", {})
+        for stage in pipeline.get("stages", []):
+            if "'PullRequest')" not in str(stage.get("condition", "")):
+                continue
+            if "eq(variables['Build.Reason'], 'PullRequest')" not in str(
+                stage["condition"]
+            ):
+                continue
+            for job in stage["jobs"]:
+                for step in job.get("steps", []):
+                    if str(step.get("task", "")).startswith("AzureCLI@"):
+                        ref = step["inputs"]["azureSubscription"]
+                        name = re.search(r"variables\.(\w+)", ref)[1]
+                        assert connections[variables[name]] == (
+                            "pull-request"
+                        ), (path.name, stage["stage"])
+                        found += 1
+    if (project / "infra" / "bicep").exists() or (
+        project / "infra" / "terraform"
+    ).exists():
+        assert found, "the infra plan on pull requests logs in somewhere"

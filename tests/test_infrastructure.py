@@ -371,3 +371,250 @@ def test_names_are_valid_for_any_accepted_name(tmp_path_factory, name, staging):
         assert error.hint
         return
     assert_valid_names(project)
+
+
+# ----------------------------------------- the infra script and pipelines
+
+FAKE_TOOL = """#!/usr/bin/env bash
+# Logs its command line; `az group exists` answers $FAKE_GROUP_EXISTS.
+echo "$(basename "$0") $*" >> "$FAKE_LOG"
+if [[ "$1 $2" == "group exists" ]]; then echo "${FAKE_GROUP_EXISTS:-true}"; fi
+if [[ "$1 $2" == "account show" ]]; then echo "$FAKE_SUBSCRIPTION"; fi
+exit 0
+"""
+
+
+def run_infra(project: Path, tmp_path: Path, *args: str, **env: str):
+    """scripts/infra.sh with logging stand-ins for az and terraform."""
+    import subprocess
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for tool in ("az", "terraform"):
+        (bin_dir / tool).write_text(FAKE_TOOL)
+        (bin_dir / tool).chmod(0o755)
+    log = tmp_path / "calls.log"
+    log.write_text("")
+    environment = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "FAKE_LOG": str(log),
+        "FAKE_SUBSCRIPTION": "00000000-0000-0000-0000-0000000000aa",
+        **env,
+    }
+    result = subprocess.run(
+        ["bash", "scripts/infra.sh", *args],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result, log.read_text().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("deployer", "expected", "absent"),
+    [
+        ({}, "az deployment group", "terraform"),
+        (
+            {"INFRA_DEPLOYER": "terraform"},
+            "terraform -chdir=infra/terraform apply",
+            "az deployment",
+        ),
+    ],
+)
+def test_with_both_languages_only_one_deploys(
+    both_project: Path, tmp_path: Path, deployer, expected, absent
+):
+    """Bicep and Terraform applying the same resource group would each fail
+    on what the other one owns: exactly one of them plans and applies."""
+    for action in ("plan", "apply"):
+        result, calls = run_infra(
+            both_project, tmp_path, action, "staging", **deployer
+        )
+        assert result.returncode == 0, result.stderr
+        assert not any(call.startswith(absent) for call in calls), calls
+    assert any(call.startswith(expected) for call in calls), calls
+
+
+def test_what_if_needs_no_write_permission(both_project: Path, tmp_path):
+    result, calls = run_infra(both_project, tmp_path, "plan", "staging")
+    assert result.returncode == 0, result.stderr
+    what_if = [c for c in calls if "deployment group what-if" in c]
+    assert what_if and "--validation-level ProviderNoRbac" in what_if[0]
+
+
+def test_apply_refuses_a_missing_resource_group_with_the_fix(
+    both_project: Path, tmp_path: Path
+):
+    """The deployers hold roles on their resource group only, so the group
+    comes from the one-time set-up, never from the pipeline."""
+    result, calls = run_infra(
+        both_project, tmp_path, "apply", "staging", FAKE_GROUP_EXISTS="false"
+    )
+    assert result.returncode == 1
+    assert "setup_azure_federation.sh" in result.stderr
+    assert not any("group create" in c for c in calls)
+    assert not any("deployment group create" in c for c in calls)
+
+
+def test_terraform_gets_the_subscription_explicitly(both_project, tmp_path):
+    """azurerm 4 no longer falls back to the CLI's default subscription."""
+
+    script = (both_project / "scripts/infra.sh").read_text()
+    assert "export ARM_SUBSCRIPTION_ID" in script
+    versions = hcl((both_project / "infra/terraform/versions.tf").read_text())
+    azurerm = versions["provider"][0]["azurerm"]
+    assert azurerm["resource_provider_registrations"] == "none"
+
+
+def _terraform_version(project: Path) -> str:
+    script = (project / "scripts/install_terraform.sh").read_text()
+    return re.search(r'^version="([0-9.]+)"$', script, re.M)[1]
+
+
+def test_every_infra_job_that_runs_terraform_installs_the_pinned_release(
+    both_project: Path,
+):
+    """Ubuntu 24.04 hosted images (ubuntu-latest) no longer ship Terraform."""
+    from helpers import load_yaml
+
+    version = _terraform_version(both_project)
+    major_minor = tuple(int(p) for p in version.split(".")[:2])
+    required = hcl((both_project / "infra/terraform/versions.tf").read_text())
+    assert ">= 1.9.0" in required["terraform"][0]["required_version"]
+    assert major_minor >= (1, 9)
+    workflow = load_yaml(both_project / ".github/workflows/infra.yml")
+    for name, job in workflow["jobs"].items():
+        runs = " ".join(str(s.get("run", "")) for s in job["steps"])
+        if "make infra-" not in runs:
+            continue
+        setups = [
+            s
+            for s in job["steps"]
+            if str(s.get("uses", "")).startswith("hashicorp/setup-terraform@")
+        ]
+        assert setups, name
+        assert str(setups[0]["with"]["terraform_version"]) == version, name
+    pipeline = load_yaml(both_project / "azure-pipelines/infra.yml")
+    for stage in pipeline["stages"]:
+        for job in stage["jobs"]:
+            steps = (
+                job.get("steps")
+                or job["strategy"]["runOnce"]["deploy"]["steps"]
+            )
+            text = [
+                str(s.get("script", "")) + str(s.get("inputs", {}))
+                for s in steps
+            ]
+            uses = [i for i, t in enumerate(text) if "make infra-" in t]
+            installs = [
+                i for i, t in enumerate(text) if "install_terraform.sh" in t
+            ]
+            assert uses and installs and installs[0] < uses[0], stage["stage"]
+
+
+def test_the_terraform_installer_refuses_a_release_not_signed_by_hashicorp(
+    both_project: Path, tmp_path: Path
+):
+    """A SHA256SUMS file signed by any key but HashiCorp's is refused, so a
+    tampered mirror cannot hand the pipeline another binary."""
+    import os
+    import subprocess
+    import zipfile
+
+    version = _terraform_version(both_project)
+    served = tmp_path / "served"
+    served.mkdir()
+    gnupg = tmp_path / "gnupg"
+    gnupg.mkdir(mode=0o700)
+    gpg = ["gpg", "--batch", "--homedir", str(gnupg), "--passphrase", ""]
+    subprocess.run(
+        [*gpg, "--quick-gen-key", "mallory@example.com", "rsa2048", "sign"],
+        check=True,
+        capture_output=True,
+    )
+    name = f"terraform_{version}_linux_amd64.zip"
+    with zipfile.ZipFile(served / name, "w") as archive:
+        archive.writestr("terraform", "#!/bin/sh\necho evil\n")
+    digest = subprocess.run(
+        ["sha256sum", name], cwd=served, capture_output=True, text=True
+    ).stdout
+    sums = served / f"terraform_{version}_SHA256SUMS"
+    sums.write_text(digest)
+    subprocess.run(
+        [*gpg, "--detach-sign", "--output", f"{sums}.sig", str(sums)],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [*gpg, "--armor", "--export", "--output", str(served / "pgp-key.txt")],
+        check=True,
+        capture_output=True,
+    )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "curl").write_text(
+        "#!/usr/bin/env bash\n"
+        "# Serves every URL from $SERVED by its last path part.\n"
+        'out=""; url=""\n'
+        "while [[ $# -gt 0 ]]; do\n"
+        '  case "$1" in -o) out="$2"; shift 2 ;; -*) shift ;;'
+        ' *) url="$1"; shift ;; esac\n'
+        "done\n"
+        'cp "$SERVED/${url##*/}" "$out"\n'
+    )
+    (bin_dir / "curl").chmod(0o755)
+    if not (bin_dir / "uname").exists():
+        (bin_dir / "uname").write_text("#!/bin/sh\necho x86_64\n")
+        (bin_dir / "uname").chmod(0o755)
+    result = subprocess.run(
+        ["bash", "scripts/install_terraform.sh", str(tmp_path / "out")],
+        cwd=both_project,
+        env={
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "HOME": str(tmp_path),
+            "SERVED": str(served),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "not signed by HashiCorp" in result.stderr
+    assert not (tmp_path / "out" / "terraform").exists()
+
+    # The same files pass once the pinned fingerprint is the signer's: the
+    # check refuses for the signer, not for any other reason.
+    fingerprint = re.search(
+        r"^fpr:+([0-9A-F]{40}):",
+        subprocess.run(
+            [*gpg, "--with-colons", "--fingerprint", "mallory@example.com"],
+            capture_output=True,
+            text=True,
+        ).stdout,
+        re.M,
+    )[1]
+    script = (both_project / "scripts/install_terraform.sh").read_text()
+    trusting = tmp_path / "install_terraform.sh"
+    trusting.write_text(
+        re.sub(
+            r'^fingerprint=".*"$',
+            f'fingerprint="{fingerprint}"',
+            script,
+            flags=re.M,
+        )
+    )
+    result = subprocess.run(
+        ["bash", str(trusting), str(tmp_path / "out")],
+        env={
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "HOME": str(tmp_path),
+            "SERVED": str(served),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (tmp_path / "out" / "terraform").exists(), result.stderr
