@@ -842,3 +842,115 @@ def test_pull_request_jobs_log_in_only_as_the_reader(project):
         project / "infra" / "terraform"
     ).exists():
         assert found, "the infra plan on pull requests logs in somewhere"
+
+
+# ------------------------------------------- the one-time set-up follows it
+
+FAKE_CLI = r"""#!/usr/bin/env bash
+# Logs its command line and answers the few queries the set-up script makes.
+echo "$(basename "$0") $*" >> "$FAKE_LOG"
+case "$(basename "$0") $1 $2" in
+  "az account show")
+    if [[ "$*" == *tenantId* ]]; then echo tenant-1; else echo sub-1; fi ;;
+  "az identity show")
+    all="$*"; rest="${all##*--name }"; echo "client-of-${rest%% *}" ;;
+  "az ad signed-in-user") echo user-1 ;;
+  "az storage account")
+    if [[ "$3" == show && "$*" != *--query* ]]; then exit 3; fi
+    if [[ "$3" == show ]]; then echo /subscriptions/sub-1/st; fi ;;
+esac
+exit 0
+"""
+
+
+def run_setup(project: Path, tmp_path: Path, *args: str):
+    import subprocess
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for tool in ("az", "terraform", "gh"):
+        (bin_dir / tool).write_text(FAKE_CLI)
+        (bin_dir / tool).chmod(0o755)
+    log = tmp_path / "calls.log"
+    log.write_text("")
+    result = subprocess.run(
+        ["bash", "scripts/setup_azure_federation.sh", *args],
+        cwd=project,
+        env={
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "FAKE_LOG": str(log),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result, log.read_text().splitlines()
+
+
+ORG_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
+def test_setup_deploys_identities_yml_and_prints_each_identity(
+    project, tmp_path
+):
+    args = []
+    if (project / ".github").exists():
+        args += ["github", "my-org/fraud-model"]
+    if (project / "azure-pipelines").exists():
+        args += ["azure-devops", "my-org", "ML", ORG_ID]
+    result, calls = run_setup(project, tmp_path, *args)
+    assert result.returncode == 0, result.stderr
+    config = identities(project)
+    printed = dict(
+        line.split("=", 1)
+        for line in result.stdout.splitlines()
+        if line.startswith("AZURE_")
+    )
+    for key, identity in config["identities"].items():
+        variable = "AZURE_CLIENT_ID_" + key.upper().replace("-", "_")
+        assert printed[variable] == f"client-of-{identity['name']}"
+    assert printed["AZURE_TENANT_ID"] == "tenant-1"
+    deploy = [
+        i
+        for i, c in enumerate(calls)
+        if "deployment sub create" in c
+        or c.startswith("terraform ")
+        and " apply " in c
+    ]
+    registered = [i for i, c in enumerate(calls) if "provider register" in c]
+    assert deploy and registered and max(registered) < deploy[0]
+    if (project / "infra/terraform").exists():
+        created = [
+            i for i, c in enumerate(calls) if "storage account create" in c
+        ]
+        assert created and created[0] < deploy[0]
+        assert "--allow-shared-key-access false" in calls[created[0]]
+    trusted = calls[deploy[0]]
+    if "github" in args:
+        assert "my-org/fraud-model" in trusted
+        assert any(
+            "variable set AZURE_PULL_REQUEST_CLIENT_ID" in c
+            and "client-of-id-" in c
+            for c in calls
+        )
+    if "azure-devops" in args:
+        assert ORG_ID in trusted
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["github", "not a repo"],
+        ["azure-devops", "org", "project", "not-a-guid"],
+        ["gitlab", "x/y"],
+    ],
+)
+def test_setup_refuses_bad_arguments_before_touching_azure(
+    both_project, tmp_path, args
+):
+    result, calls = run_setup(both_project, tmp_path, *args)
+    assert result.returncode == 2
+    assert "error:" in result.stderr
+    assert calls == []
