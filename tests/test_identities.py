@@ -235,6 +235,7 @@ COMBINATIONS = [
     ("azure", "bicep"),
     ("azure", "terraform"),
     ("both", "both"),
+    ("both", "none"),
 ]
 
 
@@ -900,6 +901,13 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
     if (project / "azure-pipelines").exists():
         args += ["azure-devops", "my-org", "ML", ORG_ID]
     result, calls = run_setup(project, tmp_path, *args)
+    if not (project / "infra/bicep").exists() and not (
+        project / "infra/terraform"
+    ).exists():
+        # Nothing to deploy the identities with: say so, and what to do.
+        assert result.returncode == 1
+        assert "infra/identities.yml" in result.stderr
+        return
     assert result.returncode == 0, result.stderr
     config = identities(project)
     printed = dict(
