@@ -125,10 +125,15 @@ case "$action" in
         note '```'
         ;;
       plan/terraform)
-        terraform -chdir="$tf" plan -input=false -lock=false \
-          -var-file="$environment.tfvars" -out=tfplan >/dev/null
         note "### Terraform plan: $environment" '' '```'
-        terraform -chdir="$tf" show -no-color tfplan | tail -n 200 >> "$summary"
+        if [[ "$(az group exists --name "$RESOURCE_GROUP")" == "true" ]]; then
+          terraform -chdir="$tf" plan -input=false -lock=false \
+            -var-file="$environment.tfvars" -out=tfplan >/dev/null
+          terraform -chdir="$tf" show -no-color tfplan | tail -n 200 >> "$summary"
+        else
+          note "Resource group $RESOURCE_GROUP does not exist yet:" \
+            "run scripts/setup_azure_federation.sh (docs/deployment.md)."
+        fi
         note '```'
         ;;
       apply/bicep)

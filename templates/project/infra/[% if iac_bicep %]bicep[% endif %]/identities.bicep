@@ -67,13 +67,13 @@ module identities 'modules/identity.bicep' = [for identity in items(config.ident
 
 module roleAssignments 'modules/role-assignment.bicep' = [for (assignment, index) in config.role_assignments: {
   name: 'role-${index}-${assignment.identity}'
-  scope: resourceGroup(assignment.scope == 'state_container' ? state.resource_group : config.resource_groups[assignment.environment])
+  scope: resourceGroup(assignment.scope == 'state_container' ? state.resource_group : config.resource_groups[assignment.?environment ?? ''])
   params: {
     identityName: config.identities[assignment.identity].name
     identityResourceGroup: config.identity_resource_group
     role: assignment.role
     customRoleName: contains(customRoles, assignment.role) ? customRoles[assignment.role].name : ''
-    condition: contains(assignment, 'condition') ? config.conditions[assignment.condition] : ''
+    condition: contains(assignment, 'condition') ? config.conditions[assignment.?condition ?? ''] : ''
     stateAccount: assignment.scope == 'state_container' ? state.storage_account : ''
     stateContainer: assignment.scope == 'state_container' ? state.container : ''
   }
