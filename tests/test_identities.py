@@ -499,7 +499,8 @@ def test_terraform_reads_identities_yml_and_grants_each_listed_role(project):
     assert identity["for_each"] == "${local.config.identities}"
     github = resources[("azurerm_federated_identity_credential", "github")]
     assert github["issuer"] == "https://token.actions.githubusercontent.com"
-    assert "identity.github" in local["github_subjects"]
+    assert "].github}" in str(local["github_subjects"])
+    assert "var.github_subject_prefixes" in str(local["github_subjects"])
     assert "identity.azure_devops" in local["azure_devops_subjects"]
     main = hcl((tf / "main.tf").read_text())
     main_locals = {k: v for block in main["locals"] for k, v in block.items()}
@@ -856,6 +857,7 @@ case "$(basename "$0") $1 $2" in
   "az identity show")
     all="$*"; rest="${all##*--name }"; echo "client-of-${rest%% *}" ;;
   "az ad signed-in-user") echo user-1 ;;
+  "gh api "*) echo "repo:my-org@11/fraud-model@22" ;;
   "az storage account")
     if [[ "$3" == show && "$*" != *--query* ]]; then exit 3; fi
     if [[ "$3" == show ]]; then echo /subscriptions/sub-1/st; fi ;;
@@ -936,7 +938,9 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
         assert "--allow-shared-key-access false" in calls[created[0]]
     trusted = calls[deploy[0]]
     if "github" in args:
-        assert "my-org/fraud-model" in trusted
+        # Both subject formats: by name, and with immutable IDs.
+        assert "repo:my-org/fraud-model" in trusted
+        assert "repo:my-org@11/fraud-model@22" in trusted
         assert any(
             "variable set AZURE_PULL_REQUEST_CLIENT_ID" in c
             and "client-of-id-" in c

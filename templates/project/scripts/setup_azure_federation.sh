@@ -6,6 +6,8 @@
 #   scripts/setup_azure_federation.sh [github OWNER/REPO] \
 #     [azure-devops ORGANIZATION PROJECT ORGANIZATION_ID]
 #
+# With `gh` logged in, GitHub trust covers the repository's immutable
+# subject (owner and repository IDs) as well as its name.
 # Name every CI system that deploys (both at once for projects with both:
 # a later run without one removes its trust). Run it with your own
 # `az login` as Owner (or User Access Administrator and Contributor) of the
@@ -57,6 +59,23 @@ done
 if [[ -z "$github_repository$devops_organization" ]]; then
   echo "error: name at least one CI system; $usage" >&2
   exit 2
+fi
+
+# GitHub's token subject starts repo:<owner>/<repo>, or, for repositories
+# with immutable subject claims (the default for repositories created or
+# renamed since mid-2026), repo:<owner>@<owner id>/<repo>@<repo id>. Trust
+# both: only this repository can present the immutable one.
+github_prefixes="[]"
+if [[ -n "$github_repository" ]]; then
+  github_prefixes="[\"repo:$github_repository\"]"
+  if command -v gh >/dev/null 2>&1; then
+    immutable="$(gh api "repos/$github_repository" \
+      --jq '"repo:\(.owner.login)@\(.owner.id)/\(.name)@\(.id)"')"
+    github_prefixes="[\"repo:$github_repository\", \"$immutable\"]"
+  else
+    echo "warning: without gh, only the name-based subject repo:$github_repository" \
+      "is trusted; repositories with immutable subject claims need gh" >&2
+  fi
 fi
 
 config="infra/identities.yml"
@@ -113,7 +132,7 @@ if [[ -d infra/bicep ]]; then
   az deployment sub create --location "$location" \
     --name "identities-$(date -u +%Y%m%d%H%M%S)" \
     --template-file infra/bicep/identities.bicep \
-    --parameters githubRepository="$github_repository" \
+    --parameters githubSubjectPrefixes="$github_prefixes" \
     azureDevOpsOrganization="$devops_organization" \
     azureDevOpsProject="$devops_project" \
     azureDevOpsOrganizationId="$devops_organization_id" --output none
@@ -133,8 +152,10 @@ elif [[ -d infra/terraform ]]; then
     echo "waiting for the state account's role assignment..."
     sleep 30
   done
-  terraform -chdir="$root" apply -input=false -auto-approve \
-    -var "github_repository=$github_repository" \
+  # One write at a time: Entra ID refuses concurrent writes of one
+  # identity's federated credentials.
+  terraform -chdir="$root" apply -input=false -auto-approve -parallelism=1 \
+    -var "github_subject_prefixes=$github_prefixes" \
     -var "azure_devops_organization=$devops_organization" \
     -var "azure_devops_project=$devops_project" \
     -var "azure_devops_organization_id=$devops_organization_id"

@@ -5,8 +5,8 @@
 // scripts/setup_azure_federation.sh; re-deploy after editing identities.yml.
 targetScope = 'subscription'
 
-@description('GitHub repository (owner/name) whose workflows log in; empty: no GitHub trust.')
-param githubRepository string = ''
+@description('Subject prefixes of the GitHub repository whose workflows log in: repo:<owner>/<repo> and, for repositories with immutable subject claims, repo:<owner>@<owner id>/<repo>@<repo id>. Empty: no GitHub trust.')
+param githubSubjectPrefixes array = []
 
 @description('Azure DevOps organization name; empty: no Azure DevOps trust.')
 param azureDevOpsOrganization string = ''
@@ -59,7 +59,8 @@ module identities 'modules/identity.bicep' = [for identity in items(config.ident
   params: {
     name: identity.value.name
     location: config.location
-    githubSubject: empty(githubRepository) ? '' : 'repo:${githubRepository}:${identity.value.github}'
+    githubSubjectPrefixes: githubSubjectPrefixes
+    githubSubject: identity.value.github
     azureDevOpsIssuer: empty(azureDevOpsOrganizationId) ? '' : 'https://vstoken.dev.azure.com/${azureDevOpsOrganizationId}'
     azureDevOpsSubject: empty(azureDevOpsOrganization) ? '' : 'sc://${azureDevOpsOrganization}/${azureDevOpsProject}/${identity.value.azure_devops}'
   }

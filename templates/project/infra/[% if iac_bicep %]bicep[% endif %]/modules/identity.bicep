@@ -1,6 +1,7 @@
 // One pipeline identity and the federated subjects it trusts (no secret).
 param name string
 param location string
+param githubSubjectPrefixes array
 param githubSubject string
 param azureDevOpsIssuer string
 param azureDevOpsSubject string
@@ -11,17 +12,18 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
 }
 
 // Federated credentials of one identity must be written one at a time.
-resource github 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2023-01-31' = if (!empty(githubSubject)) {
+@batchSize(1)
+resource github 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2023-01-31' = [for (prefix, index) in githubSubjectPrefixes: {
   parent: identity
-  name: 'github'
+  name: 'github-${index}'
   properties: {
     issuer: 'https://token.actions.githubusercontent.com'
-    subject: githubSubject
+    subject: '${prefix}:${githubSubject}'
     audiences: [
       'api://AzureADTokenExchange'
     ]
   }
-}
+}]
 
 resource azureDevOps 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2023-01-31' = if (!empty(azureDevOpsSubject)) {
   parent: identity

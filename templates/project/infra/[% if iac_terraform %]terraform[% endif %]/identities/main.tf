@@ -13,9 +13,13 @@ locals {
     "providers/Microsoft.Storage/storageAccounts", local.state.storage_account,
     "blobServices/default/containers", local.state.container,
   ])
-  github_subjects = var.github_repository == "" ? {} : {
-    for key, identity in local.config.identities :
-    key => "repo:${var.github_repository}:${identity.github}"
+  github_subjects = {
+    for pair in setproduct(keys(local.config.identities), range(length(var.github_subject_prefixes))) :
+    "${pair[0]}/${pair[1]}" => {
+      identity = pair[0]
+      name     = "github-${pair[1]}"
+      subject  = "${var.github_subject_prefixes[pair[1]]}:${local.config.identities[pair[0]].github}"
+    }
   }
   azure_devops_subjects = var.azure_devops_organization == "" ? {} : {
     for key, identity in local.config.identities :
@@ -45,17 +49,18 @@ resource "azurerm_user_assigned_identity" "pipeline" {
   resource_group_name = azurerm_resource_group.identities.name
 }
 
+# Federated credentials of one identity must be written one at a time:
+# scripts/setup_azure_federation.sh applies with -parallelism=1.
 resource "azurerm_federated_identity_credential" "github" {
   for_each            = local.github_subjects
-  name                = "github"
+  name                = each.value.name
   resource_group_name = azurerm_resource_group.identities.name
-  parent_id           = azurerm_user_assigned_identity.pipeline[each.key].id
+  parent_id           = azurerm_user_assigned_identity.pipeline[each.value.identity].id
   issuer              = "https://token.actions.githubusercontent.com"
-  subject             = each.value
+  subject             = each.value.subject
   audience            = ["api://AzureADTokenExchange"]
 }
 
-# Federated credentials of one identity must be written one at a time.
 resource "azurerm_federated_identity_credential" "azure_devops" {
   for_each            = local.azure_devops_subjects
   name                = "azure-devops"

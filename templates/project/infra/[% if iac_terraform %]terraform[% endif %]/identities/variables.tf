@@ -1,10 +1,13 @@
-variable "github_repository" {
-  description = "GitHub repository (owner/name) whose workflows log in; empty: no GitHub trust."
-  type        = string
-  default     = ""
+variable "github_subject_prefixes" {
+  description = "Subject prefixes of the GitHub repository whose workflows log in: repo:<owner>/<repo> and, for repositories with immutable subject claims, repo:<owner>@<owner id>/<repo>@<repo id>. Empty: no GitHub trust."
+  type        = list(string)
+  default     = []
   validation {
-    condition     = var.github_repository == "" || can(regex("^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$", var.github_repository))
-    error_message = "github_repository: owner/name, e.g. my-org/fraud-model."
+    condition = alltrue([
+      for prefix in var.github_subject_prefixes :
+      can(regex("^repo:[A-Za-z0-9-]+(@[0-9]+)?/[A-Za-z0-9._-]+(@[0-9]+)?$", prefix))
+    ])
+    error_message = "github_subject_prefixes: repo:owner/name or repo:owner@id/name@id."
   }
 }
 
