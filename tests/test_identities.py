@@ -903,9 +903,10 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
     if (project / "azure-pipelines").exists():
         args += ["azure-devops", "my-org", "ML", ORG_ID]
     result, calls = run_setup(project, tmp_path, *args)
-    if not (project / "infra/bicep").exists() and not (
-        project / "infra/terraform"
-    ).exists():
+    if (
+        not (project / "infra/bicep").exists()
+        and not (project / "infra/terraform").exists()
+    ):
         # Nothing to deploy the identities with: say so, and what to do.
         assert result.returncode == 1
         assert "infra/identities.yml" in result.stderr
@@ -966,3 +967,31 @@ def test_setup_refuses_bad_arguments_before_touching_azure(
     assert result.returncode == 2
     assert "error:" in result.stderr
     assert calls == []
+
+
+def test_docs_name_every_identity_connection_and_role(project):
+    """docs/deployment.md walks a team through identities.yml: everything
+    it must create or recognise is named there."""
+    config = identities(project)
+    docs = (project / "docs" / "deployment.md").read_text()
+    for key, identity in config["identities"].items():
+        assert identity["name"] in docs, key
+        if (project / "azure-pipelines").exists():
+            assert identity["azure_devops"] in docs, key
+        if (project / ".github").exists():
+            assert identity["github"].split(":")[-1] in docs, key
+    for assignment in config["role_assignments"]:
+        name = config.get("custom_roles", {}).get(assignment["role"], {})
+        assert name.get("name", assignment["role"]) in docs, assignment
+
+
+def test_identity_names_follow_azure_rules(project):
+    """User-assigned identities: 3-128 letters, digits, hyphens and
+    underscores, starting with a letter or digit (Microsoft.ManagedIdentity
+    naming rules); resource groups: up to 90."""
+    config = identities(project)
+    for identity in config["identities"].values():
+        assert re.fullmatch(
+            r"[A-Za-z0-9][A-Za-z0-9_-]{2,127}", identity["name"]
+        )
+    assert len(config["identity_resource_group"]) <= 90

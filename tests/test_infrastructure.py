@@ -9,6 +9,7 @@ from pathlib import Path
 
 import hcl2
 import pytest
+import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pycep import BicepParser
@@ -316,6 +317,14 @@ def assert_valid_names(project: Path) -> None:
         for k in ("storage_account", "key_vault", "container_registry")
     ]
     assert len(set(unique)) == len(unique)
+    identities = yaml.safe_load((project / "infra/identities.yml").read_text())
+    for identity in identities["identities"].values():
+        assert re.fullmatch(
+            r"[A-Za-z0-9][A-Za-z0-9_-]{2,127}", identity["name"]
+        ), identity["name"]
+    assert re.fullmatch(
+        RULES["resource_group"], identities["identity_resource_group"]
+    )
 
 
 @pytest.mark.parametrize(
