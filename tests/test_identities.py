@@ -380,15 +380,14 @@ def test_no_pull_request_identity_holds_a_write_role(project):
 
 
 def test_pull_requests_reach_only_the_read_only_identity(project):
-    """GitHub's token for a job without an environment has the subject
-    repo:<owner>/<repo>:pull_request; only the reader trusts it, and no
-    deployer trusts a subject that a pull request can present."""
+    """Every GitHub job that logs in declares an environment, and its token's
+    subject is repo:<owner>/<repo>:environment:<name>: each identity trusts
+    only its own environment. Pull requests run in `pull-request` (open to
+    any branch); the deployers' environments accept only the default branch,
+    so no pull request can present their subjects."""
     config = identities(project)
-    subjects = {key: i["github"] for key, i in config["identities"].items()}
-    assert subjects["pull-request"] == "pull_request"
-    for key, subject in subjects.items():
-        if key != "pull-request":
-            assert subject == f"environment:{key}", key
+    for key, identity in config["identities"].items():
+        assert identity["github"] == f"environment:{key}", key
     connections = [i["azure_devops"] for i in config["identities"].values()]
     assert len(set(connections)) == len(connections)
 
@@ -647,15 +646,12 @@ def github_jobs(project: Path) -> list[Job]:
                 environment = environment.get("name")
             identity = None
             if logins:
-                client = logins[0]["with"]["client-id"]
-                if "AZURE_PULL_REQUEST_CLIENT_ID" in client:
-                    identity = "pull-request"
-                else:
-                    assert environment in config["identities"], (
-                        f"{path.name}:{name} logs in with environment "
-                        "variables but runs in no known environment"
-                    )
-                    identity = environment
+                assert "vars.AZURE_CLIENT_ID" in logins[0]["with"]["client-id"]
+                assert environment in config["identities"], (
+                    f"{path.name}:{name} logs in with environment "
+                    "variables but runs in no known environment"
+                )
+                identity = environment
             script = "\n".join(str(s.get("run", "")) for s in steps)
             jobs.append(
                 Job(
@@ -815,10 +811,7 @@ def test_pull_request_jobs_log_in_only_as_the_reader(project):
                 continue
             for step in job.get("steps", []):
                 if str(step.get("uses", "")).startswith("Azure/login"):
-                    assert "environment" not in job, name
-                    assert "AZURE_PULL_REQUEST_CLIENT_ID" in str(
-                        step["with"]["client-id"]
-                    ), name
+                    assert job.get("environment") == "pull-request", name
                     found += 1
     pipelines = project / "azure-pipelines"
     for path in sorted(pipelines.glob("*.yml")) if pipelines.exists() else []:
@@ -891,7 +884,7 @@ def run_setup(project: Path, tmp_path: Path, *args: str):
     return result, log.read_text().splitlines()
 
 
-ORG_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+ISSUER = "https://vstoken.dev.azure.com/0f8fad5b-d9cb-469f-a165-70867728950e"
 
 
 def test_setup_deploys_identities_yml_and_prints_each_identity(
@@ -901,7 +894,7 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
     if (project / ".github").exists():
         args += ["github", "my-org/fraud-model"]
     if (project / "azure-pipelines").exists():
-        args += ["azure-devops", "my-org", "ML", ORG_ID]
+        args += ["azure-devops", ISSUER, "sc://my-org/ML"]
     result, calls = run_setup(project, tmp_path, *args)
     if (
         not (project / "infra/bicep").exists()
@@ -942,13 +935,8 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
         # Both subject formats: by name, and with immutable IDs.
         assert "repo:my-org/fraud-model" in trusted
         assert "repo:my-org@11/fraud-model@22" in trusted
-        assert any(
-            "variable set AZURE_PULL_REQUEST_CLIENT_ID" in c
-            and "client-of-id-" in c
-            for c in calls
-        )
     if "azure-devops" in args:
-        assert ORG_ID in trusted
+        assert ISSUER in trusted and "sc://my-org/ML" in trusted
 
 
 @pytest.mark.parametrize(
@@ -956,7 +944,9 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
     [
         [],
         ["github", "not a repo"],
-        ["azure-devops", "org", "project", "not-a-guid"],
+        ["azure-devops", "not-a-url", "sc://org/project"],
+        ["azure-devops", ISSUER],
+        ["identities", "github", "x/y"],
         ["gitlab", "x/y"],
     ],
 )
@@ -995,3 +985,17 @@ def test_identity_names_follow_azure_rules(project):
             r"[A-Za-z0-9][A-Za-z0-9_-]{2,127}", identity["name"]
         )
     assert len(config["identity_resource_group"]) <= 90
+
+
+def test_setup_can_create_the_identities_before_any_trust(
+    both_project, tmp_path
+):
+    """Azure DevOps service connections need the identities' client IDs,
+    and print the issuer and subjects to trust: so a first run creates the
+    identities and trusts nothing."""
+    result, calls = run_setup(both_project, tmp_path, "identities")
+    assert result.returncode == 0, result.stderr
+    deploy = next(c for c in calls if "deployment sub create" in c)
+    assert "githubSubjectPrefixes=[]" in deploy
+    assert "azureDevOpsIssuer= " in deploy
+    assert "AZURE_CLIENT_ID_PULL_REQUEST=" in result.stdout

@@ -3,37 +3,55 @@
 # log in as (infra/identities.yml), each trusted only by its own federated
 # subjects, so that no cloud secret is stored anywhere.
 #
+#   scripts/setup_azure_federation.sh identities
 #   scripts/setup_azure_federation.sh [github OWNER/REPO] \
-#     [azure-devops ORGANIZATION PROJECT ORGANIZATION_ID]
+#     [azure-devops ISSUER SUBJECT_PREFIX]
 #
-# With `gh` logged in, GitHub trust covers the repository's immutable
-# subject (owner and repository IDs) as well as its name.
-# Name every CI system that deploys (both at once for projects with both:
-# a later run without one removes its trust). Run it with your own
-# `az login` as Owner (or User Access Administrator and Contributor) of the
-# subscription. It creates, in order: the Terraform state account (when
-# infra/terraform exists), the resource groups of both environments, the
-# identities with their federated credentials and roles (with Bicep when
-# infra/bicep exists, else Terraform), then prints each identity's
-# AZURE_CLIENT_ID_<IDENTITY> and the tenant and subscription IDs for the
-# GitHub environment variables / Azure DevOps service connections.
-# ORGANIZATION_ID is the GUID in the issuer that the Azure DevOps service
-# connection shows (https://vstoken.dev.azure.com/<ORGANIZATION_ID>).
+# Run it with your own `az login` as Owner (or User Access Administrator and
+# Contributor) of the subscription. It registers the resource providers the
+# platform uses, creates the Terraform state account (when infra/terraform
+# exists), then deploys identities.yml (with Bicep when infra/bicep exists,
+# else Terraform): the resource groups of both environments and the
+# identities with their roles and the trust you name. `identities` trusts
+# nothing yet: Azure DevOps service connections need the identities first
+# and print the ISSUER and subjects (sc://ORG/PROJECT/<connection>, so the
+# SUBJECT_PREFIX is sc://ORG/PROJECT) to trust in a second run. Name every
+# CI system in each later run: a run without one removes its trust. It
+# prints AZURE_CLIENT_ID_<IDENTITY> for each identity, AZURE_TENANT_ID and
+# AZURE_SUBSCRIPTION_ID: the input of scripts/setup_github_environments.sh
+# and scripts/setup_azure_devops.sh. With `gh` logged in, GitHub trust
+# covers the repository's immutable subject (owner and repository IDs) as
+# well as its name.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=release_lib.sh source-path=SCRIPTDIR
 . scripts/release_lib.sh
 load_project
 
-usage="usage: $0 [github OWNER/REPO] [azure-devops ORGANIZATION PROJECT ORGANIZATION_ID]"
+usage="usage: $0 identities | [github OWNER/REPO] [azure-devops ISSUER SUBJECT_PREFIX]"
 github_repository=""
-devops_organization=""
-devops_project=""
-devops_organization_id=""
+devops_issuer=""
+devops_prefix=""
+if [[ "${1:-}" == identities && $# -eq 1 ]]; then
+  shift
+elif [[ $# -eq 0 ]]; then
+  echo "error: $usage" >&2
+  exit 2
+fi
+# wants N ARGS...: the option in ARGS has N values after it.
+wants() {
+  local count="$1"
+  shift
+  if [[ $# -le "$count" ]]; then
+    echo "error: '$1' needs $count value(s); $usage" >&2
+    exit 2
+  fi
+}
 while [[ $# -gt 0 ]]; do
   case "$1" in
     github)
-      github_repository="${2:?$usage}"
+      wants 1 "$@"
+      github_repository="$2"
       [[ "$github_repository" =~ ^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$ ]] || {
         echo "error: '$github_repository' is not OWNER/REPO" >&2
         exit 2
@@ -41,14 +59,20 @@ while [[ $# -gt 0 ]]; do
       shift 2
       ;;
     azure-devops)
-      devops_organization="${2:?$usage}"
-      devops_project="${3:?$usage}"
-      devops_organization_id="${4:?$usage}"
-      [[ "$devops_organization_id" =~ ^[0-9a-fA-F-]{36}$ ]] || {
-        echo "error: ORGANIZATION_ID '$devops_organization_id' is not a GUID" >&2
+      wants 2 "$@"
+      devops_issuer="$2"
+      devops_prefix="$3"
+      [[ "$devops_issuer" =~ ^https://[A-Za-z0-9./_-]+$ ]] || {
+        echo "error: ISSUER '$devops_issuer' is not an https URL" \
+          "(the service connection shows it)" >&2
         exit 2
       }
-      shift 4
+      [[ "$devops_prefix" =~ ^[A-Za-z0-9:/._@-]+$ ]] || {
+        echo "error: SUBJECT_PREFIX '$devops_prefix' is not like" \
+          "sc://ORG/PROJECT" >&2
+        exit 2
+      }
+      shift 3
       ;;
     *)
       echo "error: unknown argument '$1'; $usage" >&2
@@ -56,10 +80,6 @@ while [[ $# -gt 0 ]]; do
       ;;
   esac
 done
-if [[ -z "$github_repository$devops_organization" ]]; then
-  echo "error: name at least one CI system; $usage" >&2
-  exit 2
-fi
 
 # GitHub's token subject starts repo:<owner>/<repo>, or, for repositories
 # with immutable subject claims (the default for repositories created or
@@ -133,9 +153,8 @@ if [[ -d infra/bicep ]]; then
     --name "identities-$(date -u +%Y%m%d%H%M%S)" \
     --template-file infra/bicep/identities.bicep \
     --parameters githubSubjectPrefixes="$github_prefixes" \
-    azureDevOpsOrganization="$devops_organization" \
-    azureDevOpsProject="$devops_project" \
-    azureDevOpsOrganizationId="$devops_organization_id" --output none
+    azureDevOpsIssuer="$devops_issuer" \
+    azureDevOpsSubjectPrefix="$devops_prefix" --output none
 elif [[ -d infra/terraform ]]; then
   echo "Identities: applying infra/terraform/identities"
   root="infra/terraform/identities"
@@ -156,9 +175,8 @@ elif [[ -d infra/terraform ]]; then
   # identity's federated credentials.
   terraform -chdir="$root" apply -input=false -auto-approve -parallelism=1 \
     -var "github_subject_prefixes=$github_prefixes" \
-    -var "azure_devops_organization=$devops_organization" \
-    -var "azure_devops_project=$devops_project" \
-    -var "azure_devops_organization_id=$devops_organization_id"
+    -var "azure_devops_issuer=$devops_issuer" \
+    -var "azure_devops_subject_prefix=$devops_prefix"
 else
   echo "error: this project has no infra/ code; create the identities that" \
     "$config lists by hand, or add infra code (docs/deployment.md)" >&2
@@ -170,24 +188,8 @@ subscription_id="$(az account show --query id --output tsv)"
 echo
 echo "AZURE_TENANT_ID=$tenant_id"
 echo "AZURE_SUBSCRIPTION_ID=$subscription_id"
-pull_request_client_id=""
 while read -r key name; do
   client_id="$(az identity show --resource-group "$identity_group" \
     --name "$name" --query clientId --output tsv)"
-  variable="AZURE_CLIENT_ID_$(printf '%s' "$key" | tr 'a-z-' 'A-Z_')"
-  echo "$variable=$client_id"
-  if [[ "$key" == "pull-request" ]]; then
-    pull_request_client_id="$client_id"
-  fi
+  echo "AZURE_CLIENT_ID_$(printf '%s' "$key" | tr 'a-z-' 'A-Z_')=$client_id"
 done < <(identity_names)
-
-# Pull requests run without a GitHub environment: their IDs are repository
-# variables (environment variables, which shadow them, name the deployers).
-if [[ -n "$github_repository" ]] && command -v gh >/dev/null 2>&1; then
-  gh variable set AZURE_PULL_REQUEST_CLIENT_ID --repo "$github_repository" \
-    --body "$pull_request_client_id"
-  gh variable set AZURE_TENANT_ID --repo "$github_repository" --body "$tenant_id"
-  gh variable set AZURE_SUBSCRIPTION_ID --repo "$github_repository" \
-    --body "$subscription_id"
-  echo "Repository variables for pull requests set on $github_repository."
-fi

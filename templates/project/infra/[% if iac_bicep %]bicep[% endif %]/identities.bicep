@@ -8,14 +8,11 @@ targetScope = 'subscription'
 @description('Subject prefixes of the GitHub repository whose workflows log in: repo:<owner>/<repo> and, for repositories with immutable subject claims, repo:<owner>@<owner id>/<repo>@<repo id>. Empty: no GitHub trust.')
 param githubSubjectPrefixes array = []
 
-@description('Azure DevOps organization name; empty: no Azure DevOps trust.')
-param azureDevOpsOrganization string = ''
+@description('Issuer of the Azure DevOps service connections\' tokens, as a connection shows it (e.g. https://vstoken.dev.azure.com/<organization id>); empty: no Azure DevOps trust.')
+param azureDevOpsIssuer string = ''
 
-@description('Azure DevOps project name.')
-param azureDevOpsProject string = ''
-
-@description('Azure DevOps organization ID (a GUID), the issuer of its tokens.')
-param azureDevOpsOrganizationId string = ''
+@description('Subject prefix of the service connections, as they show it (sc://<organization>/<project>); each identity trusts <prefix>/<its connection>.')
+param azureDevOpsSubjectPrefix string = ''
 
 var config = loadYamlContent('../identities.yml')
 var customRoles = config.?custom_roles ?? {}
@@ -61,8 +58,8 @@ module identities 'modules/identity.bicep' = [for identity in items(config.ident
     location: config.location
     githubSubjectPrefixes: githubSubjectPrefixes
     githubSubject: identity.value.github
-    azureDevOpsIssuer: empty(azureDevOpsOrganizationId) ? '' : 'https://vstoken.dev.azure.com/${azureDevOpsOrganizationId}'
-    azureDevOpsSubject: empty(azureDevOpsOrganization) ? '' : 'sc://${azureDevOpsOrganization}/${azureDevOpsProject}/${identity.value.azure_devops}'
+    azureDevOpsIssuer: azureDevOpsIssuer
+    azureDevOpsSubject: empty(azureDevOpsIssuer) ? '' : '${azureDevOpsSubjectPrefix}/${identity.value.azure_devops}'
   }
 }]
 

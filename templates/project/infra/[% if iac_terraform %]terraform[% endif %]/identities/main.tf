@@ -21,9 +21,9 @@ locals {
       subject  = "${var.github_subject_prefixes[pair[1]]}:${local.config.identities[pair[0]].github}"
     }
   }
-  azure_devops_subjects = var.azure_devops_organization == "" ? {} : {
+  azure_devops_subjects = var.azure_devops_issuer == "" ? {} : {
     for key, identity in local.config.identities :
-    key => "sc://${var.azure_devops_organization}/${var.azure_devops_project}/${identity.azure_devops}"
+    key => "${var.azure_devops_subject_prefix}/${identity.azure_devops}"
   }
   assignments = {
     for assignment in local.config.role_assignments :
@@ -66,7 +66,7 @@ resource "azurerm_federated_identity_credential" "azure_devops" {
   name                = "azure-devops"
   resource_group_name = azurerm_resource_group.identities.name
   parent_id           = azurerm_user_assigned_identity.pipeline[each.key].id
-  issuer              = "https://vstoken.dev.azure.com/${var.azure_devops_organization_id}"
+  issuer              = var.azure_devops_issuer
   subject             = each.value
   audience            = ["api://AzureADTokenExchange"]
   depends_on          = [azurerm_federated_identity_credential.github]

@@ -11,24 +11,18 @@ variable "github_subject_prefixes" {
   }
 }
 
-variable "azure_devops_organization" {
-  description = "Azure DevOps organization name; empty: no Azure DevOps trust."
-  type        = string
-  default     = ""
-}
-
-variable "azure_devops_project" {
-  description = "Azure DevOps project name."
-  type        = string
-  default     = ""
-}
-
-variable "azure_devops_organization_id" {
-  description = "Azure DevOps organization ID (a GUID), the issuer of its tokens."
+variable "azure_devops_issuer" {
+  description = "Issuer of the Azure DevOps service connections' tokens, as a connection shows it; empty: no Azure DevOps trust."
   type        = string
   default     = ""
   validation {
-    condition     = var.azure_devops_organization_id == "" || can(regex("^[0-9a-fA-F-]{36}$", var.azure_devops_organization_id))
-    error_message = "azure_devops_organization_id: empty, or a GUID."
+    condition     = var.azure_devops_issuer == "" || can(regex("^https://", var.azure_devops_issuer))
+    error_message = "azure_devops_issuer: empty, or the https URL a service connection shows."
   }
+}
+
+variable "azure_devops_subject_prefix" {
+  description = "Subject prefix of the service connections (sc://<organization>/<project>); each identity trusts <prefix>/<its connection>."
+  type        = string
+  default     = ""
 }
