@@ -9,6 +9,7 @@ from pathlib import Path
 
 import hcl2
 import pytest
+import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pycep import BicepParser
@@ -32,7 +33,8 @@ TERRAFORM_KINDS = {
     "azurerm_storage_account": "storage-account",
     "azurerm_key_vault": "key-vault",
     "azurerm_container_registry": "container-registry",
-    "azurerm_machine_learning_workspace": "ml-workspace",
+    # azapi: azurerm's workspace cannot set systemDatastoresAuthMode.
+    "azapi_resource": "ml-workspace",
     "azurerm_machine_learning_compute_cluster": "compute-cluster",
     "azurerm_role_assignment": "role-assignment",
 }
@@ -84,8 +86,9 @@ def infra(both_project: Path) -> Path:
 
 
 def test_terraform_parses_with_a_real_hcl_parser(infra: Path):
-    files = sorted((infra / "terraform").iterdir())
+    files = sorted(p for p in (infra / "terraform").rglob("*") if p.is_file())
     assert {f.suffix for f in files} == {".tf", ".tfvars", ".hcl"}
+    assert (infra / "terraform" / "identities" / "main.tf") in files
     for path in files:
         assert hcl(path.read_text()), path
 
@@ -98,9 +101,16 @@ def test_bicep_parses_with_pycep(infra: Path):
         assert parsed["parameters"] or parsed["resources"], path
 
 
+#: The pipeline identities' own modules (identities.bicep and
+#: terraform/identities/), which tests/test_identities.py checks.
+IDENTITY_MODULES = {"identity", "role-assignment"}
+
+
 def bicep_kinds(infra: Path) -> set[str]:
     kinds = set()
     for path in (infra / "bicep" / "modules").glob("*.bicep"):
+        if path.stem in IDENTITY_MODULES:
+            continue
         for resource in bicep(path)["resources"].values():
             if not resource["config"].get("existing"):
                 kinds.add(BICEP_KINDS.get(resource["type"], resource["type"]))
@@ -113,7 +123,7 @@ def terraform_kinds(infra: Path) -> set[str]:
     for block in main["resource"]:
         for resource_type in block:
             kinds.add(TERRAFORM_KINDS.get(resource_type, resource_type))
-    return kinds - {"azurerm_resource_group"}
+    return kinds
 
 
 def test_both_languages_declare_the_same_resource_kinds(infra: Path):
@@ -173,8 +183,12 @@ def test_secure_defaults(infra: Path):
     assert resources["azurerm_container_registry"]["admin_enabled"] is False
     cluster = resources["azurerm_machine_learning_compute_cluster"]
     assert cluster["scale_settings"][0]["min_node_count"] == 0
-    workspace = resources["azurerm_machine_learning_workspace"]
+    workspace = resources["azapi_resource"]
     assert workspace["identity"][0]["type"] == "SystemAssigned"
+    # Shared keys are off, so the workspace's datastores must use identity.
+    assert workspace["body"][0]["properties"]["systemDatastoresAuthMode"] == (
+        "identity"
+    )
 
     modules = {
         path.stem: bicep(path)["resources"]
@@ -194,6 +208,47 @@ def test_secure_defaults(infra: Path):
         ]
         is False
     )
+    workspace = modules["workspace"]["workspace"]["config"]["properties"]
+    assert workspace["systemDatastoresAuthMode"] == "identity"
+
+
+def test_registry_policies_let_azure_ml_pull_its_images(infra: Path):
+    """Content trust is retired (new registries cannot enable it), and
+    quarantine keeps images unpullable until a scanner releases them, so
+    Azure ML environments would never start: both stay off."""
+    main = hcl((infra / "terraform" / "main.tf").read_text())
+    registry = next(
+        body
+        for block in main["resource"]
+        for kind, named in block.items()
+        if kind == "azurerm_container_registry"
+        for body in named.values()
+    )
+    assert registry.get("trust_policy_enabled", False) is False
+    assert registry.get("quarantine_policy_enabled", False) is False
+    resource = bicep(infra / "bicep" / "modules" / "registry.bicep")[
+        "resources"
+    ]["registry"]
+    policies = resource["config"]["properties"]["policies"]
+    assert "trustPolicy" not in policies
+    assert policies.get("quarantinePolicy", {}).get("status") != "enabled"
+
+
+def test_environment_resource_groups_come_from_the_identities_deployment(
+    infra: Path,
+):
+    """The deployers hold their roles on their resource group, so it exists
+    before they run: the environment templates only read it."""
+    main = hcl((infra / "terraform" / "main.tf").read_text())
+    assert not any("azurerm_resource_group" in b for b in main["resource"])
+    assert any("azurerm_resource_group" in b for b in main["data"])
+    identities = hcl(
+        (infra / "terraform" / "identities" / "main.tf").read_text()
+    )
+    kinds = {kind for block in identities["resource"] for kind in block}
+    assert "azurerm_resource_group" in kinds
+    parsed = bicep(infra / "bicep" / "identities.bicep")
+    assert "environmentGroups" in parsed["resources"]
 
 
 def test_every_skipped_check_says_why(infra: Path):
@@ -262,6 +317,14 @@ def assert_valid_names(project: Path) -> None:
         for k in ("storage_account", "key_vault", "container_registry")
     ]
     assert len(set(unique)) == len(unique)
+    identities = yaml.safe_load((project / "infra/identities.yml").read_text())
+    for identity in identities["identities"].values():
+        assert re.fullmatch(
+            r"[A-Za-z0-9][A-Za-z0-9_-]{2,127}", identity["name"]
+        ), identity["name"]
+    assert re.fullmatch(
+        RULES["resource_group"], identities["identity_resource_group"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -317,3 +380,250 @@ def test_names_are_valid_for_any_accepted_name(tmp_path_factory, name, staging):
         assert error.hint
         return
     assert_valid_names(project)
+
+
+# ----------------------------------------- the infra script and pipelines
+
+FAKE_TOOL = """#!/usr/bin/env bash
+# Logs its command line; `az group exists` answers $FAKE_GROUP_EXISTS.
+echo "$(basename "$0") $*" >> "$FAKE_LOG"
+if [[ "$1 $2" == "group exists" ]]; then echo "${FAKE_GROUP_EXISTS:-true}"; fi
+if [[ "$1 $2" == "account show" ]]; then echo "$FAKE_SUBSCRIPTION"; fi
+exit 0
+"""
+
+
+def run_infra(project: Path, tmp_path: Path, *args: str, **env: str):
+    """scripts/infra.sh with logging stand-ins for az and terraform."""
+    import subprocess
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for tool in ("az", "terraform"):
+        (bin_dir / tool).write_text(FAKE_TOOL)
+        (bin_dir / tool).chmod(0o755)
+    log = tmp_path / "calls.log"
+    log.write_text("")
+    environment = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "FAKE_LOG": str(log),
+        "FAKE_SUBSCRIPTION": "00000000-0000-0000-0000-0000000000aa",
+        **env,
+    }
+    result = subprocess.run(
+        ["bash", "scripts/infra.sh", *args],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result, log.read_text().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("deployer", "expected", "absent"),
+    [
+        ({}, "az deployment group", "terraform"),
+        (
+            {"INFRA_DEPLOYER": "terraform"},
+            "terraform -chdir=infra/terraform apply",
+            "az deployment",
+        ),
+    ],
+)
+def test_with_both_languages_only_one_deploys(
+    both_project: Path, tmp_path: Path, deployer, expected, absent
+):
+    """Bicep and Terraform applying the same resource group would each fail
+    on what the other one owns: exactly one of them plans and applies."""
+    for action in ("plan", "apply"):
+        result, calls = run_infra(
+            both_project, tmp_path, action, "staging", **deployer
+        )
+        assert result.returncode == 0, result.stderr
+        assert not any(call.startswith(absent) for call in calls), calls
+    assert any(call.startswith(expected) for call in calls), calls
+
+
+def test_what_if_needs_no_write_permission(both_project: Path, tmp_path):
+    result, calls = run_infra(both_project, tmp_path, "plan", "staging")
+    assert result.returncode == 0, result.stderr
+    what_if = [c for c in calls if "deployment group what-if" in c]
+    assert what_if and "--validation-level ProviderNoRbac" in what_if[0]
+
+
+def test_apply_refuses_a_missing_resource_group_with_the_fix(
+    both_project: Path, tmp_path: Path
+):
+    """The deployers hold roles on their resource group only, so the group
+    comes from the one-time set-up, never from the pipeline."""
+    result, calls = run_infra(
+        both_project, tmp_path, "apply", "staging", FAKE_GROUP_EXISTS="false"
+    )
+    assert result.returncode == 1
+    assert "setup_azure_federation.sh" in result.stderr
+    assert not any("group create" in c for c in calls)
+    assert not any("deployment group create" in c for c in calls)
+
+
+def test_terraform_gets_the_subscription_explicitly(both_project, tmp_path):
+    """azurerm 4 no longer falls back to the CLI's default subscription."""
+
+    script = (both_project / "scripts/infra.sh").read_text()
+    assert "export ARM_SUBSCRIPTION_ID" in script
+    versions = hcl((both_project / "infra/terraform/versions.tf").read_text())
+    azurerm = versions["provider"][0]["azurerm"]
+    assert azurerm["resource_provider_registrations"] == "none"
+
+
+def _terraform_version(project: Path) -> str:
+    script = (project / "scripts/install_terraform.sh").read_text()
+    return re.search(r'^version="([0-9.]+)"$', script, re.M)[1]
+
+
+def test_every_infra_job_that_runs_terraform_installs_the_pinned_release(
+    both_project: Path,
+):
+    """Ubuntu 24.04 hosted images (ubuntu-latest) no longer ship Terraform."""
+    from helpers import load_yaml
+
+    version = _terraform_version(both_project)
+    major_minor = tuple(int(p) for p in version.split(".")[:2])
+    required = hcl((both_project / "infra/terraform/versions.tf").read_text())
+    assert ">= 1.9.0" in required["terraform"][0]["required_version"]
+    assert major_minor >= (1, 9)
+    workflow = load_yaml(both_project / ".github/workflows/infra.yml")
+    for name, job in workflow["jobs"].items():
+        runs = " ".join(str(s.get("run", "")) for s in job["steps"])
+        if "make infra-" not in runs:
+            continue
+        setups = [
+            s
+            for s in job["steps"]
+            if str(s.get("uses", "")).startswith("hashicorp/setup-terraform@")
+        ]
+        assert setups, name
+        assert str(setups[0]["with"]["terraform_version"]) == version, name
+    pipeline = load_yaml(both_project / "azure-pipelines/infra.yml")
+    for stage in pipeline["stages"]:
+        for job in stage["jobs"]:
+            steps = (
+                job.get("steps")
+                or job["strategy"]["runOnce"]["deploy"]["steps"]
+            )
+            text = [
+                str(s.get("script", "")) + str(s.get("inputs", {}))
+                for s in steps
+            ]
+            uses = [i for i, t in enumerate(text) if "make infra-" in t]
+            installs = [
+                i for i, t in enumerate(text) if "install_terraform.sh" in t
+            ]
+            assert uses and installs and installs[0] < uses[0], stage["stage"]
+
+
+def test_the_terraform_installer_refuses_a_release_not_signed_by_hashicorp(
+    both_project: Path, tmp_path: Path
+):
+    """A SHA256SUMS file signed by any key but HashiCorp's is refused, so a
+    tampered mirror cannot hand the pipeline another binary."""
+    import os
+    import subprocess
+    import zipfile
+
+    version = _terraform_version(both_project)
+    served = tmp_path / "served"
+    served.mkdir()
+    gnupg = tmp_path / "gnupg"
+    gnupg.mkdir(mode=0o700)
+    gpg = ["gpg", "--batch", "--homedir", str(gnupg), "--passphrase", ""]
+    subprocess.run(
+        [*gpg, "--quick-gen-key", "mallory@example.com", "rsa2048", "sign"],
+        check=True,
+        capture_output=True,
+    )
+    name = f"terraform_{version}_linux_amd64.zip"
+    with zipfile.ZipFile(served / name, "w") as archive:
+        archive.writestr("terraform", "#!/bin/sh\necho evil\n")
+    digest = subprocess.run(
+        ["sha256sum", name], cwd=served, capture_output=True, text=True
+    ).stdout
+    sums = served / f"terraform_{version}_SHA256SUMS"
+    sums.write_text(digest)
+    subprocess.run(
+        [*gpg, "--detach-sign", "--output", f"{sums}.sig", str(sums)],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [*gpg, "--armor", "--export", "--output", str(served / "pgp-key.txt")],
+        check=True,
+        capture_output=True,
+    )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "curl").write_text(
+        "#!/usr/bin/env bash\n"
+        "# Serves every URL from $SERVED by its last path part.\n"
+        'out=""; url=""\n'
+        "while [[ $# -gt 0 ]]; do\n"
+        '  case "$1" in -o) out="$2"; shift 2 ;; -*) shift ;;'
+        ' *) url="$1"; shift ;; esac\n'
+        "done\n"
+        'cp "$SERVED/${url##*/}" "$out"\n'
+    )
+    (bin_dir / "curl").chmod(0o755)
+    if not (bin_dir / "uname").exists():
+        (bin_dir / "uname").write_text("#!/bin/sh\necho x86_64\n")
+        (bin_dir / "uname").chmod(0o755)
+    result = subprocess.run(
+        ["bash", "scripts/install_terraform.sh", str(tmp_path / "out")],
+        cwd=both_project,
+        env={
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "HOME": str(tmp_path),
+            "SERVED": str(served),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "not signed by HashiCorp" in result.stderr
+    assert not (tmp_path / "out" / "terraform").exists()
+
+    # The same files pass once the pinned fingerprint is the signer's: the
+    # check refuses for the signer, not for any other reason.
+    fingerprint = re.search(
+        r"^fpr:+([0-9A-F]{40}):",
+        subprocess.run(
+            [*gpg, "--with-colons", "--fingerprint", "mallory@example.com"],
+            capture_output=True,
+            text=True,
+        ).stdout,
+        re.M,
+    )[1]
+    script = (both_project / "scripts/install_terraform.sh").read_text()
+    trusting = tmp_path / "install_terraform.sh"
+    trusting.write_text(
+        re.sub(
+            r'^fingerprint=".*"$',
+            f'fingerprint="{fingerprint}"',
+            script,
+            flags=re.M,
+        )
+    )
+    result = subprocess.run(
+        ["bash", str(trusting), str(tmp_path / "out")],
+        env={
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "HOME": str(tmp_path),
+            "SERVED": str(served),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (tmp_path / "out" / "terraform").exists(), result.stderr

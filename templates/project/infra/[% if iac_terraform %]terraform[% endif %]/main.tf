@@ -1,9 +1,16 @@
 # The Azure ML platform for one environment: workspace, storage, key vault,
 # monitoring, container registry, a training cluster that scales to zero,
-# and the role assignment that lets the CI/CD identity deploy. The same set
-# as infra/bicep.
+# and the roles Azure ML's own identities need (infra/identities.yml). The
+# same set as infra/bicep. The resource group and the pipeline identities
+# come first, from identities/ (scripts/setup_azure_federation.sh).
 
 data "azurerm_client_config" "current" {}
+
+# The environment's resource group exists before this runs: the pipeline
+# identities hold their roles on it.
+data "azurerm_resource_group" "this" {
+  name = var.resource_group_name
+}
 
 locals {
   tags = merge(var.tags, {
@@ -11,18 +18,21 @@ locals {
     managed-by  = "terraform"
   })
   network_default_action = var.public_network_access ? "Allow" : "Deny"
-}
-
-resource "azurerm_resource_group" "this" {
-  name     = var.resource_group_name
-  location = var.location
-  tags     = local.tags
+  identities             = yamldecode(file("${path.module}/../identities.yml"))
+  cluster_roles = {
+    for role in local.identities.service_identities["training-cluster"] :
+    "${role.scope}/${role.role}" => role
+  }
+  role_scopes = {
+    storage  = azurerm_storage_account.this.id
+    registry = azurerm_container_registry.this.id
+  }
 }
 
 resource "azurerm_log_analytics_workspace" "this" {
   name                = var.log_analytics_name
-  location            = azurerm_resource_group.this.location
-  resource_group_name = azurerm_resource_group.this.name
+  location            = var.location
+  resource_group_name = data.azurerm_resource_group.this.name
   sku                 = "PerGB2018"
   retention_in_days   = 90
   tags                = local.tags
@@ -30,8 +40,8 @@ resource "azurerm_log_analytics_workspace" "this" {
 
 resource "azurerm_application_insights" "this" {
   name                          = var.application_insights_name
-  location                      = azurerm_resource_group.this.location
-  resource_group_name           = azurerm_resource_group.this.name
+  location                      = var.location
+  resource_group_name           = data.azurerm_resource_group.this.name
   workspace_id                  = azurerm_log_analytics_workspace.this.id
   application_type              = "web"
   local_authentication_disabled = true
@@ -45,8 +55,8 @@ resource "azurerm_storage_account" "this" {
   #checkov:skip=CKV2_AZURE_33: private endpoints belong to an enterprise network set-up
   #checkov:skip=CKV2_AZURE_1: customer-managed keys belong to an enterprise key-management set-up
   name                              = var.storage_account_name
-  location                          = azurerm_resource_group.this.location
-  resource_group_name               = azurerm_resource_group.this.name
+  location                          = var.location
+  resource_group_name               = data.azurerm_resource_group.this.name
   account_tier                      = "Standard"
   account_replication_type          = "GRS"
   account_kind                      = "StorageV2"
@@ -79,8 +89,8 @@ resource "azurerm_key_vault" "this" {
   #checkov:skip=CKV_AZURE_189: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
   #checkov:skip=CKV2_AZURE_32: private endpoints belong to an enterprise network set-up
   name                          = var.key_vault_name
-  location                      = azurerm_resource_group.this.location
-  resource_group_name           = azurerm_resource_group.this.name
+  location                      = var.location
+  resource_group_name           = data.azurerm_resource_group.this.name
   tenant_id                     = data.azurerm_client_config.current.tenant_id
   sku_name                      = "standard"
   rbac_authorization_enabled    = true
@@ -95,48 +105,61 @@ resource "azurerm_key_vault" "this" {
   }
 }
 
+# No content trust (retired: new registries cannot enable it) and no
+# quarantine (quarantined images cannot be pulled until a scanner releases
+# them, so Azure ML environments would never start).
 resource "azurerm_container_registry" "this" {
+  #checkov:skip=CKV_AZURE_164: Docker Content Trust is retired and cannot be enabled on new registries
+  #checkov:skip=CKV_AZURE_166: quarantine keeps every image unpullable until a scanner releases it, so Azure ML environments never start
   #checkov:skip=CKV_AZURE_139: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
   #checkov:skip=CKV_AZURE_165: geo-replication belongs to an enterprise multi-region set-up
   #checkov:skip=CKV_AZURE_233: zone redundancy belongs to an enterprise high-availability set-up
   name                          = var.container_registry_name
-  location                      = azurerm_resource_group.this.location
-  resource_group_name           = azurerm_resource_group.this.name
+  location                      = var.location
+  resource_group_name           = data.azurerm_resource_group.this.name
   sku                           = "Premium"
   admin_enabled                 = false
   anonymous_pull_enabled        = false
   public_network_access_enabled = var.public_network_access
-  quarantine_policy_enabled     = true
+  quarantine_policy_enabled     = false
   retention_policy_in_days      = 30
-  trust_policy_enabled          = true
   network_rule_bypass_option    = "AzureServices"
   data_endpoint_enabled         = true
   tags                          = local.tags
 }
 
-resource "azurerm_machine_learning_workspace" "this" {
-  #checkov:skip=CKV_AZURE_144: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
-  #checkov:skip=CKV2_AZURE_49: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
-  #checkov:skip=CKV2_AZURE_50: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
-  name                          = var.workspace_name
-  location                      = azurerm_resource_group.this.location
-  resource_group_name           = azurerm_resource_group.this.name
-  application_insights_id       = azurerm_application_insights.this.id
-  key_vault_id                  = azurerm_key_vault.this.id
-  storage_account_id            = azurerm_storage_account.this.id
-  container_registry_id         = azurerm_container_registry.this.id
-  public_network_access_enabled = var.public_network_access
-  tags                          = local.tags
+# azapi, because azurerm's workspace cannot set systemDatastoresAuthMode:
+# with shared keys off, the workspace's datastores must use Microsoft Entra
+# ID, or every upload is refused.
+resource "azapi_resource" "workspace" {
+  type      = "Microsoft.MachineLearningServices/workspaces@2024-04-01"
+  name      = var.workspace_name
+  location  = var.location
+  parent_id = data.azurerm_resource_group.this.id
+  tags      = local.tags
 
   identity {
     type = "SystemAssigned"
+  }
+
+  body = {
+    properties = {
+      friendlyName             = var.workspace_name
+      storageAccount           = azurerm_storage_account.this.id
+      keyVault                 = azurerm_key_vault.this.id
+      applicationInsights      = azurerm_application_insights.this.id
+      containerRegistry        = azurerm_container_registry.this.id
+      publicNetworkAccess      = var.public_network_access ? "Enabled" : "Disabled"
+      systemDatastoresAuthMode = "identity"
+      hbiWorkspace             = false
+    }
   }
 }
 
 resource "azurerm_machine_learning_compute_cluster" "training" {
   name                          = var.compute_cluster_name
-  location                      = azurerm_resource_group.this.location
-  machine_learning_workspace_id = azurerm_machine_learning_workspace.this.id
+  location                      = var.location
+  machine_learning_workspace_id = azapi_resource.workspace.id
   vm_priority                   = "Dedicated"
   vm_size                       = var.compute_vm_size
   local_auth_enabled            = false
@@ -154,10 +177,12 @@ resource "azurerm_machine_learning_compute_cluster" "training" {
   }
 }
 
-resource "azurerm_role_assignment" "cicd_data_scientist" {
-  count                = var.cicd_principal_id == "" ? 0 : 1
-  scope                = azurerm_machine_learning_workspace.this.id
-  role_definition_name = "AzureML Data Scientist"
-  principal_id         = var.cicd_principal_id
+# The training cluster reads and writes job data, and pulls images, as
+# itself (infra/identities.yml, service_identities).
+resource "azurerm_role_assignment" "training_cluster" {
+  for_each             = local.cluster_roles
+  scope                = local.role_scopes[each.value.scope]
+  role_definition_name = each.value.role
+  principal_id         = azurerm_machine_learning_compute_cluster.training.identity[0].principal_id
   principal_type       = "ServicePrincipal"
 }

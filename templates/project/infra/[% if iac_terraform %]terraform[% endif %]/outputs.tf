@@ -1,16 +1,16 @@
 output "resource_group_name" {
   description = "The environment's resource group."
-  value       = azurerm_resource_group.this.name
+  value       = data.azurerm_resource_group.this.name
 }
 
 output "workspace_name" {
   description = "The Azure ML workspace (deploy/environments/*.env names it too)."
-  value       = azurerm_machine_learning_workspace.this.name
+  value       = azapi_resource.workspace.name
 }
 
 output "workspace_id" {
   description = "Resource ID of the Azure ML workspace."
-  value       = azurerm_machine_learning_workspace.this.id
+  value       = azapi_resource.workspace.id
 }
 
 output "storage_account_id" {

@@ -113,16 +113,6 @@ variable "public_network_access" {
   default     = true
 }
 
-variable "cicd_principal_id" {
-  description = "Object ID of the CI/CD service principal that deploys models (empty: no role assignment)."
-  type        = string
-  default     = ""
-  validation {
-    condition     = var.cicd_principal_id == "" || can(regex("^[0-9a-fA-F-]{36}$", var.cicd_principal_id))
-    error_message = "cicd_principal_id: empty, or an object ID (a GUID)."
-  }
-}
-
 variable "tags" {
   description = "Tags on every resource."
   type        = map(string)

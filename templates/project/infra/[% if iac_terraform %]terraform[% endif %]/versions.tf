@@ -11,6 +11,10 @@ terraform {
       source  = "hashicorp/azurerm"
       version = "~> 4.20"
     }
+    azapi = {
+      source  = "Azure/azapi"
+      version = "~> 2.2"
+    }
   }
 
   backend "azurerm" {}
@@ -26,4 +30,10 @@ provider "azurerm" {
     }
   }
   storage_use_azuread = true
+  # The deployers hold roles on their resource group only; registering
+  # resource providers needs the subscription, so
+  # scripts/setup_azure_federation.sh registers them once instead.
+  resource_provider_registrations = "none"
 }
+
+provider "azapi" {}
