@@ -56,6 +56,78 @@ def test_only_environment_jobs_can_mint_cloud_tokens(github_cd):
     assert "build" not in with_tokens
 
 
+STATUS_FUNCTIONS = ("success()", "failure()", "always()", "cancelled()")
+
+
+@pytest.mark.parametrize("workflow", ["cd", "pipeline-review", "monitor"])
+def test_jobs_after_a_skippable_job_name_their_status(both_project, workflow):
+    """GitHub wraps an `if:` without a status function in success(), which
+    is false when ANY job up the needs chain was skipped (train-azureml is,
+    by default): every job below a conditional job must say what it needs."""
+    jobs = load_yaml(both_project / f".github/workflows/{workflow}.yml")["jobs"]
+
+    def ancestors(name: str) -> set[str]:
+        needs = jobs[name].get("needs", [])
+        needs = [needs] if isinstance(needs, str) else needs
+        return set(needs).union(*(ancestors(n) for n in needs))
+
+    for name, job in jobs.items():
+        skippable = [a for a in ancestors(name) if "if" in jobs[a]]
+        if skippable:
+            condition = str(job.get("if", ""))
+            assert any(f in condition for f in STATUS_FUNCTIONS), (
+                name,
+                skippable,
+            )
+            direct = job["needs"] if isinstance(job["needs"], str) else None
+            if direct and workflow == "cd" and direct != "train-azureml":
+                assert f"needs.{direct}.result == 'success'" in condition
+
+
+def _install_step(both_project: Path) -> str:
+    review = load_yaml(both_project / ".github/workflows/pipeline-review.yml")
+    steps = review["jobs"]["review"]["steps"]
+    return next(s["run"] for s in steps if s.get("id") == "install")
+
+
+@pytest.mark.parametrize(
+    ("source", "code", "ready"),
+    [
+        ("", 0, "ready=false"),
+        ("mlops-scaffold==0.1.0", 1, None),
+        ("git+https://github.com/o/mlops-scaffold@main", 1, None),
+        (
+            "git+https://github.com/o/mlops-scaffold@" + "a1" * 20,
+            0,
+            "ready=true",
+        ),
+    ],
+)
+def test_pipeline_review_installs_only_a_pinned_commit(
+    both_project, tmp_path, source, code, ready
+):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_python = bin_dir / "python"
+    fake_python.write_text('#!/bin/sh\necho "$@" > "$INSTALLED"\n')
+    fake_python.chmod(0o755)
+    output = tmp_path / "output"
+    result = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", _install_step(both_project)],
+        env={**os.environ, "SOURCE": source, "GITHUB_OUTPUT": str(output),
+             "INSTALLED": str(tmp_path / "installed"),
+             "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == code, result.stdout + result.stderr
+    if ready:
+        assert output.read_text().strip() == ready
+    installed = tmp_path / "installed"
+    assert installed.exists() == (ready == "ready=true")
+    if installed.exists():
+        assert installed.read_text().split() == ["-m", "pip", "install", source]
+
+
 def test_one_artefact_is_built_and_deployed(github_cd):
     uploads = [
         step["with"]["name"]
