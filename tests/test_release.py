@@ -209,35 +209,80 @@ def packaged(tmp_path_factory, default_project: Path) -> Path:
     return project
 
 
+def settings(project: Path, environment: str) -> dict[str, str]:
+    path = project / "deploy" / "environments" / f"{environment}.env"
+    return dict(
+        line.split("=", 1)
+        for line in path.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+
+
+def install_fake(bin_dir: Path, name: str, source: Path) -> None:
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / name
+    fake.write_text(f"#!{sys.executable}\n" + source.read_text())
+    fake.chmod(0o755)
+
+
+def cloud(project: Path, identity: str = "staging-id", roles=None) -> dict:
+    """The environment of a job logged in as `identity`, whose roles come
+    from a small table (the identities data may replace it at merge)."""
+    staging = settings(project, "staging")["RESOURCE_GROUP"]
+    roles = roles or {"staging-id": {staging: ["AzureML Data Scientist"]}}
+    return {"FAKE_AZ_IDENTITY": identity, "FAKE_AZ_ROLES": json.dumps(roles)}
+
+
 @pytest.fixture
 def released(tmp_path: Path, packaged: Path):
-    """A fresh copy of the packaged project, and a fake az on the PATH."""
+    """A fresh copy of the packaged project, a strict fake az on the PATH,
+    and a cloud that has the project's workspaces."""
     project = tmp_path / "project"
     subprocess.run(["cp", "-r", str(packaged), str(project)], check=True)
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    az = bin_dir / "az"
-    az.write_text(f"#!{sys.executable}\n" + FAKE_AZ.read_text())
-    az.chmod(0o755)
+    install_fake(bin_dir, "az", FAKE_AZ)
+    state = tmp_path / "az-state.json"
+    workspaces = {
+        settings(project, env)["WORKSPACE"]: settings(project, env)[
+            "RESOURCE_GROUP"
+        ]
+        for env in ("staging", "production")
+    }
+    state.write_text(json.dumps({
+        "models": {}, "environments": [], "endpoints": {}, "calls": [],
+        "jobs": {}, "workspaces": workspaces,
+    }))  # fmt: skip
     env = {
         **os.environ,
         "PYTHONPATH": str(project / "src"),
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "FAKE_AZ_STATE": str(tmp_path / "az-state.json"),
+        "FAKE_AZ_STATE": str(state),
+        "FAKE_RULES": str(Path(__file__).parent),
+        **cloud(project),
     }
-    return project, env, tmp_path / "az-state.json"
+    return project, env, state
 
 
 def run(project: Path, env: dict, *command: str, **extra: str):
+    """One CI job: a fresh HOME, so nothing `az configure` or `az extension
+    add` did in an earlier job is there."""
+    home = (
+        Path(env["FAKE_AZ_STATE"]).parent
+        / f"home-{len(os.listdir(Path(env['FAKE_AZ_STATE']).parent))}"
+    )
+    home.mkdir()
     return subprocess.run(
-        list(command), cwd=project, env={**env, **extra},
+        list(command), cwd=project,
+        env={**env, "HOME": str(home), **extra},
         capture_output=True, text=True,
     )  # fmt: skip
 
 
-def traffic(state: Path) -> dict:
+def traffic(state: Path, environment: str = "staging") -> dict:
     endpoints = json.loads(state.read_text())["endpoints"]
-    return endpoints["fraud-model-staging"]["traffic"]
+    return endpoints[f"mlw-fraudmodel-{environment}/fraud-model-{environment}"][
+        "traffic"
+    ]
 
 
 def test_deploy_goes_blue_then_green_and_keeps_the_previous(released):
@@ -251,7 +296,7 @@ def test_deploy_goes_blue_then_green_and_keeps_the_previous(released):
     assert second.returncode == 0, second.stderr
     assert traffic(state) == {"green": 100, "blue": 0}
     deployments = json.loads(state.read_text())["endpoints"][
-        "fraud-model-staging"
+        "mlw-fraudmodel-staging/fraud-model-staging"
     ]["deployments"]
     assert deployments == {"blue": "fraud-model:1", "green": "fraud-model:2"}
     calls = json.loads(state.read_text())["calls"]
