@@ -288,8 +288,8 @@ def rest(state: dict, args: list[str]) -> str:
         for required in ("resourceType", "resourceId"):
             if required not in query:
                 raise Refused(f"Bad Request(400): {required} is required", 1)
-        found = [c for c in checks
-                 if str(c["resource"]["id"]) == query["resourceId"]]  # fmt: skip
+        wanted = query["resourceId"]
+        found = [c for c in checks if str(c["resource"]["id"]) == wanted]
         return emit({"count": len(found), "value": found}, options)
     value = query.get("filterValue", "")
     return emit({"value": [{"id": f"identity-{value}"}]}, options)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cli_rules import AZURE_DEVOPS_APP
 
 from helpers import load_yaml
 
@@ -360,3 +361,114 @@ def test_release_settings_match_azure_naming_rules(both_project: Path):
         assert re.fullmatch(
             r"[a-zA-Z0-9][a-zA-Z0-9-]{2,32}", settings["WORKSPACE"]
         )
+
+
+# ------------------------------------- the stand-ins refuse what az refuses
+def az(project: Path, env: dict, *args: str, **extra: str):
+    return run(project, env, "az", *args, **extra)
+
+
+def test_fake_az_refuses_a_workspace_never_set_in_this_job(released):
+    project, env, _ = released
+    ws = settings(project, "staging")
+    # `az configure --defaults` in one job ...
+    configured = run(project, env, "bash", "-c",
+                     "az extension add --name ml --yes && az configure "
+                     f"--defaults group={ws['RESOURCE_GROUP']} "
+                     f"workspace={ws['WORKSPACE']} && az ml online-endpoint "
+                     "show --name x")  # fmt: skip
+    assert "(ResourceNotFound) endpoint" in configured.stderr
+    # ... is gone in the next one.
+    fresh = run(project, env, "bash", "-c",
+                "az extension add --name ml --yes && "
+                "az ml online-endpoint show --name x")  # fmt: skip
+    assert fresh.returncode == 2
+    assert "required: --workspace-name/-w, --resource-group/-g" in fresh.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ml", "online-endpoint", "invoke", "--name", "e", "--bogus", "1"],
+         "unrecognized arguments: --bogus"),
+        (["ml", "online-deployment", "show", "--name", "blue"],
+         "required: --endpoint-name"),
+        (["ml", "online-endpoint", "show"], "required: --name"),
+        (["ml", "job", "stream"], "required: --name"),
+    ],
+)  # fmt: skip
+def test_fake_az_refuses_unknown_and_missing_arguments(released, args, message):
+    project, env, _ = released
+    ws = settings(project, "staging")
+    workspace = ["--resource-group", ws["RESOURCE_GROUP"],
+                 "--workspace-name", ws["WORKSPACE"]]  # fmt: skip
+    result = run(project, env, "bash", "-c",
+                 'az extension add --name ml --yes && az "$@"', "az",
+                 *args, *workspace)  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+
+
+def test_fake_az_refuses_ml_before_the_extension_is_installed(released):
+    project, env, _ = released
+    result = az(project, env, "ml", "job", "show", "--name", "x")
+    assert result.returncode == 2
+    assert "'ml' is misspelled or not recognized" in result.stderr
+
+
+def test_deploy_is_refused_to_an_identity_with_only_reader(released):
+    project, env, state = released
+    staging = settings(project, "staging")["RESOURCE_GROUP"]
+    reader = cloud(project, "pull-request-id",
+                   {"pull-request-id": {staging: ["Reader"]}})  # fmt: skip
+    result = run(project, env, "bash", "scripts/deploy.sh", "staging",
+                 MODEL_VERSION="1", **reader)  # fmt: skip
+    assert result.returncode != 0
+    assert "AuthorizationFailed" in result.stderr
+    assert json.loads(state.read_text())["endpoints"] == {}
+
+
+def test_production_is_refused_to_the_staging_identity(released):
+    project, env, _ = released
+    result = run(project, env, "bash", "scripts/deploy.sh", "production",
+                 MODEL_VERSION="1")  # fmt: skip
+    assert result.returncode != 0
+    assert "'staging-id' does not have authorization" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("uri", "resource", "message"),
+    [
+        ("https://dev.azure.com/o/p/_apis/distributedtask/environments"
+         "?api-version=5.0", AZURE_DEVOPS_APP, "out of range"),
+        ("https://dev.azure.com/o/p/_apis/pipelinechecks/configurations"
+         "?api-version=7.1", AZURE_DEVOPS_APP, "area does not exist"),
+        ("https://dev.azure.com/o/p/_apis/pipelines/checks/configurations"
+         "?api-version=7.1", AZURE_DEVOPS_APP, "out of range"),
+        ("https://dev.azure.com/o/p/_apis/distributedtask/environments"
+         "?api-version=7.1", "https://management.azure.com", "Unauthorized"),
+    ],
+)  # fmt: skip
+def test_fake_rest_refuses_unknown_areas_versions_and_tokens(
+    released, uri, resource, message
+):
+    project, env, _ = released
+    result = az(project, env, "rest", "--method", "get", "--uri", uri,
+                "--resource", resource)  # fmt: skip
+    assert result.returncode == 1
+    assert message in result.stderr
+
+
+def test_azure_ml_yaml_loads_with_the_real_sdk(both_project: Path):
+    """The Azure ML SDK's own loaders (what `az ml` uses) accept the files."""
+    aiml = pytest.importorskip("azure.ai.ml")
+    deploy = both_project / "deploy"
+    endpoint = aiml.load_online_endpoint(deploy / "endpoint.yml")
+    assert endpoint.auth_mode == "aml_token"
+    deployment = aiml.load_online_deployment(deploy / "deployment.yml")
+    assert deployment.code_configuration.scoring_script.endswith("score.py")
+    assert (deploy / deployment.code_configuration.code).resolve().is_dir()
+    environment = aiml.load_environment(deploy / "environment.yml")
+    assert environment.conda_file and environment.version
+    job = aiml.load_job(deploy / "train-job.yml")
+    assert "model" in job.outputs and job.compute == "cpu-cluster"
