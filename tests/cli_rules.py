@@ -93,7 +93,8 @@ ROLE_ACTIONS = {
     "Reader": {"read"},
     "AzureML Data Scientist": {"read", "write", "score"},
     "Contributor": {"read", "write", "score"},
-    "Owner": {"read", "write", "score"},
+    "Owner": {"read", "write", "score", "assign"},
+    "User Access Administrator": {"read", "assign"},
 }
 
 # The Azure DevOps REST endpoints the set-up script calls:
@@ -139,6 +140,9 @@ GH: dict[tuple[str, ...], tuple[set[str], set[str]]] = {
          "--slurp", "--paginate", "--input", "--silent", "--template", "-t",
          "--jq", "-q", "--cache", "--verbose"}, set()),
 }  # fmt: skip
-GH_FLAGS = {"--web", "-w", "--editor", "-e", "--edit-last",
-            "--create-if-none", "--recover", "--force", "--include", "-i",
-            "--slurp", "--paginate", "--silent", "--verbose"}  # fmt: skip
+# Boolean flags (no value); the same short letter can mean a valued flag
+# in another command (-e is --editor in `issue create`, --env in `variable
+# set`), so only long forms are listed.
+GH_FLAGS = {"--web", "--editor", "--edit-last", "--create-if-none",
+            "--recover", "--force", "--include", "--slurp", "--paginate",
+            "--silent", "--verbose"}  # fmt: skip

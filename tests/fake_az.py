@@ -283,6 +283,7 @@ def rest(state: dict, args: list[str]) -> str:
             check = json.loads(body)
             if not check.get("settings", {}).get("approvers"):
                 raise Refused("Bad Request(400): no approvers", 1)
+            check["id"] = len(checks) + 1  # the service assigns an id
             checks.append(check)
             return emit(check, options)
         for required in ("resourceType", "resourceId"):
@@ -383,6 +384,88 @@ def devops_cli(state: dict, args: list[str]) -> str:
     raise Refused(f"'{' '.join(args[:3])}' is not an az command")
 
 
+def entra(state: dict, args: list[str]) -> str:
+    """`az ad`, `az group`, `az role`, `az account`: azure-cli core (options
+    as documented on learn.microsoft.com/cli/azure, not read from source).
+    Creating a role assignment needs an Owner / User Access Administrator
+    role on the scope, like the real Azure RBAC."""
+    ad = state.setdefault("ad", {"apps": [], "assignments": []})
+    command = tuple(a for a in args if not a.startswith("-"))[:4]
+    if args[:3] == ["ad", "app", "list"]:
+        options = parse(args[3:], {"--display-name", "--app-id",
+                                   "--filter", "--all"})  # fmt: skip
+        found = [
+            a
+            for a in ad["apps"]
+            if a["displayName"] == options.get("--display-name")
+        ]
+        return emit(found, options)
+    if args[:3] == ["ad", "app", "create"]:
+        options = parse(args[3:], {"--display-name", "--sign-in-audience"})
+        if "--display-name" not in options:
+            raise Refused("the following arguments are required: "
+                          "--display-name")  # fmt: skip
+        created = {"appId": f"app-{len(ad['apps']) + 1}",
+               "displayName": options["--display-name"],
+               "credentials": [], "sp": False}  # fmt: skip
+        ad["apps"].append(created)
+        return emit(created, options)
+    if args[:3] == ["ad", "sp", "create"]:
+        options = parse(args[3:], {"--id"})
+        app(ad, options)["sp"] = True
+        return ""
+    if args[:4] == ["ad", "app", "federated-credential", "list"]:
+        options = parse(args[4:], {"--id"})
+        return emit(app(ad, options)["credentials"], options)
+    if args[:4] == ["ad", "app", "federated-credential", "create"]:
+        options = parse(args[4:], {"--id", "--parameters"})
+        credential = json.loads(str(options["--parameters"]))
+        for key in ("name", "issuer", "subject", "audiences"):
+            if key not in credential:
+                raise Refused(f"parameters: {key} is required", 1)
+        target = app(ad, options)
+        if any(c["name"] == credential["name"]
+               for c in target["credentials"]):  # fmt: skip
+            raise Refused("FederatedIdentityCredential already exists", 1)
+        target["credentials"].append(credential)
+        return ""
+    if args[:2] == ["group", "show"]:
+        options = parse(args[2:], {"--name", "-n", "--resource-group", "-g"})
+        name = options.get("--name") or options.get("--resource-group")
+        if name not in set(state.get("workspaces", {}).values()):
+            raise Refused(f"(ResourceGroupNotFound) {name}", 3)
+        return emit({"id": f"/subscriptions/sub/resourceGroups/{name}",
+                     "name": name}, options)  # fmt: skip
+    if args[:3] == ["role", "assignment", "create"]:
+        options = parse(args[3:], {"--assignee", "--role", "--scope",
+                                   "--assignee-object-id",
+                                   "--assignee-principal-type"})  # fmt: skip
+        for key in ("--role", "--scope"):
+            if key not in options:
+                raise Refused(f"the following arguments are required: {key}")
+        group = str(options["--scope"]).rsplit("/", 1)[1]
+        check_role(group, "assign")
+        target = app(ad, {"--id": options["--assignee"]})
+        if not target["sp"]:
+            raise Refused("Cannot find user or service principal", 1)
+        assignment = {"principal": target["appId"], "group": group,
+                      "role": options["--role"]}  # fmt: skip
+        if assignment not in ad["assignments"]:
+            ad["assignments"].append(assignment)
+        return ""
+    if args[:2] == ["account", "show"]:
+        options = parse(args[2:], {"--name", "-n"})
+        return emit({"id": "sub", "tenantId": "tenant"}, options)
+    raise Refused(f"'{' '.join(command)}' is not in this stand-in")
+
+
+def app(ad: dict, options: dict) -> dict:
+    for candidate in ad["apps"]:
+        if candidate["appId"] == options.get("--id"):
+            return candidate
+    raise Refused(f"Resource '{options.get('--id')}' does not exist", 3)
+
+
 def main(args: list[str]) -> int:
     state = load()
     state["calls"].append(" ".join(args))
@@ -412,6 +495,8 @@ def main(args: list[str]) -> int:
             out = rest(state, args[1:])
         elif args[:1] in (["devops"], ["pipelines"]):
             out = devops_cli(state, args)
+        elif args[:1] in (["ad"], ["group"], ["role"], ["account"]):
+            out = entra(state, args)
         else:
             raise Refused(f"'{' '.join(args[:2])}' is not in this stand-in")
     except Refused as refusal:

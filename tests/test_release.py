@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -267,14 +268,11 @@ def released(tmp_path: Path, packaged: Path):
 def run(project: Path, env: dict, *command: str, **extra: str):
     """One CI job: a fresh HOME, so nothing `az configure` or `az extension
     add` did in an earlier job is there."""
-    home = (
-        Path(env["FAKE_AZ_STATE"]).parent
-        / f"home-{len(os.listdir(Path(env['FAKE_AZ_STATE']).parent))}"
-    )
-    home.mkdir()
+    jobs = Path(env["FAKE_AZ_STATE"]).parent
+    home = tempfile.mkdtemp(prefix="job-home-", dir=jobs)
     return subprocess.run(
         list(command), cwd=project,
-        env={**env, "HOME": str(home), **extra},
+        env={**env, "HOME": home, **extra},
         capture_output=True, text=True,
     )  # fmt: skip
 
@@ -472,3 +470,174 @@ def test_azure_ml_yaml_loads_with_the_real_sdk(both_project: Path):
     assert environment.conda_file and environment.version
     job = aiml.load_job(deploy / "train-job.yml")
     assert "model" in job.outputs and job.compute == "cpu-cluster"
+
+
+# ---------------------------------- set-up scripts against strict stand-ins
+@pytest.fixture
+def setup_cloud(tmp_path: Path, both_project: Path):
+    """The both-providers project, strict az and gh on the PATH, and an
+    administrator's login (Owner on both resource groups)."""
+    bin_dir = tmp_path / "bin"
+    install_fake(bin_dir, "az", FAKE_AZ)
+    install_fake(bin_dir, "gh", FAKE_AZ.with_name("fake_gh.py"))
+    groups = {
+        settings(both_project, env)["WORKSPACE"]: settings(both_project, env)[
+            "RESOURCE_GROUP"
+        ]
+        for env in ("staging", "production")
+    }
+    state = tmp_path / "az-state.json"
+    state.write_text(json.dumps({"calls": [], "workspaces": groups}))
+    owner = {"admin": {group: ["Owner"] for group in groups.values()}}
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_AZ_STATE": str(state),
+        "FAKE_GH_STATE": str(tmp_path / "gh-state.json"),
+        "FAKE_RULES": str(Path(__file__).parent),
+        "FAKE_AZ_IDENTITY": "admin",
+        "FAKE_AZ_ROLES": json.dumps(owner),
+    }
+    return both_project, env, state, groups
+
+
+SLUG = "fraud-model"  # the both_project fixture's answers
+
+
+def federate(project: Path, env: dict) -> dict[str, str]:
+    result = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                 "github", "acme/fraud")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return dict(
+        line.split("=", 1) for line in result.stdout.splitlines() if "=" in line
+    )
+
+
+def test_federation_gives_each_environment_its_own_identity(setup_cloud):
+    project, env, state, groups = setup_cloud
+    ids = federate(project, env)
+    again = federate(project, env)  # safe to re-run
+    assert ids == again
+    names = ["STAGING", "PRODUCTION", "MONITORING", "PULL_REQUEST"]
+    assert len({ids[f"AZURE_CLIENT_ID_{n}"] for n in names}) == 4
+    ad = json.loads(state.read_text())["ad"]
+    subjects = {
+        app["displayName"]: [c["subject"] for c in app["credentials"]]
+        for app in ad["apps"]
+    }
+    assert subjects[f"{SLUG}-pull-request"] == [
+        "repo:acme/fraud:environment:pull-request"
+    ]
+    assert subjects[f"{SLUG}-production"] == [
+        "repo:acme/fraud:environment:production"
+    ]
+    roles: dict[str, set] = {}
+    for grant in ad["assignments"]:
+        roles.setdefault(grant["principal"], set()).add(
+            (grant["group"], grant["role"])
+        )
+    staging_rg, production_rg = groups.values()
+    staging = roles[ids["AZURE_CLIENT_ID_STAGING"]]
+    assert {g for g, _ in staging} == {staging_rg}
+    production = roles[ids["AZURE_CLIENT_ID_PRODUCTION"]]
+    assert {g for g, _ in production} == {production_rg}
+    pull_request = roles[ids["AZURE_CLIENT_ID_PULL_REQUEST"]]
+    assert {r for _, r in pull_request} == {"Reader"}
+    monitoring = roles[ids["AZURE_CLIENT_ID_MONITORING"]]
+    assert all("Reader" in r for _, r in monitoring)
+
+
+def test_federation_needs_a_role_that_may_assign_roles(setup_cloud):
+    project, env, _, groups = setup_cloud
+    contributor = {"admin": {g: ["Contributor"] for g in groups.values()}}
+    result = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                 "github", "acme/fraud",
+                 FAKE_AZ_ROLES=json.dumps(contributor))  # fmt: skip
+    assert result.returncode != 0
+    assert "AuthorizationFailed" in result.stderr
+
+
+def test_github_environments_get_one_identity_each(setup_cloud):
+    project, env, _, _ = setup_cloud
+    ids = federate(project, env)
+    env = {**env, **ids, "AZURE_TENANT_ID": "t", "AZURE_SUBSCRIPTION_ID": "s"}
+    for _ in range(2):
+        result = run(project, env, "bash",
+                     "scripts/setup_github_environments.sh", "acme/fraud",
+                     "alice", "acme/ml-leads")  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    gh = json.loads(Path(env["FAKE_GH_STATE"]).read_text())
+    variables = gh["variables"]
+    for name, key in [("staging", "STAGING"), ("production", "PRODUCTION"),
+                      ("monitoring", "MONITORING"),
+                      ("pull-request", "PULL_REQUEST")]:  # fmt: skip
+        assert (
+            variables[f"env:{name}"]["AZURE_CLIENT_ID"]
+            == ids[f"AZURE_CLIENT_ID_{key}"]
+        )
+    assert "AZURE_CLIENT_ID" not in variables  # nothing repository-wide
+    assert variables["env:production"]["AZUREML_WORKSPACE"].endswith(
+        "production"
+    )
+    environments = gh["environments"]
+    assert environments["production"]["prevent_self_review"] is True
+    assert len(environments["production"]["reviewers"]) == 2
+    assert environments["production"]["branches"] == ["main"]
+    assert environments["pull-request"]["deployment_branch_policy"] is None
+
+
+def test_github_environments_need_an_admin_token(setup_cloud):
+    project, env, _, _ = setup_cloud
+    env = {**env, **federate(project, env), "AZURE_TENANT_ID": "t",
+           "AZURE_SUBSCRIPTION_ID": "s"}  # fmt: skip
+    result = run(project, env, "bash", "scripts/setup_github_environments.sh",
+                 "acme/fraud", "alice", FAKE_GH_PERMISSION="write")  # fmt: skip
+    assert result.returncode != 0
+    assert "Must have admin rights" in result.stderr
+
+
+def test_azure_devops_gets_an_approval_and_a_connection_per_identity(
+    setup_cloud,
+):
+    project, env, state, _ = setup_cloud
+    env = {**env, **federate(project, env), "AZURE_TENANT_ID": "t",
+           "AZURE_SUBSCRIPTION_ID": "s"}  # fmt: skip
+    for _ in range(2):
+        result = run(project, env, "bash", "scripts/setup_azure_devops.sh",
+                     "https://dev.azure.com/acme", "Fraud",
+                     "alice@example.com", "ML Leads")  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    devops = json.loads(state.read_text())["devops"]
+    assert [e["name"] for e in devops["environments"]] == [
+        "staging",
+        "production",
+    ]
+    principals = {
+        c["name"]: c["authorization"]["parameters"]["serviceprincipalid"]
+        for c in devops["connections"]
+    }
+    assert principals == {
+        f"{SLUG}-staging": env["AZURE_CLIENT_ID_STAGING"],
+        f"{SLUG}-production": env["AZURE_CLIENT_ID_PRODUCTION"],
+        f"{SLUG}-monitoring": env["AZURE_CLIENT_ID_MONITORING"],
+        f"{SLUG}-pull-request": env["AZURE_CLIENT_ID_PULL_REQUEST"],
+    }
+    [approval] = devops["checks"]
+    production = next(
+        e for e in devops["environments"] if e["name"] == "production"
+    )
+    assert approval["resource"] == {
+        "type": "environment", "id": str(production["id"]),
+        "name": "production",
+    }  # fmt: skip
+    assert approval["type"]["id"] == "8C6F20A7-A545-4486-9777-F762FAFE0D4D"
+    assert len(approval["settings"]["approvers"]) == 2
+    assert {p["name"] for p in devops["pipelines"]} >= {
+        f"{SLUG}-cd", f"{SLUG}-monitor",
+    }  # fmt: skip
+    # The pipelines name these same connections.
+    cd = (project / "azure-pipelines/cd.yml").read_text()
+    monitor = (project / "azure-pipelines/monitor.yml").read_text()
+    assert f'"{SLUG}-staging"' in cd
+    assert f'"{SLUG}-production"' in cd
+    assert f'"{SLUG}-monitoring"' in monitor
