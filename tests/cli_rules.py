@@ -146,3 +146,35 @@ GH: dict[tuple[str, ...], tuple[set[str], set[str]]] = {
 GH_FLAGS = {"--web", "--editor", "--edit-last", "--create-if-none",
             "--recover", "--force", "--include", "--slurp", "--paginate",
             "--silent", "--verbose"}  # fmt: skip
+
+# `az boards` / `az pipelines` from the azure-devops extension:
+# Azure/azure-devops-cli-extension at e547b4a6771d4178fdae7e631eb60b0bbcae0aad,
+# azure-devops/azext_devops/dev/boards/{arguments.py, work_item.py,
+# iteration.py}, dev/pipelines/pipeline.py (pipeline_run). Every command
+# takes --organization/--org and --detect; `project` only where the
+# function has that parameter (work-item update has none). Without
+# --organization, the default from `az devops configure` in this job's
+# ~/.azure is used, or the command fails.
+DEVOPS_COMMON = {"--organization", "--org", "--detect"}
+PROJECT = {"--project", "-p"}
+AZ_DEVOPS: dict[tuple[str, ...], tuple[set[str], set[str]]] = {
+    ("boards", "iteration", "project", "list"): (
+        {"--depth", "--path", *PROJECT}, set()),
+    ("boards", "iteration", "project", "create"): (
+        {"--name", "--path", "--start-date", "--finish-date", *PROJECT},
+        {"--name"}),
+    ("boards", "query"): ({"--wiql", "--id", "--path", *PROJECT}, set()),
+    ("boards", "work-item", "create"): (
+        {"--type", "--title", "--description", "-d", "--assigned-to",
+         "--area", "--iteration", "--reason", "--discussion", "--fields",
+         "-f", "--open", *PROJECT}, {"--type", "--title"}),
+    ("boards", "work-item", "update"): (
+        {"--id", "--title", "--description", "-d", "--assigned-to",
+         "--state", "--area", "--iteration", "--reason", "--discussion",
+         "--fields", "-f", "--open"}, {"--id"}),
+    ("pipelines", "run"): (
+        {"--id", "--branch", "--commit-id", "--name", "--open",
+         "--variables", "--folder-path", "--parameters", *PROJECT}, set()),
+}  # fmt: skip
+DEVOPS_FLAGS = {"--open", "--detect"}
+DEVOPS_MULTI = {"--fields", "-f", "--variables", "--parameters"}
