@@ -641,3 +641,16 @@ def test_azure_devops_gets_an_approval_and_a_connection_per_identity(
     assert f'"{SLUG}-staging"' in cd
     assert f'"{SLUG}-production"' in cd
     assert f'"{SLUG}-monitoring"' in monitor
+
+
+def test_training_on_azure_ml_brings_the_model_back(released):
+    project, env, state = released
+    result = run(project, env, "bash", "scripts/train_azureml.sh", "staging")
+    assert result.returncode == 0, result.stderr
+    assert (project / "models" / ".trained-on-azureml").exists()
+    calls = json.loads(state.read_text())["calls"]
+    staging = settings(project, "staging")["WORKSPACE"]
+    ml_calls = [c for c in calls if c.startswith("ml ")]
+    assert ml_calls and all(
+        f"--workspace-name {staging}" in c for c in ml_calls
+    )
