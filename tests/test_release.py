@@ -654,3 +654,57 @@ def test_training_on_azure_ml_brings_the_model_back(released):
     assert ml_calls and all(
         f"--workspace-name {staging}" in c for c in ml_calls
     )
+
+
+def test_the_review_comment_is_created_once_then_edited(
+    setup_cloud, tmp_path: Path
+):
+    project, env, _, _ = setup_cloud
+    review = tmp_path / "pipeline-review.md"
+    for text in ("first", "second"):
+        review.write_text(f"<!-- pipeline-review -->\n{text}\n")
+        result = run(project, {**env, "GH_REPO": "acme/fraud"}, sys.executable,
+                     "scripts/pr_comment.py", "7", str(review))  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    comments = json.loads(Path(env["FAKE_GH_STATE"]).read_text())["pr_comments"]
+    assert [c["body"].splitlines()[1] for c in comments] == ["second"]
+
+
+@pytest.mark.parametrize("workflow", ["ci", "pipeline-review"])
+def test_pull_request_jobs_never_get_a_write_identity(both_project, workflow):
+    """A pull request's author controls the code its jobs run: no job there
+    may mint an Azure token, except as the read-only pull-request identity."""
+    jobs = load_yaml(both_project / f".github/workflows/{workflow}.yml")["jobs"]
+    for name, job in jobs.items():
+        if job.get("permissions", {}).get("id-token") == "write":
+            assert job.get("environment") == "pull-request", name
+    text = (both_project / f"azure-pipelines/{workflow}.yml").read_text()
+    assert "AzureCLI@" not in text and "azureSubscription" not in text
+
+
+def test_each_environment_logs_in_as_its_own_identity(both_project):
+    """GitHub: the Azure ids come from environment-scoped variables, so each
+    job that logs in declares the environment whose identity it uses.
+    Azure Pipelines: one service connection per environment."""
+    for workflow in ("cd", "monitor"):
+        jobs = load_yaml(both_project / f".github/workflows/{workflow}.yml")[
+            "jobs"
+        ]
+        for name, job in jobs.items():
+            logs_in = any(
+                "azure/login" in step.get("uses", "").lower()
+                for step in job["steps"]
+            )
+            assert logs_in == ("environment" in job), (workflow, name)
+    cd = yaml.safe_load((both_project / "azure-pipelines/cd.yml").read_text())
+    monitor = yaml.safe_load(
+        (both_project / "azure-pipelines/monitor.yml").read_text()
+    )
+    connections = {
+        cd["variables"]["stagingServiceConnection"],
+        cd["variables"]["productionServiceConnection"],
+        monitor["variables"]["monitoringServiceConnection"],
+    }
+    assert connections == {
+        f"{SLUG}-staging", f"{SLUG}-production", f"{SLUG}-monitoring"
+    }  # fmt: skip
