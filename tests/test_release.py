@@ -708,3 +708,29 @@ def test_each_environment_logs_in_as_its_own_identity(both_project):
     assert connections == {
         f"{SLUG}-staging", f"{SLUG}-production", f"{SLUG}-monitoring"
     }  # fmt: skip
+
+
+def test_azure_devops_identities_trust_their_own_connection(setup_cloud):
+    """The documented order: identities, then the Azure DevOps set-up (which
+    prints the issuer and subjects), then the trust."""
+    project, env, state, _ = setup_cloud
+    first = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                "identities")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    ids = dict(line.split("=", 1) for line in first.stdout.splitlines())
+    env = {**env, **ids}
+    setup = run(project, env, "bash", "scripts/setup_azure_devops.sh",
+                "https://dev.azure.com/acme", "Fraud",
+                "alice@example.com")  # fmt: skip
+    assert setup.returncode == 0, setup.stderr
+    issuer = "https://vstoken.example/o"
+    assert issuer in setup.stdout and f"sc://o/p/{SLUG}-staging" in setup.stdout
+    trust = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                "azure-devops", issuer, "sc://o/p")  # fmt: skip
+    assert trust.returncode == 0, trust.stderr
+    apps = json.loads(state.read_text())["ad"]["apps"]
+    assert len(apps) == 4
+    for app in apps:
+        [credential] = app["credentials"]
+        assert credential["issuer"] == issuer
+        assert credential["subject"] == f"sc://o/p/{app['displayName']}"

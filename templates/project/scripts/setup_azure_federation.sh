@@ -12,28 +12,35 @@
 # can run reaches a write role.
 #
 #   scripts/setup_azure_federation.sh github OWNER/REPO
+#   scripts/setup_azure_federation.sh identities
 #   scripts/setup_azure_federation.sh azure-devops ISSUER SUBJECT_PREFIX
 #
 # GitHub: each identity trusts `repo:OWNER/REPO:environment:<name>` (the jobs
-# declare `environment:`). Azure DevOps: each trusts the service connection
-# `<slug>-<name>` (scripts/setup_azure_devops.sh prints ISSUER and the
-# subject prefix, sc://ORG/PROJECT). Needs `az` logged in with rights to
-# create app registrations and role assignments on the resource groups
-# (deploy/environments/*.env). Prints the client id of each identity as
-# AZURE_CLIENT_ID_<NAME>=..., the input of the other set-up scripts.
+# declare `environment:`); then run scripts/setup_github_environments.sh.
+# Azure DevOps, in three steps, because the service connections need the
+# identities and the identities need the connections' issuer: `identities`
+# (apps and roles, no trust yet), then scripts/setup_azure_devops.sh (which
+# prints the issuer and the subjects sc://ORG/PROJECT/<slug>-<name>), then
+# `azure-devops ISSUER sc://ORG/PROJECT` (each identity trusts its own
+# connection). Needs `az` logged in with rights to create app registrations
+# and role assignments on the resource groups (deploy/environments/*.env):
+# Owner or User Access Administrator. Prints the client id of each identity
+# as AZURE_CLIENT_ID_<NAME>=..., the input of the other set-up scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=release_lib.sh source-path=SCRIPTDIR
 . scripts/release_lib.sh
 load_project
 
-usage="usage: $0 github OWNER/REPO | azure-devops ISSUER SUBJECT_PREFIX"
+usage="usage: $0 github OWNER/REPO | identities | azure-devops ISSUER SUBJECT_PREFIX"
 mode="${1:?$usage}"
 case "$mode" in
   github) repo="${2:?$usage}" ;;
+  identities) ;;
   azure-devops) issuer="${2:?$usage}" prefix="${3:?$usage}" ;;
   *)
-    echo "error: the first argument is 'github' or 'azure-devops'" >&2
+    echo "error: the first argument is 'github', 'identities' or" \
+      "'azure-devops'" >&2
     exit 2
     ;;
 esac
@@ -97,7 +104,9 @@ production_scope="$(group_scope "$PRODUCTION_ENVIRONMENT")"
 for name in "$STAGING_ENVIRONMENT" "$PRODUCTION_ENVIRONMENT" monitoring \
   pull-request; do
   app_id="$(identity "$name")"
-  trust "$app_id" "$name"
+  if [[ "$mode" != identities ]]; then
+    trust "$app_id" "$name"
+  fi
   case "$name" in
     "$STAGING_ENVIRONMENT")
       grant "$app_id" "$staging_scope" "AzureML Data Scientist" \
