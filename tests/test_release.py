@@ -734,3 +734,19 @@ def test_azure_devops_identities_trust_their_own_connection(setup_cloud):
         [credential] = app["credentials"]
         assert credential["issuer"] == issuer
         assert credential["subject"] == f"sc://o/p/{app['displayName']}"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--environment", "qa"], "smoke test: "),
+        (["--endpoint", "e"], "--endpoint needs --resource-group"),
+    ],
+)
+def test_the_smoke_test_refuses_a_target_without_a_workspace(
+    released, args, message
+):
+    project, env, _ = released
+    result = run(project, env, sys.executable, "scripts/smoke_test.py", *args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
