@@ -750,3 +750,12 @@ def test_the_smoke_test_refuses_a_target_without_a_workspace(
     result = run(project, env, sys.executable, "scripts/smoke_test.py", *args)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_federation_before_the_infrastructure_says_what_to_do(setup_cloud):
+    project, env, state, _ = setup_cloud
+    state.write_text(json.dumps({"calls": [], "workspaces": {}}))
+    result = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                 "identities")  # fmt: skip
+    assert result.returncode == 1
+    assert "create the infrastructure first" in result.stderr

@@ -48,7 +48,11 @@ esac
 group_scope() {
   local group
   group="$(sed -n 's/^RESOURCE_GROUP=//p' "deploy/environments/$1.env")"
-  az group show --name "$group" --query id -o tsv
+  if ! az group show --name "$group" --query id -o tsv; then
+    echo "error: resource group $group ($1) not found: create the" \
+      "infrastructure first (docs/deployment.md)" >&2
+    return 1
+  fi
 }
 
 # identity NAME: the app registration (and its service principal) for NAME.
