@@ -759,3 +759,38 @@ def test_federation_before_the_infrastructure_says_what_to_do(setup_cloud):
                  "identities")  # fmt: skip
     assert result.returncode == 1
     assert "create the infrastructure first" in result.stderr
+
+
+def test_the_roles_the_federation_grants_are_the_roles_a_release_needs(
+    released,
+):
+    """Run the federation set-up, then release as each identity with exactly
+    the roles it was granted: staging and production each reach only their
+    own environment, and monitoring and pull requests reach neither."""
+    project, env, state = released
+    groups = json.loads(state.read_text())["workspaces"].values()
+    admin = cloud(project, "admin", {"admin": {g: ["Owner"] for g in groups}})
+    federation = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                     "github", "acme/fraud", **admin)  # fmt: skip
+    assert federation.returncode == 0, federation.stderr
+    ids = dict(line.split("=", 1) for line in federation.stdout.splitlines())
+    granted: dict = {}
+    for grant in json.loads(state.read_text())["ad"]["assignments"]:
+        granted.setdefault(grant["principal"], {}).setdefault(
+            grant["group"], []
+        ).append(grant["role"])
+
+    def deploy(environment: str, identity: str):
+        login = cloud(project, ids[f"AZURE_CLIENT_ID_{identity}"], granted)
+        return run(project, env, "bash", "scripts/deploy.sh", environment,
+                   MODEL_VERSION="1", **login)  # fmt: skip
+
+    assert deploy("staging", "STAGING").returncode == 0
+    assert deploy("production", "PRODUCTION").returncode == 0
+    for environment, identity in [("production", "STAGING"),
+                                  ("staging", "PRODUCTION"),
+                                  ("production", "MONITORING"),
+                                  ("production", "PULL_REQUEST")]:  # fmt: skip
+        refused = deploy(environment, identity)
+        assert refused.returncode != 0, (environment, identity)
+        assert "AuthorizationFailed" in refused.stderr
