@@ -29,7 +29,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.environ.get("FAKE_RULES", str(Path(__file__).parent)))
-import jmespath  # noqa: E402
 from cli_rules import (  # noqa: E402
     AZ_FLAGS,
     AZ_GLOBAL,
@@ -101,6 +100,8 @@ def config() -> configparser.ConfigParser:
 
 def emit(result: object, options: dict) -> str:
     if options.get("--query"):
+        import jmespath  # only when asked: it is the CLI's own query engine
+
         result = jmespath.search(str(options["--query"]), result)
     if options.get("--output") in ("tsv", "table"):
         if result is None:
