@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import mlops_scaffold
 from conftest import REPO
 from helpers import git, invoke
 from mlops_scaffold.check import check_repository
@@ -313,15 +312,16 @@ def test_review_outside_git_is_a_usage_error(tmp_path: Path):
     )
 
 
-def test_pipeline_review_workflows_install_this_release(both_project: Path):
-    assert mlops_scaffold.__version__ == "0.1.0"
+def test_pipeline_review_never_installs_a_bare_index_name(both_project: Path):
+    """A bare `mlops-scaffold==X` from an index is a dependency-confusion
+    hole; the workflows install a git URL pinned to a full commit SHA."""
     for path in (
         both_project / ".github/workflows/pipeline-review.yml",
         both_project / "azure-pipelines/pipeline-review.yml",
     ):
-        assert (
-            f"mlops-scaffold=={mlops_scaffold.__version__}" in path.read_text()
-        )
+        text = path.read_text()
+        assert "mlops-scaffold==" not in text, path
+        assert "MLOPS_SCAFFOLD_SOURCE" in text and "{40}" in text, path
     assert (
         subprocess.run(["git", "--version"], capture_output=True).returncode
         == 0

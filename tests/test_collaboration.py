@@ -139,6 +139,7 @@ def fake(tmp_path: Path, name: str, source: str) -> dict:
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         "FAKE_GH_STATE": str(tmp_path / "gh.json"),
         "FAKE_AZ_STATE": str(tmp_path / "az.json"),
+        "FAKE_RULES": str(HERE),
     }
 
 

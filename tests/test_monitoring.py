@@ -114,12 +114,79 @@ def test_a_breach_creates_one_work_item_then_updates_it(
     env = fake(tmp_path, "az", "fake_az_boards.py")
     body = tmp_path / "report.md"
     body.write_text("breach\n")
-    for _ in range(2):
+    for job in range(2):
+        env = {**env, "HOME": str(tmp_path / f"job-{job}")}  # a fresh agent
+        azure_devops_defaults(project, env)
         result = run_script(project, env, "report", "--provider",
                             "azure-boards", "--body", str(body))  # fmt: skip
         assert result.returncode == 0, result.stderr
     items = json.loads((tmp_path / "az.json").read_text())["work_items"]
     assert len(items) == 1 and items[0]["discussion"] == ["breach\n"]
+
+
+def azure_devops_defaults(project: Path, env: dict) -> None:
+    """What the monitor pipeline's step runs before the script."""
+    subprocess.run(
+        ["az", "devops", "configure", "--defaults",
+         "organization=https://dev.azure.com/acme", "project=Fraud"],
+        cwd=project, env=env, check=True,
+    )  # fmt: skip
+
+
+def test_the_boards_stand_in_needs_the_defaults_of_this_job(
+    project: Path, tmp_path: Path
+):
+    env = fake(tmp_path, "az", "fake_az_boards.py")
+    azure_devops_defaults(project, {**env, "HOME": str(tmp_path / "job-1")})
+    body = tmp_path / "report.md"
+    body.write_text("breach\n")
+    result = run_script(project, {**env, "HOME": str(tmp_path / "job-2")},
+                        "report", "--provider", "azure-boards",
+                        "--body", str(body))  # fmt: skip
+    assert result.returncode != 0
+    assert "--organization must be specified" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["boards", "work-item", "create", "--org", "o", "--type", "Issue"],
+         "required: --title"),
+        (["boards", "work-item", "update", "--org", "o", "--id", "1",
+          "--project", "p"], "unrecognized arguments: --project"),
+        (["boards", "query", "--org", "o", "--wiql", "x", "--bogus"],
+         "unrecognized arguments: --bogus"),
+    ],
+)  # fmt: skip
+def test_the_boards_stand_in_refuses_what_az_refuses(
+    project: Path, tmp_path: Path, args, message
+):
+    env = fake(tmp_path, "az", "fake_az_boards.py")
+    result = subprocess.run(["az", *args], cwd=project, env=env,
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_retrain_starts_the_cd_pipeline(project: Path, tmp_path: Path):
+    env = fake(tmp_path, "az", "fake_az_boards.py")
+    env = {**env, "HOME": str(tmp_path / "job"),
+           "CD_PIPELINE_NAME": "fraud-model-cd"}  # fmt: skip
+    azure_devops_defaults(project, env)
+    result = run_script(project, env, "retrain", "--provider",
+                        "azure-pipelines")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    runs = json.loads((tmp_path / "az.json").read_text())["runs"]
+    assert runs == ["fraud-model-cd"]
+
+
+def test_the_gh_stand_in_refuses_an_unknown_flag(project: Path, tmp_path: Path):
+    env = fake(tmp_path, "gh", "fake_gh.py")
+    result = subprocess.run(
+        ["gh", "issue", "list", "--label", "x", "--labels", "y"],
+        cwd=project, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "unknown flag: --labels" in result.stderr
 
 
 def test_retrain_starts_the_cd_workflow(project: Path, tmp_path: Path):

@@ -8,10 +8,12 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
+from cli_rules import AZURE_DEVOPS_APP
 
 from helpers import load_yaml
 
@@ -54,6 +56,78 @@ def test_only_environment_jobs_can_mint_cloud_tokens(github_cd):
     }
     assert {"deploy-staging", "deploy-production"} <= with_tokens
     assert "build" not in with_tokens
+
+
+STATUS_FUNCTIONS = ("success()", "failure()", "always()", "cancelled()")
+
+
+@pytest.mark.parametrize("workflow", ["cd", "pipeline-review", "monitor"])
+def test_jobs_after_a_skippable_job_name_their_status(both_project, workflow):
+    """GitHub wraps an `if:` without a status function in success(), which
+    is false when ANY job up the needs chain was skipped (train-azureml is,
+    by default): every job below a conditional job must say what it needs."""
+    jobs = load_yaml(both_project / f".github/workflows/{workflow}.yml")["jobs"]
+
+    def ancestors(name: str) -> set[str]:
+        needs = jobs[name].get("needs", [])
+        needs = [needs] if isinstance(needs, str) else needs
+        return set(needs).union(*(ancestors(n) for n in needs))
+
+    for name, job in jobs.items():
+        skippable = [a for a in ancestors(name) if "if" in jobs[a]]
+        if skippable:
+            condition = str(job.get("if", ""))
+            assert any(f in condition for f in STATUS_FUNCTIONS), (
+                name,
+                skippable,
+            )
+            direct = job["needs"] if isinstance(job["needs"], str) else None
+            if direct and workflow == "cd" and direct != "train-azureml":
+                assert f"needs.{direct}.result == 'success'" in condition
+
+
+def _install_step(both_project: Path) -> str:
+    review = load_yaml(both_project / ".github/workflows/pipeline-review.yml")
+    steps = review["jobs"]["review"]["steps"]
+    return next(s["run"] for s in steps if s.get("id") == "install")
+
+
+@pytest.mark.parametrize(
+    ("source", "code", "ready"),
+    [
+        ("", 0, "ready=false"),
+        ("mlops-scaffold==0.1.0", 1, None),
+        ("git+https://github.com/o/mlops-scaffold@main", 1, None),
+        (
+            "git+https://github.com/o/mlops-scaffold@" + "a1" * 20,
+            0,
+            "ready=true",
+        ),
+    ],
+)
+def test_pipeline_review_installs_only_a_pinned_commit(
+    both_project, tmp_path, source, code, ready
+):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake_python = bin_dir / "python"
+    fake_python.write_text('#!/bin/sh\necho "$@" > "$INSTALLED"\n')
+    fake_python.chmod(0o755)
+    output = tmp_path / "output"
+    result = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", _install_step(both_project)],
+        env={**os.environ, "SOURCE": source, "GITHUB_OUTPUT": str(output),
+             "INSTALLED": str(tmp_path / "installed"),
+             "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == code, result.stdout + result.stderr
+    if ready:
+        assert output.read_text().strip() == ready
+    installed = tmp_path / "installed"
+    assert installed.exists() == (ready == "ready=true")
+    if installed.exists():
+        assert installed.read_text().split() == ["-m", "pip", "install", source]
 
 
 def test_one_artefact_is_built_and_deployed(github_cd):
@@ -137,35 +211,77 @@ def packaged(tmp_path_factory, default_project: Path) -> Path:
     return project
 
 
+def settings(project: Path, environment: str) -> dict[str, str]:
+    path = project / "deploy" / "environments" / f"{environment}.env"
+    return dict(
+        line.split("=", 1)
+        for line in path.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+
+
+def install_fake(bin_dir: Path, name: str, source: Path) -> None:
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / name
+    fake.write_text(f"#!{sys.executable}\n" + source.read_text())
+    fake.chmod(0o755)
+
+
+def cloud(project: Path, identity: str = "staging-id", roles=None) -> dict:
+    """The environment of a job logged in as `identity`, whose roles come
+    from a small table (the identities data may replace it at merge)."""
+    staging = settings(project, "staging")["RESOURCE_GROUP"]
+    roles = roles or {"staging-id": {staging: ["AzureML Data Scientist"]}}
+    return {"FAKE_AZ_IDENTITY": identity, "FAKE_AZ_ROLES": json.dumps(roles)}
+
+
 @pytest.fixture
 def released(tmp_path: Path, packaged: Path):
-    """A fresh copy of the packaged project, and a fake az on the PATH."""
+    """A fresh copy of the packaged project, a strict fake az on the PATH,
+    and a cloud that has the project's workspaces."""
     project = tmp_path / "project"
     subprocess.run(["cp", "-r", str(packaged), str(project)], check=True)
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    az = bin_dir / "az"
-    az.write_text(f"#!{sys.executable}\n" + FAKE_AZ.read_text())
-    az.chmod(0o755)
+    install_fake(bin_dir, "az", FAKE_AZ)
+    state = tmp_path / "az-state.json"
+    workspaces = {
+        settings(project, env)["WORKSPACE"]: settings(project, env)[
+            "RESOURCE_GROUP"
+        ]
+        for env in ("staging", "production")
+    }
+    state.write_text(json.dumps({
+        "models": {}, "environments": [], "endpoints": {}, "calls": [],
+        "jobs": {}, "workspaces": workspaces,
+    }))  # fmt: skip
     env = {
         **os.environ,
         "PYTHONPATH": str(project / "src"),
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "FAKE_AZ_STATE": str(tmp_path / "az-state.json"),
+        "FAKE_AZ_STATE": str(state),
+        "FAKE_RULES": str(Path(__file__).parent),
+        **cloud(project),
     }
-    return project, env, tmp_path / "az-state.json"
+    return project, env, state
 
 
 def run(project: Path, env: dict, *command: str, **extra: str):
+    """One CI job: a fresh HOME, so nothing `az configure` or `az extension
+    add` did in an earlier job is there."""
+    jobs = Path(env["FAKE_AZ_STATE"]).parent
+    home = tempfile.mkdtemp(prefix="job-home-", dir=jobs)
     return subprocess.run(
-        list(command), cwd=project, env={**env, **extra},
+        list(command), cwd=project,
+        env={**env, "HOME": home, **extra},
         capture_output=True, text=True,
     )  # fmt: skip
 
 
-def traffic(state: Path) -> dict:
+def traffic(state: Path, environment: str = "staging") -> dict:
     endpoints = json.loads(state.read_text())["endpoints"]
-    return endpoints["fraud-model-staging"]["traffic"]
+    return endpoints[f"mlw-fraudmodel-{environment}/fraud-model-{environment}"][
+        "traffic"
+    ]
 
 
 def test_deploy_goes_blue_then_green_and_keeps_the_previous(released):
@@ -179,7 +295,7 @@ def test_deploy_goes_blue_then_green_and_keeps_the_previous(released):
     assert second.returncode == 0, second.stderr
     assert traffic(state) == {"green": 100, "blue": 0}
     deployments = json.loads(state.read_text())["endpoints"][
-        "fraud-model-staging"
+        "mlw-fraudmodel-staging/fraud-model-staging"
     ]["deployments"]
     assert deployments == {"blue": "fraud-model:1", "green": "fraud-model:2"}
     calls = json.loads(state.read_text())["calls"]
@@ -243,3 +359,438 @@ def test_release_settings_match_azure_naming_rules(both_project: Path):
         assert re.fullmatch(
             r"[a-zA-Z0-9][a-zA-Z0-9-]{2,32}", settings["WORKSPACE"]
         )
+
+
+# ------------------------------------- the stand-ins refuse what az refuses
+def az(project: Path, env: dict, *args: str, **extra: str):
+    return run(project, env, "az", *args, **extra)
+
+
+def test_fake_az_refuses_a_workspace_never_set_in_this_job(released):
+    project, env, _ = released
+    ws = settings(project, "staging")
+    # `az configure --defaults` in one job ...
+    configured = run(project, env, "bash", "-c",
+                     "az extension add --name ml --yes && az configure "
+                     f"--defaults group={ws['RESOURCE_GROUP']} "
+                     f"workspace={ws['WORKSPACE']} && az ml online-endpoint "
+                     "show --name x")  # fmt: skip
+    assert "(ResourceNotFound) endpoint" in configured.stderr
+    # ... is gone in the next one.
+    fresh = run(project, env, "bash", "-c",
+                "az extension add --name ml --yes && "
+                "az ml online-endpoint show --name x")  # fmt: skip
+    assert fresh.returncode == 2
+    assert "required: --workspace-name/-w, --resource-group/-g" in fresh.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ml", "online-endpoint", "invoke", "--name", "e", "--bogus", "1"],
+         "unrecognized arguments: --bogus"),
+        (["ml", "online-deployment", "show", "--name", "blue"],
+         "required: --endpoint-name"),
+        (["ml", "online-endpoint", "show"], "required: --name"),
+        (["ml", "job", "stream"], "required: --name"),
+    ],
+)  # fmt: skip
+def test_fake_az_refuses_unknown_and_missing_arguments(released, args, message):
+    project, env, _ = released
+    ws = settings(project, "staging")
+    workspace = ["--resource-group", ws["RESOURCE_GROUP"],
+                 "--workspace-name", ws["WORKSPACE"]]  # fmt: skip
+    result = run(project, env, "bash", "-c",
+                 'az extension add --name ml --yes && az "$@"', "az",
+                 *args, *workspace)  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+
+
+def test_fake_az_refuses_ml_before_the_extension_is_installed(released):
+    project, env, _ = released
+    result = az(project, env, "ml", "job", "show", "--name", "x")
+    assert result.returncode == 2
+    assert "'ml' is misspelled or not recognized" in result.stderr
+
+
+def test_deploy_is_refused_to_an_identity_with_only_reader(released):
+    project, env, state = released
+    staging = settings(project, "staging")["RESOURCE_GROUP"]
+    reader = cloud(project, "pull-request-id",
+                   {"pull-request-id": {staging: ["Reader"]}})  # fmt: skip
+    result = run(project, env, "bash", "scripts/deploy.sh", "staging",
+                 MODEL_VERSION="1", **reader)  # fmt: skip
+    assert result.returncode != 0
+    assert "AuthorizationFailed" in result.stderr
+    assert json.loads(state.read_text())["endpoints"] == {}
+
+
+def test_production_is_refused_to_the_staging_identity(released):
+    project, env, _ = released
+    result = run(project, env, "bash", "scripts/deploy.sh", "production",
+                 MODEL_VERSION="1")  # fmt: skip
+    assert result.returncode != 0
+    assert "'staging-id' does not have authorization" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("uri", "resource", "message"),
+    [
+        ("https://dev.azure.com/o/p/_apis/distributedtask/environments"
+         "?api-version=5.0", AZURE_DEVOPS_APP, "out of range"),
+        ("https://dev.azure.com/o/p/_apis/pipelinechecks/configurations"
+         "?api-version=7.1", AZURE_DEVOPS_APP, "area does not exist"),
+        ("https://dev.azure.com/o/p/_apis/pipelines/checks/configurations"
+         "?api-version=7.1", AZURE_DEVOPS_APP, "out of range"),
+        ("https://dev.azure.com/o/p/_apis/distributedtask/environments"
+         "?api-version=7.1", "https://management.azure.com", "Unauthorized"),
+    ],
+)  # fmt: skip
+def test_fake_rest_refuses_unknown_areas_versions_and_tokens(
+    released, uri, resource, message
+):
+    project, env, _ = released
+    result = az(project, env, "rest", "--method", "get", "--uri", uri,
+                "--resource", resource)  # fmt: skip
+    assert result.returncode == 1
+    assert message in result.stderr
+
+
+def test_azure_ml_yaml_loads_with_the_real_sdk(both_project: Path):
+    """The Azure ML SDK's own loaders (what `az ml` uses) accept the files."""
+    aiml = pytest.importorskip("azure.ai.ml")
+    deploy = both_project / "deploy"
+    endpoint = aiml.load_online_endpoint(deploy / "endpoint.yml")
+    assert endpoint.auth_mode == "aml_token"
+    deployment = aiml.load_online_deployment(deploy / "deployment.yml")
+    assert deployment.code_configuration.scoring_script.endswith("score.py")
+    assert (deploy / deployment.code_configuration.code).resolve().is_dir()
+    environment = aiml.load_environment(deploy / "environment.yml")
+    assert environment.conda_file and environment.version
+    job = aiml.load_job(deploy / "train-job.yml")
+    assert "model" in job.outputs and job.compute == "cpu-cluster"
+
+
+# ---------------------------------- set-up scripts against strict stand-ins
+@pytest.fixture
+def setup_cloud(tmp_path: Path, both_project: Path):
+    """The both-providers project, strict az and gh on the PATH, and an
+    administrator's login (Owner on both resource groups)."""
+    bin_dir = tmp_path / "bin"
+    install_fake(bin_dir, "az", FAKE_AZ)
+    install_fake(bin_dir, "gh", FAKE_AZ.with_name("fake_gh.py"))
+    groups = {
+        settings(both_project, env)["WORKSPACE"]: settings(both_project, env)[
+            "RESOURCE_GROUP"
+        ]
+        for env in ("staging", "production")
+    }
+    state = tmp_path / "az-state.json"
+    state.write_text(json.dumps({"calls": [], "workspaces": groups}))
+    owner = {"admin": {group: ["Owner"] for group in groups.values()}}
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_AZ_STATE": str(state),
+        "FAKE_GH_STATE": str(tmp_path / "gh-state.json"),
+        "FAKE_RULES": str(Path(__file__).parent),
+        "FAKE_AZ_IDENTITY": "admin",
+        "FAKE_AZ_ROLES": json.dumps(owner),
+    }
+    return both_project, env, state, groups
+
+
+SLUG = "fraud-model"  # the both_project fixture's answers
+
+
+def federate(project: Path, env: dict) -> dict[str, str]:
+    result = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                 "github", "acme/fraud")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return dict(
+        line.split("=", 1) for line in result.stdout.splitlines() if "=" in line
+    )
+
+
+def test_federation_gives_each_environment_its_own_identity(setup_cloud):
+    project, env, state, groups = setup_cloud
+    ids = federate(project, env)
+    again = federate(project, env)  # safe to re-run
+    assert ids == again
+    names = ["STAGING", "PRODUCTION", "MONITORING", "PULL_REQUEST"]
+    assert len({ids[f"AZURE_CLIENT_ID_{n}"] for n in names}) == 4
+    ad = json.loads(state.read_text())["ad"]
+    subjects = {
+        app["displayName"]: [c["subject"] for c in app["credentials"]]
+        for app in ad["apps"]
+    }
+    assert subjects[f"{SLUG}-pull-request"] == [
+        "repo:acme/fraud:environment:pull-request"
+    ]
+    assert subjects[f"{SLUG}-production"] == [
+        "repo:acme/fraud:environment:production"
+    ]
+    roles: dict[str, set] = {}
+    for grant in ad["assignments"]:
+        roles.setdefault(grant["principal"], set()).add(
+            (grant["group"], grant["role"])
+        )
+    staging_rg, production_rg = groups.values()
+    staging = roles[ids["AZURE_CLIENT_ID_STAGING"]]
+    assert {g for g, _ in staging} == {staging_rg}
+    production = roles[ids["AZURE_CLIENT_ID_PRODUCTION"]]
+    assert {g for g, _ in production} == {production_rg}
+    pull_request = roles[ids["AZURE_CLIENT_ID_PULL_REQUEST"]]
+    assert {r for _, r in pull_request} == {"Reader"}
+    monitoring = roles[ids["AZURE_CLIENT_ID_MONITORING"]]
+    assert all("Reader" in r for _, r in monitoring)
+
+
+def test_federation_needs_a_role_that_may_assign_roles(setup_cloud):
+    project, env, _, groups = setup_cloud
+    contributor = {"admin": {g: ["Contributor"] for g in groups.values()}}
+    result = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                 "github", "acme/fraud",
+                 FAKE_AZ_ROLES=json.dumps(contributor))  # fmt: skip
+    assert result.returncode != 0
+    assert "AuthorizationFailed" in result.stderr
+
+
+def test_github_environments_get_one_identity_each(setup_cloud):
+    project, env, _, _ = setup_cloud
+    ids = federate(project, env)
+    env = {**env, **ids, "AZURE_TENANT_ID": "t", "AZURE_SUBSCRIPTION_ID": "s"}
+    for _ in range(2):
+        result = run(project, env, "bash",
+                     "scripts/setup_github_environments.sh", "acme/fraud",
+                     "alice", "acme/ml-leads")  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    gh = json.loads(Path(env["FAKE_GH_STATE"]).read_text())
+    variables = gh["variables"]
+    for name, key in [("staging", "STAGING"), ("production", "PRODUCTION"),
+                      ("monitoring", "MONITORING"),
+                      ("pull-request", "PULL_REQUEST")]:  # fmt: skip
+        assert (
+            variables[f"env:{name}"]["AZURE_CLIENT_ID"]
+            == ids[f"AZURE_CLIENT_ID_{key}"]
+        )
+    assert "AZURE_CLIENT_ID" not in variables  # nothing repository-wide
+    assert variables["env:production"]["AZUREML_WORKSPACE"].endswith(
+        "production"
+    )
+    environments = gh["environments"]
+    assert environments["production"]["prevent_self_review"] is True
+    assert len(environments["production"]["reviewers"]) == 2
+    assert environments["production"]["branches"] == ["main"]
+    assert environments["pull-request"]["deployment_branch_policy"] is None
+
+
+def test_github_environments_need_an_admin_token(setup_cloud):
+    project, env, _, _ = setup_cloud
+    env = {**env, **federate(project, env), "AZURE_TENANT_ID": "t",
+           "AZURE_SUBSCRIPTION_ID": "s"}  # fmt: skip
+    result = run(project, env, "bash", "scripts/setup_github_environments.sh",
+                 "acme/fraud", "alice", FAKE_GH_PERMISSION="write")  # fmt: skip
+    assert result.returncode != 0
+    assert "Must have admin rights" in result.stderr
+
+
+def test_azure_devops_gets_an_approval_and_a_connection_per_identity(
+    setup_cloud,
+):
+    project, env, state, _ = setup_cloud
+    env = {**env, **federate(project, env), "AZURE_TENANT_ID": "t",
+           "AZURE_SUBSCRIPTION_ID": "s"}  # fmt: skip
+    for _ in range(2):
+        result = run(project, env, "bash", "scripts/setup_azure_devops.sh",
+                     "https://dev.azure.com/acme", "Fraud",
+                     "alice@example.com", "ML Leads")  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    devops = json.loads(state.read_text())["devops"]
+    assert [e["name"] for e in devops["environments"]] == [
+        "staging",
+        "production",
+    ]
+    principals = {
+        c["name"]: c["authorization"]["parameters"]["serviceprincipalid"]
+        for c in devops["connections"]
+    }
+    assert principals == {
+        f"{SLUG}-staging": env["AZURE_CLIENT_ID_STAGING"],
+        f"{SLUG}-production": env["AZURE_CLIENT_ID_PRODUCTION"],
+        f"{SLUG}-monitoring": env["AZURE_CLIENT_ID_MONITORING"],
+        f"{SLUG}-pull-request": env["AZURE_CLIENT_ID_PULL_REQUEST"],
+    }
+    [approval] = devops["checks"]
+    production = next(
+        e for e in devops["environments"] if e["name"] == "production"
+    )
+    assert approval["resource"] == {
+        "type": "environment", "id": str(production["id"]),
+        "name": "production",
+    }  # fmt: skip
+    assert approval["type"]["id"] == "8C6F20A7-A545-4486-9777-F762FAFE0D4D"
+    assert len(approval["settings"]["approvers"]) == 2
+    assert {p["name"] for p in devops["pipelines"]} >= {
+        f"{SLUG}-cd", f"{SLUG}-monitor",
+    }  # fmt: skip
+    # The pipelines name these same connections.
+    cd = (project / "azure-pipelines/cd.yml").read_text()
+    monitor = (project / "azure-pipelines/monitor.yml").read_text()
+    assert f'"{SLUG}-staging"' in cd
+    assert f'"{SLUG}-production"' in cd
+    assert f'"{SLUG}-monitoring"' in monitor
+
+
+def test_training_on_azure_ml_brings_the_model_back(released):
+    project, env, state = released
+    result = run(project, env, "bash", "scripts/train_azureml.sh", "staging")
+    assert result.returncode == 0, result.stderr
+    assert (project / "models" / ".trained-on-azureml").exists()
+    calls = json.loads(state.read_text())["calls"]
+    staging = settings(project, "staging")["WORKSPACE"]
+    ml_calls = [c for c in calls if c.startswith("ml ")]
+    assert ml_calls and all(
+        f"--workspace-name {staging}" in c for c in ml_calls
+    )
+
+
+def test_the_review_comment_is_created_once_then_edited(
+    setup_cloud, tmp_path: Path
+):
+    project, env, _, _ = setup_cloud
+    review = tmp_path / "pipeline-review.md"
+    for text in ("first", "second"):
+        review.write_text(f"<!-- pipeline-review -->\n{text}\n")
+        result = run(project, {**env, "GH_REPO": "acme/fraud"}, sys.executable,
+                     "scripts/pr_comment.py", "7", str(review))  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    comments = json.loads(Path(env["FAKE_GH_STATE"]).read_text())["pr_comments"]
+    assert [c["body"].splitlines()[1] for c in comments] == ["second"]
+
+
+@pytest.mark.parametrize("workflow", ["ci", "pipeline-review"])
+def test_pull_request_jobs_never_get_a_write_identity(both_project, workflow):
+    """A pull request's author controls the code its jobs run: no job there
+    may mint an Azure token, except as the read-only pull-request identity."""
+    jobs = load_yaml(both_project / f".github/workflows/{workflow}.yml")["jobs"]
+    for name, job in jobs.items():
+        if job.get("permissions", {}).get("id-token") == "write":
+            assert job.get("environment") == "pull-request", name
+    text = (both_project / f"azure-pipelines/{workflow}.yml").read_text()
+    assert "AzureCLI@" not in text and "azureSubscription" not in text
+
+
+def test_each_environment_logs_in_as_its_own_identity(both_project):
+    """GitHub: the Azure ids come from environment-scoped variables, so each
+    job that logs in declares the environment whose identity it uses.
+    Azure Pipelines: one service connection per environment."""
+    for workflow in ("cd", "monitor"):
+        jobs = load_yaml(both_project / f".github/workflows/{workflow}.yml")[
+            "jobs"
+        ]
+        for name, job in jobs.items():
+            logs_in = any(
+                "azure/login" in step.get("uses", "").lower()
+                for step in job["steps"]
+            )
+            assert logs_in == ("environment" in job), (workflow, name)
+    cd = yaml.safe_load((both_project / "azure-pipelines/cd.yml").read_text())
+    monitor = yaml.safe_load(
+        (both_project / "azure-pipelines/monitor.yml").read_text()
+    )
+    connections = {
+        cd["variables"]["stagingServiceConnection"],
+        cd["variables"]["productionServiceConnection"],
+        monitor["variables"]["monitoringServiceConnection"],
+    }
+    assert connections == {
+        f"{SLUG}-staging", f"{SLUG}-production", f"{SLUG}-monitoring"
+    }  # fmt: skip
+
+
+def test_azure_devops_identities_trust_their_own_connection(setup_cloud):
+    """The documented order: identities, then the Azure DevOps set-up (which
+    prints the issuer and subjects), then the trust."""
+    project, env, state, _ = setup_cloud
+    first = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                "identities")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    ids = dict(line.split("=", 1) for line in first.stdout.splitlines())
+    env = {**env, **ids}
+    setup = run(project, env, "bash", "scripts/setup_azure_devops.sh",
+                "https://dev.azure.com/acme", "Fraud",
+                "alice@example.com")  # fmt: skip
+    assert setup.returncode == 0, setup.stderr
+    issuer = "https://vstoken.example/o"
+    assert issuer in setup.stdout and f"sc://o/p/{SLUG}-staging" in setup.stdout
+    trust = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                "azure-devops", issuer, "sc://o/p")  # fmt: skip
+    assert trust.returncode == 0, trust.stderr
+    apps = json.loads(state.read_text())["ad"]["apps"]
+    assert len(apps) == 4
+    for app in apps:
+        [credential] = app["credentials"]
+        assert credential["issuer"] == issuer
+        assert credential["subject"] == f"sc://o/p/{app['displayName']}"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--environment", "qa"], "smoke test: "),
+        (["--endpoint", "e"], "--endpoint needs --resource-group"),
+    ],
+)
+def test_the_smoke_test_refuses_a_target_without_a_workspace(
+    released, args, message
+):
+    project, env, _ = released
+    result = run(project, env, sys.executable, "scripts/smoke_test.py", *args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_federation_before_the_infrastructure_says_what_to_do(setup_cloud):
+    project, env, state, _ = setup_cloud
+    state.write_text(json.dumps({"calls": [], "workspaces": {}}))
+    result = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                 "identities")  # fmt: skip
+    assert result.returncode == 1
+    assert "create the infrastructure first" in result.stderr
+
+
+def test_the_roles_the_federation_grants_are_the_roles_a_release_needs(
+    released,
+):
+    """Run the federation set-up, then release as each identity with exactly
+    the roles it was granted: staging and production each reach only their
+    own environment, and monitoring and pull requests reach neither."""
+    project, env, state = released
+    groups = json.loads(state.read_text())["workspaces"].values()
+    admin = cloud(project, "admin", {"admin": {g: ["Owner"] for g in groups}})
+    federation = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                     "github", "acme/fraud", **admin)  # fmt: skip
+    assert federation.returncode == 0, federation.stderr
+    ids = dict(line.split("=", 1) for line in federation.stdout.splitlines())
+    granted: dict = {}
+    for grant in json.loads(state.read_text())["ad"]["assignments"]:
+        granted.setdefault(grant["principal"], {}).setdefault(
+            grant["group"], []
+        ).append(grant["role"])
+
+    def deploy(environment: str, identity: str):
+        login = cloud(project, ids[f"AZURE_CLIENT_ID_{identity}"], granted)
+        return run(project, env, "bash", "scripts/deploy.sh", environment,
+                   MODEL_VERSION="1", **login)  # fmt: skip
+
+    assert deploy("staging", "STAGING").returncode == 0
+    assert deploy("production", "PRODUCTION").returncode == 0
+    for environment, identity in [("production", "STAGING"),
+                                  ("staging", "PRODUCTION"),
+                                  ("production", "MONITORING"),
+                                  ("production", "PULL_REQUEST")]:  # fmt: skip
+        refused = deploy(environment, identity)
+        assert refused.returncode != 0, (environment, identity)
+        assert "AuthorizationFailed" in refused.stderr
