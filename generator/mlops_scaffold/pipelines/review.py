@@ -17,11 +17,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import gitutil
-from .check import SHA
-from .errors import MalformedFileError, UsageError
-from .pipelines import PRODUCTION, PipelineFile, azure_stages, provider_of
+from .. import gitutil
+from ..errors import MalformedFileError, UsageError
+from .discovery import classify
+from .model import PRODUCTION, PipelineFile, tier_of
 
+SHA = re.compile(r"^[0-9a-f]{40}$")
 MARKER = "<!-- mlops-scaffold:pipeline-review -->"
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 SECRET_REF = re.compile(r"\$\{\{\s*(secrets|vars)\.([A-Za-z0-9_]+)\s*\}\}")
@@ -53,6 +54,7 @@ class Review:
     base: str
     head: str
     files: list[FileReview]
+    new_findings: list[dict] = field(default_factory=list)
 
     @property
     def changes(self) -> list[Change]:
@@ -66,32 +68,83 @@ class Review:
 
 
 # -------------------------------------------------------------- reading
-def _read(root: Path, ref: str | None, relative: str) -> str | None:
+def _read(root: Path, ref: str | None, relative: str | None) -> str | None:
+    if relative is None:
+        return None
     if ref is None:
         path = root / relative
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        if not path.is_file():
+            return None
+        return path.read_bytes().decode("utf-8", "replace")
     result = gitutil.git("show", f"{ref}:{relative}", cwd=root, check=False)
     return result.stdout if result.returncode == 0 else None
 
 
-def _changed_files(root: Path, base: str, head: str | None) -> list[str]:
-    args = ["diff", "--name-only", base]
+def _changed_files(
+    root: Path, base: str, head: str | None
+) -> list[tuple[str | None, str | None]]:
+    """(path at base, path at head) of each changed YAML file; a rename
+    (git -M) is one pair, an added file has no base path."""
+    args = ["diff", "--name-status", "-M", "-z", base]
     if head:
         args.append(head)
-    names = gitutil.output(*args, "--", cwd=root).splitlines()
+    fields = gitutil.output(*args, "--", cwd=root).split("\0")
+    pairs: list[tuple[str | None, str | None]] = []
+    index = 0
+    while index < len(fields) - 1:
+        status = fields[index]
+        if not status:
+            index += 1
+            continue
+        if status[0] in "RC":
+            old, new = fields[index + 1], fields[index + 2]
+            pairs.append((old if status[0] == "R" else None, new))
+            index += 3
+            continue
+        name = fields[index + 1]
+        pairs.append(
+            (
+                None if status[0] == "A" else name,
+                None if status[0] == "D" else name,
+            )
+        )
+        index += 2
     if head is None:  # the working tree: untracked pipeline files count too
-        names += gitutil.output(
-            "ls-files", "--others", "--exclude-standard", cwd=root
-        ).splitlines()
+        pairs += [
+            (None, name)
+            for name in gitutil.output(
+                "ls-files", "--others", "--exclude-standard", cwd=root
+            ).splitlines()
+        ]
     return sorted(
-        {n for n in names if n.endswith((".yml", ".yaml")) and provider_of(n)}
+        (
+            pair
+            for pair in pairs
+            if any(n and n.endswith((".yml", ".yaml")) for n in pair)
+        ),
+        key=lambda pair: pair[1] or pair[0] or "",
     )
 
 
-def _parse(text: str | None, relative: str) -> PipelineFile | None:
-    if text is None:
+def _parse(text: str | None, relative: str | None) -> PipelineFile | None:
+    """A pipeline file, or None when there is no text or it is not one."""
+    if text is None or relative is None:
         return None
-    return PipelineFile.parse(text, relative, provider_of(relative))
+    pipeline = PipelineFile.parse(text, relative, "github")
+    found = classify(relative, pipeline.data)
+    if found is None:
+        return None
+    pipeline.provider, pipeline.kind = found
+    return pipeline
+
+
+def _production(name: str | None) -> bool:
+    return tier_of(name) == PRODUCTION
+
+
+def _names(values) -> str:
+    """Names for people: `a`, `b` (never a Python list)."""
+    return ", ".join(f"`{v}`" for v in sorted(values)) or "nothing"
 
 
 # ------------------------------------------------------------- comparing
@@ -119,7 +172,7 @@ def _triggers(review: FileReview, old: PipelineFile, new: PipelineFile):
             review.add(
                 "medium",
                 "trigger",
-                f"trigger `{name}` widened to {sorted(now - was)}",
+                f"trigger `{name}` widened to {_names(now - was)}",
             )
 
 
@@ -162,31 +215,20 @@ def _step_map(job) -> dict[str, Any]:
     return steps
 
 
-def _stage_depends(pipeline: PipelineFile) -> dict[str, list[str]]:
-    """Each Azure stage's dependencies (by default, the stage before)."""
-    depends, previous = {}, None
-    for stage in azure_stages(pipeline.data):
-        name = str(stage.get("stage"))
-        value = stage.get("dependsOn", [previous] if previous else [])
-        depends[name] = [value] if isinstance(value, str) else list(value)
-        previous = name
-    return depends
-
-
 def _compare_stages(review: FileReview, old, new) -> None:
-    before, after = _stage_depends(old), _stage_depends(new)
+    before, after = old.stages(), new.stages()
     for name in sorted(set(after) - set(before)):
         review.add("medium", "stage", f"stage added: `{name}`")
     for name in sorted(set(before) - set(after)):
-        severity = "high" if PRODUCTION.search(name) else "medium"
+        severity = "high" if _production(name) else "medium"
         review.add(severity, "stage", f"stage removed: `{name}`")
     for name in sorted(set(before) & set(after)):
         if set(before[name]) != set(after[name]):
             review.add(
-                "high" if PRODUCTION.search(name) else "medium",
+                "high" if _production(name) else "medium",
                 "needs",
-                f"stage `{name}` now depends on {sorted(after[name])} "
-                f"(was {sorted(before[name])})",
+                f"stage `{name}` now depends on {_names(after[name])} "
+                f"(was {_names(before[name])})",
             )
 
 
@@ -198,21 +240,19 @@ def _compare_jobs(review: FileReview, old, new) -> None:
         review.add("medium", "job", f"job added: `{name}`{gate}")
     for name in sorted(set(before) - set(after)):
         job = before[name]
-        severity = "high" if PRODUCTION.search(name) else "medium"
+        severity = "high" if _production(name) else "medium"
         review.add(severity, "job", f"job removed: `{name}`")
     for name in sorted(set(before) & set(after)):
         was, now = before[name], after[name]
         if set(was.needs) != set(now.needs):
             review.add(
-                "high" if PRODUCTION.search(name) else "medium",
+                "high" if _production(name) else "medium",
                 "needs",
-                f"`{name}` now depends on {sorted(now.needs) or 'nothing'} "
-                f"(was {sorted(was.needs) or 'nothing'})",
+                f"`{name}` now depends on {_names(now.needs)} "
+                f"(was {_names(was.needs)})",
             )
         if was.environment and not now.environment:
-            severity = (
-                "high" if PRODUCTION.search(was.environment) else "medium"
-            )
+            severity = "high" if _production(was.environment) else "medium"
             review.add(
                 severity,
                 "gate",
@@ -320,9 +360,7 @@ def _compare_file(review: FileReview, old, new, old_text, new_text) -> None:
         severity = (
             "high"
             if old
-            and any(
-                PRODUCTION.search(j.environment or j.label) for j in old.jobs()
-            )
+            and any(tier_of(j.environment) == PRODUCTION for j in old.jobs())
             else "medium"
         )
         review.add(severity, "file", f"pipeline {verb} ({jobs})")
@@ -342,46 +380,53 @@ def _compare_file(review: FileReview, old, new, old_text, new_text) -> None:
 
 # ------------------------------------------------------------- drawing
 def _node(label: str) -> str:
-    return re.sub(r"\W", "_", label)
+    return "n_" + re.sub(r"\W", "_", label)
+
+
+def _quote(text: str) -> str:
+    return text.replace('"', "#quot;")
 
 
 def mermaid(pipeline: PipelineFile | None) -> str:
-    """The jobs as a flowchart: environments marked, approvals shown for
-    production."""
+    """The jobs as a flowchart (Azure: inside their stages), with the
+    dependencies the service follows (``job_graph``), environments, and an
+    approval before every production deployment. Empty when the file has
+    no jobs."""
     if pipeline is None:
-        return "flowchart LR\n  none[no pipeline]"
+        return ""
     jobs = pipeline.jobs()
+    if not jobs:
+        return ""
+    graph = pipeline.job_graph()
     lines = ["flowchart LR"]
-    stage_order = [j.stage for j in jobs]
+    stages: dict[str | None, list] = {}
     for job in jobs:
-        text = job.label
-        if job.environment:
-            text += f"<br/>env: {job.environment}"
-        node = _node(job.label)
-        if job.environment and PRODUCTION.search(job.environment):
-            lines.append(f'  {node}_approval{{{{"approval"}}}}')
-            lines.append(f'  {node}_approval --> {node}["{text}"]')
-        else:
-            lines.append(f'  {node}["{text}"]')
-        targets = job.needs
-        if pipeline.provider == "azure" and not targets and job.stage:
-            earlier = [j for j in jobs if j.stage != job.stage]
-            index = stage_order.index(job.stage)
-            targets = [
-                j.label
-                for j in earlier
-                if stage_order.index(j.stage) == index - 1
-            ]  # an Azure stage waits for the previous one by default
-        for need in targets:
-            match = next((j for j in jobs if need in (j.name, j.label)), None)
-            if match is None:
-                continue
-            entry = (
-                f"{node}_approval"
-                if job.environment and PRODUCTION.search(job.environment)
-                else node
+        stages.setdefault(job.stage, []).append(job)
+    gated = set()
+    for stage, members in stages.items():
+        indent = "  "
+        if stage is not None:
+            lines.append(
+                f'  subgraph {_node("stage " + stage)}["{_quote(stage)}"]'
             )
-            lines.append(f"  {_node(match.label)} --> {entry}")
+            indent = "    "
+        for job in members:
+            text = job.name
+            if job.environment:
+                text += f"<br/>env: {job.environment}"
+            lines.append(f'{indent}{_node(job.label)}["{_quote(text)}"]')
+        if stage is not None:
+            lines.append("  end")
+    for job in jobs:
+        node = _node(job.label)
+        entry = node
+        if tier_of(job.environment) == PRODUCTION:
+            entry = f"{node}_approval"
+            gated.add(job.label)
+            lines.append(f'  {entry}{{{{"approval"}}}} --> {node}')
+        # Draw only the nearest edges: jobs of the stage before, or needs.
+        for need in graph.get(job.label, []):
+            lines.append(f"  {_node(need)} --> {entry}")
     return "\n".join(lines)
 
 
@@ -399,27 +444,74 @@ def review_change(
                 hint="pass a branch, tag or commit, e.g. --base origin/main",
             )
     reviews = []
-    for relative in _changed_files(root, base, head):
-        old_text, new_text = (
-            _read(root, base, relative),
-            _read(root, head, relative),
-        )
+    for old_name, new_name in _changed_files(root, base, head):
+        old_text = _read(root, base, old_name)
+        new_text = _read(root, head, new_name)
+        shown = new_name or old_name
         try:
-            old, new = _parse(old_text, relative), _parse(new_text, relative)
+            old = _parse(old_text, old_name)
+            new = _parse(new_text, new_name)
         except MalformedFileError as error:
-            review = FileReview(relative, "unreadable")
+            review = FileReview(shown, "unreadable")
             review.add("high", "syntax", error.message)
             reviews.append(review)
             continue
-        status = (
-            "added" if old is None else "removed" if new is None else "modified"
-        )
-        review = FileReview(relative, status)
+        if old is None and new is None:
+            continue  # not a pipeline file
+        if old is None:
+            status = "added"
+        elif new is None:
+            status = "removed"
+        elif old_name != new_name:
+            status = f"renamed from {old_name}"
+        else:
+            status = "modified"
+        review = FileReview(shown, status)
+        if old is not None and new is not None and old.provider != new.provider:
+            old = None  # a different kind of file now: compare as added
         _compare_file(review, old, new, old_text or "", new_text or "")
         if review.changes or status != "modified":
             review.before, review.after = mermaid(old), mermaid(new)
             reviews.append(review)
-    return Review(base, head or "working tree", reviews)
+    result = Review(base, head or "working tree", reviews)
+    result.new_findings = _new_findings(root, base, head)
+    return result
+
+
+def _new_findings(root: Path, base: str, head: str | None) -> list[dict]:
+    """`check` findings at head that base does not have (compared without
+    line numbers, which any edit above them shifts)."""
+    import tempfile
+
+    from .check import check
+
+    def findings_at(ref: str | None, folder: Path):
+        if ref is None:
+            return check(root).findings
+        archive = gitutil.git(
+            "archive", "--format=tar", ref, cwd=root, check=False
+        )
+        if archive.returncode != 0:
+            return []
+        import io
+        import subprocess
+        import tarfile
+
+        data = subprocess.run(
+            ["git", "archive", "--format=tar", ref],
+            cwd=root, capture_output=True, check=False,
+        ).stdout  # fmt: skip
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall(folder, filter="data")
+        return check(folder).findings
+
+    with tempfile.TemporaryDirectory(prefix="mlops-scaffold-review-") as tmp:
+        before = findings_at(base, Path(tmp) / "base")
+        after = findings_at(head, Path(tmp) / "head")
+    known = {(f.rule, f.file, f.message) for f in before}
+    return [
+        f.as_dict() for f in after if (f.rule, f.file, f.message) not in known
+    ]
 
 
 def to_markdown(review: Review) -> str:
@@ -441,25 +533,28 @@ def to_markdown(review: Review) -> str:
                 f"- {mark} **{change.severity}** ({change.kind}): "
                 f"{change.message}"
             )
-        if file.before or file.after:
+        blocks = [
+            (title, chart)
+            for title, chart in (("Before", file.before), ("After", file.after))
+            if chart
+        ]
+        if blocks:
             lines += [
                 "",
                 "<details><summary>Deployment path before and after</summary>",
-                "",
-                "Before:",
-                "",
-                "```mermaid",
-                file.before,
-                "```",
-                "",
-                "After:",
-                "",
-                "```mermaid",
-                file.after,
-                "```",
-                "",
-                "</details>",
             ]
+            for title, chart in blocks:
+                lines += ["", f"{title}:", "", "```mermaid", chart, "```"]
+            lines += ["", "</details>"]
+    lines += ["", "### New findings", ""]
+    if review.new_findings:
+        lines += [
+            f"- `{f['file']}:{f['line']}` **{f['severity']}** {f['rule']} "
+            f"{f['title']}: {f['message']}"
+            for f in review.new_findings
+        ]
+    else:
+        lines.append("`mlops-scaffold check` finds nothing new.")
     lines += ["", "### Risk summary", ""]
     high = [c for c in review.changes if c.severity == "high"]
     if high:
@@ -478,6 +573,7 @@ def to_json(review: Review) -> str:
             "head": review.head,
             "risk": review.counts(),
             "files": [asdict(f) for f in review.files],
+            "new_findings": review.new_findings,
         },
         indent=2,
     )
