@@ -67,28 +67,51 @@ def audit(root: Path, files: list[str]) -> list[AuditorFinding]:
     for start in range(0, len(files), _CHUNK):
         chunk = files[start : start + _CHUNK]
         try:
-            result = subprocess.run(
-                [
-                    program, "--offline", "--no-exit-codes", "--no-progress",
-                    "--format", "json", "--quiet", "--", *chunk,
-                ],
-                cwd=root, capture_output=True, timeout=300, check=False,
-                env={**os.environ, "NO_COLOR": "1"},
-            )  # fmt: skip
-        except (OSError, subprocess.SubprocessError) as error:
-            raise AuditorUnavailable(f"zizmor could not run: {error}") from None
-        try:
-            report = json.loads(result.stdout or b"[]")
-        except ValueError:
-            report = None
-        if result.returncode != 0 or not isinstance(report, list):
-            detail = result.stderr.decode("utf-8", "replace").strip()
-            raise AuditorUnavailable(
-                f"zizmor failed (exit {result.returncode}): "
-                f"{detail.splitlines()[-1] if detail else 'no output'}"
-            )
-        found += [f for item in report if (f := _finding(item, root))]
+            found += _run(program, root, chunk)
+        except AuditorUnavailable as error:
+            if len(chunk) == 1 or "could not run" in str(error):
+                raise
+            # One file zizmor cannot read must not hide the others.
+            for name in chunk:
+                try:
+                    found += _run(program, root, [name])
+                except AuditorUnavailable as single:
+                    found.append(
+                        AuditorFinding(
+                            "MS001", name, 1, str(single), "error", None
+                        )
+                    )
     return found
+
+
+def _run(program: str, root: Path, files: list[str]) -> list[AuditorFinding]:
+    try:
+        result = subprocess.run(
+            [
+                program, "--offline", "--no-exit-codes", "--no-progress",
+                "--format", "json", "--quiet", "--", *files,
+            ],
+            cwd=root, capture_output=True, timeout=300, check=False,
+            env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as error:
+        raise AuditorUnavailable(f"zizmor could not run: {error}") from None
+    try:
+        report = json.loads(result.stdout or b"[]")
+    except ValueError:
+        report = None
+    detail = result.stderr.decode("utf-8", "replace").strip()
+    if result.returncode != 0 and "no inputs collected" in detail:
+        return []  # zizmor found none of the files auditable: nothing to say
+    if result.returncode != 0 or not isinstance(report, list):
+        first = next(
+            (line for line in detail.splitlines() if "error" in line.lower()),
+            detail.splitlines()[0] if detail else "no output",
+        )
+        raise AuditorUnavailable(
+            f"zizmor failed (exit {result.returncode}): {first.strip()[:200]}"
+        )
+    return [f for item in report if (f := _finding(item, root))]
 
 
 def _finding(item: dict, root: Path) -> AuditorFinding | None:

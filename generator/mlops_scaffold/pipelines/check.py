@@ -207,10 +207,12 @@ def check(
     rules = [r for r in all_rules().values() if r.check is not None]
     audited: list[str] = []
     for source in sources:
-        findings += _check_one(source, found, repository, rules, texts)
+        mine = _check_one(source, found, repository, rules, texts)
+        findings += mine
         pipeline = found.parsed.get(source.relative)
-        if pipeline is not None and pipeline.provider == GITHUB:
-            audited.append(source.relative)
+        valid = not any(f.rule in ("MS100", "MS101") for f in mine)
+        if valid and pipeline is not None and pipeline.provider == GITHUB:
+            audited.append(source.relative)  # zizmor reads valid files only
     if use_auditor:
         findings += _audit(root, audited, found.parsed)
     kept = [
@@ -265,7 +267,7 @@ def _audit(root: Path, files: list[str], parsed) -> list[Finding]:
     try:
         results = auditor.audit(root, files)
     except auditor.AuditorUnavailable as error:
-        return [
+        return [  # one finding for the run, on the first file
             Finding(
                 "MS001",
                 files[0],

@@ -243,6 +243,8 @@ def discover(root: Path, files: list[str] | None = None) -> Discovered:
             found = (forced, TEMPLATE)
         if found is None and provider_of(relative) == GITHUB:
             found = (GITHUB, WORKFLOW)  # GitHub runs it: the schema says why
+        if found is None and provider_of(relative) == AZURE:
+            found = (AZURE, PIPELINE)  # in a pipelines folder: the same
         if found is None:
             continue
         sources[relative] = Source(relative, *found)

@@ -68,15 +68,20 @@ class Review:
 
 
 # -------------------------------------------------------------- reading
-def _read(root: Path, ref: str | None, relative: str | None) -> str | None:
+def _read(root: Path, ref: str | None, relative: str | None) -> bytes | None:
+    """The file's bytes at ``ref`` (None: the working tree); bytes, as a
+    pull request may hold any."""
     if relative is None:
         return None
     if ref is None:
         path = root / relative
-        if not path.is_file():
-            return None
-        return path.read_bytes().decode("utf-8", "replace")
-    result = gitutil.git("show", f"{ref}:{relative}", cwd=root, check=False)
+        return path.read_bytes() if path.is_file() else None
+    import subprocess
+
+    result = subprocess.run(
+        ["git", "show", f"{ref}:{relative}"],
+        cwd=root, capture_output=True, check=False,
+    )  # fmt: skip
     return result.stdout if result.returncode == 0 else None
 
 
@@ -126,7 +131,7 @@ def _changed_files(
     )
 
 
-def _parse(text: str | None, relative: str | None) -> PipelineFile | None:
+def _parse(text: bytes | None, relative: str | None) -> PipelineFile | None:
     """A pipeline file, or None when there is no text or it is not one."""
     if text is None or relative is None:
         return None
@@ -136,6 +141,10 @@ def _parse(text: str | None, relative: str | None) -> PipelineFile | None:
         return None
     pipeline.provider, pipeline.kind = found
     return pipeline
+
+
+def _text(pipeline: PipelineFile | None) -> str:
+    return pipeline.text if pipeline is not None else ""
 
 
 def _production(name: str | None) -> bool:
@@ -469,7 +478,7 @@ def review_change(
         review = FileReview(shown, status)
         if old is not None and new is not None and old.provider != new.provider:
             old = None  # a different kind of file now: compare as added
-        _compare_file(review, old, new, old_text or "", new_text or "")
+        _compare_file(review, old, new, _text(old), _text(new))
         if review.changes or status != "modified":
             review.before, review.after = mermaid(old), mermaid(new)
             reviews.append(review)
@@ -481,6 +490,9 @@ def review_change(
 def _new_findings(root: Path, base: str, head: str | None) -> list[dict]:
     """`check` findings at head that base does not have (compared without
     line numbers, which any edit above them shifts)."""
+    import io
+    import subprocess
+    import tarfile
     import tempfile
 
     from .check import check
@@ -488,21 +500,14 @@ def _new_findings(root: Path, base: str, head: str | None) -> list[dict]:
     def findings_at(ref: str | None, folder: Path):
         if ref is None:
             return check(root).findings
-        archive = gitutil.git(
-            "archive", "--format=tar", ref, cwd=root, check=False
-        )
-        if archive.returncode != 0:
-            return []
-        import io
-        import subprocess
-        import tarfile
-
-        data = subprocess.run(
+        archive = subprocess.run(
             ["git", "archive", "--format=tar", ref],
             cwd=root, capture_output=True, check=False,
-        ).stdout  # fmt: skip
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            tar.extractall(folder, filter="data")
+        )  # fmt: skip
+        folder.mkdir()
+        if archive.returncode == 0:
+            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+                tar.extractall(folder, filter="data")
         return check(folder).findings
 
     with tempfile.TemporaryDirectory(prefix="mlops-scaffold-review-") as tmp:
