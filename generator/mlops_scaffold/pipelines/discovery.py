@@ -177,7 +177,7 @@ def _walk(root: Path) -> list[str]:
     spec = None
     if ignore.is_file():
         lines = ignore.read_text("utf-8", "replace").splitlines()
-        spec = pathspec.PathSpec.from_lines("gitwildmatch", lines)
+        spec = pathspec.GitIgnoreSpec.from_lines(lines)
     found = []
     for folder, dirs, files in os.walk(root):
         relative_folder = Path(folder).relative_to(root).as_posix()

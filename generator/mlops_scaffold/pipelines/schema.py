@@ -58,15 +58,16 @@ def _schema_path(name: str) -> Path:
     )
 
 
-_EXPRESSION = {"type": "string", "pattern": r"^\s*\$(\{\{|\[|\()"}
+# A value holding an expression or macro anywhere is decided at run time.
+_EXPRESSION = {"type": "string", "pattern": r"\$(\{\{|\[|\()"}
 
 
 def _as_the_service_reads(node: Any) -> Any:
     """The Azure schema adjusted to what the service accepts: every value
-    is a string (booleans and numbers are written as text), ``ignoreCase``
-    patterns ignore case, and where the schema names fixed values a
-    template expression or macro (``${{ }}``, ``$[ ]``, ``$( )``) may stand
-    instead, to be decided at run time."""
+    is a string (booleans and numbers are written as text); ``ignoreCase``
+    values match in any case; and where the schema names fixed values or
+    wants a mapping or a list, a template expression or macro (``${{ }}``,
+    ``$[ ]``, ``$( )``) may stand instead, to be decided at run time."""
     if isinstance(node, list):
         return [_as_the_service_reads(n) for n in node]
     if not isinstance(node, dict):
@@ -82,15 +83,57 @@ def _as_the_service_reads(node: Any) -> Any:
                 for t in kind
             }
         )
-    if "pattern" in node and node.get("ignoreCase") == "value":
+    case_free = node.get("ignoreCase") in ("value", "all")
+    if "pattern" in node and case_free:
         node["pattern"] = "(?i)" + node["pattern"]
     if "enum" in node:
-        node["enum"] = [_scalar(v) for v in node["enum"]]
+        values = [_scalar(v) for v in node["enum"]]
+        if case_free and all(isinstance(v, str) for v in values):
+            del node["enum"]
+            node["pattern"] = (
+                "(?i)^(?:" + "|".join(re.escape(v) for v in values) + ")$"
+            )
+        else:
+            node["enum"] = values
     if "const" in node:
         node["const"] = _scalar(node["const"])
-    if any(k in node for k in ("pattern", "enum", "const")):
+    if any(k in node for k in ("pattern", "enum", "const")) or kind in (
+        "object",
+        "array",
+    ):
         return {"anyOf": [node, _EXPRESSION]}
     return node
+
+
+def _any_task(schema: dict) -> dict:
+    """Tasks as the service takes them: any ``name@major`` (extensions
+    add tasks; names ignore case), with inputs a mapping the task itself
+    reads at run time (it ignores unknown inputs and knows aliases and
+    defaults that the bundled catalogue does not)."""
+    definitions = schema["definitions"]
+    # A file may also be a template of variables, steps, jobs or stages.
+    schema.pop("oneOf", None)
+    schema["anyOf"] = [
+        {"$ref": f"#/definitions/{name}"}
+        for name in (
+            "pipeline",
+            "variablesTemplate",
+            "stepsTemplate",
+            "jobsTemplate",
+            "stagesTemplate",
+        )  # fmt: skip
+        if name == "pipeline" or name in definitions
+    ] + [{"type": "string", "pattern": "^$"}]
+    # Path filters share the branch-name pattern in the bundled schema,
+    # which refuses the `/folder/` paths the service takes.
+    if "branchFilter" in definitions:
+        definitions["branchFilter"] = {"type": "string", "minLength": 1}
+    task = definitions["task"]
+    task.pop("anyOf", None)
+    properties = task.setdefault("properties", {})
+    properties["task"] = {"type": "string", "pattern": r"^\S+@\S+$"}
+    properties["inputs"] = {"type": "object"}
+    return schema
 
 
 @functools.cache
@@ -98,7 +141,7 @@ def _schema(name: str) -> tuple[dict, bytes]:
     raw = _schema_path(name).read_bytes()
     schema = json.loads(raw)
     if "azure" in name:
-        schema = _as_the_service_reads(schema)
+        schema = _as_the_service_reads(_any_task(schema))
         raw = json.dumps(schema, sort_keys=True).encode()
     return schema, raw
 
@@ -127,7 +170,7 @@ def _fast_validator(name: str):
         / "mlops-scaffold"
     )
     stem = re.sub(r"\W", "_", name)
-    module_path = cache / f"{stem}_{digest}_v4.py"
+    module_path = cache / f"{stem}_{digest}_v7.py"
     try:
         if not module_path.is_file():
             cache.mkdir(parents=True, exist_ok=True)
@@ -161,6 +204,9 @@ def as_azure_reads_it(data: Any) -> Any:
         data = traverse_data(data)
     except (AzurePipelinesDataError, TypeError, AttributeError):
         pass  # the schema reports the shape
+    if isinstance(data, dict) and isinstance(data.get("parameters"), dict):
+        # A template's parameters in the older form (name: default).
+        data = {k: v for k, v in data.items() if k != "parameters"}
     return _strings(data)
 
 
@@ -173,6 +219,8 @@ def _strings(data: Any) -> Any:
 
 
 def _scalar(value: Any) -> Any:
+    if value is None:
+        return ""  # an empty value is an empty string to the service
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -203,36 +251,68 @@ def validate(pipeline: PipelineFile) -> tuple[tuple, str] | None:
 
 
 def _relevant(errors: list):
-    """The error that matters: among several, the deepest one not caused by
-    a wrong branch; inside an anyOf/oneOf, the same rule applied to the
-    branch the value was meant for."""
-    error = min(errors, key=_rank)
-    while error.context:
-        branches: dict[Any, list] = {}
-        for child in error.context:
-            branches.setdefault(child.relative_schema_path[0], []).append(child)
-        best = min(branches.values(), key=_branch_rank)
-        error = min(best, key=_rank)
-    return error
+    """The error that matters: inside every anyOf/oneOf, the branch the
+    value was meant for (looking through the branches that only say "or an
+    expression"), and of what that branch reports, the deepest error."""
+    memo: dict[int, list] = {}
+    leaves = [leaf for error in errors for leaf in _best_leaves(error, memo)]
+    return min(
+        leaves,
+        key=lambda e: (-len(e.absolute_path), e.validator in _DISCRIMINATORS),
+    )
 
 
-def _rank(error) -> tuple:
-    return (-len(error.absolute_path), error.validator in _DISCRIMINATORS)
+def _branches(error) -> list[list]:
+    grouped: dict[Any, list] = {}
+    for child in error.context:
+        if child.schema == _EXPRESSION or (
+            child.validator == "pattern"
+            and child.validator_value == _EXPRESSION["pattern"]
+        ):
+            continue
+        grouped.setdefault(child.relative_schema_path[0], []).append(child)
+    return list(grouped.values())
 
 
-def _branch_rank(errors: list) -> tuple:
-    """A branch whose discriminator (``task: ^Docker@2$``, a const, an enum)
-    or type does not match was not meant for this value; among the rest,
-    the one that got deepest, with the fewest complaints."""
+def _best_leaves(error, memo: dict[int, list]) -> list:
+    """The innermost errors of the branch meant for the value."""
+    if id(error) in memo:
+        return memo[id(error)]
+    leaves = [error]
+    branches = _branches(error) if error.context else []
+    if branches:
+        scored = [
+            (
+                _branch_rank(
+                    error, [x for e in b for x in _best_leaves(e, memo)]
+                ),
+                i,
+            )
+            for i, b in enumerate(branches)
+        ]
+        best = branches[min(scored)[1]]
+        leaves = [x for e in best for x in _best_leaves(e, memo)]
+    memo[id(error)] = leaves
+    return leaves
+
+
+def _branch_rank(parent, leaves: list) -> tuple:
+    """A branch whose discriminator (a pattern, const or enum one key
+    down) or type does not match was not meant for this value; among the
+    rest, the one that matched furthest before its first complaint, then
+    the one with the fewest complaints."""
+    level = len(parent.absolute_path)
     wrong = any(
-        e.validator in _DISCRIMINATORS and len(e.relative_path) == 1
-        for e in errors
+        leaf.validator in _DISCRIMINATORS
+        and len(leaf.absolute_path) == level + 1
+        for leaf in leaves
     )
     wrong_type = any(
-        e.validator == "type" and not e.relative_path for e in errors
+        leaf.validator == "type" and len(leaf.absolute_path) == level
+        for leaf in leaves
     )
-    depth = max(len(e.absolute_path) for e in errors)
-    return (wrong, wrong_type, -depth, len(errors))
+    depths = [len(leaf.absolute_path) for leaf in leaves]
+    return (wrong, wrong_type, -min(depths), len(leaves), -max(depths))
 
 
 def describe(error) -> str:
