@@ -13,6 +13,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_check_review import (
+    AZURE_FILE,
+    CLEAN_AZURE,
+    CLEAN_GITHUB,
+    GITHUB_FILE,
+    SHA,
+    clean,
+)
 
 from conftest import REPO
 from helpers import git, invoke, load_yaml
@@ -20,7 +28,6 @@ from mlops_scaffold.pipelines.check import check
 from mlops_scaffold.pipelines.model import PipelineFile
 from mlops_scaffold.pipelines.review import mermaid
 from mlops_scaffold.pipelines.rules import all_rules
-from test_check_review import AZURE_FILE, CLEAN_AZURE, CLEAN_GITHUB, GITHUB_FILE, SHA, clean
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

@@ -10,11 +10,11 @@ included by relative path), and writes LICENSES.md.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import re
 from pathlib import Path
 
 from mlops_scaffold.pipelines.discovery import discover

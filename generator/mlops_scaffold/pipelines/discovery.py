@@ -97,11 +97,25 @@ def _is_azure(data: dict) -> bool:
 
 
 def _entries(value: Any, keys: set[str]) -> bool:
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and all(isinstance(v, dict) and keys & v.keys() for v in value)
+    """A list of pipeline entries: mappings with one of ``keys``, or
+    conditional / each blocks (``${{ if ... }}:``) holding more."""
+    if not isinstance(value, list) or not value:
+        return False
+    real = 0
+    for item in value:
+        if not isinstance(item, dict):
+            return False
+        if keys & item.keys():
+            real += 1
+        elif not any(_expression(k) for k in item):
+            return False
+    return real > 0 or all(
+        _expression(k) for item in value for k in item
     )
+
+
+def _expression(key: Any) -> bool:
+    return isinstance(key, str) and key.startswith("${{")
 
 
 def template_references(data: Any) -> list[str]:

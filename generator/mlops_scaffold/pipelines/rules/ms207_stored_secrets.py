@@ -5,10 +5,16 @@ import re
 
 from . import Hit, rule
 
-SECRET_NAMES = re.compile(
-    r"AZURE_CREDENTIALS|CLIENT_SECRET|SERVICE_PRINCIPAL_KEY|"
+_NAMES = (
+    r"AZURE_CREDENTIALS|(?:AZURE|ARM)_CLIENT_SECRET|SERVICE_PRINCIPAL_KEY|"
     r"servicePrincipalKey|AWS_SECRET_ACCESS_KEY|GOOGLE_CREDENTIALS|"
-    r"GCP_SA_KEY|ARM_ACCESS_KEY",
+    r"GCP_SA_KEY|ARM_ACCESS_KEY"
+)
+# A cloud secret read from the secret store: `secrets.NAME` (GitHub),
+# `$(NAME)` (Azure), or a cloud login variable set from a secret.
+SECRET_USE = re.compile(
+    rf"secrets\.\w*(?P<a>{_NAMES})|\$\(\w*(?P<b>{_NAMES})\)"
+    rf"|^\s*(?P<c>{_NAMES})\s*:\s*.*secrets\.",
     re.IGNORECASE,
 )
 
@@ -24,9 +30,10 @@ def stored_secrets(pipeline, repository):
     lines = {}
     for number, line in enumerate(pipeline.text.splitlines(), start=1):
         code = line.split("#", 1)[0]
-        match = SECRET_NAMES.search(code)
-        if match and ("secrets." in code or "$(" in code or ":" in code):
-            lines[number] = f"a stored cloud secret is used: `{match[0]}`"
+        match = SECRET_USE.search(code)
+        if match:
+            name = match["a"] or match["b"] or match["c"]
+            lines[number] = f"a stored cloud secret is used: `{name}`"
     for job in pipeline.jobs():
         for step in job.steps:
             if (step.uses or "").lower().startswith("azure/login") and (
