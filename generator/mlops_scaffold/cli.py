@@ -264,7 +264,7 @@ def check(paths, style, severity, root) -> None:
     missing = [f for f in files if not f.exists()]
     if missing or (folders and files) or len(folders) > 1:
         raise UsageError(
-            f"{missing[0]} does not exist."
+            f"{missing[0]} is not a folder or a file."
             if missing
             else "Pass one repository folder, or files of one repository.",
             hint="mlops-scaffold check [FOLDER] or check FILE...",

@@ -207,7 +207,9 @@ def load_untrusted(raw: bytes | str, source: Path | str) -> tuple[Any, Lines]:
         node = loader.get_single_node()
         if node is None:
             return None, {}
-        _bounded(node, source)
+        lines: Lines = {}
+        if _line_map_bounded(node, lines, source):
+            _bounded(node, source)  # aliases: count what they expand to
         data = loader.construct_document(node)
     except yaml.YAMLError as error:
         mark = getattr(error, "context_mark", None) or getattr(
@@ -225,21 +227,29 @@ def load_untrusted(raw: bytes | str, source: Path | str) -> tuple[Any, Lines]:
         ) from None
     finally:
         loader.dispose()
-    lines: Lines = {}
-    _line_map_bounded(node, lines)
     return data, lines
 
 
-def _line_map_bounded(node, lines: Lines) -> None:
-    """The line of every key and item, iteratively; an aliased node is
-    mapped once (at its first place), so the map stays the document's size."""
+def _line_map_bounded(node, lines: Lines, source: Path | str) -> bool:
+    """The line of every key and item, iteratively, refusing nesting deeper
+    than MAX_DEPTH; an aliased node is mapped once (at its first place), so
+    the map stays the document's size. True when a node is shared (the
+    document uses aliases)."""
     seen: set[int] = set()
+    shared = False
     stack = [(node, ())]
     while stack:
         current, path = stack.pop()
         lines.setdefault(path, current.start_mark.line + 1)
         if id(current) in seen:
+            shared = True
             continue
+        if len(path) >= MAX_DEPTH:
+            raise MalformedFileError(
+                source,
+                f"nests deeper than {MAX_DEPTH} levels; flatten it",
+                line=current.start_mark.line + 1,
+            )
         seen.add(id(current))
         if isinstance(current, yaml.MappingNode):
             for key, value in current.value:
@@ -250,3 +260,4 @@ def _line_map_bounded(node, lines: Lines) -> None:
         elif isinstance(current, yaml.SequenceNode):
             for index, item in enumerate(current.value):
                 stack.append((item, (*path, index)))
+    return shared

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,16 +206,29 @@ def check(
     texts: dict[str, str] = {}
     repository = Repository(root, dict(found.parsed))
     rules = [r for r in all_rules().values() if r.check is not None]
-    audited: list[str] = []
-    for source in sources:
-        mine = _check_one(source, found, repository, rules, texts)
-        findings += mine
-        pipeline = found.parsed.get(source.relative)
-        valid = not any(f.rule in ("MS100", "MS101") for f in mine)
-        if valid and pipeline is not None and pipeline.provider == GITHUB:
-            audited.append(source.relative)  # zizmor reads valid files only
-    if use_auditor:
-        findings += _audit(root, audited, found.parsed)
+    github = [
+        s.relative
+        for s in sources
+        if s.relative in found.parsed and s.provider == GITHUB
+    ]
+    # zizmor runs once for the repository, beside our own checks.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        audit = (
+            pool.submit(_audit, root, github, found.parsed)
+            if use_auditor and github
+            else None
+        )
+        invalid = set()
+        for source in sources:
+            mine = _check_one(source, found, repository, rules, texts)
+            findings += mine
+            if any(f.rule in ("MS100", "MS101") for f in mine):
+                invalid.add(source.relative)
+        if audit is not None:
+            # zizmor reads valid files only: a schema error says it all.
+            findings += [
+                f for f in audit.result() if f.file not in invalid
+            ]
     kept = [
         f
         for f in set(findings)
