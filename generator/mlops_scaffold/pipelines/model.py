@@ -252,21 +252,26 @@ class PipelineFile:
         return stage_graph(self.mapping) if self.provider == AZURE else {}
 
     def job_graph(self) -> dict[str, list[str]]:
-        """Each job's label and the labels it waits for: GitHub ``needs``;
-        Azure ``dependsOn`` inside a stage plus, for a job with none, every
-        job of the stages its stage depends on."""
+        """Each job's label and the labels it waits for directly: GitHub
+        ``needs``; Azure ``dependsOn`` inside a stage, and for a job that
+        waits for no sibling, the last jobs (those no sibling waits for) of
+        the stages its stage depends on."""
         jobs = self.jobs()
         by_stage: dict[str | None, list[Job]] = {}
         for job in jobs:
             by_stage.setdefault(job.stage, []).append(job)
+        last: dict[str | None, list[str]] = {}
+        for stage, members in by_stage.items():
+            needed = {n for j in members for n in j.needs}
+            last[stage] = [j.label for j in members if j.name not in needed]
         stages = self.stages()
         graph: dict[str, list[str]] = {}
         for job in jobs:
             siblings = {j.name: j.label for j in by_stage.get(job.stage, [])}
             edges = [siblings[n] for n in job.needs if n in siblings]
-            if job.stage is not None:
+            if job.stage is not None and not edges:
                 for stage in stages.get(job.stage, []):
-                    edges += [j.label for j in by_stage.get(stage, [])]
+                    edges += last.get(stage, [])
             graph[job.label] = edges
         return graph
 
