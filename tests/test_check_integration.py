@@ -409,3 +409,33 @@ def test_pre_commit_try_repo_passes_on_a_generated_project(both_project, tmp_pat
     git(project, "commit", "--quiet", "-am", "drop a timeout")
     result = try_repo()
     assert result.returncode == 1 and "MS204" in result.stdout, result.stdout
+
+
+def test_a_rule_is_one_module_in_the_rules_package():
+    """The registration point (for MS210 and others): every module of
+    pipelines/rules registers its rules on import, no list to edit."""
+    import pkgutil
+
+    from mlops_scaffold.pipelines import rules
+
+    modules = [m.name for m in pkgutil.iter_modules(rules.__path__)]
+    registered = all_rules()
+    for name in modules:
+        ids = {
+            r.id for r in registered.values()
+            if r.check is not None and r.check.__module__.endswith("." + name)
+        }  # fmt: skip
+        if name not in ("core", "zizmor_audits"):
+            assert ids, f"{name} registers no rule"
+
+
+@pytest.mark.parametrize("reference", ["../../../etc/x.yml", "/../x.yml"])
+def test_template_references_outside_the_repository_are_not_followed(tmp_path, reference):
+    from mlops_scaffold.pipelines.discovery import resolve_template
+
+    assert resolve_template("a/b.yml", reference) is None
+    outside = tmp_path / "outside.yml"
+    outside.write_text("steps:\n  - script: x\n")
+    root = tmp_path / "repo"
+    write(root, {"azure-pipelines.yml": "trigger: none\nsteps:\n  - template: ../outside.yml\n"})
+    assert check(root).checked == ["azure-pipelines.yml"]

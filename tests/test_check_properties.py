@@ -182,3 +182,25 @@ def test_review_survives_any_change(tmp_path_factory, before, after, where):
     markdown = to_markdown(result)
     assert "```mermaid\n\n```" not in markdown
     assert "```mermaid\n```" not in markdown
+
+
+WRONG_SHAPES = [
+    (".github/workflows/w.yml", "on: push\njobs: [a, b]\n"),
+    (".github/workflows/w.yml", "on: push\njobs:\n  a:\n    runs-on: x\n    steps: 5\n"),
+    (".github/workflows/w.yml", "on: 5\njobs:\n  a:\n    runs-on: x\n    steps: [{run: x}]\n"),
+    (".github/workflows/w.yml", "on: push\njobs:\n  a:\n    runs-on: x\n    needs: {x: 1}\n    steps: [{run: x}]\n"),
+    ("azure-pipelines/p.yml", "- a\n- b\n"),
+    ("azure-pipelines/p.yml", "42\n"),
+    ("azure-pipelines/p.yml", "stages: 5\n"),
+    ("azure-pipelines/p.yml", "trigger: none\nstages:\n  - stage: A\n    dependsOn: {a: 1}\n    jobs:\n      - job: x\n        steps: [{script: x}]\n"),
+    ("azure-pipelines/p.yml", "trigger: none\njobs:\n  - job: x\n    dependsOn: [[1]]\n    steps: 7\n"),
+    ("tools/action.yml", "name: x\ndescription: y\nruns:\n  using: composite\n  steps: 5\n"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("where", "text"), WRONG_SHAPES)
+def test_valid_yaml_of_the_wrong_shape_is_a_schema_finding(tmp_path, where, text):
+    _write(tmp_path, where, text.encode())
+    findings = check(tmp_path).findings
+    assert [f.rule for f in findings if f.rule == "MS101"] == ["MS101"], findings
+    assert all(f.file == where for f in findings)

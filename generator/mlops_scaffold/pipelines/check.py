@@ -226,9 +226,7 @@ def check(
                 invalid.add(source.relative)
         if audit is not None:
             # zizmor reads valid files only: a schema error says it all.
-            findings += [
-                f for f in audit.result() if f.file not in invalid
-            ]
+            findings += [f for f in audit.result() if f.file not in invalid]
     kept = [
         f
         for f in set(findings)

@@ -109,9 +109,7 @@ def _entries(value: Any, keys: set[str]) -> bool:
             real += 1
         elif not any(_expression(k) for k in item):
             return False
-    return real > 0 or all(
-        _expression(k) for item in value for k in item
-    )
+    return real > 0 or all(_expression(k) for item in value for k in item)
 
 
 def _expression(key: Any) -> bool:

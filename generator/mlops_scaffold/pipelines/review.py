@@ -453,9 +453,16 @@ def review_change(
                 hint="pass a branch, tag or commit, e.g. --base origin/main",
             )
     reviews = []
-    for old_name, new_name in _changed_files(root, base, head):
+    before: dict[str, bytes] = {}  # the changed files, for check
+    after: dict[str, bytes] = {}
+    pairs = _changed_files(root, base, head)
+    for old_name, new_name in pairs:
         old_text = _read(root, base, old_name)
         new_text = _read(root, head, new_name)
+        if old_name and old_text is not None:
+            before[old_name] = old_text
+        if new_name and new_text is not None:
+            after[new_name] = new_text
         shown = new_name or old_name
         try:
             old = _parse(old_text, old_name)
@@ -483,39 +490,44 @@ def review_change(
             review.before, review.after = mermaid(old), mermaid(new)
             reviews.append(review)
     result = Review(base, head or "working tree", reviews)
-    result.new_findings = _new_findings(root, base, head)
+    renames = {old: new for old, new in pairs if old and new and old != new}
+    result.new_findings = _new_findings(root, before, after, renames)
     return result
 
 
-def _new_findings(root: Path, base: str, head: str | None) -> list[dict]:
-    """`check` findings at head that base does not have (compared without
-    line numbers, which any edit above them shifts)."""
-    import io
-    import subprocess
-    import tarfile
+def _new_findings(
+    root: Path,
+    before: dict[str, bytes],
+    after: dict[str, bytes],
+    renames: dict[str, str],
+) -> list[dict]:
+    """`check` findings in the changed pipeline files at head that base
+    does not have (compared without line numbers, which any edit above
+    them shifts). Each side's files are checked in a scratch folder with
+    the repository's settings (suppressions apply)."""
     import tempfile
 
-    from .check import check
+    from .check import CONFIG_FILE, check
 
-    def findings_at(ref: str | None, folder: Path):
-        if ref is None:
-            return check(root).findings
-        archive = subprocess.run(
-            ["git", "archive", "--format=tar", ref],
-            cwd=root, capture_output=True, check=False,
-        )  # fmt: skip
-        folder.mkdir()
-        if archive.returncode == 0:
-            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-                tar.extractall(folder, filter="data")
-        return check(folder).findings
+    def findings_of(files: dict[str, bytes], folder: Path):
+        if not files:
+            return []
+        for name in (CONFIG_FILE, "pyproject.toml"):
+            if (root / name).is_file():
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                (folder / name).write_bytes((root / name).read_bytes())
+        for name, data in files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+        return check(folder, [folder / n for n in files]).findings
 
     with tempfile.TemporaryDirectory(prefix="mlops-scaffold-review-") as tmp:
-        before = findings_at(base, Path(tmp) / "base")
-        after = findings_at(head, Path(tmp) / "head")
-    known = {(f.rule, f.file, f.message) for f in before}
+        old = findings_of(before, Path(tmp) / "base")
+        new = findings_of(after, Path(tmp) / "head")
+    # A renamed file's findings are compared under its new name.
+    known = {(f.rule, renames.get(f.file, f.file), f.message) for f in old}
     return [
-        f.as_dict() for f in after if (f.rule, f.file, f.message) not in known
+        f.as_dict() for f in new if (f.rule, f.file, f.message) not in known
     ]
 
 
