@@ -439,3 +439,28 @@ def test_template_references_outside_the_repository_are_not_followed(tmp_path, r
     root = tmp_path / "repo"
     write(root, {"azure-pipelines.yml": "trigger: none\nsteps:\n  - template: ../outside.yml\n"})
     assert check(root).checked == ["azure-pipelines.yml"]
+
+
+def test_a_reusable_workflow_deploying_to_production_needs_staging(tmp_path):
+    calls = """\
+name: CD
+on:
+  push:
+    branches: [main]
+permissions: {}
+jobs:
+  staging:
+    uses: ./.github/workflows/deploy.yml
+    with:
+      environment: staging
+  production:
+    needs: NEEDS
+    uses: ./.github/workflows/deploy.yml
+    with:
+      environment: production
+"""
+    write(tmp_path, {GITHUB_FILE: calls.replace("    needs: NEEDS\n", "")})
+    assert [r for r, _ in rules_of(tmp_path, use_auditor=False)] == ["MS206"]
+    write(tmp_path, {GITHUB_FILE: calls.replace("NEEDS", "staging")})
+    # The gate and the smoke test live in the called workflow.
+    assert rules_of(tmp_path, use_auditor=False) == []

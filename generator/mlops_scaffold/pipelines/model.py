@@ -148,7 +148,22 @@ class Job:
 
     @property
     def deploys(self) -> bool:
-        return self.is_deployment_job or any(s.deploys for s in self.steps)
+        return (
+            self.is_deployment_job
+            or any(s.deploys for s in self.steps)
+            or self._called_target() is not None
+        )
+
+    def _called_target(self) -> str | None:
+        """The tier a reusable-workflow call (``uses:`` + ``with:``) passes
+        as its environment, if any."""
+        if not isinstance(self.raw.get("uses"), str):
+            return None
+        for key, value in as_dict(self.raw.get("with")).items():
+            if re.search(r"env|stage|target", str(key), re.IGNORECASE):
+                if tier := tier_of(str(value)):
+                    return tier
+        return None
 
     @property
     def smoke_tests(self) -> bool:
@@ -166,6 +181,8 @@ class Job:
         tier = tier_of(self.environment)
         if tier or self.environment:
             return tier
+        if called := self._called_target():
+            return called
         for step in self.steps:
             if step.deploys and (tier := step.target_tier()):
                 return tier

@@ -16,8 +16,10 @@ def production_gate(pipeline, repository):
     for job in pipeline.jobs():
         if job.tier() != PRODUCTION:
             continue
-        if pipeline.provider == GITHUB and job.environment:
-            continue
+        if pipeline.provider == GITHUB and (
+            job.environment or "uses" in job.raw
+        ):
+            continue  # gated here, or in the reusable workflow it calls
         if pipeline.provider == AZURE and job.is_deployment_job:
             continue
         if not job.deploys:
