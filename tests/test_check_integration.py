@@ -464,3 +464,18 @@ jobs:
     write(tmp_path, {GITHUB_FILE: calls.replace("NEEDS", "staging")})
     # The gate and the smoke test live in the called workflow.
     assert rules_of(tmp_path, use_auditor=False) == []
+
+
+def test_a_link_out_of_the_repository_is_never_read(tmp_path):
+    secret = tmp_path / "secret.yml"
+    secret.write_text("on: push\njobs: TOPSECRETVALUE\n")
+    root = tmp_path / "repo"
+    (root / ".github/workflows").mkdir(parents=True)
+    (root / ".github/workflows/ci.yml").symlink_to(secret)
+    (root / "eng").mkdir()
+    (root / "eng/pipeline.yml").symlink_to(secret)
+    result = invoke("check", root, "--format", "json")
+    assert result.exit_code == 1
+    assert "TOPSECRETVALUE" not in result.stdout
+    [finding] = json.loads(result.stdout)
+    assert finding["rule"] == "MS100" and "outside the repository" in finding["message"]

@@ -223,6 +223,7 @@ def discover(root: Path, files: list[str] | None = None) -> Discovered:
     from .model import PipelineFile
 
     chosen = files if files is not None else candidate_files(root)
+    inside = root.resolve()
     sources: dict[str, Source] = {}
     parsed: dict[str, Any] = {}
     unreadable: dict[str, MalformedFileError] = {}
@@ -232,6 +233,18 @@ def discover(root: Path, files: list[str] | None = None) -> Discovered:
         if relative in sources or relative in unreadable:
             continue
         path = root / relative
+        if not path.resolve().is_relative_to(inside):
+            # A link out of the repository: never read (a pull request
+            # could point it at a secret and have it quoted back).
+            if forced or provider_of(relative) or _is_named_pipeline(relative):
+                unreadable[relative] = MalformedFileError(
+                    relative,
+                    "links to a file outside the repository; not read",
+                )
+                sources[relative] = Source(
+                    relative, forced or provider_of(relative) or GITHUB, ""
+                )
+            continue
         try:
             if path.stat().st_size > MAX_BYTES and not (
                 forced or provider_of(relative)

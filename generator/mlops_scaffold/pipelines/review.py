@@ -75,6 +75,8 @@ def _read(root: Path, ref: str | None, relative: str | None) -> bytes | None:
         return None
     if ref is None:
         path = root / relative
+        if not path.resolve().is_relative_to(root.resolve()):
+            return None  # a link out of the repository is never read
         return path.read_bytes() if path.is_file() else None
     import subprocess
 
