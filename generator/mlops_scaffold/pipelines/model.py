@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..yamlio import Lines, load_untrusted
+from ..yamlio import Lines, decode_untrusted, load_untrusted
 
 GITHUB = "github"
 AZURE = "azure"
@@ -212,8 +212,10 @@ class PipelineFile:
     ) -> PipelineFile:
         """Bounded parse (see ``yamlio.load_untrusted``); raises
         MalformedFileError for bad YAML or a file over a bound."""
-        data, lines = load_untrusted(raw, relative)
-        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+        text = (
+            decode_untrusted(raw, relative) if isinstance(raw, bytes) else raw
+        )
+        data, lines = load_untrusted(text, relative)
         pipeline = cls(relative, provider, data, lines, text, kind)
         if not pipeline.kind:
             pipeline.kind = pipeline._guess_kind()
