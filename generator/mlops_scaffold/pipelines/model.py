@@ -148,8 +148,12 @@ class Job:
 
     @property
     def deploys(self) -> bool:
+        """A deployment: an Azure deployment job, a job in an environment
+        (GitHub records a deployment for each), a deploy step, or a call
+        of a reusable workflow with a target environment."""
         return (
             self.is_deployment_job
+            or self.environment is not None
             or any(s.deploys for s in self.steps)
             or self._called_target() is not None
         )
