@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO
 from helpers import git, invoke
-from mlops_scaffold.check import check_repository
+from mlops_scaffold.pipelines.check import check_repository
 
 SHA = "3d3c42e5aac5ba805825da76410c181273ba90b1"
 CLEAN_GITHUB = f"""\
@@ -49,6 +49,7 @@ jobs:
           tenant-id: ${{{{ vars.AZURE_TENANT_ID }}}}
           subscription-id: ${{{{ vars.AZURE_SUBSCRIPTION_ID }}}}
       - run: make deploy ENVIRONMENT=staging
+      - run: make smoke-test ENVIRONMENT=staging
   deploy-production:
     needs: deploy-staging
     runs-on: ubuntu-latest
@@ -86,6 +87,7 @@ stages:
             deploy:
               steps:
                 - script: make deploy ENVIRONMENT=staging
+                - script: make smoke-test ENVIRONMENT=staging
   - stage: DeployProduction
     dependsOn: DeployStaging
     jobs:
@@ -103,9 +105,11 @@ AZURE_FILE = "azure-pipelines/cd.yml"
 
 # (id, file, replace this, with that, expected rule)
 CASES = [
-    ("github-permissions-missing", GITHUB_FILE, "permissions: {}\n", "", "MS201"),
-    ("github-permissions-write", GITHUB_FILE, "permissions: {}\n",
-     "permissions: write-all\n", "MS201"),
+    ("github-permissions-missing", GITHUB_FILE,
+     ("permissions: {}\n", "    permissions:\n      contents: read\n    steps:\n      - uses: actions"),
+     ("", "    steps:\n      - uses: actions"), "MS201"),
+    ("github-permissions-write", GITHUB_FILE, "    permissions:\n      contents: read\n    steps:\n      - uses: actions",
+     "    permissions: write-all\n    steps:\n      - uses: actions", "MS201"),
     ("github-unpinned", GITHUB_FILE, f"actions/checkout@{SHA} # v7.0.1",
      "actions/checkout@v7", "MS202"),
     ("github-persisted-credentials", GITHUB_FILE,

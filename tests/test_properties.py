@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from helpers import generate, invoke
-from mlops_scaffold.check import check_repository
+from mlops_scaffold.pipelines.check import check_repository
 
 SETTINGS = settings(
     max_examples=12,

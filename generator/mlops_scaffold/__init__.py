@@ -24,8 +24,8 @@ _LAZY = {
     "new_project": "mlops_scaffold.create",
     "update_project": "mlops_scaffold.update",
     "adopt_project": "mlops_scaffold.adopt",
-    "check_repository": "mlops_scaffold.check",
-    "review_change": "mlops_scaffold.review",
+    "check_repository": "mlops_scaffold.pipelines.check",
+    "review_change": "mlops_scaffold.pipelines.review",
     "convert_notebooks": "mlops_scaffold.notebook",
 }
 

@@ -216,35 +216,68 @@ def adopt(path, defaults, data_items, data_file, ci, iac) -> None:
 
 
 @cli.command()
-@click.argument("path", default=".", type=click.Path(), required=False)
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--format",
     "style",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(["text", "json", "github", "sarif"]),
     default="text",
     show_default=True,
-    help="github prints workflow annotations.",
+    help="github prints workflow annotations; sarif is for code scanning.",
 )
-def check(path, style) -> None:
-    """Validate every pipeline in the repository at PATH.
+@click.option(
+    "--severity",
+    type=click.Choice(["error", "warning", "note"]),
+    default=None,
+    help="Exit 1 only for findings at or above this severity "
+    "(default: note, i.e. any finding; or `severity` in the settings).",
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The repository when PATHS are files (default: the current "
+    "folder).",
+)
+def check(paths, style, severity, root) -> None:
+    """Validate the pipelines of the repository at PATH, or only FILEs.
 
-    GitHub workflows and Azure Pipelines files (templates included): YAML
-    syntax, the providers' JSON schemas, and policy rules (least-privilege
-    permissions, SHA-pinned actions, no persisted credentials, timeouts,
-    production behind an approved environment and after staging, OIDC
-    instead of stored secrets, no pull_request_target checkout of the PR
-    head, no untrusted text in scripts). Exit 0 clean, 1 findings, 2 usage.
+    Finds GitHub workflows, composite actions and Azure Pipelines files
+    (pipelines and templates) by content anywhere in the repository,
+    respecting .gitignore. Checks YAML syntax and bounds, the providers'
+    schemas as the services read them, and rules: timeouts, production
+    behind an approved environment and after staging and its smoke test,
+    OIDC instead of stored secrets, Azure checkout credentials and script
+    injection; GitHub security audits (permissions, pinning, persisted
+    credentials, dangerous triggers, template injection) come from zizmor,
+    run offline. Suppress with `# mlops-scaffold: ignore[MS204]` on the
+    line or the job's line, or in [tool.mlops-scaffold] / .mlops-scaffold.yml.
+    Exit 0 clean, 1 findings at or above --severity, 2 bad input.
     """
     from pathlib import Path
 
-    from .check import check_repository, render
-    from .pipelines import discover
+    from .pipelines.check import check as run_check
+    from .pipelines.report import render
 
-    findings = check_repository(path)
-    output = render(findings, style, len(discover(Path(path))))
+    folders = [Path(p) for p in paths if Path(p).is_dir()]
+    files = [Path(p) for p in paths if not Path(p).is_dir()]
+    missing = [f for f in files if not f.exists()]
+    if missing or (folders and files) or len(folders) > 1:
+        raise UsageError(
+            f"{missing[0]} is not a folder or a file."
+            if missing
+            else "Pass one repository folder, or files of one repository.",
+            hint="mlops-scaffold check [FOLDER] or check FILE...",
+        )
+    if files:
+        result = run_check(Path(root or "."), files)
+    else:
+        result = run_check(folders[0] if folders else Path(root or "."))
+    output = render(result, style)
     if output:
         click.echo(output)
-    if findings:
+    threshold = severity or result.settings.severity or "note"
+    if result.failing(threshold):
         raise click.exceptions.Exit(1)
 
 
@@ -268,7 +301,7 @@ def review(path, base, head, style) -> None:
     summary. The markdown is made for one pull-request comment, updated in
     place.
     """
-    from .review import review_change, to_json, to_markdown
+    from .pipelines.review import review_change, to_json, to_markdown
 
     result = review_change(path, base=base, head=head)
     click.echo(to_markdown(result) if style == "markdown" else to_json(result))

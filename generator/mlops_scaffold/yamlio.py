@@ -103,3 +103,161 @@ def round_trip():
     instance.width = 4096
     instance.preserve_quotes = True
     return instance
+
+
+# ------------------------------------------------- untrusted pipeline files
+# A pull-request author controls the pipeline files `check` and `review`
+# read in CI: bound what one file may cost before anything walks it.
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 200_000  # after alias expansion
+
+
+def decode_untrusted(raw: bytes, source: Path | str) -> str:
+    """Bytes as text: UTF-8 (a BOM allowed), at most ``MAX_BYTES``."""
+    if len(raw) > MAX_BYTES:
+        raise MalformedFileError(
+            source,
+            f"is {len(raw):,} bytes, over the {MAX_BYTES:,}-byte limit for "
+            "a pipeline file",
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise MalformedFileError(
+            source,
+            f"is not UTF-8 text (byte {error.start}); save it as UTF-8",
+            line=line,
+        ) from None
+
+
+def _bounded(node, source: Path | str) -> None:
+    """Refuse recursive aliases, nesting deeper than MAX_DEPTH and documents
+    whose aliases expand to more than MAX_NODES nodes (alias bombs), without
+    expanding anything: the expanded size of each node is counted once."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack = [(node, 1, False)]
+    while stack:
+        current, depth, done = stack.pop()
+        key = id(current)
+        children = _children(current)
+        if done:
+            on_path.discard(key)
+            size = 1 + sum(sizes[id(child)] for child in children)
+            if size > MAX_NODES:
+                raise MalformedFileError(
+                    source,
+                    f"expands to more than {MAX_NODES:,} values through "
+                    "YAML aliases (&anchor / *alias); write the values out",
+                    line=current.start_mark.line + 1,
+                )
+            sizes[key] = size
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise MalformedFileError(
+                source,
+                "has a YAML alias that contains itself; remove the "
+                "recursive *alias",
+                line=current.start_mark.line + 1,
+            )
+        if depth > MAX_DEPTH:
+            raise MalformedFileError(
+                source,
+                f"nests deeper than {MAX_DEPTH} levels; flatten it",
+                line=current.start_mark.line + 1,
+            )
+        on_path.add(key)
+        stack.append((current, depth, True))
+        for child in children:
+            if id(child) in on_path:
+                raise MalformedFileError(
+                    source,
+                    "has a YAML alias that contains itself; remove the "
+                    "recursive *alias",
+                    line=child.start_mark.line + 1,
+                )
+            if id(child) not in sizes:
+                stack.append((child, depth + 1, False))
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def load_untrusted(raw: bytes | str, source: Path | str) -> tuple[Any, Lines]:
+    """Like ``load_with_lines`` for a file a stranger may have written:
+    bounded size, nesting and alias expansion; a MalformedFileError (with
+    the line) for anything over a bound, never a RecursionError or an
+    exhausted memory."""
+    text = decode_untrusted(raw, source) if isinstance(raw, bytes) else raw
+    if len(text) > MAX_BYTES:
+        raise MalformedFileError(
+            source, f"is over the {MAX_BYTES:,}-byte limit for a pipeline file"
+        )
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        lines: Lines = {}
+        if _line_map_bounded(node, lines, source):
+            _bounded(node, source)  # aliases: count what they expand to
+        data = loader.construct_document(node)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "context_mark", None) or getattr(
+            error, "problem_mark", None
+        )
+        problem = getattr(error, "problem", None) or str(error)
+        raise MalformedFileError(
+            source,
+            f"is not valid YAML: {problem}",
+            line=mark.line + 1 if mark else None,
+        ) from None
+    except RecursionError:
+        raise MalformedFileError(
+            source, f"nests deeper than {MAX_DEPTH} levels; flatten it"
+        ) from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def _line_map_bounded(node, lines: Lines, source: Path | str) -> bool:
+    """The line of every key and item, iteratively, refusing nesting deeper
+    than MAX_DEPTH; an aliased node is mapped once (at its first place), so
+    the map stays the document's size. True when a node is shared (the
+    document uses aliases)."""
+    seen: set[int] = set()
+    shared = False
+    stack = [(node, ())]
+    while stack:
+        current, path = stack.pop()
+        lines.setdefault(path, current.start_mark.line + 1)
+        if id(current) in seen:
+            shared = True
+            continue
+        if len(path) >= MAX_DEPTH:
+            raise MalformedFileError(
+                source,
+                f"nests deeper than {MAX_DEPTH} levels; flatten it",
+                line=current.start_mark.line + 1,
+            )
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                if isinstance(key, yaml.ScalarNode):
+                    child = (*path, key.value)
+                    lines.setdefault(child, key.start_mark.line + 1)
+                    stack.append((value, child))
+        elif isinstance(current, yaml.SequenceNode):
+            for index, item in enumerate(current.value):
+                stack.append((item, (*path, index)))
+    return shared

@@ -1,0 +1,23 @@
+"""Analysing pipelines: the second half of mlops-scaffold.
+
+- ``model``: pipeline files, jobs, steps and the Azure stage graph;
+- ``discovery``: which files are pipelines, by content;
+- ``schema``: validation the way each service reads a file;
+- ``rules``: the rule catalogue (one module per rule);
+- ``auditor``: zizmor's GitHub security findings, merged;
+- ``check``: the engine; ``report``: its output formats;
+- ``review``: what a change does to the pipelines.
+"""
+
+from .discovery import discover, provider_of
+from .model import AZURE, GITHUB, Job, PipelineFile, Step
+
+__all__ = [
+    "AZURE",
+    "GITHUB",
+    "Job",
+    "PipelineFile",
+    "Step",
+    "discover",
+    "provider_of",
+]

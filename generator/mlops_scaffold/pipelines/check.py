@@ -1,0 +1,316 @@
+"""`check`: the engine. Discovery, then schema, then rules (ours and
+zizmor's), then suppressions, then the severity threshold for the exit
+code.
+
+Suppressions: ``# mlops-scaffold: ignore[MS204]`` (several ids separated
+by commas) on the finding's line or on its job's line; and in
+``[tool.mlops-scaffold]`` of ``pyproject.toml`` or ``.mlops-scaffold.yml``
+at the root::
+
+    ignore = ["MS204"]                       # everywhere
+    exclude = ["legacy/**"]                  # files not checked at all
+    severity = "warning"                     # default --severity
+    [tool.mlops-scaffold.per-file-ignores]
+    ".github/workflows/release.yml" = ["MS206"]
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import MalformedFileError, UsageError
+from ..yamlio import line_of
+from . import auditor, schema
+from .discovery import Discovered, discover
+from .model import GITHUB, PipelineFile
+from .rules import SEVERITIES, Repository, all_rules
+
+_IGNORE = re.compile(r"#\s*mlops-scaffold:\s*ignore\[([^\]]*)\]")
+CONFIG_FILE = ".mlops-scaffold.yml"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    file: str
+    line: int
+    message: str
+    severity: str = "error"
+    job_line: int | None = None
+
+    @property
+    def _rule(self):
+        return all_rules().get(self.rule)
+
+    @property
+    def title(self) -> str:
+        rule = self._rule
+        return rule.title if rule else self.rule.partition("/")[2]
+
+    @property
+    def hint(self) -> str:
+        rule = self._rule
+        return rule.fix if rule else "see the zizmor documentation"
+
+    @property
+    def why(self) -> str:
+        rule = self._rule
+        return rule.why if rule else self.message
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("job_line")
+        return {**data, "title": self.title, "hint": self.hint}
+
+
+@dataclass
+class Settings:
+    ignore: set[str] = field(default_factory=set)
+    per_file: dict[str, set[str]] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)
+    severity: str | None = None
+
+
+@dataclass
+class Result:
+    findings: list[Finding]
+    checked: list[str]
+    suppressed: int = 0
+    settings: Settings = field(default_factory=Settings)
+
+    def failing(self, threshold: str) -> list[Finding]:
+        """Findings at or above ``threshold`` (error > warning > note)."""
+        limit = SEVERITIES.index(threshold)
+        return [
+            f for f in self.findings if SEVERITIES.index(f.severity) <= limit
+        ]
+
+
+# -------------------------------------------------------------- settings
+def load_settings(root: Path) -> Settings:
+    """The ``[tool.mlops-scaffold]`` table or ``.mlops-scaffold.yml``; a
+    malformed one is bad input (exit 2) naming the file."""
+    import tomllib
+
+    table: Any = None
+    source = root / CONFIG_FILE
+    if source.is_file():
+        from ..yamlio import load_untrusted
+
+        table, _ = load_untrusted(source.read_bytes(), source)
+        table = table or {}
+    else:
+        source = root / "pyproject.toml"
+        if source.is_file():
+            try:
+                text = source.read_text(encoding="utf-8")
+                table = (
+                    tomllib.loads(text).get("tool", {}).get("mlops-scaffold")
+                )
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+                raise MalformedFileError(
+                    source, f"is not valid TOML: {error}"
+                ) from None
+    if table is None:
+        return Settings()
+    if not isinstance(table, dict):
+        raise MalformedFileError(source, "settings must be a mapping")
+
+    def ids(value: Any, key: str) -> set[str]:
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) for v in value
+        ):
+            raise MalformedFileError(
+                source, f'`{key}` must be a list of rule ids like "MS204"'
+            )
+        return set(value)
+
+    settings = Settings()
+    settings.ignore = ids(table.get("ignore", []), "ignore")
+    per_file = table.get("per-file-ignores", {})
+    if not isinstance(per_file, dict):
+        raise MalformedFileError(source, "`per-file-ignores` must be a table")
+    settings.per_file = {
+        str(k): ids(v, f"per-file-ignores.{k}") for k, v in per_file.items()
+    }
+    exclude = table.get("exclude", [])
+    settings.exclude = sorted(ids(exclude, "exclude"))
+    severity = table.get("severity")
+    if severity is not None and severity not in SEVERITIES:
+        raise MalformedFileError(
+            source, f"`severity` must be one of {', '.join(SEVERITIES)}"
+        )
+    settings.severity = severity
+    return settings
+
+
+def _suppressed(finding: Finding, settings: Settings, text: str) -> bool:
+    if finding.rule in settings.ignore:
+        return True
+    for pattern, rules in settings.per_file.items():
+        if finding.rule in rules and fnmatch.fnmatch(finding.file, pattern):
+            return True
+    lines = text.splitlines()
+    for number in (finding.line, finding.job_line):
+        if number and 0 < number <= len(lines):
+            match = _IGNORE.search(lines[number - 1])
+            if match and finding.rule in {
+                part.strip() for part in match[1].split(",")
+            }:
+                return True
+    return False
+
+
+# ---------------------------------------------------------------- engine
+def _relative_files(root: Path, files: list[Path]) -> list[str]:
+    names = []
+    for file in files:
+        path = file if file.is_absolute() else Path.cwd() / file
+        try:
+            names.append(path.resolve().relative_to(root.resolve()).as_posix())
+        except ValueError:
+            raise UsageError(
+                f"{file} is outside {root}.",
+                hint="pass files inside the repository being checked",
+            ) from None
+    return names
+
+
+def check(
+    path: Path | str = ".",
+    files: list[Path] | None = None,
+    *,
+    use_auditor: bool = True,
+) -> Result:
+    """Check the repository at ``path`` (or only ``files`` in it)."""
+    root = Path(path)
+    if not root.is_dir():
+        raise UsageError(
+            f"{root} is not a folder.",
+            hint="pass the repository's folder (default: the current one)",
+        )
+    settings = load_settings(root)
+    chosen = _relative_files(root, files) if files is not None else None
+    found = discover(root, chosen)
+    sources = [
+        s
+        for s in found.sources
+        if not any(fnmatch.fnmatch(s.relative, g) for g in settings.exclude)
+    ]
+    findings: list[Finding] = []
+    texts: dict[str, str] = {}
+    repository = Repository(root, dict(found.parsed))
+    rules = [r for r in all_rules().values() if r.check is not None]
+    github = [
+        s.relative
+        for s in sources
+        if s.relative in found.parsed and s.provider == GITHUB
+    ]
+    # zizmor runs once for the repository, beside our own checks.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        audit = (
+            pool.submit(_audit, root, github, found.parsed)
+            if use_auditor and github
+            else None
+        )
+        invalid = set()
+        for source in sources:
+            mine = _check_one(source, found, repository, rules, texts)
+            findings += mine
+            if any(f.rule in ("MS100", "MS101") for f in mine):
+                invalid.add(source.relative)
+        if audit is not None:
+            # zizmor reads valid files only: a schema error says it all.
+            findings += [f for f in audit.result() if f.file not in invalid]
+    kept = [
+        f
+        for f in set(findings)
+        if not _suppressed(f, settings, texts.get(f.file, ""))
+    ]
+    kept.sort(key=lambda f: (f.file, f.line, f.rule, f.message))
+    return Result(
+        kept,
+        [s.relative for s in sources],
+        len(set(findings)) - len(kept),
+        settings,
+    )
+
+
+def _check_one(source, found: Discovered, repository, rules, texts):
+    if source.relative in found.unreadable:
+        error = found.unreadable[source.relative]
+        detail = error.message.split(": ", 1)[-1]
+        return [Finding("MS100", source.relative, error.line or 1, detail)]
+    pipeline: PipelineFile = found.parsed[source.relative]
+    texts[source.relative] = pipeline.text
+    findings = []
+    error = schema.schema_error(pipeline)
+    if error is not None:
+        findings.append(Finding("MS101", source.relative, *error))
+    for rule in rules:
+        if pipeline.provider not in rule.providers:
+            continue
+        for hit in rule.check(pipeline, repository):
+            line = (
+                hit.where
+                if isinstance(hit.where, int)
+                else line_of(pipeline.lines, hit.where)
+            )
+            job_line = line_of(pipeline.lines, hit.job) if hit.job else None
+            findings.append(
+                Finding(
+                    rule.id,
+                    source.relative,
+                    line,
+                    hit.message,
+                    rule.severity,
+                    job_line,
+                )
+            )
+    return findings
+
+
+def _audit(root: Path, files: list[str], parsed) -> list[Finding]:
+    try:
+        results = auditor.audit(root, files)
+    except auditor.AuditorUnavailable as error:
+        return [  # one finding for the run, on the first file
+            Finding(
+                "MS001",
+                files[0],
+                1,
+                f"{error}; the GitHub security audits did not run",
+                "error",
+            )
+        ]
+    rules = all_rules()
+    findings = []
+    for item in results:
+        pipeline = parsed.get(item.file)
+        job_line = (
+            line_of(pipeline.lines, item.job) if pipeline and item.job else None
+        )
+        severity = (
+            rules[item.rule].severity if item.rule in rules else item.severity
+        )
+        findings.append(
+            Finding(
+                item.rule,
+                item.file,
+                item.line,
+                item.message,
+                severity,
+                job_line,
+            )
+        )
+    return findings
+
+
+def check_repository(path: Path | str = ".") -> list[Finding]:
+    """Every finding in every pipeline file below ``path``, sorted."""
+    return check(path).findings

@@ -1,0 +1,481 @@
+"""Pipeline files of both providers, read and seen the same way.
+
+A ``PipelineFile`` is a GitHub workflow or composite action, or an Azure
+Pipelines pipeline or template. A ``Job`` is a GitHub job, or an Azure job or
+deployment job (with its stage), so that rules and the review read both
+alike. Every accessor tolerates YAML of the wrong shape (a list where a
+mapping belongs, a number for ``steps``): the schema reports those, the
+model just sees nothing there.
+
+What a job *is* comes from its structure: the environment it runs in, an
+Azure ``deployment:`` job, and what its steps do (deploy commands and
+tasks), never from a substring of its name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..yamlio import Lines, decode_untrusted, load_untrusted
+
+GITHUB = "github"
+AZURE = "azure"
+
+# Kinds of file.
+WORKFLOW = "workflow"  # GitHub
+ACTION = "action"  # GitHub composite (or other) action.yml
+PIPELINE = "pipeline"  # Azure, with a trigger or pool: runs by itself
+TEMPLATE = "template"  # Azure, included by others
+
+PRODUCTION, STAGING = "production", "staging"
+TEMPLATE_NODE = "template:"  # a stage graph node that stands for a template
+_PRODUCTION_WORDS = {"prod", "production", "prd", "live"}
+_STAGING_WORDS = {
+    "staging", "stage", "stg", "preprod", "preproduction", "uat", "qa",
+}  # fmt: skip
+
+
+def tier_of(name: str | None) -> str | None:
+    """production / staging for an environment (or target) name, by its
+    words: ``prod-eu``, ``Production``, ``pre-prod``; not ``product``."""
+    if not name:
+        return None
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(name))
+    text = re.sub(r"pre[- ]prod", "preprod", text.lower())
+    words = set(re.split(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])", text))
+    if words & _STAGING_WORDS:
+        return STAGING
+    if words & _PRODUCTION_WORDS:
+        return PRODUCTION
+    return None
+
+
+# What a step does, read from the action/task it uses or its command.
+_DEPLOY_USES = re.compile(
+    r"^(azure/(webapps|functions|container-apps|aks-set-context|k8s|arm)-?"
+    r"|azure/k8s-deploy|azure/arm-deploy|azure/cli|azure/powershell"
+    r"|aws-actions/amazon-ecs-deploy|google-github-actions/deploy"
+    r"|AzureWebApp|AzureFunctionApp|AzureRmWebAppDeployment"
+    r"|AzureResourceManagerTemplateDeployment|KubernetesManifest|HelmDeploy"
+    r"|AzureCLI|AzurePowerShell|TerraformTaskV|TerraformCLI)",
+    re.IGNORECASE,
+)
+_DEPLOY_COMMAND = re.compile(
+    r"\b(deploy|release|rollout|promote|publish)\b|terraform\s+apply"
+    r"|kubectl\s+(apply|rollout|set\s+image)|helm\s+(upgrade|install)"
+    r"|az\s+(deployment|ml\s+online-deployment|ml\s+online-endpoint"
+    r"|webapp\s+deploy|containerapp\s+update|functionapp\s+deploy)",
+    re.IGNORECASE,
+)
+_SMOKE = re.compile(
+    r"smoke|health|verify|validate[- _]deploy|e2e|end-to-end|probe",
+    re.IGNORECASE,
+)
+_INFRASTRUCTURE = re.compile(
+    r"terraform|bicep|\binfra\b|infra-|az\s+deployment|pulumi|arm-deploy|"
+    r"AzureResourceManagerTemplateDeployment|TerraformTask",
+    re.IGNORECASE,
+)
+_TARGET = re.compile(
+    r"(?:environment|env|stage|slot|target)\s*[=:]\s*[\"']?([\w.-]+)"
+    r"|--(?:environment|env|slot)[ =][\"']?([\w.-]+)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Step:
+    path: tuple
+    uses: str | None  # GitHub action or Azure task
+    command: str | None  # run: / script: / bash: / inlineScript
+    inputs: dict[str, Any]
+    raw: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        name = self.raw.get("name") or self.raw.get("displayName")
+        return str(name or self.uses or self.command or "step")
+
+    def text(self) -> str:
+        """Everything the step says it does, for the structural rules."""
+        values = [self.uses or "", self.command or ""]
+        values += [str(v) for v in self.inputs.values()]
+        return "\n".join(values)
+
+    @property
+    def deploys(self) -> bool:
+        uses = (self.uses or "").split("@")[0]
+        if uses and _DEPLOY_USES.match(uses):
+            return True
+        return bool(self.command and _DEPLOY_COMMAND.search(self.command))
+
+    @property
+    def smoke_tests(self) -> bool:
+        return bool(_SMOKE.search(f"{self.label}\n{self.text()}"))
+
+    def target_tier(self) -> str | None:
+        """The tier a deploy step names (ENVIRONMENT=production, --slot
+        staging), if any."""
+        for match in _TARGET.finditer(self.text()):
+            tier = tier_of(match.group(1) or match.group(2))
+            if tier:
+                return tier
+        return None
+
+
+@dataclass
+class Job:
+    name: str
+    path: tuple
+    raw: dict[str, Any]
+    environment: str | None
+    needs: list[str]
+    stage: str | None = None
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.stage}/{self.name}" if self.stage else self.name
+
+    @property
+    def is_deployment_job(self) -> bool:
+        """An Azure ``deployment:`` job (approvals and checks apply)."""
+        return "deployment" in self.raw
+
+    @property
+    def deploys(self) -> bool:
+        """A deployment: an Azure deployment job, a job in an environment
+        (GitHub records a deployment for each), a deploy step, or a call
+        of a reusable workflow with a target environment."""
+        return (
+            self.is_deployment_job
+            or self.environment is not None
+            or any(s.deploys for s in self.steps)
+            or self._called_target() is not None
+        )
+
+    def _called_target(self) -> str | None:
+        """The tier a reusable-workflow call (``uses:`` + ``with:``) passes
+        as its environment, if any."""
+        if not isinstance(self.raw.get("uses"), str):
+            return None
+        for key, value in as_dict(self.raw.get("with")).items():
+            if re.search(r"env|stage|target", str(key), re.IGNORECASE):
+                if tier := tier_of(str(value)):
+                    return tier
+        return None
+
+    @property
+    def smoke_tests(self) -> bool:
+        return any(s.smoke_tests for s in self.steps) or bool(
+            _SMOKE.search(self.name)
+        )
+
+    @property
+    def changes_infrastructure(self) -> bool:
+        return any(_INFRASTRUCTURE.search(s.text()) for s in self.steps)
+
+    def tier(self) -> str | None:
+        """production / staging from the environment, else from what its
+        deploy steps target; None for a job that deploys nowhere."""
+        tier = tier_of(self.environment)
+        if tier or self.environment:
+            return tier
+        if called := self._called_target():
+            return called
+        for step in self.steps:
+            if step.deploys and (tier := step.target_tier()):
+                return tier
+        return None
+
+
+@dataclass
+class PipelineFile:
+    relative: str
+    provider: str
+    data: Any
+    lines: Lines
+    text: str = ""
+    kind: str = ""
+
+    @classmethod
+    def read(
+        cls, root: Path, relative: str, provider: str, kind: str = ""
+    ) -> PipelineFile:
+        return cls.parse(
+            (root / relative).read_bytes(), relative, provider, kind
+        )
+
+    @classmethod
+    def parse(
+        cls, raw: bytes | str, relative: str, provider: str, kind: str = ""
+    ) -> PipelineFile:
+        """Bounded parse (see ``yamlio.load_untrusted``); raises
+        MalformedFileError for bad YAML or a file over a bound."""
+        text = (
+            decode_untrusted(raw, relative) if isinstance(raw, bytes) else raw
+        )
+        data, lines = load_untrusted(text, relative)
+        pipeline = cls(relative, provider, data, lines, text, kind)
+        if not pipeline.kind:
+            pipeline.kind = pipeline._guess_kind()
+        return pipeline
+
+    def _guess_kind(self) -> str:
+        if self.provider == GITHUB:
+            name = self.relative.rsplit("/", 1)[-1]
+            return ACTION if name in ("action.yml", "action.yaml") else WORKFLOW
+        data = self.mapping
+        runs = any(
+            key in data for key in ("trigger", "pr", "schedules", "pool")
+        )
+        return PIPELINE if runs else TEMPLATE
+
+    @property
+    def mapping(self) -> dict:
+        return self.data if isinstance(self.data, dict) else {}
+
+    @property
+    def is_template(self) -> bool:
+        """An Azure template (steps/jobs/stages for others to include)."""
+        return self.kind == TEMPLATE
+
+    def jobs(self) -> list[Job]:
+        if self.provider == GITHUB:
+            if self.kind == ACTION:
+                return list(_action_jobs(self.mapping))
+            return list(_github_jobs(self.mapping))
+        return list(_azure_jobs(self.mapping))
+
+    def triggers(self) -> dict[str, Any]:
+        data = self.mapping
+        if self.provider == GITHUB:
+            on = data.get("on", {})
+            if isinstance(on, str):
+                return {on: None}
+            if isinstance(on, list):
+                return dict.fromkeys(str(v) for v in on)
+            return (
+                {str(k): v for k, v in on.items()}
+                if isinstance(on, dict)
+                else {}
+            )
+        return {
+            key: data[key]
+            for key in ("trigger", "pr", "schedules", "resources")
+            if key in data
+        }
+
+    def stages(self) -> dict[str, list[str]]:
+        """Azure stages and what each depends on (see ``stage_graph``)."""
+        return stage_graph(self.mapping) if self.provider == AZURE else {}
+
+    def job_graph(self) -> dict[str, list[str]]:
+        """Each job's label and the labels it waits for directly: GitHub
+        ``needs``; Azure ``dependsOn`` inside a stage, and for a job that
+        waits for no sibling, the last jobs (those no sibling waits for) of
+        the stages its stage depends on."""
+        jobs = self.jobs()
+        by_stage: dict[str | None, list[Job]] = {}
+        for job in jobs:
+            by_stage.setdefault(job.stage, []).append(job)
+        last: dict[str | None, list[str]] = {}
+        for stage, members in by_stage.items():
+            needed = {n for j in members for n in j.needs}
+            last[stage] = [j.label for j in members if j.name not in needed]
+        stages = self.stages()
+        graph: dict[str, list[str]] = {}
+        for job in jobs:
+            siblings = {j.name: j.label for j in by_stage.get(job.stage, [])}
+            edges = [siblings[n] for n in job.needs if n in siblings]
+            if job.stage is not None and not edges:
+                for stage in stages.get(job.stage, []):
+                    edges += last.get(stage, [])
+            graph[job.label] = edges
+        return graph
+
+
+def stage_graph(data: Any) -> dict[str, list[str]]:
+    """The one Azure stage-graph helper: each stage's name and the stages
+    it depends on. As Azure DevOps reads it: a stage without ``dependsOn``
+    waits for the stage written before it; ``dependsOn: []`` for none."""
+    graph: dict[str, list[str]] = {}
+    previous = None
+    for stage in as_list_of_dicts(
+        data.get("stages") if isinstance(data, dict) else None
+    ):
+        if "stage" in stage:
+            name = str(stage["stage"])
+        elif "template" in stage:  # its stages are unknown here
+            name = f"{TEMPLATE_NODE}{stage['template']}"
+        else:
+            continue
+        if "dependsOn" in stage:
+            graph[name] = names(stage["dependsOn"])
+        else:
+            graph[name] = [previous] if previous else []
+        previous = name
+    return graph
+
+
+def as_list_of_dicts(value: Any) -> list[dict]:
+    return (
+        [v for v in value if isinstance(v, dict)]
+        if isinstance(value, list)
+        else []
+    )
+
+
+def as_dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def names(value: Any) -> list[str]:
+    """A ``needs`` / ``dependsOn`` value as names: one, a list, or none."""
+    if value is None or isinstance(value, (dict, bool)):
+        return []
+    if isinstance(value, (str, int, float)):
+        return [str(value)]
+    if isinstance(value, list):
+        return [str(v) for v in value if isinstance(v, (str, int, float))]
+    return []
+
+
+def _environment_name(job: dict) -> str | None:
+    """A job's environment, written as a name or as ``{name: ...}``
+    (Azure also allows ``name: env.resource``)."""
+    environment = job.get("environment")
+    if isinstance(environment, dict):
+        environment = environment.get("name")
+    if isinstance(environment, (dict, list)) or environment in (None, ""):
+        return None
+    return str(environment)
+
+
+def _github_steps(steps: Any, path: tuple) -> Iterator[Step]:
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        if isinstance(step, dict):
+            uses, run = step.get("uses"), step.get("run")
+            yield Step(
+                path=(*path, "steps", index),
+                uses=uses if isinstance(uses, str) else None,
+                command=run if isinstance(run, str) else None,
+                inputs=as_dict(step.get("with")),
+                raw=step,
+            )
+
+
+def _github_jobs(data: dict) -> Iterator[Job]:
+    for name, job in as_dict(data.get("jobs")).items():
+        if not isinstance(job, dict):
+            continue
+        path = ("jobs", name)
+        yield Job(
+            name=str(name),
+            path=path,
+            raw=job,
+            environment=_environment_name(job),
+            needs=names(job.get("needs")),
+            steps=list(_github_steps(job.get("steps"), path)),
+        )
+
+
+def _action_jobs(data: dict) -> Iterator[Job]:
+    """A composite action's steps, seen as one job."""
+    runs = as_dict(data.get("runs"))
+    if runs.get("using") == "composite":
+        yield Job(
+            name="(action)",
+            path=("runs",),
+            raw=runs,
+            environment=None,
+            needs=[],
+            steps=list(_github_steps(runs.get("steps"), ("runs",))),
+        )
+
+
+def _azure_steps(steps: Any, path: tuple) -> Iterator[Step]:
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        if not isinstance(step, dict):
+            continue
+        inputs = as_dict(step.get("inputs"))
+        command = None
+        for key in ("script", "bash", "pwsh", "powershell"):
+            if isinstance(step.get(key), str):
+                command = step[key]
+        if isinstance(inputs.get("inlineScript"), str):
+            command = inputs["inlineScript"]
+        task = step.get("task")
+        uses = str(task) if isinstance(task, str) else None
+        if uses is None and "checkout" in step:
+            uses = f"checkout:{step['checkout']}"
+        yield Step((*path, index), uses, command, inputs, step)
+
+
+def _azure_job(job: dict, path: tuple, stage: str | None) -> Job:
+    name = job.get("job") or job.get("deployment") or job.get("template")
+    steps_path, steps = (*path, "steps"), job.get("steps")
+    found: list[Step] = list(_azure_steps(steps, steps_path))
+    if "deployment" in job:
+        for kind, hooks in as_dict(job.get("strategy")).items():
+            for hook, body in as_dict(hooks).items():
+                if isinstance(body, dict) and "steps" in body:
+                    found += _azure_steps(
+                        body["steps"],
+                        (*path, "strategy", kind, hook, "steps"),
+                    )
+    return Job(
+        name=str(name),
+        path=path,
+        raw=job,
+        environment=_environment_name(job),
+        needs=names(job.get("dependsOn")),
+        stage=stage,
+        steps=found,
+    )
+
+
+def _azure_jobs(data: dict) -> Iterator[Job]:
+    for s_index, stage in enumerate(_list(data.get("stages"))):
+        if not isinstance(stage, dict) or "stage" not in stage:
+            continue
+        for j_index, job in enumerate(_list(stage.get("jobs"))):
+            if isinstance(job, dict) and "template" not in job:
+                yield _azure_job(
+                    job,
+                    ("stages", s_index, "jobs", j_index),
+                    str(stage["stage"]),
+                )
+    for j_index, job in enumerate(_list(data.get("jobs"))):
+        if isinstance(job, dict) and "template" not in job:
+            yield _azure_job(job, ("jobs", j_index), None)
+    if "steps" in data and "jobs" not in data and "stages" not in data:
+        yield Job(
+            name="(steps)",
+            path=(),
+            raw=data,
+            environment=None,
+            needs=[],
+            steps=list(_azure_steps(data["steps"], ("steps",))),
+        )
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def upstream(graph: dict[str, list[str]], start: str) -> list[str]:
+    """Every node ``start`` waits for, nearest first (breadth-first)."""
+    seen: list[str] = []
+    queue = list(graph.get(start, []))
+    while queue:
+        node = queue.pop(0)
+        if node in seen or node == start:
+            continue
+        seen.append(node)
+        queue += graph.get(node, [])
+    return seen

@@ -1,0 +1,598 @@
+"""`review`: what a change does to the pipelines, for a pull-request reviewer.
+
+Per workflow / pipeline file: triggers added, removed or widened; jobs and
+stages added or removed; needs / dependsOn changes; environment gates added
+or removed; permissions widened; secrets and variables newly referenced;
+actions added, changed or unpinned; commands changed. It draws the
+deployment path before and after as Mermaid flowcharts and ends with a risk
+summary. The markdown carries a marker so that a CI job can post it as one
+pull-request comment and update it in place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import gitutil
+from ..errors import MalformedFileError, UsageError
+from .discovery import classify
+from .model import PRODUCTION, PipelineFile, tier_of
+
+SHA = re.compile(r"^[0-9a-f]{40}$")
+MARKER = "<!-- mlops-scaffold:pipeline-review -->"
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+SECRET_REF = re.compile(r"\$\{\{\s*(secrets|vars)\.([A-Za-z0-9_]+)\s*\}\}")
+AZURE_VAR_REF = re.compile(r"\$\(([A-Za-z0-9_.]+)\)")
+WRITE_LEVELS = {"none": 0, "read": 1, "write": 2}
+
+
+@dataclass
+class Change:
+    severity: str
+    kind: str
+    message: str
+
+
+@dataclass
+class FileReview:
+    file: str
+    status: str  # added, removed, modified
+    changes: list[Change] = field(default_factory=list)
+    before: str = ""  # mermaid
+    after: str = ""
+
+    def add(self, severity: str, kind: str, message: str) -> None:
+        self.changes.append(Change(severity, kind, message))
+
+
+@dataclass
+class Review:
+    base: str
+    head: str
+    files: list[FileReview]
+    new_findings: list[dict] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[Change]:
+        return [c for f in self.files for c in f.changes]
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(SEVERITY_ORDER, 0)
+        for change in self.changes:
+            counts[change.severity] += 1
+        return counts
+
+
+# -------------------------------------------------------------- reading
+def _read(root: Path, ref: str | None, relative: str | None) -> bytes | None:
+    """The file's bytes at ``ref`` (None: the working tree); bytes, as a
+    pull request may hold any."""
+    if relative is None:
+        return None
+    if ref is None:
+        path = root / relative
+        if not path.resolve().is_relative_to(root.resolve()):
+            return None  # a link out of the repository is never read
+        return path.read_bytes() if path.is_file() else None
+    import subprocess
+
+    result = subprocess.run(
+        ["git", "show", f"{ref}:{relative}"],
+        cwd=root, capture_output=True, check=False,
+    )  # fmt: skip
+    return result.stdout if result.returncode == 0 else None
+
+
+def _changed_files(
+    root: Path, base: str, head: str | None
+) -> list[tuple[str | None, str | None]]:
+    """(path at base, path at head) of each changed YAML file; a rename
+    (git -M) is one pair, an added file has no base path."""
+    args = ["diff", "--name-status", "-M", "-z", base]
+    if head:
+        args.append(head)
+    fields = gitutil.output(*args, "--", cwd=root).split("\0")
+    pairs: list[tuple[str | None, str | None]] = []
+    index = 0
+    while index < len(fields) - 1:
+        status = fields[index]
+        if not status:
+            index += 1
+            continue
+        if status[0] in "RC":
+            old, new = fields[index + 1], fields[index + 2]
+            pairs.append((old if status[0] == "R" else None, new))
+            index += 3
+            continue
+        name = fields[index + 1]
+        pairs.append(
+            (
+                None if status[0] == "A" else name,
+                None if status[0] == "D" else name,
+            )
+        )
+        index += 2
+    if head is None:  # the working tree: untracked pipeline files count too
+        pairs += [
+            (None, name)
+            for name in gitutil.output(
+                "ls-files", "--others", "--exclude-standard", cwd=root
+            ).splitlines()
+        ]
+    return sorted(
+        (
+            pair
+            for pair in pairs
+            if any(n and n.endswith((".yml", ".yaml")) for n in pair)
+        ),
+        key=lambda pair: pair[1] or pair[0] or "",
+    )
+
+
+def _parse(text: bytes | None, relative: str | None) -> PipelineFile | None:
+    """A pipeline file, or None when there is no text or it is not one."""
+    if text is None or relative is None:
+        return None
+    pipeline = PipelineFile.parse(text, relative, "github")
+    found = classify(relative, pipeline.data)
+    if found is None:
+        return None
+    pipeline.provider, pipeline.kind = found
+    return pipeline
+
+
+def _text(pipeline: PipelineFile | None) -> str:
+    return pipeline.text if pipeline is not None else ""
+
+
+def _production(name: str | None) -> bool:
+    return tier_of(name) == PRODUCTION
+
+
+def _names(values) -> str:
+    """Names for people: `a`, `b` (never a Python list)."""
+    return ", ".join(f"`{v}`" for v in sorted(values)) or "nothing"
+
+
+# ------------------------------------------------------------- comparing
+def _branches(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        include = value.get("branches", value.get("include"))
+        if isinstance(include, dict):
+            include = include.get("include")
+        return set(include or []) if isinstance(include, list) else {"*"}
+    if isinstance(value, list):
+        return {str(v) for v in value}
+    return {"*"} if value not in (None, "none") else set()
+
+
+def _triggers(review: FileReview, old: PipelineFile, new: PipelineFile):
+    before, after = old.triggers(), new.triggers()
+    for name in sorted(set(after) - set(before)):
+        severity = "high" if name == "pull_request_target" else "medium"
+        review.add(severity, "trigger", f"trigger added: `{name}`")
+    for name in sorted(set(before) - set(after)):
+        review.add("low", "trigger", f"trigger removed: `{name}`")
+    for name in sorted(set(before) & set(after)):
+        was, now = _branches(before[name]), _branches(after[name])
+        if now - was and was != {"*"}:
+            review.add(
+                "medium",
+                "trigger",
+                f"trigger `{name}` widened to {_names(now - was)}",
+            )
+
+
+def _jobs(pipeline: PipelineFile | None) -> dict:
+    return {job.label: job for job in pipeline.jobs()} if pipeline else {}
+
+
+def _permissions(raw: Any) -> dict[str, int]:
+    if raw in (None, "missing"):
+        return {}
+    if raw == "write-all":
+        return {"*": 2}
+    if raw == "read-all":
+        return {"*": 1}
+    if isinstance(raw, dict):
+        return {str(k): WRITE_LEVELS.get(str(v), 0) for k, v in raw.items()}
+    return {}
+
+
+def _widened(old: Any, new: Any) -> list[str]:
+    before, after = _permissions(old), _permissions(new)
+    return sorted(
+        f"{scope}: {'write' if level == 2 else 'read'}"
+        for scope, level in after.items()
+        if level > before.get(scope, before.get("*", 0))
+    )
+
+
+def _references(text: str) -> set[str]:
+    found = {f"{kind}.{name}" for kind, name in SECRET_REF.findall(text)}
+    found |= {f"$({name})" for name in AZURE_VAR_REF.findall(text)}
+    return found
+
+
+def _step_map(job) -> dict[str, Any]:
+    steps = {}
+    for index, step in enumerate(job.steps):
+        name = step.raw.get("name") or step.raw.get("displayName")
+        steps[str(name or step.uses or f"step {index + 1}")] = step
+    return steps
+
+
+def _compare_stages(review: FileReview, old, new) -> None:
+    before, after = old.stages(), new.stages()
+    for name in sorted(set(after) - set(before)):
+        review.add("medium", "stage", f"stage added: `{name}`")
+    for name in sorted(set(before) - set(after)):
+        severity = "high" if _production(name) else "medium"
+        review.add(severity, "stage", f"stage removed: `{name}`")
+    for name in sorted(set(before) & set(after)):
+        if set(before[name]) != set(after[name]):
+            review.add(
+                "high" if _production(name) else "medium",
+                "needs",
+                f"stage `{name}` now depends on {_names(after[name])} "
+                f"(was {_names(before[name])})",
+            )
+
+
+def _compare_jobs(review: FileReview, old, new) -> None:
+    before, after = _jobs(old), _jobs(new)
+    for name in sorted(set(after) - set(before)):
+        job = after[name]
+        gate = f" (environment `{job.environment}`)" if job.environment else ""
+        review.add("medium", "job", f"job added: `{name}`{gate}")
+    for name in sorted(set(before) - set(after)):
+        job = before[name]
+        severity = "high" if _production(name) else "medium"
+        review.add(severity, "job", f"job removed: `{name}`")
+    for name in sorted(set(before) & set(after)):
+        was, now = before[name], after[name]
+        if set(was.needs) != set(now.needs):
+            review.add(
+                "high" if _production(name) else "medium",
+                "needs",
+                f"`{name}` now depends on {_names(now.needs)} "
+                f"(was {_names(was.needs)})",
+            )
+        if was.environment and not now.environment:
+            severity = "high" if _production(was.environment) else "medium"
+            review.add(
+                severity,
+                "gate",
+                f"environment gate `{was.environment}` removed from `{name}`",
+            )
+        elif now.environment and not was.environment:
+            review.add(
+                "low",
+                "gate",
+                f"`{name}` now runs in environment `{now.environment}`",
+            )
+        elif was.environment != now.environment:
+            review.add(
+                "medium",
+                "gate",
+                f"`{name}` moved from environment "
+                f"`{was.environment}` to `{now.environment}`",
+            )
+        widened = _widened(
+            was.raw.get("permissions"), now.raw.get("permissions")
+        )
+        if widened:
+            review.add(
+                "high",
+                "permissions",
+                f"`{name}` permissions widened: {', '.join(widened)}",
+            )
+        _compare_steps(review, name, was, now)
+
+
+def _compare_steps(review: FileReview, name: str, was, now) -> None:
+    old_steps, new_steps = _step_map(was), _step_map(now)
+    old_uses = {s.uses.split("@")[0]: s.uses for s in was.steps if s.uses}
+    for step in now.steps:
+        if not step.uses or "@" not in step.uses:
+            continue
+        action, _, ref = step.uses.partition("@")
+        previous = old_uses.get(action)
+        if previous is None:
+            review.add(
+                "medium" if SHA.match(ref) else "high",
+                "action",
+                f"`{name}` uses a new action `{step.uses}`",
+            )
+        elif previous != step.uses:
+            pinned_before = SHA.match(previous.partition("@")[2])
+            if pinned_before and not SHA.match(ref):
+                review.add(
+                    "high",
+                    "action",
+                    f"`{name}`: `{action}` unpinned ({previous} -> "
+                    f"{step.uses})",
+                )
+            else:
+                review.add(
+                    "low",
+                    "action",
+                    f"`{name}`: `{action}` changed "
+                    f"{previous.partition('@')[2][:12]} -> {ref[:12]}",
+                )
+    for label in sorted(set(old_steps) | set(new_steps)):
+        a, b = old_steps.get(label), new_steps.get(label)
+        old_cmd = a.command if a else None
+        new_cmd = b.command if b else None
+        if old_cmd != new_cmd and (old_cmd or new_cmd):
+            if old_cmd and new_cmd:
+                verb = "changed"
+            else:
+                verb = "added" if new_cmd else "removed"
+            review.add(
+                "medium",
+                "command",
+                f'`{name}` step "{label}": command {verb}: '
+                f"`{_short(new_cmd or old_cmd)}`",
+            )
+
+
+def _short(command: str) -> str:
+    first = command.strip().splitlines()[0] if command.strip() else ""
+    return first[:100] + (
+        " ..." if len(command.strip().splitlines()) > 1 else ""
+    )
+
+
+def _top_permissions(review: FileReview, old, new) -> None:
+    """A GitHub workflow's top-level permissions, against what they were
+    (nothing, for a new workflow)."""
+    if new is None or new.provider != "github":
+        return
+    before = old.data.get("permissions") if old else None
+    widened = _widened(before, new.data.get("permissions"))
+    if widened:
+        review.add(
+            "high",
+            "permissions",
+            f"top-level permissions widened: {', '.join(widened)}",
+        )
+
+
+def _compare_file(review: FileReview, old, new, old_text, new_text) -> None:
+    if old is None or new is None:
+        pipeline = new or old
+        verb = "added" if new else "removed"
+        jobs = ", ".join(f"`{j}`" for j in _jobs(pipeline)) or "no jobs"
+        severity = (
+            "high"
+            if old
+            and any(tier_of(j.environment) == PRODUCTION for j in old.jobs())
+            else "medium"
+        )
+        review.add(severity, "file", f"pipeline {verb} ({jobs})")
+        _top_permissions(review, old, new)
+        for ref in sorted(_references(new_text or "")):
+            review.add("medium", "secret", f"references {ref}")
+        return
+    _triggers(review, old, new)
+    _top_permissions(review, old, new)
+    if new.provider == "azure":
+        _compare_stages(review, old, new)
+    _compare_jobs(review, old, new)
+    for ref in sorted(_references(new_text) - _references(old_text)):
+        severity = "high" if ref.startswith("secrets.") else "medium"
+        review.add(severity, "secret", f"newly references {ref}")
+
+
+# ------------------------------------------------------------- drawing
+def _node(label: str) -> str:
+    return "n_" + re.sub(r"\W", "_", label)
+
+
+def _quote(text: str) -> str:
+    return text.replace('"', "#quot;")
+
+
+def mermaid(pipeline: PipelineFile | None) -> str:
+    """The jobs as a flowchart (Azure: inside their stages), with the
+    dependencies the service follows (``job_graph``), environments, and an
+    approval before every production deployment. Empty when the file has
+    no jobs."""
+    if pipeline is None:
+        return ""
+    jobs = pipeline.jobs()
+    if not jobs:
+        return ""
+    graph = pipeline.job_graph()
+    lines = ["flowchart LR"]
+    stages: dict[str | None, list] = {}
+    for job in jobs:
+        stages.setdefault(job.stage, []).append(job)
+    gated = set()
+    for stage, members in stages.items():
+        indent = "  "
+        if stage is not None:
+            lines.append(
+                f'  subgraph {_node("stage " + stage)}["{_quote(stage)}"]'
+            )
+            indent = "    "
+        for job in members:
+            text = job.name
+            if job.environment:
+                text += f"<br/>env: {job.environment}"
+            lines.append(f'{indent}{_node(job.label)}["{_quote(text)}"]')
+        if stage is not None:
+            lines.append("  end")
+    for job in jobs:
+        node = _node(job.label)
+        entry = node
+        if tier_of(job.environment) == PRODUCTION:
+            entry = f"{node}_approval"
+            gated.add(job.label)
+            lines.append(f'  {entry}{{{{"approval"}}}} --> {node}')
+        # Draw only the nearest edges: jobs of the stage before, or needs.
+        for need in graph.get(job.label, []):
+            lines.append(f"  {_node(need)} --> {entry}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------- the API
+def review_change(
+    path: Path | str = ".", *, base: str, head: str | None = None
+) -> Review:
+    """Review what ``base..head`` (head: the working tree when None) does
+    to the pipelines of the repository at ``path``."""
+    root = gitutil.repository_root(Path(path))
+    for ref in (base, head):
+        if ref is not None and not gitutil.branch_exists(root, ref):
+            raise UsageError(
+                f"Unknown git reference {ref!r}.",
+                hint="pass a branch, tag or commit, e.g. --base origin/main",
+            )
+    reviews = []
+    before: dict[str, bytes] = {}  # the changed files, for check
+    after: dict[str, bytes] = {}
+    pairs = _changed_files(root, base, head)
+    for old_name, new_name in pairs:
+        old_text = _read(root, base, old_name)
+        new_text = _read(root, head, new_name)
+        if old_name and old_text is not None:
+            before[old_name] = old_text
+        if new_name and new_text is not None:
+            after[new_name] = new_text
+        shown = new_name or old_name
+        try:
+            old = _parse(old_text, old_name)
+            new = _parse(new_text, new_name)
+        except MalformedFileError as error:
+            review = FileReview(shown, "unreadable")
+            review.add("high", "syntax", error.message)
+            reviews.append(review)
+            continue
+        if old is None and new is None:
+            continue  # not a pipeline file
+        if old is None:
+            status = "added"
+        elif new is None:
+            status = "removed"
+        elif old_name != new_name:
+            status = f"renamed from {old_name}"
+        else:
+            status = "modified"
+        review = FileReview(shown, status)
+        if old is not None and new is not None and old.provider != new.provider:
+            old = None  # a different kind of file now: compare as added
+        _compare_file(review, old, new, _text(old), _text(new))
+        if review.changes or status != "modified":
+            review.before, review.after = mermaid(old), mermaid(new)
+            reviews.append(review)
+    result = Review(base, head or "working tree", reviews)
+    renames = {old: new for old, new in pairs if old and new and old != new}
+    result.new_findings = _new_findings(root, before, after, renames)
+    return result
+
+
+def _new_findings(
+    root: Path,
+    before: dict[str, bytes],
+    after: dict[str, bytes],
+    renames: dict[str, str],
+) -> list[dict]:
+    """`check` findings in the changed pipeline files at head that base
+    does not have (compared without line numbers, which any edit above
+    them shifts). Each side's files are checked in a scratch folder with
+    the repository's settings (suppressions apply)."""
+    import tempfile
+
+    from .check import CONFIG_FILE, check
+
+    def findings_of(files: dict[str, bytes], folder: Path):
+        if not files:
+            return []
+        for name in (CONFIG_FILE, "pyproject.toml"):
+            if (root / name).is_file():
+                (folder / name).parent.mkdir(parents=True, exist_ok=True)
+                (folder / name).write_bytes((root / name).read_bytes())
+        for name, data in files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+        return check(folder, [folder / n for n in files]).findings
+
+    with tempfile.TemporaryDirectory(prefix="mlops-scaffold-review-") as tmp:
+        old = findings_of(before, Path(tmp) / "base")
+        new = findings_of(after, Path(tmp) / "head")
+    # A renamed file's findings are compared under its new name.
+    known = {(f.rule, renames.get(f.file, f.file), f.message) for f in old}
+    return [
+        f.as_dict() for f in new if (f.rule, f.file, f.message) not in known
+    ]
+
+
+def to_markdown(review: Review) -> str:
+    counts = review.counts()
+    lines = [MARKER, "## Pipeline review", ""]
+    lines.append(
+        f"`{review.base}` → `{review.head}`: {len(review.files)} pipeline "
+        f"file(s) changed; risk: **{counts['high']} high**, "
+        f"{counts['medium']} medium, {counts['low']} low."
+    )
+    if not review.files:
+        lines += ["", "No workflow or pipeline changes."]
+    for file in review.files:
+        lines += ["", f"### `{file.file}` ({file.status})", ""]
+        ordered = sorted(file.changes, key=lambda c: SEVERITY_ORDER[c.severity])
+        for change in ordered:
+            mark = {"high": "🔴", "medium": "🟠", "low": "🟢"}[change.severity]
+            lines.append(
+                f"- {mark} **{change.severity}** ({change.kind}): "
+                f"{change.message}"
+            )
+        blocks = [
+            (title, chart)
+            for title, chart in (("Before", file.before), ("After", file.after))
+            if chart
+        ]
+        if blocks:
+            lines += [
+                "",
+                "<details><summary>Deployment path before and after</summary>",
+            ]
+            for title, chart in blocks:
+                lines += ["", f"{title}:", "", "```mermaid", chart, "```"]
+            lines += ["", "</details>"]
+    lines += ["", "### New findings", ""]
+    if review.new_findings:
+        lines += [
+            f"- `{f['file']}:{f['line']}` **{f['severity']}** {f['rule']} "
+            f"{f['title']}: {f['message']}"
+            for f in review.new_findings
+        ]
+    else:
+        lines.append("`mlops-scaffold check` finds nothing new.")
+    lines += ["", "### Risk summary", ""]
+    high = [c for c in review.changes if c.severity == "high"]
+    if high:
+        lines += [f"- {c.message}" for c in high]
+        lines.append("")
+        lines.append("Review the high-risk changes with the pipeline owners.")
+    else:
+        lines.append("No high-risk change.")
+    return "\n".join(lines) + "\n"
+
+
+def to_json(review: Review) -> str:
+    return json.dumps(
+        {
+            "base": review.base,
+            "head": review.head,
+            "risk": review.counts(),
+            "files": [asdict(f) for f in review.files],
+            "new_findings": review.new_findings,
+        },
+        indent=2,
+    )

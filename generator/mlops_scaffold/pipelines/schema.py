@@ -1,0 +1,368 @@
+"""Schema validation the way each service reads the file.
+
+The schemas are the ones check-jsonschema bundles (used as a library).
+Azure DevOps reads every YAML scalar as a string (``enabled: false`` is the
+string "false") and expands ``${{ }}`` template expressions before the
+schema would apply, so an Azure file is validated after both. A rejected
+file gets one message: the deepest error of the branch the value was meant
+for (``task: Docker@2`` is judged by the Docker@2 branch, not by the first
+branch of an ``anyOf``), in words.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ..yamlio import line_of
+from .model import ACTION, AZURE, GITHUB, PipelineFile
+
+_SCHEMAS = {
+    # (provider, kind) -> check-jsonschema's builtin schema name
+    (GITHUB, "workflow"): "vendor.github-workflows",
+    (GITHUB, ACTION): "vendor.github-actions",
+    (AZURE, "pipeline"): "vendor.azure-pipelines",
+    (AZURE, "template"): "vendor.azure-pipelines",
+}
+_DISCRIMINATORS = {"pattern", "const", "enum"}
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "empty",
+}
+
+
+def _schema_name(pipeline: PipelineFile) -> str | None:
+    return _SCHEMAS.get((pipeline.provider, pipeline.kind or "workflow"))
+
+
+def _schema_path(name: str) -> Path:
+    # Read the bundled file without importing check_jsonschema, whose
+    # package import sets up its whole CLI (a third of a second).
+    package = importlib.util.find_spec("check_jsonschema")
+    return (
+        Path(package.submodule_search_locations[0])
+        / "builtin_schemas"
+        / "vendor"
+        / (name.removeprefix("vendor.") + ".json")
+    )
+
+
+# A value holding an expression or macro anywhere is decided at run time.
+_EXPRESSION = {"type": "string", "pattern": r"\$(\{\{|\[|\()"}
+
+
+def _as_the_service_reads(node: Any) -> Any:
+    """The Azure schema adjusted to what the service accepts: every value
+    is a string (booleans and numbers are written as text); ``ignoreCase``
+    values match in any case; and where the schema names fixed values or
+    wants a mapping or a list, a template expression or macro (``${{ }}``,
+    ``$[ ]``, ``$( )``) may stand instead, to be decided at run time."""
+    if isinstance(node, list):
+        return [_as_the_service_reads(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _as_the_service_reads(v) for k, v in node.items()}
+    kind = node.get("type")
+    if kind in ("boolean", "integer", "number"):
+        node["type"] = "string"
+    elif isinstance(kind, list):
+        node["type"] = sorted(
+            {
+                "string" if t in ("boolean", "integer", "number") else t
+                for t in kind
+            }
+        )
+    case_free = node.get("ignoreCase") in ("value", "all")
+    if "pattern" in node and case_free:
+        node["pattern"] = "(?i)" + node["pattern"]
+    if "enum" in node:
+        values = [_scalar(v) for v in node["enum"]]
+        if case_free and all(isinstance(v, str) for v in values):
+            del node["enum"]
+            node["pattern"] = (
+                "(?i)^(?:" + "|".join(re.escape(v) for v in values) + ")$"
+            )
+        else:
+            node["enum"] = values
+    if "const" in node:
+        node["const"] = _scalar(node["const"])
+    if any(k in node for k in ("pattern", "enum", "const")) or kind in (
+        "object",
+        "array",
+    ):
+        return {"anyOf": [node, _EXPRESSION]}
+    return node
+
+
+def _any_task(schema: dict) -> dict:
+    """Tasks as the service takes them: any ``name@major`` (extensions
+    add tasks; names ignore case), with inputs a mapping the task itself
+    reads at run time (it ignores unknown inputs and knows aliases and
+    defaults that the bundled catalogue does not)."""
+    definitions = schema["definitions"]
+    # A file may also be a template of variables, steps, jobs or stages.
+    schema.pop("oneOf", None)
+    schema["anyOf"] = [
+        {"$ref": f"#/definitions/{name}"}
+        for name in (
+            "pipeline",
+            "variablesTemplate",
+            "stepsTemplate",
+            "jobsTemplate",
+            "stagesTemplate",
+        )  # fmt: skip
+        if name == "pipeline" or name in definitions
+    ] + [{"type": "string", "pattern": "^$"}]
+    # Path filters share the branch-name pattern in the bundled schema,
+    # which refuses the `/folder/` paths the service takes.
+    if "branchFilter" in definitions:
+        definitions["branchFilter"] = {"type": "string", "minLength": 1}
+    task = definitions["task"]
+    task.pop("anyOf", None)
+    properties = task.setdefault("properties", {})
+    properties["task"] = {"type": "string", "pattern": r"^\S+@\S+$"}
+    properties["inputs"] = {"type": "object"}
+    return schema
+
+
+@functools.cache
+def _schema(name: str) -> tuple[dict, bytes]:
+    raw = _schema_path(name).read_bytes()
+    schema = json.loads(raw)
+    if "azure" in name:
+        schema = _as_the_service_reads(_any_task(schema))
+        raw = json.dumps(schema, sort_keys=True).encode()
+    return schema, raw
+
+
+@functools.cache
+def _reference_validator(name: str):
+    from jsonschema.validators import validator_for
+
+    schema, _ = _schema(name)
+    return validator_for(schema)(schema)
+
+
+@functools.cache
+def _fast_validator(name: str):
+    """The bundled schema compiled to Python code by fastjsonschema (several
+    times faster than walking it), cached on disk by the schema's hash. Only
+    a yes/no: a rejected file is validated again by the reference
+    validator, which gives the message and the final word. None when the
+    schema does not compile."""
+    import fastjsonschema
+
+    schema, raw = _schema(name)
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    cache = (
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        / "mlops-scaffold"
+    )
+    stem = re.sub(r"\W", "_", name)
+    module_path = cache / f"{stem}_{digest}_v7.py"
+    try:
+        if not module_path.is_file():
+            cache.mkdir(parents=True, exist_ok=True)
+            # use_default=False: validate only; never fill defaults into
+            # the data the rules read next.
+            code = fastjsonschema.compile_to_code(schema, use_default=False)
+            entry = re.search(r"^def (validate\w*)\(", code, re.M)[1]
+            code += f"\n\nvalidate = {entry}\n"
+            partial = module_path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(code, encoding="utf-8")
+            partial.replace(module_path)
+        spec = importlib.util.spec_from_file_location(
+            module_path.stem, module_path
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.validate
+    except Exception:  # noqa: BLE001 - any failure: the reference decides
+        return None
+
+
+def as_azure_reads_it(data: Any) -> Any:
+    """Template expressions unnested (check-jsonschema's transform) and
+    every scalar a string, as Azure DevOps reads YAML."""
+    from check_jsonschema.transforms.azure_pipelines import (
+        AzurePipelinesDataError,
+        traverse_data,
+    )
+
+    try:
+        data = traverse_data(data)
+    except (AzurePipelinesDataError, TypeError, AttributeError):
+        pass  # the schema reports the shape
+    if isinstance(data, dict) and isinstance(data.get("parameters"), dict):
+        # A template's parameters in the older form (name: default).
+        data = {k: v for k, v in data.items() if k != "parameters"}
+    return _strings(data)
+
+
+def _strings(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {_scalar(k): _strings(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_strings(v) for v in data]
+    return _scalar(data)
+
+
+def _scalar(value: Any) -> Any:
+    if value is None:
+        return ""  # an empty value is an empty string to the service
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+def validate(pipeline: PipelineFile) -> tuple[tuple, str] | None:
+    """(path, message) of the error that matters, or None when valid."""
+    name = _schema_name(pipeline)
+    if name is None:
+        return None
+    data = pipeline.data
+    if pipeline.provider == AZURE:
+        data = as_azure_reads_it(data)
+    fast = _fast_validator(name)
+    if fast is not None:
+        try:
+            fast(data)
+            return None
+        except Exception:  # noqa: BLE001 - fastjsonschema's own errors
+            pass
+    errors = list(_reference_validator(name).iter_errors(data))
+    if not errors:
+        return None
+    error = _relevant(errors)
+    return tuple(error.absolute_path), describe(error)
+
+
+def _relevant(errors: list):
+    """The error that matters: inside every anyOf/oneOf, the branch the
+    value was meant for (looking through the branches that only say "or an
+    expression"), and of what that branch reports, the deepest error."""
+    memo: dict[int, list] = {}
+    leaves = [leaf for error in errors for leaf in _best_leaves(error, memo)]
+    return min(
+        leaves,
+        key=lambda e: (-len(e.absolute_path), e.validator in _DISCRIMINATORS),
+    )
+
+
+def _branches(error) -> list[list]:
+    grouped: dict[Any, list] = {}
+    for child in error.context:
+        if child.schema == _EXPRESSION or (
+            child.validator == "pattern"
+            and child.validator_value == _EXPRESSION["pattern"]
+        ):
+            continue
+        grouped.setdefault(child.relative_schema_path[0], []).append(child)
+    return list(grouped.values())
+
+
+def _best_leaves(error, memo: dict[int, list]) -> list:
+    """The innermost errors of the branch meant for the value."""
+    if id(error) in memo:
+        return memo[id(error)]
+    leaves = [error]
+    branches = _branches(error) if error.context else []
+    if branches:
+        scored = [
+            (
+                _branch_rank(
+                    error, [x for e in b for x in _best_leaves(e, memo)]
+                ),
+                i,
+            )
+            for i, b in enumerate(branches)
+        ]
+        best = branches[min(scored)[1]]
+        leaves = [x for e in best for x in _best_leaves(e, memo)]
+    memo[id(error)] = leaves
+    return leaves
+
+
+def _branch_rank(parent, leaves: list) -> tuple:
+    """A branch whose discriminator (a pattern, const or enum one key
+    down) or type does not match was not meant for this value; among the
+    rest, the one that matched furthest before its first complaint, then
+    the one with the fewest complaints."""
+    level = len(parent.absolute_path)
+    wrong = any(
+        leaf.validator in _DISCRIMINATORS
+        and len(leaf.absolute_path) == level + 1
+        for leaf in leaves
+    )
+    wrong_type = any(
+        leaf.validator == "type" and len(leaf.absolute_path) == level
+        for leaf in leaves
+    )
+    depths = [len(leaf.absolute_path) for leaf in leaves]
+    return (wrong, wrong_type, -min(depths), len(leaves), -max(depths))
+
+
+def describe(error) -> str:
+    """A schema error in words, naming the key or value."""
+    where = "/".join(str(p) for p in error.absolute_path) or "the top level"
+    value = error.instance
+    kind = error.validator
+    if kind == "additionalProperties":
+        allowed = set((error.schema.get("properties") or {}).keys())
+        extra = sorted(str(k) for k in value if k not in allowed)
+        return f"{where}: unknown key {', '.join(f'`{e}`' for e in extra)}" + (
+            f" (expected one of: {', '.join(sorted(allowed)[:12])})"
+            if allowed
+            else ""
+        )
+    if kind == "required":
+        missing = [r for r in error.validator_value if r not in value]
+        return f"{where}: missing {', '.join(f'`{m}`' for m in missing)}"
+    if kind == "type":
+        expected = error.validator_value
+        expected = expected if isinstance(expected, list) else [expected]
+        wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
+        return f"{where}: {_short(value)} should be {wanted}"
+    if kind in ("enum", "const"):
+        options = (
+            error.validator_value if kind == "enum" else [error.validator_value]
+        )
+        listed = ", ".join(f"`{o}`" for o in options[:12])
+        return f"{where}: {_short(value)} is not one of {listed}"
+    if kind == "pattern":
+        return f"{where}: {_short(value)} does not have the expected form"
+    message = error.message
+    return (
+        f"{where}: {message[:197] + '...' if len(message) > 200 else message}"
+    )
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value) if not isinstance(value, str) else f"`{value}`"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def schema_error(pipeline: PipelineFile) -> tuple[int, str] | None:
+    """(line, message) for MS101, or None."""
+    found = validate(pipeline)
+    if found is None:
+        return None
+    path, message = found
+    return line_of(pipeline.lines, path), message

@@ -1,0 +1,185 @@
+"""`check` on real repositories' pipelines (tests/corpus, see its
+LICENSES.md): no crash on any file, no schema error on files the services
+accept, and defects planted into copies are found."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlops_scaffold.pipelines.check import check
+from mlops_scaffold.pipelines.discovery import discover
+from mlops_scaffold.yamlio import load_untrusted
+
+CORPUS = Path(__file__).parent / "corpus"
+REPOSITORIES = sorted(
+    path for owner in CORPUS.iterdir() if owner.is_dir()
+    for path in owner.iterdir() if path.is_dir()
+)  # fmt: skip
+
+# The only files of the corpus the schema rejects, each for a reason the
+# service shares (or that no schema can see).
+REJECTED = {
+    # Not a workflow (a probot config) in .github/workflows: GitHub lists
+    # it as an invalid workflow file too.
+    ("microsoft/azure-pipelines-yaml", ".github/workflows/stale.yml"),
+    # Starter workflows are templates with placeholders the GitHub UI
+    # fills in ($codeql-languages-matrix, empty inputs to fill).
+    ("actions/starter-workflows", "code-scanning/codeql.yml"),
+    ("actions/starter-workflows", "code-scanning/cloudrail.yml"),
+    ("actions/starter-workflows", "code-scanning/zscaler-iac-scan.yml"),
+    # `strategy` without `matrix`: the workflow schema requires one.
+    ("actions/starter-workflows", "ci/python-package-conda.yml"),
+    ("actions/starter-workflows", "code-scanning/rubocop.yml"),
+    # A job consumed by a 1ES `extends` template, which takes job-level
+    # `parameters` that plain Azure Pipelines does not: a false positive
+    # no schema of the file alone can avoid.
+    ("microsoft/azure-pipelines-agent", ".azure-pipelines/build-job.yml"),
+}
+
+
+def _name(repository: Path) -> str:
+    return f"{repository.parent.name}/{repository.name}"
+
+
+@pytest.fixture(scope="module")
+def results():
+    return {_name(repo): check(repo) for repo in REPOSITORIES}
+
+
+def test_the_corpus_is_a_few_hundred_files_of_both_providers(results):
+    checked = sum(len(r.checked) for r in results.values())
+    assert checked >= 500
+    providers = {s.provider for _, sources in _sources() for s in sources}
+    assert providers == {"github", "azure"}
+
+
+def test_no_file_crashes_and_every_finding_is_located(results):
+    for name, result in results.items():
+        for finding in result.findings:
+            assert finding.file in result.checked, (name, finding)
+            assert finding.line >= 1
+            assert finding.rule != "MS001", finding.message  # zizmor ran
+
+
+def test_no_schema_error_on_files_the_services_accept(results):
+    rejected = {
+        (name, f.file)
+        for name, result in results.items()
+        for f in result.findings
+        if f.rule in ("MS100", "MS101")
+    }
+    assert rejected == REJECTED
+
+
+# ------------------------------------------------------------ planting
+def _steps(node, depth=0):
+    """The first list of steps in a document (any provider)."""
+    if depth > 12:
+        return None
+    if isinstance(node, dict):
+        steps = node.get("steps")
+        if isinstance(steps, list) and all(isinstance(s, dict) for s in steps):
+            return steps
+        for value in node.values():
+            found = _steps(value, depth + 1)
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            found = _steps(value, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _add_step(step):
+    def plant(data):
+        steps = _steps(data)
+        if steps is None:
+            return False
+        steps.append(step)
+        return True
+
+    return plant
+
+
+def _write_all(data):
+    jobs = data.get("jobs") if isinstance(data, dict) else None
+    if not isinstance(jobs, dict) or not jobs:
+        return False
+    data["permissions"] = "write-all"
+    for job in jobs.values():
+        if isinstance(job, dict):
+            job["permissions"] = "write-all"
+    return True
+
+
+# (name, provider, kind, plant, expected rule)
+PLANTS = [
+    ("github-injection", "github", "workflow",
+     _add_step({"run": 'echo "${{ github.event.issue.title }}"'}), "MS209"),
+    ("github-unpinned", "github", "workflow",
+     _add_step({"uses": "someone/action@main"}), "MS202"),
+    ("github-write-all", "github", "workflow", _write_all, "MS201"),
+    ("action-unpinned", "github", "action",
+     _add_step({"uses": "someone/action@v1"}), "MS202"),
+    ("azure-persisted-checkout", "azure", None,
+     _add_step({"checkout": "self", "persistCredentials": True}), "MS203"),
+    ("azure-injection", "azure", None,
+     _add_step({"script": "echo $(Build.SourceVersionMessage)"}), "MS209"),
+    ("azure-unknown-step-key", "azure", None,
+     _add_step({"script": "make", "stepz": 1}), "MS101"),
+    ("azure-stored-secret", "azure", None,
+     _add_step({"script": "login --key $(ARM_CLIENT_SECRET)"}), "MS207"),
+]  # fmt: skip
+PER_PLANT = 5
+
+
+@functools.cache
+def _sources():
+    return [(repo, discover(repo).sources) for repo in REPOSITORIES]
+
+
+def _candidates(provider, kind):
+    found = []
+    for repo, sources in _sources():
+        for source in sources:
+            if source.provider == provider and kind in (None, source.kind):
+                found.append(repo / source.relative)
+    return found[:: max(1, len(found) // PER_PLANT)][:PER_PLANT]
+
+
+@pytest.mark.parametrize(
+    ("provider", "kind", "plant", "rule"),
+    [case[1:] for case in PLANTS],
+    ids=[case[0] for case in PLANTS],
+)
+def test_defects_planted_into_real_files_are_found(
+    tmp_path, provider, kind, plant, rule
+):
+    planted = 0
+    for source in _candidates(provider, kind):
+        relative = (
+            ".github/workflows/x.yml"
+            if kind == "workflow"
+            else "tools/x/action.yml"
+            if kind == "action"
+            else "eng/pipelines/x.yml"
+        )
+        data, _ = load_untrusted(source.read_bytes(), source)
+        root = tmp_path / f"{planted}-{source.name}"
+        target = root / relative
+        target.parent.mkdir(parents=True)
+        target.write_text(yaml.safe_dump(data, sort_keys=False))
+        before = {f.rule for f in check(root).findings}
+        if not plant(data):
+            continue
+        target.write_text(yaml.safe_dump(data, sort_keys=False))
+        after = check(root).findings
+        assert rule in {f.rule for f in after}, (source, before, after)
+        planted += 1
+    assert planted >= 3

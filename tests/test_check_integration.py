@@ -1,0 +1,481 @@
+"""`check` where pipelines really live and how CI and editors use it:
+discovery by content, rules from structure, suppressions, settings,
+severities, formats (SARIF), file arguments, zizmor merged (and missing),
+the pre-commit hook and the GitHub action; `review` graphs, renames and
+new findings."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_check_review import (
+    AZURE_FILE,
+    CLEAN_AZURE,
+    CLEAN_GITHUB,
+    GITHUB_FILE,
+    SHA,
+    clean,
+)
+
+from conftest import REPO
+from helpers import git, invoke, load_yaml
+from mlops_scaffold.pipelines.check import check
+from mlops_scaffold.pipelines.model import PipelineFile
+from mlops_scaffold.pipelines.review import mermaid
+from mlops_scaffold.pipelines.rules import all_rules
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def rules_of(root: Path, **kwargs) -> list[tuple[str, str]]:
+    return [(f.rule, f.file) for f in check(root, **kwargs).findings]
+
+
+# ------------------------------------------------------------- discovery
+STEPS_TEMPLATE = """\
+parameters:
+  - name: target
+    type: string
+steps:
+  - script: make deploy ENVIRONMENT=${{ parameters.target }}
+  - checkout: self
+    persistCredentials: true
+"""
+VARIABLES_TEMPLATE = "variables:\n  pythonVersion: '3.12'\n"
+
+
+def test_azure_files_are_found_by_content_and_templates_followed(tmp_path):
+    pipeline = CLEAN_AZURE.replace(
+        "          - script: make package\n",
+        "          - script: make package\n"
+        "          - template: ../templates/steps.yml\n"
+        "            parameters:\n              target: staging\n",
+    ).replace("pool:\n", "variables:\n  - template: /eng/vars.yml\npool:\n")
+    write(tmp_path, {
+        "build/azure-pipelines/cd.yml": pipeline,
+        "build/templates/steps.yml": STEPS_TEMPLATE,
+        "eng/vars.yml": VARIABLES_TEMPLATE,
+        "docs/mkdocs.yml": "site_name: x\nnav:\n  - index.md\n",
+        "node_modules/x/azure-pipelines.yml": "steps: 5\n",
+    })  # fmt: skip
+    result = check(tmp_path)
+    assert result.checked == [
+        "build/azure-pipelines/cd.yml",
+        "build/templates/steps.yml",
+        "eng/vars.yml",
+    ]
+    # The template's persisted checkout is found in the template.
+    assert ("MS203", "build/templates/steps.yml") in [
+        (f.rule, f.file) for f in result.findings
+    ]
+
+
+def test_gitignored_and_vendored_folders_are_skipped(tmp_path):
+    bad = CLEAN_GITHUB.replace(f"@{SHA} # v7.0.1", "@v7")
+    write(tmp_path, {
+        ".gitignore": "generated/\n",
+        "generated/action.yml": "runs:\n  using: composite\n  steps:\n    - uses: actions/checkout@v4\n",
+        "third_party/lib/.github/workflows/x.yml": bad,
+        GITHUB_FILE: CLEAN_GITHUB,
+    })  # fmt: skip
+    assert check(tmp_path).checked == [GITHUB_FILE]
+    git(tmp_path, "init", "--quiet")
+    assert check(tmp_path).checked == [GITHUB_FILE]
+
+
+def test_an_unpinned_action_inside_a_local_composite_action_is_found(tmp_path):
+    write(tmp_path, {
+        "tools/setup/action.yml": (
+            "name: setup\ndescription: d\nruns:\n  using: composite\n  steps:\n"
+            "    - uses: actions/setup-python@v5\n"
+        ),
+    })  # fmt: skip
+    assert ("MS202", "tools/setup/action.yml") in rules_of(tmp_path)
+
+
+# ------------------------------------------------------------- schema
+@pytest.mark.parametrize(
+    "step",
+    [
+        "- script: make\n            enabled: false",
+        "- script: make\n            continueOnError: True",
+        "- task: Docker@2\n            inputs:\n              command: build\n              addPipelineData: false",
+        "- task: Docker@2\n            inputs:\n              command: ${{ parameters.command }}",
+        "- task: PublishTestResults@2\n            inputs:\n              failTaskOnFailedTests: true\n              testRunTitle: 3",
+    ],
+)
+def test_azure_scalars_are_read_as_the_service_reads_them(tmp_path, step):
+    text = CLEAN_AZURE.replace("- script: make package", step)
+    write(tmp_path, {AZURE_FILE: text})
+    assert "MS101" not in {f.rule for f in check(tmp_path).findings}
+
+
+def test_the_schema_message_names_the_branch_the_value_was_meant_for(tmp_path):
+    text = CLEAN_AZURE.replace(
+        "- script: make package",
+        "- task: Docker@2\n            inputs:\n              command: build\n            bogusKey: 1",
+    )
+    write(tmp_path, {AZURE_FILE: text})
+    [finding] = [f for f in check(tmp_path).findings if f.rule == "MS101"]
+    assert "bogusKey" in finding.message
+    assert "PowerShell" not in finding.message
+
+
+# ------------------------------------------------------- structure rules
+def test_a_job_named_like_production_is_not_a_production_deploy(tmp_path):
+    text = CLEAN_GITHUB.replace("  build:\n", "  build-product-catalog:\n").replace(
+        "needs: build\n", "needs: build-product-catalog\n"
+    )
+    write(tmp_path, {GITHUB_FILE: text})
+    assert rules_of(tmp_path) == []
+
+
+def test_production_needing_only_build_fails_even_with_staging_elsewhere(tmp_path):
+    text = CLEAN_GITHUB.replace("    needs: deploy-staging\n", "    needs: build\n")
+    write(tmp_path, {GITHUB_FILE: text})
+    findings = check(tmp_path).findings
+    assert [f.rule for f in findings] == ["MS206"]
+    assert "`build`" in findings[0].message
+
+
+def test_production_after_staging_without_a_smoke_test(tmp_path):
+    text = CLEAN_GITHUB.replace("      - run: make smoke-test ENVIRONMENT=staging\n", "")
+    write(tmp_path, {GITHUB_FILE: text})
+    [finding] = check(tmp_path).findings
+    assert finding.rule == "MS206" and "smoke test" in finding.message
+
+
+def test_a_smoke_test_job_between_staging_and_production_counts(tmp_path):
+    text = CLEAN_GITHUB.replace(
+        "      - run: make smoke-test ENVIRONMENT=staging\n", ""
+    ).replace(
+        "  deploy-production:\n    needs: deploy-staging\n",
+        "  smoke:\n    needs: deploy-staging\n    runs-on: ubuntu-latest\n"
+        "    timeout-minutes: 5\n    permissions: {}\n    steps:\n"
+        "      - run: make smoke-test\n"
+        "  deploy-production:\n    needs: smoke\n",
+    )
+    write(tmp_path, {GITHUB_FILE: text})
+    assert rules_of(tmp_path) == []
+
+
+def test_azure_stage_order_is_the_default_dependency(tmp_path):
+    text = CLEAN_AZURE.replace("    dependsOn: DeployStaging\n", "")
+    write(tmp_path, {AZURE_FILE: text})
+    assert rules_of(tmp_path) == []  # the stage before is the dependency
+    text = CLEAN_AZURE.replace("    dependsOn: DeployStaging\n", "    dependsOn: []\n")
+    write(tmp_path, {AZURE_FILE: text})
+    assert [r for r, _ in rules_of(tmp_path)] == ["MS206"]
+
+
+def test_one_finding_per_stored_secret_line(tmp_path):
+    text = CLEAN_GITHUB.replace(
+        "          client-id: ${{ vars.AZURE_CLIENT_ID }}\n          tenant-id: ${{ vars.AZURE_TENANT_ID }}\n          subscription-id: ${{ vars.AZURE_SUBSCRIPTION_ID }}\n",
+        "          creds: ${{ secrets.AZURE_CREDENTIALS }}\n",
+    )
+    write(tmp_path, {GITHUB_FILE: text})
+    assert [r for r, _ in rules_of(tmp_path)] == ["MS207"]
+
+
+# ----------------------------------------------- suppressions, settings
+NO_TIMEOUT = CLEAN_GITHUB.replace(
+    "  build:\n    runs-on: ubuntu-latest\n    timeout-minutes: 10\n",
+    "  build:{comment}\n    runs-on: ubuntu-latest\n",
+)
+
+
+@pytest.mark.parametrize(
+    ("comment", "suppressed"),
+    [
+        ("", False),
+        ("  # mlops-scaffold: ignore[MS204]", True),
+        ("  # mlops-scaffold: ignore[MS206, MS204]", True),
+        ("  # mlops-scaffold: ignore[MS206]", False),
+    ],
+)
+def test_inline_suppression_on_the_job_line(tmp_path, comment, suppressed):
+    write(tmp_path, {GITHUB_FILE: NO_TIMEOUT.replace("{comment}", comment)})
+    result = check(tmp_path)
+    assert (result.findings == []) is suppressed
+    assert result.suppressed == int(suppressed)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("pyproject.toml", '[tool.mlops-scaffold]\nignore = ["MS204"]\n'),
+        ("pyproject.toml", '[tool.mlops-scaffold.per-file-ignores]\n".github/workflows/*" = ["MS204"]\n'),
+        (".mlops-scaffold.yml", "ignore: [MS204]\n"),
+        (".mlops-scaffold.yml", "exclude: ['.github/**']\n"),
+    ],
+)
+def test_suppression_in_the_settings(tmp_path, name, text):
+    write(tmp_path, {GITHUB_FILE: NO_TIMEOUT.replace("{comment}", ""), name: text})
+    assert check(tmp_path).findings == []
+
+
+@pytest.mark.parametrize(
+    "text", ["ignore: MS204\n", "severity: fatal\n", "- a\n", "exclude: [1]\n"]
+)
+def test_malformed_settings_are_bad_input(tmp_path, text):
+    write(tmp_path, {GITHUB_FILE: CLEAN_GITHUB, ".mlops-scaffold.yml": text})
+    result = invoke("check", tmp_path)
+    assert result.exit_code == 2 and ".mlops-scaffold.yml" in result.stderr
+
+
+def test_the_severity_threshold_sets_the_exit_code(tmp_path):
+    write(tmp_path, {GITHUB_FILE: NO_TIMEOUT.replace("{comment}", "")})
+    assert invoke("check", tmp_path).exit_code == 1  # a warning
+    assert invoke("check", tmp_path, "--severity", "error").exit_code == 0
+    assert invoke("check", tmp_path, "--severity", "warning").exit_code == 1
+    write(tmp_path, {".mlops-scaffold.yml": "severity: error\n"})
+    assert invoke("check", tmp_path).exit_code == 0
+
+
+def test_file_arguments_check_only_those_files(tmp_path, monkeypatch):
+    root = clean(tmp_path)
+    (root / GITHUB_FILE).write_text(NO_TIMEOUT.replace("{comment}", ""))
+    (root / "README.md").write_text("# not YAML\n")
+    monkeypatch.chdir(root)
+    assert invoke("check", AZURE_FILE, "README.md").exit_code == 0
+    result = invoke("check", GITHUB_FILE, AZURE_FILE)
+    assert result.exit_code == 1 and "MS204" in result.stdout
+    assert invoke("check", "missing.yml").exit_code == 2
+
+
+# ------------------------------------------------------------- formats
+def test_sarif_has_rules_with_help_and_locations(tmp_path):
+    write(tmp_path, {GITHUB_FILE: NO_TIMEOUT.replace("{comment}", "").replace(f"@{SHA} # v7.0.1", "@v7")})
+    result = invoke("check", tmp_path, "--format", "sarif")
+    sarif = json.loads(result.stdout)
+    assert sarif["version"] == "2.1.0"
+    run = sarif["runs"][0]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert {"MS202", "MS204"} <= set(rules)
+    assert all(r["help"]["text"] for r in rules.values())
+    for item in run["results"]:
+        assert run["tool"]["driver"]["rules"][item["ruleIndex"]]["id"] == item["ruleId"]
+        location = item["locations"][0]["physicalLocation"]
+        assert location["artifactLocation"]["uri"] == GITHUB_FILE
+        assert location["region"]["startLine"] >= 1
+        assert item["level"] in ("error", "warning", "note")
+
+
+def test_every_rule_has_words_and_a_severity():
+    for rule in all_rules().values():
+        assert rule.title and rule.why and rule.fix
+        assert rule.severity in ("error", "warning", "note")
+
+
+def test_github_annotations_carry_the_severity(tmp_path):
+    write(tmp_path, {GITHUB_FILE: NO_TIMEOUT.replace("{comment}", "")})
+    output = invoke("check", tmp_path, "--format", "github").stdout
+    assert output.startswith(f"::warning file={GITHUB_FILE},line=")
+
+
+# --------------------------------------------------------------- zizmor
+def test_zizmor_findings_are_merged_with_our_ids_and_suppressions(tmp_path):
+    text = CLEAN_GITHUB.replace(
+        f"actions/checkout@{SHA} # v7.0.1", "actions/checkout@v7  # mlops-scaffold: ignore[MS202]"
+    )
+    write(tmp_path, {GITHUB_FILE: text})
+    assert check(tmp_path).findings == []
+    write(tmp_path, {GITHUB_FILE: text.replace("  # mlops-scaffold: ignore[MS202]", "")})
+    [finding] = check(tmp_path).findings
+    assert finding.rule == "MS202" and finding.line == text.splitlines().index(
+        next(line for line in text.splitlines() if "actions/checkout@v7" in line)
+    ) + 1
+
+
+def test_without_zizmor_the_github_audits_are_reported_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLOPS_SCAFFOLD_ZIZMOR", "")
+    write(tmp_path, {GITHUB_FILE: CLEAN_GITHUB})
+    result = invoke("check", tmp_path)
+    assert result.exit_code == 1 and "MS001" in result.stdout
+    assert "zizmor is not installed" in result.stdout
+    monkeypatch.setenv("MLOPS_SCAFFOLD_ZIZMOR", "/bin/false")
+    assert "MS001" in invoke("check", tmp_path).stdout
+
+
+# --------------------------------------------------------------- review
+def test_review_graph_follows_azure_stages():
+    chart = mermaid(PipelineFile.parse(CLEAN_AZURE, AZURE_FILE, "azure"))
+    assert "subgraph" in chart
+    assert "n_DeployStaging_deploy_staging --> n_DeployProduction_deploy_production_approval" in chart
+    assert "n_Build_build --> n_DeployStaging_deploy_staging" in chart
+
+
+def test_review_reports_renames_and_new_findings_without_reprs(tmp_path):
+    root = clean(tmp_path)
+    git(root, "init", "--quiet", "--initial-branch=main")
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "-m", "base")
+    git(root, "mv", GITHUB_FILE, ".github/workflows/deploy.yml")
+    path = root / ".github/workflows/deploy.yml"
+    path.write_text(path.read_text().replace("    needs: deploy-staging\n", "    needs: [build, deploy-staging]\n"))
+    (root / "docs.yml").write_text("title: not a pipeline\n")
+    result = invoke("review", root, "--base", "main")
+    assert result.exit_code == 0, result.stderr
+    markdown = result.stdout
+    assert "(renamed from .github/workflows/cd.yml)" in markdown
+    assert "['" not in markdown and "docs.yml" not in markdown
+    assert "### New findings" in markdown
+    report = json.loads(invoke("review", root, "--base", "main", "--format", "json").stdout)
+    assert report["new_findings"] == []
+    path.write_text(path.read_text().replace("    timeout-minutes: 10\n", "", 1))
+    report = json.loads(invoke("review", root, "--base", "main", "--format", "json").stdout)
+    assert [f["rule"] for f in report["new_findings"]] == ["MS204"]
+
+
+def test_review_draws_no_empty_charts(tmp_path):
+    write(tmp_path, {AZURE_FILE: "variables:\n  a: 1\n"})
+    git(tmp_path, "init", "--quiet", "--initial-branch=main")
+    git(tmp_path, "add", "--all")
+    git(tmp_path, "commit", "--quiet", "-m", "base")
+    write(tmp_path, {"eng/vars.yml": "variables:\n  b: 2\n", "azure-pipelines.yml": CLEAN_AZURE})
+    markdown = invoke("review", tmp_path, "--base", "main").stdout
+    assert "```mermaid\n```" not in markdown
+    assert markdown.count("```mermaid") == 1  # the new pipeline, after
+
+
+# ------------------------------------------------------- CI integration
+def test_the_action_installs_from_its_own_checkout():
+    action = load_yaml(REPO / "action.yml")
+    assert action["runs"]["using"] == "composite"
+    pins = json.loads(Path("/work/shared/actions/pins.json").read_text()) if Path("/work/shared/actions/pins.json").is_file() else {}
+    scripts = []
+    for step in action["runs"]["steps"]:
+        if "uses" in step:
+            name, _, sha = step["uses"].partition("@")
+            assert len(sha) == 40
+            if pins:
+                assert pins[name]["sha"] == sha
+        else:
+            scripts.append(step["run"])
+            assert "${{" not in step["run"]  # inputs come through env
+    install = next(s for s in scripts if "pip install" in s)
+    assert '"$ACTION_PATH"' in install and "mlops-scaffold==" not in install
+    assert any(
+        step.get("env", {}).get("ACTION_PATH") == "${{ github.action_path }}"
+        for step in action["runs"]["steps"]
+    )
+    assert rules_of(REPO, files=[REPO / "action.yml"]) == []
+
+
+def test_the_pre_commit_hook_is_declared():
+    [hook] = load_yaml(REPO / ".pre-commit-hooks.yaml")
+    assert hook["id"] == "mlops-scaffold-check"
+    assert hook["entry"] == "mlops-scaffold check" and hook["language"] == "python"
+
+
+@pytest.mark.slow
+def test_pre_commit_try_repo_passes_on_a_generated_project(both_project, tmp_path):
+    """The real pre-commit installs the hook from this repository (the
+    package index serves its dependencies) and runs it on a generated
+    project: clean, then a planted defect fails it."""
+    if shutil.which("pre-commit") is None:
+        pytest.fail("pre-commit is in the test extra: install it")
+    project = tmp_path / "project"
+    shutil.copytree(both_project, project, ignore=shutil.ignore_patterns(".git"))
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "generated")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path.parent / "pre-commit-home")}
+
+    def try_repo():
+        return subprocess.run(
+            ["pre-commit", "try-repo", str(REPO), "mlops-scaffold-check", "--all-files"],
+            cwd=project, capture_output=True, text=True, env=env, timeout=900,
+        )  # fmt: skip
+
+    result = try_repo()
+    if result.returncode == 3 and "pip" in result.stdout + result.stderr:
+        pytest.skip("the package index is unreachable: " + result.stdout[-300:])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Passed" in result.stdout
+    cd = project / ".github/workflows/cd.yml"
+    cd.write_text(cd.read_text().replace("    timeout-minutes:", "    # timeout-minutes:", 1))
+    git(project, "commit", "--quiet", "-am", "drop a timeout")
+    result = try_repo()
+    assert result.returncode == 1 and "MS204" in result.stdout, result.stdout
+
+
+def test_a_rule_is_one_module_in_the_rules_package():
+    """The registration point (for MS210 and others): every module of
+    pipelines/rules registers its rules on import, no list to edit."""
+    import pkgutil
+
+    from mlops_scaffold.pipelines import rules
+
+    modules = [m.name for m in pkgutil.iter_modules(rules.__path__)]
+    registered = all_rules()
+    for name in modules:
+        ids = {
+            r.id for r in registered.values()
+            if r.check is not None and r.check.__module__.endswith("." + name)
+        }  # fmt: skip
+        if name not in ("core", "zizmor_audits"):
+            assert ids, f"{name} registers no rule"
+
+
+@pytest.mark.parametrize("reference", ["../../../etc/x.yml", "/../x.yml"])
+def test_template_references_outside_the_repository_are_not_followed(tmp_path, reference):
+    from mlops_scaffold.pipelines.discovery import resolve_template
+
+    assert resolve_template("a/b.yml", reference) is None
+    outside = tmp_path / "outside.yml"
+    outside.write_text("steps:\n  - script: x\n")
+    root = tmp_path / "repo"
+    write(root, {"azure-pipelines.yml": "trigger: none\nsteps:\n  - template: ../outside.yml\n"})
+    assert check(root).checked == ["azure-pipelines.yml"]
+
+
+def test_a_reusable_workflow_deploying_to_production_needs_staging(tmp_path):
+    calls = """\
+name: CD
+on:
+  push:
+    branches: [main]
+permissions: {}
+jobs:
+  staging:
+    uses: ./.github/workflows/deploy.yml
+    with:
+      environment: staging
+  production:
+    needs: NEEDS
+    uses: ./.github/workflows/deploy.yml
+    with:
+      environment: production
+"""
+    write(tmp_path, {GITHUB_FILE: calls.replace("    needs: NEEDS\n", "")})
+    assert [r for r, _ in rules_of(tmp_path, use_auditor=False)] == ["MS206"]
+    write(tmp_path, {GITHUB_FILE: calls.replace("NEEDS", "staging")})
+    # The gate and the smoke test live in the called workflow.
+    assert rules_of(tmp_path, use_auditor=False) == []
+
+
+def test_a_link_out_of_the_repository_is_never_read(tmp_path):
+    secret = tmp_path / "secret.yml"
+    secret.write_text("on: push\njobs: TOPSECRETVALUE\n")
+    root = tmp_path / "repo"
+    (root / ".github/workflows").mkdir(parents=True)
+    (root / ".github/workflows/ci.yml").symlink_to(secret)
+    (root / "eng").mkdir()
+    (root / "eng/pipeline.yml").symlink_to(secret)
+    result = invoke("check", root, "--format", "json")
+    assert result.exit_code == 1
+    assert "TOPSECRETVALUE" not in result.stdout
+    [finding] = json.loads(result.stdout)
+    assert finding["rule"] == "MS100" and "outside the repository" in finding["message"]

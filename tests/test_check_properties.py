@@ -1,0 +1,206 @@
+"""Hostile pipeline files for `check` and `review`: YAML of any shape and
+size, aliases (bombs, recursion), encodings and bytes. The contract: exit
+0, 1 or 2, never a traceback, bounded time and memory, and a finding (not
+a crash) for a file the service would reject."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers import git
+from mlops_scaffold.errors import ScaffoldError
+from mlops_scaffold.pipelines.check import check
+from mlops_scaffold.pipelines.review import review_change, to_markdown
+
+KEYS = [
+    "on", "jobs", "steps", "runs-on", "uses", "run", "with", "needs",
+    "environment", "permissions", "timeout-minutes", "stages", "stage",
+    "job", "deployment", "dependsOn", "strategy", "runOnce", "deploy",
+    "task", "inputs", "script", "checkout", "template", "trigger", "pr",
+    "pool", "variables", "parameters", "extends", "runs", "using", "name",
+    "${{ if eq(1, 1) }}", "persistCredentials", "timeoutInMinutes",
+]  # fmt: skip
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True),
+    st.sampled_from(["production", "staging", "actions/checkout@v4",
+                     "Docker@2", "make deploy ENVIRONMENT=production",
+                     "${{ github.event.issue.title }}", "$(Build.SourceVersionMessage)",
+                     "template.yml", "../../../etc/passwd", ""]),
+    st.text(max_size=20),
+)  # fmt: skip
+documents = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.sampled_from(KEYS), children, max_size=5),
+    ),
+    max_leaves=40,
+)
+WHERE = [
+    ".github/workflows/hostile.yml",
+    "azure-pipelines/hostile.yml",
+    "eng/pipelines/hostile.yml",
+    "tools/action.yml",
+]
+# Files a YAML dumper does not make: aliases, bad bytes, deep nesting.
+RAW = [
+    b"a: &a [*a]\n",
+    b"&a {x: *a}\n",
+    b'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+    + b"".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n".encode()
+        for i in range(9)
+    ),
+    b"on: \xff\xfe push\n",
+    b"\xef\xbb\xbfon: push\njobs: {}\n",
+    "on: push\njobs:\n".encode("utf-16"),
+    b"- " * 5000 + b"x\n",
+    b"".join(b"  " * i + b"k%d:\n" % i for i in range(300)),
+    b"[" * 2000,
+    b"on: push\njobs:\n  a: !!python/object:os.system {}\n",
+    b"jobs: [a, b]\non: push\n",
+    b"stages: 5\n",
+    b"steps: 5\n",
+    b"on: 5\njobs: 5\n",
+    b"42\n",
+    b"- a\n- b\n",
+    b"trigger: none\nstages:\n  - stage: A\n    dependsOn: 5\n    jobs: 5\n",
+    b"---\na: 1\n---\nb: 2\n",
+    b"\x00\x01\x02",
+]  # fmt: skip
+FILE_LIMITS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+def _write(root: Path, relative: str, raw: bytes) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(raw)
+
+
+def _dump(document) -> bytes:
+    return yaml.safe_dump(document, allow_unicode=True).encode()
+
+
+@FILE_LIMITS
+@given(document=documents, where=st.sampled_from(WHERE))
+def test_check_survives_any_document(tmp_path_factory, document, where):
+    root = tmp_path_factory.mktemp("any")
+    _write(root, where, _dump(document))
+    result = check(root)
+    for finding in result.findings:
+        assert finding.severity in ("error", "warning", "note")
+        assert finding.line >= 1 and finding.file == where
+
+
+@pytest.mark.parametrize("raw", RAW, ids=range(len(RAW)))
+@pytest.mark.parametrize("where", WHERE[:2])
+def test_check_reports_hostile_bytes_as_findings(tmp_path, raw, where):
+    _write(tmp_path, where, raw)
+    result = check(tmp_path)
+    rules = {f.rule for f in result.findings}
+    # A file in a pipelines folder that the service would reject is
+    # reported, never skipped and never a crash.
+    parsed = None
+    try:
+        parsed = yaml.safe_load(raw)
+    except Exception:  # noqa: BLE001 - anything PyYAML refuses
+        parsed = "unreadable"
+    if parsed == "unreadable" or not isinstance(parsed, dict):
+        assert rules & {"MS100", "MS101"}, result.findings
+
+
+def _limited():
+    limit = 1024 * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def test_the_command_keeps_its_contract_on_every_hostile_file(tmp_path):
+    """The installed command, as CI runs it: all the hostile files at
+    once, in 1 GiB of memory and a minute, exit 1, no traceback."""
+    for index, raw in enumerate(RAW):
+        _write(tmp_path, f".github/workflows/h{index}.yml", raw)
+        _write(tmp_path, f"azure-pipelines/h{index}.yml", raw)
+    for style in ("text", "sarif"):
+        result = subprocess.run(
+            [sys.executable, "-m", "mlops_scaffold", "check", str(tmp_path),
+             "--format", style],
+            capture_output=True, text=True, timeout=60,
+            preexec_fn=_limited,
+        )  # fmt: skip
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "MS100" in result.stdout and "MS101" in result.stdout
+
+
+def test_a_huge_file_is_refused_with_its_size(tmp_path):
+    _write(
+        tmp_path,
+        ".github/workflows/huge.yml",
+        b"on: push\n" + b"# padding\n" * 300_000,
+    )
+    findings = check(tmp_path).findings
+    assert [f.rule for f in findings] == ["MS100"]
+    assert "byte limit" in findings[0].message
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    before=st.one_of(documents.map(_dump), st.sampled_from(RAW)),
+    after=st.one_of(documents.map(_dump), st.sampled_from(RAW)),
+    where=st.sampled_from(WHERE),
+)
+def test_review_survives_any_change(tmp_path_factory, before, after, where):
+    root = tmp_path_factory.mktemp("review")
+    git(root, "init", "--quiet", "--initial-branch=main")
+    _write(root, where, before)
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "-m", "base")
+    _write(root, where, after)
+    try:
+        result = review_change(root, base="main")
+    except ScaffoldError:
+        return  # a clear message, exit 1 or 2: within the contract
+    markdown = to_markdown(result)
+    assert "```mermaid\n\n```" not in markdown
+    assert "```mermaid\n```" not in markdown
+
+
+WRONG_SHAPES = [
+    (".github/workflows/w.yml", "on: push\njobs: [a, b]\n"),
+    (".github/workflows/w.yml", "on: push\njobs:\n  a:\n    runs-on: x\n    steps: 5\n"),
+    (".github/workflows/w.yml", "on: 5\njobs:\n  a:\n    runs-on: x\n    steps: [{run: x}]\n"),
+    (".github/workflows/w.yml", "on: push\njobs:\n  a:\n    runs-on: x\n    needs: {x: 1}\n    steps: [{run: x}]\n"),
+    ("azure-pipelines/p.yml", "- a\n- b\n"),
+    ("azure-pipelines/p.yml", "42\n"),
+    ("azure-pipelines/p.yml", "stages: 5\n"),
+    ("azure-pipelines/p.yml", "trigger: none\nstages:\n  - stage: A\n    dependsOn: {a: 1}\n    jobs:\n      - job: x\n        steps: [{script: x}]\n"),
+    ("azure-pipelines/p.yml", "trigger: none\njobs:\n  - job: x\n    dependsOn: [[1]]\n    steps: 7\n"),
+    ("tools/action.yml", "name: x\ndescription: y\nruns:\n  using: composite\n  steps: 5\n"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("where", "text"), WRONG_SHAPES)
+def test_valid_yaml_of_the_wrong_shape_is_a_schema_finding(tmp_path, where, text):
+    _write(tmp_path, where, text.encode())
+    findings = check(tmp_path).findings
+    assert [f.rule for f in findings if f.rule == "MS101"] == ["MS101"], findings
+    assert all(f.file == where for f in findings)
