@@ -479,3 +479,68 @@ def test_a_link_out_of_the_repository_is_never_read(tmp_path):
     assert "TOPSECRETVALUE" not in result.stdout
     [finding] = json.loads(result.stdout)
     assert finding["rule"] == "MS100" and "outside the repository" in finding["message"]
+
+
+# ------------------------------------------------- MS210 (the run planner)
+SKIPPED_CHAIN = """\
+name: cd
+on:
+  push:
+    branches: [trunk]
+permissions: {}
+jobs:
+  train:
+    if: vars.TRAIN == 'true'
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    steps:
+      - run: make train
+  build:
+    needs: train
+    if: ${{ !cancelled() }}
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    steps:
+      - run: make package
+  deploy-staging:
+    needs: build
+    runs-on: ubuntu-latest
+    environment: staging
+    timeout-minutes: 5
+    steps:
+      - run: make deploy ENVIRONMENT=staging
+"""
+
+
+@pytest.mark.parametrize(
+    ("condition", "found"),
+    [
+        (None, True),  # implicit success(): the skipped train skips it
+        ("github.ref == 'refs/heads/trunk'", True),  # still success()
+        ("${{ !cancelled() && needs.build.result == 'success' }}", False),
+    ],
+)
+def test_ms210_names_the_skipped_need_of_a_deployment(
+    tmp_path, condition, found
+):
+    text = SKIPPED_CHAIN
+    if condition:
+        text = text.replace(
+            "    environment: staging\n",
+            f"    environment: staging\n    if: {condition}\n",
+        )
+    write(tmp_path, {".github/workflows/cd.yml": text})
+    # The default branch comes from the project's answers: trunk.
+    (tmp_path / ".copier-answers.yml").write_text("default_branch: trunk\n")
+    hits = [f for f in check(tmp_path).findings if f.rule == "MS210"]
+    assert bool(hits) is found, hits
+    if found:
+        assert "`train` is skipped" in hits[0].message
+        assert hits[0].line == 20  # the deploy-staging job
+
+
+def test_generated_projects_have_no_unreachable_deployment(tmp_path):
+    from helpers import generate
+
+    project = generate(tmp_path / "p", git=False, ci_provider="both")
+    assert not [f for f in check(project).findings if f.rule == "MS210"]

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import generate
-from mlops_scaffold import planner as P
-from mlops_scaffold.planner import Event, Verdict
+from mlops_scaffold.pipelines import planner as P
+from mlops_scaffold.pipelines.planner import Event, Verdict
 
 RUN, SKIP, UNKNOWN = Verdict.RUN, Verdict.SKIP, Verdict.UNKNOWN
 PUSH_MAIN = Event.push("main")
@@ -1282,14 +1282,9 @@ COMBINATIONS = [
     for iac in ("bicep", "terraform", "both", "none")
 ]
 PROVIDER_DIRS = {"github": ".github/workflows", "azure": "azure-pipelines"}
-# Open defects in templates/project (issue 15): the GitHub CD skips
-# staging, the smoke test and production unless TRAIN_ON_AZUREML is set.
-# Flip these when the template fix is merged (strict xfail will say so).
-KNOWN_DEFECTS = {
-    "github": "issue 15: deploy-staging, smoke-test-staging and "
-    "deploy-production have no status check function, so the skipped "
-    "train-azureml skips them (implicit success())",
-}
+# Open defects in templates/project, by provider, as strict xfails (the
+# GitHub CD skipping staging when TRAIN_ON_AZUREML was unset was one).
+KNOWN_DEFECTS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")

@@ -64,8 +64,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import yamlio
-from .errors import MalformedFileError
+from .. import yamlio
+from ..errors import MalformedFileError
 
 __all__ = [
     "Event",
