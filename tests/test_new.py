@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from helpers import generate, git, invoke, snapshot
-from mlops_scaffold import render
+from mlops_scaffold import __version__, render
+from mlops_scaffold.render import repository_url
 from mlops_scaffold.template import TEMPLATE_BRANCH
 
 
@@ -25,7 +26,8 @@ def test_defaults_make_a_committed_repository(tmp_path: Path):
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["project_name"] == "Fraud Model"
     assert answers["package_name"] == "fraud_model"
-    assert answers["_src_path"] == "mlops-scaffold"
+    assert answers["_src_path"] == repository_url()
+    assert answers["_commit"] == f"v{__version__}"
     assert (project / "src" / "fraud_model" / "train.py").is_file()
 
 
@@ -273,8 +275,8 @@ def run_in_terminal(args: list[str], timeout: float = 120.0) -> tuple[int, str]:
 
 
 def test_interactive_answers_give_the_same_project_as_defaults(tmp_path: Path):
-    """Prompts go through Copier, --defaults through mlops-scaffold's own
-    renderer: accepting every prompt must give the --defaults project."""
+    """Accepting every prompt gives the --defaults project (both are
+    Copier's questionnaire; the prompts are its TUI)."""
     asked = tmp_path / "asked" / "card-fraud"
     code, screen = run_in_terminal(
         ["new", str(asked), "--no-git", "--data", "description=Typed here"]

@@ -1,9 +1,8 @@
 """Answers: parsing ``--data`` / ``--data-file`` and validating the result.
 
-Validation rules live once, as Jinja validators in ``copier.yml``. The
-questionnaire (runs that ask nothing) and Copier's prompts (runs that ask)
-both apply them as each answer is given; ``validate`` renders them once more
-over the final set of an interactive run, so that no path can skip one.
+Validation rules live once, as Jinja validators in ``copier.yml``, and
+Copier applies them (``render`` hands it every final answer as data, so
+that defaults are validated too).
 """
 
 from __future__ import annotations
@@ -13,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidAnswerError, MalformedFileError, UnknownAnswerError
-from .questionnaire import render_text
-from .template import asked_questions, questions
+from .template import asked_questions
 
 #: CLI shortcuts that set an answer.
 SHORTCUT_OPTIONS = {"ci": "ci_provider", "iac": "iac"}
@@ -81,28 +79,3 @@ def check_known(data: Mapping[str, Any]) -> None:
             f"Unknown answer {', '.join(repr(k) for k in unknown)}.",
             hint="known answers are: " + ", ".join(known),
         )
-
-
-def validate(answers: Mapping[str, Any]) -> None:
-    """Run every question's validator over the final answers."""
-    problems: list[str] = []
-    for name, spec in questions().items():
-        validator = spec.get("validator")
-        if not validator or name not in answers:
-            continue
-        message = str(render_text(validator, answers)).strip()
-        if message:
-            problems.append(f"{name}: {' '.join(message.split())}")
-    if problems:
-        raise InvalidAnswerError(
-            "Invalid answers:\n" + "\n".join(f"  - {p}" for p in problems),
-            hint="change them with --data KEY=VALUE",
-        )
-
-
-def title_from_folder(folder_name: str) -> str:
-    """The default human project name for a destination folder, the same
-    way ``copier.yml`` derives it when Copier is run directly."""
-    from jinja2.filters import do_title
-
-    return do_title(folder_name.replace("-", " ").replace("_", " "))

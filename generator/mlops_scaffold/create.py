@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import gitutil
-from .answers import check_known, title_from_folder
+from .answers import check_known
 from .errors import DestinationError, GitError
 from .render import render, staging_folder
 from .template import TEMPLATE_BRANCH
@@ -29,6 +29,7 @@ def new_project(
     data: Mapping[str, Any] | None = None,
     defaults: bool = False,
     git: bool = True,
+    template_source: str | None = None,
 ) -> NewProject:
     """Render the template into ``destination`` (missing or empty).
 
@@ -40,17 +41,18 @@ def new_project(
     _check_destination(destination)
     answers_in = dict(data or {})
     check_known(answers_in)
-    user_defaults = {"project_name": title_from_folder(destination.name)}
 
     created_parents = _missing_parents(destination)
     try:
         with staging_folder(destination.parent) as staging:
-            rendered = staging / "project"
+            # Named like the destination: Copier derives the default
+            # project name and `_copier_conf.dst_path` from it.
+            rendered = staging / destination.name
             answers = render(
                 rendered,
                 data=answers_in,
                 defaults=defaults,
-                user_defaults=user_defaults,
+                template_source=template_source,
             )
             if git:
                 initial_commit(rendered, answers)
