@@ -14,6 +14,9 @@ from typing import Any
 from .errors import InvalidAnswerError, MalformedFileError, UnknownAnswerError
 from .template import asked_questions
 
+#: An answers file is a few hundred bytes; anything this large is a mistake.
+MAX_DATA_FILE_BYTES = 1_000_000
+
 #: CLI shortcuts that set an answer.
 SHORTCUT_OPTIONS = {"ci": "ci_provider", "iac": "iac"}
 
@@ -38,10 +41,27 @@ def load_data_file(path: Path) -> dict[str, Any]:
     import yaml
 
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as error:
         raise InvalidAnswerError(
             f"Cannot read the answers file {path}: {error.strerror}."
+        ) from error
+    if len(raw) > MAX_DATA_FILE_BYTES:
+        raise MalformedFileError(
+            path,
+            f"is {len(raw)} bytes; an answers file is at most "
+            f"{MAX_DATA_FILE_BYTES}",
+            hint="pass a YAML file of answers such as "
+            "`description: Card fraud scoring`",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedFileError(
+            path,
+            f"is not UTF-8 text (byte {error.start} is {raw[error.start]:#x})",
+            hint="pass a YAML file of answers such as "
+            "`description: Card fraud scoring`, saved as UTF-8",
         ) from error
     try:
         loaded = yaml.safe_load(text)

@@ -33,20 +33,36 @@ STAGING_PREFIX = ".mlops-scaffold-"
 @contextlib.contextmanager
 def staging_folder(near: Path) -> Iterator[Path]:
     """A temporary folder on the same filesystem as ``near``, removed on
-    exit whatever happens (SIGTERM included: it becomes KeyboardInterrupt
-    while the folder exists, so the ``finally`` runs)."""
+    exit whatever happens. SIGTERM becomes KeyboardInterrupt meanwhile, and
+    Ctrl-C and SIGTERM are held while the folder is made and removed, so
+    that no signal can leave it behind."""
     near.mkdir(parents=True, exist_ok=True)
-    with _terminate_as_interrupt():
-        folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=near))
+    with terminate_as_interrupt():
+        with signals_held():
+            folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=near))
         try:
             yield folder
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            with signals_held():
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+_HELD = {signal.SIGINT, signal.SIGTERM}
 
 
 @contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C (exit 130 after cleaning up), in the main
+def signals_held() -> Iterator[None]:
+    """Delay Ctrl-C and SIGTERM until the block is done."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C (cleanup, then exit 130), in the main
     thread; elsewhere signals cannot be handled and nothing changes."""
 
     def interrupt(signum, frame):
@@ -266,9 +282,7 @@ def _record_source(destination: Path, source: str, release: str) -> None:
         for line in path.read_text(encoding="utf-8").splitlines()
         if not line.startswith(("_commit:", "_src_path:"))
     ]
-    at = next(
-        (i for i, line in enumerate(kept) if not line.startswith("#")), 0
-    )
+    at = next((i for i, line in enumerate(kept) if not line.startswith("#")), 0)
     stamp = {"_commit": release, "_src_path": source}
     kept[at:at] = yaml.safe_dump(stamp, sort_keys=False).splitlines()
     path.write_text("\n".join(kept) + "\n", encoding="utf-8")
