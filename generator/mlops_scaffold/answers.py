@@ -13,6 +13,7 @@ from typing import Any
 
 from .errors import InvalidAnswerError, MalformedFileError, UnknownAnswerError
 from .template import asked_questions
+from .yamlio import malformed_yaml
 
 #: An answers file is a few hundred bytes; anything this large is a mistake.
 MAX_DATA_FILE_BYTES = 1_000_000
@@ -66,14 +67,9 @@ def load_data_file(path: Path) -> dict[str, Any]:
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        # Where an unclosed bracket or quote opened, else where it failed.
-        mark = getattr(error, "context_mark", None) or getattr(
-            error, "problem_mark", None
-        )
-        raise MalformedFileError(
+        raise malformed_yaml(
             path,
-            "is not valid YAML",
-            line=mark.line + 1 if mark else None,
+            error,
             hint="an answers file is a YAML mapping such as "
             "`description: Card fraud scoring`",
         ) from error
