@@ -45,7 +45,8 @@ def load_data_file(path: Path) -> dict[str, Any]:
         raw = path.read_bytes()
     except OSError as error:
         raise InvalidAnswerError(
-            f"Cannot read the answers file {path}: {error.strerror}."
+            f"Cannot read the answers file {path}: {error.strerror}.",
+            hint="check the --data-file path",
         ) from error
     if len(raw) > MAX_DATA_FILE_BYTES:
         raise MalformedFileError(
@@ -77,7 +78,10 @@ def load_data_file(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(loaded, dict):
         raise MalformedFileError(
-            path, "must be a YAML mapping of answer names to values"
+            path,
+            "must be a YAML mapping of answer names to values",
+            hint="write one answer a line, such as "
+            "`description: Card fraud scoring`",
         )
     return {
         str(key): value

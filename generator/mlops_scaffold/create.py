@@ -184,10 +184,14 @@ def _check_destination(destination: Path) -> None:
     for parent in destination.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise DestinationError(f"{parent} is a file, not a folder.")
+                raise DestinationError(
+                    f"{parent} is a file, not a folder.",
+                    hint="choose a destination whose parents are folders",
+                )
             if not os.access(parent, os.W_OK):
                 raise DestinationError(
-                    f"Cannot write in {parent}: permission denied."
+                    f"Cannot write in {parent}: permission denied.",
+                    hint="choose a folder you can write in",
                 )
             break
 
