@@ -322,7 +322,8 @@ def test_reserved_package_names_cover_the_standard_library_and_deps(
 
     from mlops_scaffold.template import questions
 
-    reserved = set(questions()["reserved_package_names"]["default"])
+    spec = questions()["reserved_package_names"]
+    reserved = set(spec["default"].split())
     stdlib = {
         name
         for name in sys.stdlib_module_names

@@ -110,14 +110,15 @@ def render(
         key: value for key, value in data.items() if not key.startswith("_")
     }
     given.setdefault("scaffold_version", __version__)
-    asked = _run_copy(
-        git_source or str(template_root()),
-        destination,
-        data=given,
-        defaults=defaults,
-        vcs_ref=release if git_source else None,
-        pretend=True,
-    )
+    with _questions_only(destination, git_source) as questionnaire:
+        asked = _run_copy(
+            questionnaire,
+            destination,
+            data=given,
+            defaults=defaults,
+            vcs_ref=release if git_source else None,
+            pretend=True,
+        )
     recorded = {
         key: value
         for key, value in asked.answers.combined.items()
@@ -141,6 +142,27 @@ def render(
     }
 
 
+@contextlib.contextmanager
+def _questions_only(destination: Path, git_source: str | None):
+    """The template's questionnaire without its files, for the run that
+    only answers: ``copier.yml`` (linked) over an empty project folder, so
+    Copier's walk of the template, which renders every path even when all
+    are excluded, costs nothing. A git source is used as it is."""
+    if git_source:
+        yield git_source
+        return
+    root = template_root()
+    subdirectory = copier_config().get("_subdirectory", "")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    view = Path(tempfile.mkdtemp(prefix=".questions-", dir=destination.parent))
+    try:
+        (view / "copier.yml").symlink_to(root / "copier.yml")
+        (view / subdirectory).mkdir(parents=True, exist_ok=True)
+        yield str(view)
+    finally:
+        shutil.rmtree(view, ignore_errors=True)
+
+
 def _run_copy(
     source: str,
     destination: Path,
@@ -151,7 +173,7 @@ def _run_copy(
     pretend: bool,
 ):
     """One ``copier.run_copy``, its errors turned into ours. A ``pretend``
-    run only answers the questions: it excludes every path."""
+    run only answers the questions (and excludes every path)."""
     import copier
     from copier.errors import (
         CopierAnswersInterrupt,
