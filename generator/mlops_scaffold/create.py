@@ -77,7 +77,7 @@ def _new_project(
             )
             if git:
                 initial_commit(rendered, answers)
-            with signals_held():  # all of it, or (on failure) none
+            with signals_held(committing=True):  # all of it, or none
                 _move_into_place(rendered, destination)
     except BaseException:
         for parent in created_parents:

@@ -43,7 +43,9 @@ def staging_folder(near: Path) -> Iterator[Path]:
         try:
             yield folder
         finally:
-            with signals_held():
+            # Whatever happened is final by now: a signal during the
+            # clean-up is dropped rather than reported as a failure.
+            with signals_held(committing=True):
                 shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -51,11 +53,20 @@ _HELD = {signal.SIGINT, signal.SIGTERM}
 
 
 @contextlib.contextmanager
-def signals_held() -> Iterator[None]:
-    """Delay Ctrl-C and SIGTERM until the block is done."""
+def signals_held(*, committing: bool = False) -> Iterator[None]:
+    """Delay Ctrl-C and SIGTERM until the block is done. A block that
+    ``commits`` the job (the final move) and succeeds drops a signal that
+    came meanwhile: the job is done, and an interrupt now would only report
+    a failure that did not happen."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: nothing to hold
+        yield
+        return
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
     try:
         yield
+        if committing:
+            while signal.sigtimedwait(_HELD & signal.sigpending(), 0):
+                pass
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
