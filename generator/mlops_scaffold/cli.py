@@ -92,7 +92,17 @@ def cli() -> None:
     help="Make the folder a git repository with one initial commit "
     "(default: on).",
 )
-def new(destination, defaults, data_items, data_file, ci, iac, git) -> None:
+@click.option(
+    "--template-source",
+    metavar="SRC",
+    help="Where `copier update` finds the template later, recorded as "
+    "_src_path with _commit v<version> (default: this tool's repository). "
+    "A local git repository with that tag is rendered from.",
+)
+def new(
+    destination, defaults, data_items, data_file, ci, iac, git,
+    template_source,
+) -> None:  # fmt: skip
     """Create a new ML repository in DESTINATION (a new or empty folder).
 
     \b
@@ -111,7 +121,13 @@ def new(destination, defaults, data_items, data_file, ci, iac, git) -> None:
             hint="pass --defaults (with --data KEY=VALUE for the answers "
             "you want to set)",
         )
-    project = new_project(destination, data=answers, defaults=defaults, git=git)
+    project = new_project(
+        destination,
+        data=answers,
+        defaults=defaults,
+        git=git,
+        template_source=template_source,
+    )
     click.echo(f"Created {project.answers['project_name']!r} in {project.path}")
     click.echo(
         "Next: cd into it, `make install`, then `make lint test quality`."

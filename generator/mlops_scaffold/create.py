@@ -10,9 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from . import gitutil
-from .answers import check_known, title_from_folder
+from .answers import check_known
 from .errors import DestinationError, GitError
-from .render import render, staging_folder
+from .render import (
+    render,
+    signals_held,
+    staging_folder,
+    terminate_as_interrupt,
+)
 from .template import TEMPLATE_BRANCH
 
 
@@ -29,6 +34,7 @@ def new_project(
     data: Mapping[str, Any] | None = None,
     defaults: bool = False,
     git: bool = True,
+    template_source: str | None = None,
 ) -> NewProject:
     """Render the template into ``destination`` (missing or empty).
 
@@ -36,25 +42,43 @@ def new_project(
     moved into place only when rendering, validation and the initial commit
     have all worked: a failure or an interrupt leaves nothing behind.
     """
-    destination = Path(destination).expanduser().absolute()
+    with terminate_as_interrupt():
+        return _new_project(
+            Path(destination).expanduser().absolute(),
+            answers_in=dict(data or {}),
+            defaults=defaults,
+            git=git,
+            template_source=template_source,
+        )
+
+
+def _new_project(
+    destination: Path,
+    *,
+    answers_in: dict[str, Any],
+    defaults: bool,
+    git: bool,
+    template_source: str | None,
+) -> NewProject:
     _check_destination(destination)
-    answers_in = dict(data or {})
     check_known(answers_in)
-    user_defaults = {"project_name": title_from_folder(destination.name)}
 
     created_parents = _missing_parents(destination)
     try:
         with staging_folder(destination.parent) as staging:
-            rendered = staging / "project"
+            # Named like the destination: Copier derives the default
+            # project name and `_copier_conf.dst_path` from it.
+            rendered = staging / destination.name
             answers = render(
                 rendered,
                 data=answers_in,
                 defaults=defaults,
-                user_defaults=user_defaults,
+                template_source=template_source,
             )
             if git:
                 initial_commit(rendered, answers)
-            _move_into_place(rendered, destination)
+            with signals_held(committing=True):  # all of it, or none
+                _move_into_place(rendered, destination)
     except BaseException:
         for parent in created_parents:
             try:
@@ -78,7 +102,9 @@ def initial_commit(project: Path, answers: Mapping[str, Any]) -> None:
     gitutil.git("init", "--quiet", f"--initial-branch={branch}", cwd=project)
 
     name, email = gitutil.identity(
-        project, str(answers["author_name"]), str(answers["author_email"])
+        project,
+        commit_name(str(answers["author_name"])),
+        str(answers["author_email"]),
     )
     stamp = f"{int(time.time())} +0000"
     chunks = [f"commit refs/heads/{branch}\n".encode()]
@@ -111,7 +137,36 @@ def initial_commit(project: Path, answers: Mapping[str, Any]) -> None:
     gitutil.git("read-tree", "HEAD", cwd=project)  # index = the commit
 
 
+#: What git strips from both ends of a name ("crud"); a name of nothing else
+#: is refused as empty.
+_GIT_CRUD = "".join(chr(c) for c in range(33)) + ".,:;<>\"\\'"
+
+
+def commit_name(author: str) -> str:
+    """The author name as a git ident can hold it (used only when no git
+    identity is configured): git forbids "<", ">" and newlines in a name
+    and refuses one made only of punctuation and spaces."""
+    name = "".join(c for c in author if c not in "<>" and c.isprintable())
+    name = name.strip(_GIT_CRUD)
+    return name or gitutil.FALLBACK_IDENTITY[0]
+
+
 def _check_destination(destination: Path) -> None:
+    name_max = _name_max(destination)
+    for part in (destination, *destination.parents):
+        if len(os.fsencode(part.name)) > name_max:
+            raise DestinationError(
+                f"The folder name {part.name[:40]}... is "
+                f"{len(os.fsencode(part.name))} bytes long; this file system "
+                f"allows {name_max}.",
+                hint="choose a shorter folder name",
+            )
+    if destination.is_symlink() and not destination.exists():
+        raise DestinationError(
+            f"{destination} is a symbolic link to "
+            f"{os.readlink(destination)}, which does not exist.",
+            hint="choose a new folder name, or remove the link first",
+        )
     if destination.is_file() or (
         destination.exists() and not destination.is_dir()
     ):
@@ -129,12 +184,30 @@ def _check_destination(destination: Path) -> None:
     for parent in destination.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise DestinationError(f"{parent} is a file, not a folder.")
+                raise DestinationError(
+                    f"{parent} is a file, not a folder.",
+                    hint="choose a destination whose parents are folders",
+                )
             if not os.access(parent, os.W_OK):
                 raise DestinationError(
-                    f"Cannot write in {parent}: permission denied."
+                    f"Cannot write in {parent}: permission denied.",
+                    hint="choose a folder you can write in",
                 )
             break
+
+
+def _name_max(path: Path) -> int:
+    """The longest file name (bytes) that the deepest existing folder above
+    ``path`` allows."""
+    limit = 255
+    for folder in reversed(path.parents):
+        try:
+            if not folder.is_dir():
+                break
+            limit = os.pathconf(folder, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            break
+    return limit
 
 
 def _missing_parents(destination: Path) -> list[Path]:

@@ -1,51 +1,93 @@
-"""Rendering the template into a staging folder, in-process.
+"""Rendering the template into a staging folder, through Copier.
 
-A run that asks nothing is rendered here: the questionnaire answers
-``copier.yml`` and one walk of the template renders each templated path
-segment and ``.jinja`` file with templates compiled once. A run that asks
-goes through Copier, its prompts and its renderer. The tests hold both to
-byte-identical projects, and plain ``copier copy`` gives the same too.
+Copier is the only engine: every render (``new`` with or without prompts,
+``update``, ``adopt``) is one ``copier.run_copy`` into a folder named after
+the destination, so ``_copier_conf.dst_path``, the defaults derived from the
+folder name and the user's Copier settings (``defaults:``) are Copier's own.
+See docs/decisions/0001-copier-is-the-only-engine.md.
 
 Nothing is ever rendered into the user's destination directly: callers get a
 fresh folder next to it and move it into place only when everything worked,
-so a failure or Ctrl-C leaves the destination as it was.
+so a failure, Ctrl-C or SIGTERM leaves the destination as it was.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import stat
+import signal
 import tempfile
-import unicodedata
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .answers import validate
 from .errors import GenerationError, InvalidAnswerError
-from .questionnaire import answer, environment, render_text
 from .template import ANSWERS_FILE, copier_config, template_root
 
-#: What the answers file records as the template's source and version. The
-#: installed wheel is not a git checkout, so these stand in for Copier's
-#: ``_src_path`` / ``_commit`` and keep generated output byte-for-byte stable.
-SOURCE_MARKER = "mlops-scaffold"
+#: Prefix of every staging folder (interrupt tests look for leftovers).
+STAGING_PREFIX = ".mlops-scaffold-"
 
 
 @contextlib.contextmanager
 def staging_folder(near: Path) -> Iterator[Path]:
     """A temporary folder on the same filesystem as ``near``, removed on
-    exit whatever happens."""
+    exit whatever happens. SIGTERM becomes KeyboardInterrupt meanwhile, and
+    Ctrl-C and SIGTERM are held while the folder is made and removed, so
+    that no signal can leave it behind."""
     near.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=".mlops-scaffold-", dir=near))
+    with terminate_as_interrupt():
+        with signals_held():
+            folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=near))
+        try:
+            yield folder
+        finally:
+            # Whatever happened is final by now: a signal during the
+            # clean-up is dropped rather than reported as a failure.
+            with signals_held(committing=True):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def signals_held(*, committing: bool = False) -> Iterator[None]:
+    """Delay Ctrl-C and SIGTERM until the block is done. A block that
+    ``commits`` the job (the final move) and succeeds drops a signal that
+    came meanwhile: the job is done, and an interrupt now would only report
+    a failure that did not happen."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: nothing to hold
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
     try:
-        yield folder
+        yield
+        if committing:
+            while signal.sigtimedwait(_HELD & signal.sigpending(), 0):
+                pass
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C (cleanup, then exit 130), in the main
+    thread; elsewhere signals cannot be handled and nothing changes."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def render(
@@ -53,164 +95,115 @@ def render(
     *,
     data: Mapping[str, Any],
     defaults: bool,
-    user_defaults: Mapping[str, Any] | None = None,
+    template_source: str | None = None,
 ) -> dict[str, Any]:
-    """Render the template into the empty folder ``destination``; return the
-    answers (computed ones included).
+    """Render the template with Copier into ``destination`` (missing or
+    empty, and named like the project's final folder); return every answer,
+    computed ones included.
 
-    A run that asks nothing (``defaults``) is rendered here with Jinja;
-    one that asks goes through Copier's prompts and its renderer. The tests
-    hold both to byte-identical output."""
-    if defaults:
-        return render_directly(
-            destination, data=data, user_defaults=user_defaults
-        )
-    return render_with_copier(
-        destination, data=data, defaults=False, user_defaults=user_defaults
-    )
+    Two Copier runs: the first answers the questions (``defaults`` or the
+    prompts; it renders no file), the second renders with all those answers
+    as data, which Copier validates one by one. Copier does not validate
+    defaults (its documented rule), so without the second look a default
+    derived from a folder named ``class`` would make a package nobody can
+    import.
 
-
-def render_directly(
-    destination: Path,
-    *,
-    data: Mapping[str, Any],
-    user_defaults: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Copier's copy of the template, without Copier: answer the questions
-    (``questionnaire``), then walk the template once, rendering each path
-    segment and ``.jinja`` file with templates compiled once."""
-    from jinja2 import TemplateError
-
-    config = copier_config()
-    root = template_root()
-    answers = answer(data, destination=destination, user_defaults=user_defaults)
-    context = {
-        **answers.values,
-        **answers.special,
-        "_copier_answers": {
-            "_commit": f"v{__version__}",
-            "_src_path": SOURCE_MARKER,
-            **answers.recorded,
-        },
+    ``template_source`` is what ``.copier-answers.yml`` records as
+    ``_src_path`` (default: this package's repository URL), with
+    ``_commit: v<version>``. When it is a local git repository holding that
+    release tag, Copier renders from the tag itself, so plain
+    ``copier update`` later compares against exactly this template.
+    """
+    release = f"v{__version__}"
+    source = template_source or repository_url()
+    git_source = _local_release(source, release)
+    given = {
+        key: value for key, value in data.items() if not key.startswith("_")
     }
-    tree = _TemplateTree(root, config, context)
-    try:
-        tree.render_into(destination)
-    except TemplateError as error:
-        raise GenerationError(
-            f"Rendering the template failed: {error}",
-            hint="this is a bug in the template; please report it",
-        ) from error
-    return dict(answers.values)
-
-
-class _TemplateTree:
-    """The template's folder as Copier reads it: ``_subdirectory``,
-    ``_templates_suffix``, ``_exclude`` and templated path segments."""
-
-    def __init__(
-        self, root: Path, config: Mapping[str, Any], context: dict
-    ) -> None:
-        self.root = root
-        self.config = config
-        self.context = context
-        self.suffix = config.get("_templates_suffix", ".jinja")
-        self.source = root / config.get("_subdirectory", "")
-        envops = config.get("_envops", {})
-        self.delimiters = (
-            envops.get("variable_start_string", "{{"),
-            envops.get("block_start_string", "{%"),
-            envops.get("comment_start_string", "{#"),
+    given.setdefault("scaffold_version", __version__)
+    with _questions_only(destination, git_source) as questionnaire:
+        asked = _run_copy(
+            questionnaire,
+            destination,
+            data=given,
+            defaults=defaults,
+            vcs_ref=release if git_source else None,
+            pretend=True,
         )
-
-    def render_into(self, destination: Path) -> None:
-        excluded = _path_matcher(
-            line
-            for pattern in self.config.get("_exclude", ())
-            for line in render_text(pattern, self.context).splitlines()
-        )
-        destination.mkdir(parents=True, exist_ok=True)
-        for source, relative, is_template in self._walk(self.source, ()):
-            if excluded(relative):
-                continue
-            where = os.path.normpath(os.path.join(*relative))
-            if os.path.isabs(where) or where.split(os.sep)[0] == "..":
-                raise GenerationError(
-                    f"The template path {source} renders to {where}, "
-                    "outside the project.",
-                    hint="change the answer that names it",
-                )
-            target = destination / where
-            if source.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            if is_template:
-                name = source.relative_to(self.root).as_posix()
-                rendered = environment().get_template(name).render(self.context)
-                content = rendered.encode()
-            else:
-                content = source.read_bytes()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-            os.chmod(target, stat.S_IMODE(source.stat().st_mode))
-
-    def _walk(self, folder: Path, parts: tuple[str, ...]):
-        """(source, rendered relative parts, is a template) for every
-        path Copier would render, parents before children."""
-        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            name = entry.name
-            is_template = bool(self.suffix) and name.endswith(self.suffix)
-            if self.suffix and os.path.exists(entry.path + self.suffix):
-                continue  # the templated sibling wins
-            if is_template:
-                name = name[: -len(self.suffix)]
-            part = self._render_segment(name)
-            if not part:
-                continue  # an empty segment drops the path
-            source = Path(entry.path)
-            yield source, (*parts, part), is_template
-            if entry.is_dir():
-                yield from self._walk(source, (*parts, part))
-
-    def _render_segment(self, name: str) -> str:
-        if not any(start in name for start in self.delimiters):
-            return name  # what Jinja would render it to, without compiling
-        return render_text(name, self.context)
+    recorded = {
+        key: value
+        for key, value in asked.answers.combined.items()
+        if key in asked.template.questions_data
+        and key not in asked.answers.hidden
+    }
+    rendered = _run_copy(
+        git_source or str(template_root()),
+        destination,
+        data={**recorded, "scaffold_version": given["scaffold_version"]},
+        defaults=True,
+        vcs_ref=release if git_source else None,
+        pretend=False,
+    )
+    if not git_source:
+        _record_source(destination, source, release)
+    return {
+        key: value
+        for key, value in rendered.answers.combined.items()
+        if not key.startswith("_")
+    }
 
 
-def _path_matcher(patterns: Iterable[str]):
-    """Copier's exclusion test: gitignore patterns over the rendered path."""
-    import pathspec
-
-    normalized = [unicodedata.normalize("NFD", p) for p in patterns]
+@contextlib.contextmanager
+def _questions_only(destination: Path, git_source: str | None):
+    """The template's questionnaire without its files, for the run that
+    only answers: ``copier.yml`` (linked) over an empty project folder, so
+    Copier's walk of the template, which renders every path even when all
+    are excluded, costs nothing. A git source is used as it is."""
+    if git_source:
+        yield git_source
+        return
+    root = template_root()
+    subdirectory = copier_config().get("_subdirectory", "")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    view = Path(tempfile.mkdtemp(prefix=".questions-", dir=destination.parent))
     try:
-        spec = pathspec.PathSpec.from_lines("gitignore", normalized)
-    except LookupError:  # pathspec < 1.0
-        spec = pathspec.PathSpec.from_lines("gitwildmatch", normalized)
-    return lambda parts: spec.match_file("/".join(parts))
+        (view / "copier.yml").symlink_to(root / "copier.yml")
+        (view / subdirectory).mkdir(parents=True, exist_ok=True)
+        yield str(view)
+    finally:
+        shutil.rmtree(view, ignore_errors=True)
 
 
-def render_with_copier(
+def _run_copy(
+    source: str,
     destination: Path,
     *,
-    data: Mapping[str, Any],
+    data: dict[str, Any],
     defaults: bool,
-    user_defaults: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Render through Copier (its prompts, then its renderer)."""
+    vcs_ref: str | None,
+    pretend: bool,
+):
+    """One ``copier.run_copy``, its errors turned into ours. A ``pretend``
+    run only answers the questions (and excludes every path)."""
     import copier
-    from copier.errors import CopierAnswersInterrupt, CopierError
+    from copier.errors import (
+        CopierAnswersInterrupt,
+        CopierError,
+        InteractiveSessionError,
+    )
     from jinja2 import TemplateError
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            worker = copier.run_copy(
-                str(template_root()),
+            return copier.run_copy(
+                source,
                 destination,
-                data=dict(data),
+                data=data,
                 defaults=defaults,
-                user_defaults=dict(user_defaults or {}),
+                vcs_ref=vcs_ref,
+                pretend=pretend,
+                exclude=["*", ".*"] if pretend else [],
                 quiet=True,
                 unsafe=False,
                 overwrite=True,
@@ -218,42 +211,111 @@ def render_with_copier(
             )
     except CopierAnswersInterrupt as error:
         raise KeyboardInterrupt from error
+    except InteractiveSessionError as error:
+        raise InvalidAnswerError(
+            "No terminal to ask the questions on.",
+            hint="pass --defaults (with --data KEY=VALUE for the answers "
+            "you want to set)",
+        ) from error
     except ValueError as error:
-        # Copier reports a failed validator or a bad choice as ValueError.
+        # Copier's report of a failed validator, a bad choice or a value
+        # that does not cast to the question's type.
         raise InvalidAnswerError(
             f"Invalid answer: {error}",
-            hint="change it with --data KEY=VALUE",
+            hint=_hint_for(error, data),
         ) from error
     except (CopierError, TemplateError) as error:
         raise GenerationError(
             f"Rendering the template failed: {error}",
             hint="this is a bug in the template; please report it",
         ) from error
-    answers = {
-        key: value
-        for key, value in worker.answers.combined.items()
-        if not key.startswith("_")
-    }
-    validate(answers)
-    _stamp_answers_file(destination)
-    return answers
 
 
-def _stamp_answers_file(destination: Path) -> None:
-    """Record a stable source and this tool's version in the answers file."""
-    path = destination / copier_config().get("_answers_file", ANSWERS_FILE)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    stamped = []
-    for line in lines:
-        if line.startswith("_src_path:"):
-            line = f"_src_path: {SOURCE_MARKER}"
-        elif line.startswith("_commit:"):
-            continue
-        stamped.append(line)
-    stamped.insert(
-        next(
-            i for i, line in enumerate(stamped) if line.startswith("_src_path")
-        ),
-        f"_commit: v{__version__}",
+def _hint_for(error: ValueError, data: Mapping[str, Any]) -> str:
+    import re
+
+    named = re.search(r"question '(\w+)'|for '(\w+)'", str(error))
+    name = next((n for n in named.groups() if n), "KEY") if named else "KEY"
+    hint = f"change it with --data {name}=VALUE"
+    if name == "python_version" and isinstance(data.get(name), float):
+        return (
+            "quote it in the YAML file (python_version: '3.10'): unquoted, "
+            "YAML reads a version like 3.10 as the number 3.1; or " + hint
+        )
+    return hint
+
+
+def repository_url() -> str:
+    """The project's repository, from the package metadata
+    (``[project.urls] Repository``), or from ``pyproject.toml`` when running
+    from a source checkout that is not installed."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("mlops-scaffold").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        urls = []
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "repository":
+            return url.strip()
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+
+        with pyproject.open("rb") as handle:
+            project = tomllib.load(handle).get("project", {})
+        if "Repository" in project.get("urls", {}):
+            return project["urls"]["Repository"]
+    raise GenerationError(
+        "The package metadata names no repository URL.",
+        hint="pass --template-source, or reinstall mlops-scaffold",
     )
-    path.write_text("\n".join(stamped) + "\n", encoding="utf-8")
+
+
+def _local_release(source: str, release: str) -> str | None:
+    """``source`` as a path when it is a local git repository that holds
+    the tag ``release``; None for anything else (a URL, a plain folder).
+    A local repository without the tag is refused: recording a tag it does
+    not have would break ``copier update`` later."""
+    import subprocess
+
+    path = Path(source).expanduser()
+    if "://" in source or not path.is_dir():
+        return None
+    top = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"],
+        cwd=path, capture_output=True, text=True,
+    )  # fmt: skip
+    if top.returncode != 0 or Path(top.stdout.strip()) != path.resolve():
+        return None
+    tag = subprocess.run(
+        ["git", "rev-parse", "--quiet", "--verify", f"refs/tags/{release}"],
+        cwd=path, capture_output=True, text=True,
+    )  # fmt: skip
+    if tag.returncode != 0:
+        raise InvalidAnswerError(
+            f"The template source {source} has no tag {release} (this "
+            "release of mlops-scaffold).",
+            hint=f"tag the release there (`git tag {release}`), or leave "
+            "out --template-source",
+        )
+    return str(path.resolve())
+
+
+def _record_source(destination: Path, source: str, release: str) -> None:
+    """Record where the template comes from and which release rendered it,
+    where Copier puts them when it renders from a git tag (first)."""
+    import yaml
+
+    name = copier_config().get("_answers_file", ANSWERS_FILE)
+    path = destination / name
+    kept = [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if not line.startswith(("_commit:", "_src_path:"))
+    ]
+    at = next((i for i, line in enumerate(kept) if not line.startswith("#")), 0)
+    stamp = {"_commit": release, "_src_path": source}
+    kept[at:at] = yaml.safe_dump(stamp, sort_keys=False).splitlines()
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")

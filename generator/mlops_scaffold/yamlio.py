@@ -46,6 +46,28 @@ def load_plain(text: Any) -> Any:
     return yaml.load(text, Loader=_BASE)
 
 
+def malformed_yaml(
+    path: Path | str, error: Exception, *, hint: str = ""
+) -> MalformedFileError:
+    """The one translation of a YAML syntax error (PyYAML's or ruamel's) into
+    a MalformedFileError: the problem, and the line where an unclosed
+    bracket or quote opened, else where reading failed."""
+    mark = getattr(error, "context_mark", None) or getattr(
+        error, "problem_mark", None
+    )
+    problem = (
+        getattr(error, "problem", None)
+        or getattr(error, "context", None)
+        or str(error)
+    )
+    return MalformedFileError(
+        path,
+        f"is not valid YAML: {problem}",
+        line=mark.line + 1 if mark else None,
+        hint=hint,
+    )
+
+
 def _line_map(node, path: tuple, lines: Lines) -> None:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -68,15 +90,7 @@ def load_with_lines(text: str, source: Path | str) -> tuple[Any, Lines]:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
-        mark = getattr(error, "context_mark", None) or getattr(
-            error, "problem_mark", None
-        )
-        problem = getattr(error, "problem", None) or str(error)
-        raise MalformedFileError(
-            source,
-            f"is not valid YAML: {problem}",
-            line=mark.line + 1 if mark else None,
-        ) from error
+        raise malformed_yaml(source, error) from error
     finally:
         loader.dispose()
     lines: Lines = {}
