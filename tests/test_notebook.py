@@ -12,7 +12,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import (
+    new_code_cell,
+    new_markdown_cell,
+    new_notebook,
+    new_raw_cell,
+)
 
 import validators
 from conftest import REPO
@@ -120,9 +125,10 @@ def test_a_rich_notebook_becomes_a_clean_script(rich: Path, tmp_path: Path):
     assert "this cell is skipped" not in text
     assert "old" not in text  # outputs dropped
     for magic in ("%matplotlib inline", "!pip install nothing", "!ls"):
-        assert "# (IPython only, not run) " in text and magic in text
+        assert f"# IPython only, not run: {magic}" in text
         assert magic in result.stderr  # the warning lists it
-    assert "# %%bash" in text and "# echo never run" in text
+    assert "# IPython only, not run: %%bash\n    # echo never run" in text
+    assert "files = None" in text  # a shell escape's value is not run
     # parameters first, at module level, before main()
     assert text.index("rows = 3") < text.index("def main()")
     assert "\nimport math" in text and "\ndef area(r):" in text
@@ -215,18 +221,186 @@ def test_bad_notebooks_get_clear_errors_and_no_output(
     assert snapshot(tmp_path) == before  # not even the good one is written
 
 
-def test_invalid_python_in_a_cell_is_a_clear_error(tmp_path: Path):
-    broken = notebook(code("def f(:\n    pass"), path=tmp_path / "b.ipynb")
+@pytest.mark.parametrize(
+    ("source", "where", "why"),
+    [
+        ("x = 1\ndef f(:\n    pass", 'cell 2 ("x = 1"), line 2', "invalid"),
+        ("!ls\n%time y = 2\n  z = 3", 'cell 2 ("!ls"), line 3', "indent"),
+        ("for i in range(3):\n    yield i", "line 2", "'yield' outside"),
+        ("return 5", 'cell 2 ("return 5"), line 1', "'return' outside"),
+        ("rows = 1\nawait go()", "parameters cell cannot await", ""),
+    ],
+    ids=["syntax", "after-magics", "yield", "return", "await-parameter"],
+)
+def test_a_cell_that_is_not_python_is_refused_by_cell_and_line(
+    tmp_path: Path, source, where, why
+):
+    tags = ("parameters",) if "await go" in source else ()
+    broken = notebook(
+        new_markdown_cell("# Title"), code(source, *tags),
+        path=tmp_path / "b.ipynb",
+    )  # fmt: skip
     result = invoke("notebook", "convert", broken, "-o", tmp_path / "b.py")
-    assert result.exit_code == 2
-    assert "invalid Python" in result.stderr
+    assert result.exit_code == 2, result.stderr
+    assert where in result.stderr and why in result.stderr
+    assert "exported code" not in result.stderr
+    assert "b.ipynb" in result.stderr and "tag it skip" in result.stderr
     assert not (tmp_path / "b.py").exists()
 
 
-def test_the_generated_project_carries_the_same_converter():
+def test_the_tool_runs_the_converter_the_project_ships():
+    from mlops_scaffold.notebook import converter
+
     template = REPO / "templates/project/scripts/notebook_to_script.py"
-    module = REPO / "generator/mlops_scaffold/notebook.py"
-    assert template.read_bytes() == module.read_bytes()
+    assert Path(converter().__file__).resolve() == template.resolve()
+    loader = REPO / "generator/mlops_scaffold/notebook.py"
+    assert "def build_module" not in loader.read_text(encoding="utf-8")
+
+
+def convert_one(tmp_path: Path, *cells, name: str = "n") -> tuple:
+    source = notebook(*cells, path=tmp_path / f"{name}.ipynb")
+    target = tmp_path / f"{name}.py"
+    result = invoke("notebook", "convert", source, "-o", target)
+    assert result.exit_code == 0, result.stderr
+    text = target.read_text(encoding="utf-8")
+    compile(text, str(target), "exec")
+    return target, text, result
+
+
+LONG = "x" * 100
+
+
+def test_shell_escapes_continue_over_lines_and_long_strings_stay_intact(
+    tmp_path: Path,
+):
+    target, text, _ = convert_one(
+        tmp_path,
+        code("!pip install one \\\n    two \\\n    three\nimport math"),
+        code(f"s = '{LONG}' \\\n    'tail'\nprint(len(s))"),
+        code(f"t = '''{LONG}\n{LONG}'''\nprint(len(t))"),
+        code("for i in range(2):\n    !echo $i\n    print(i)\nprint(math.pi > 3)"),
+        code("math?\n??math"),
+    )
+    assert "# IPython only, not run: !pip install one" in text
+    assert "three" in text.split("import math")[0]  # continuation commented
+    assert "pass  # IPython only, not run: !echo $i" in text
+    assert "# IPython only, not run: math?" in text
+    assert "# IPython only, not run: math??" in text
+    assert f"{LONG}  # noqa" not in text  # never inside the string
+    lint(target)
+    assert run(target) == "104\n201\n0\n1\nTrue\n"
+
+
+def test_raw_cells_are_not_code(tmp_path: Path):
+    _, text, _ = convert_one(
+        tmp_path, new_raw_cell("\\begin{equation} not python"),
+        code("print(1)"),
+    )  # fmt: skip
+    assert "begin{equation}" not in text
+
+
+def test_time_magics_run_their_code_as_ipython_does(tmp_path: Path):
+    target, text, _ = convert_one(
+        tmp_path,
+        code("%time a = 2"),
+        code("%%time\nb = a * 3\n!echo never"),
+        code("c = %time b + 1\nprint(a, b, c)"),
+    )
+    assert run(target) == "2 6 7\n"
+    assert "# IPython only, not run: !echo never" in text
+
+
+def test_a_notebook_with_its_own_main_does_not_recurse(tmp_path: Path):
+    target, text, _ = convert_one(
+        tmp_path,
+        code("def main():\n    print('theirs')\n    return 1"),
+        code("result = main()\nprint(result)"),
+    )
+    assert "def script_main() -> None:" in text
+    assert "    script_main()" in text
+    assert run(target) == "theirs\n1\n"
+
+
+def test_top_level_await_runs_under_asyncio(tmp_path: Path):
+    target, text, _ = convert_one(
+        tmp_path,
+        code("import asyncio\n\nasync def twice(x):\n    return 2 * x"),
+        code("value = await twice(21)\nprint(value)"),
+        code("display(value + 1)"),
+    )
+    assert "async def main() -> None:" in text
+    assert "asyncio.run(main())" in text
+    assert text.count("import asyncio") == 1
+    lint(target)
+    assert run(target) == "42\n43\n"
+
+
+def test_an_unrelated_python_file_is_never_overwritten(tmp_path: Path):
+    source = notebook(code("print(1)"), path=tmp_path / "n.ipynb")
+    mine = tmp_path / "mine.py"
+    mine.write_text("print('my own work')\n")
+    beside = tmp_path / "n.py"  # the default target, beside the notebook
+    beside.write_text("# my analysis\n")
+    for args in (["-o", mine], []):
+        result = invoke("notebook", "convert", source, *args)
+        assert result.exit_code == 2, result.stderr
+        assert "was not written by notebook_to_script.py" in result.stderr
+    assert mine.read_text() == "print('my own work')\n"
+    assert beside.read_text() == "# my analysis\n"
+    beside.unlink()
+    assert invoke("notebook", "convert", source).exit_code == 0
+    notebook(code("print(2)"), path=source)  # ours: converted again
+    assert invoke("notebook", "convert", source).exit_code == 0
+    assert "print(2)" in beside.read_text()
+
+
+def test_two_notebooks_with_one_name_are_refused(tmp_path: Path):
+    first = notebook(code("print(1)"), path=tmp_path / "x.ipynb")
+    (tmp_path / "b").mkdir()
+    second = notebook(code("print(2)"), path=tmp_path / "b" / "x.ipynb")
+    before = snapshot(tmp_path)
+    result = invoke(
+        "notebook", "convert", first, second, "-o", tmp_path / "out"
+    )
+    assert result.exit_code == 2
+    assert "would both be written to" in result.stderr
+    assert snapshot(tmp_path) == before and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "failure", [OSError(28, "No space left"), KeyboardInterrupt()]
+)
+def test_several_scripts_are_written_all_or_nothing(
+    tmp_path: Path, monkeypatch, failure
+):
+    from mlops_scaffold.notebook import converter
+
+    out = tmp_path / "scripts"
+    sources = [
+        notebook(code(f"print({i})"), path=tmp_path / f"n{i}.ipynb")
+        for i in range(3)
+    ]
+    assert invoke("notebook", "convert", *sources, "-o", out).exit_code == 0
+    for i, source in enumerate(sources):
+        notebook(code(f"print({i + 10})"), path=source)
+    before = snapshot(tmp_path)
+    module = converter()
+    real_replace, moves = module.os.replace, []
+
+    def replace_then_fail(src, dst):
+        moves.append(dst)
+        if len(moves) == 2:
+            raise failure
+        real_replace(src, dst)
+
+    monkeypatch.setattr(module.os, "replace", replace_then_fail)
+    result = invoke("notebook", "convert", *sources, "-o", out)
+    assert result.exit_code == (130 if moves and isinstance(
+        failure, KeyboardInterrupt) else 1)  # fmt: skip
+    monkeypatch.undo()
+    assert snapshot(tmp_path) == before  # the first move was undone
+    assert invoke("notebook", "convert", *sources, "-o", out).exit_code == 0
+    assert run(out / "n2.py") == "12\n"
 
 
 def test_the_sample_notebook_script_is_up_to_date(tmp_path: Path):
