@@ -278,7 +278,9 @@ def test_shell_escapes_continue_over_lines_and_long_strings_stay_intact(
         code("!pip install one \\\n    two \\\n    three\nimport math"),
         code(f"s = '{LONG}' \\\n    'tail'\nprint(len(s))"),
         code(f"t = '''{LONG}\n{LONG}'''\nprint(len(t))"),
-        code("for i in range(2):\n    !echo $i\n    print(i)\nprint(math.pi > 3)"),
+        code(
+            "for i in range(2):\n    !echo $i\n    print(i)\nprint(math.pi > 3)"
+        ),
         code("math?\n??math"),
     )
     assert "# IPython only, not run: !pip install one" in text
@@ -411,3 +413,55 @@ def test_the_sample_notebook_script_is_up_to_date(tmp_path: Path):
         "-o", sample / "notebooks" / "scripts",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
+
+
+CORPUS = REPO / "tests" / "corpus" / "notebooks"
+CORPUS_NOTEBOOKS = sorted(CORPUS.glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def corpus_scripts(tmp_path_factory) -> Path:
+    """Every corpus notebook converted in one run, into one folder."""
+    out = tmp_path_factory.mktemp("corpus")
+    result = invoke("notebook", "convert", *CORPUS_NOTEBOOKS, "-o", out)
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def test_the_corpus_holds_real_notebooks_with_their_licences():
+    licences = (CORPUS / "LICENSES.md").read_text(encoding="utf-8")
+    assert len(CORPUS_NOTEBOOKS) >= 30
+    repos = set()
+    for path in CORPUS_NOTEBOOKS:
+        row = next(
+            line for line in licences.splitlines()
+            if line.startswith(f"| {path.name} |")
+        )  # fmt: skip
+        _, repo, commit, source, licence = (
+            cell.strip() for cell in row.strip("|").split("|")
+        )
+        assert licence in ("MIT", "Apache-2.0")
+        assert len(commit) == 40 and source.endswith(".ipynb")
+        repos.add(repo)
+    assert len(repos) >= 3
+
+
+def test_corpus_conversion_is_deterministic(corpus_scripts: Path):
+    again = invoke(
+        "notebook", "convert", "--check", *CORPUS_NOTEBOOKS,
+        "-o", corpus_scripts,
+    )  # fmt: skip
+    assert again.exit_code == 0, again.stderr
+
+
+def test_corpus_scripts_compile_without_undefined_names(corpus_scripts: Path):
+    scripts = sorted(corpus_scripts.glob("*.py"))
+    assert len(scripts) == len(CORPUS_NOTEBOOKS)
+    for script in scripts:
+        compile(script.read_bytes(), str(script), "exec")
+    check = subprocess.run(
+        [validators.tool("ruff"), "check", "--no-cache", "--isolated",
+         "--select", "E9,F63,F7,F82", *map(str, scripts)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout

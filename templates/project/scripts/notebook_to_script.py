@@ -47,6 +47,7 @@ import sys
 import tempfile
 import textwrap
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,7 +124,9 @@ def read_notebook(path: Path):
         )
     try:
         notebook = nbformat.from_dict(raw)
-        nbformat.validate(notebook)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # cells without ids: fine here
+            nbformat.validate(notebook)
     except Exception as error:  # nbformat raises several kinds
         message = (str(error).splitlines() or [type(error).__name__])[0]
         raise NotebookError(
@@ -150,9 +153,15 @@ def _transform(source: str) -> str:
         return source
 
 
+def _compile(text: str, name: str, flags: int = 0):
+    """compile(), without the notebook's own warnings (invalid escapes)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return compile(text, name, "exec", flags=flags, dont_inherit=True)
+
+
 def _parse(text: str) -> ast.Module:
-    flags = ast.PyCF_ONLY_AST | TOP_LEVEL_AWAIT
-    return compile(text, "<cell>", "exec", flags=flags, dont_inherit=True)
+    return _compile(text, "<cell>", ast.PyCF_ONLY_AST | TOP_LEVEL_AWAIT)
 
 
 def _is_ipython(node: ast.AST) -> bool:
@@ -274,7 +283,9 @@ def _indent(code: str, indent: str) -> str:
 def _comment(text: str, indent: str, nested: bool) -> list[str]:
     lines = text.splitlines() or [""]
     first = f"{indent}{'pass  ' if nested else ''}# {NOT_RUN} {lines[0]}"
-    return [first.rstrip()] + [f"{indent}# {line}".rstrip() for line in lines[1:]]
+    return [first.rstrip()] + [
+        f"{indent}# {line}".rstrip() for line in lines[1:]
+    ]
 
 
 def _edits(body, lines, found, nested, out) -> None:
@@ -339,7 +350,7 @@ def _python(source: str, found: list[str]) -> str:
     text = _transform(source)
     try:
         tree = _parse(text)
-        compile(text, "<cell>", "exec", flags=TOP_LEVEL_AWAIT, dont_inherit=True)
+        _compile(text, "<cell>", TOP_LEVEL_AWAIT)
     except SyntaxError as error:
         raise _CellError(
             _original_line(source, text, error.lineno), error.msg
@@ -369,8 +380,7 @@ def _statement(node: ast.stmt, text: str, annotations: list[str]) -> str:
         node.value, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom)
     ):
         own = "\n".join(
-            f"# shown in the notebook: {line}".rstrip()
-            for line in lines[head:]
+            f"# shown in the notebook: {line}".rstrip() for line in lines[head:]
         )
     elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
         annotations.append(f"{node.target.id}: {ast.unparse(node.annotation)}")
@@ -458,6 +468,62 @@ def _assigned_names(nodes) -> list[str]:
     for node in nodes:
         finder.visit(node)
     return finder.names
+
+
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _definition_time_names(node: ast.AST) -> set[str]:
+    """Names a def or class reads when it is defined (decorators, defaults,
+    annotations, bases, a class body), not when it is called."""
+    names: set[str] = set()
+    stack: list[ast.AST] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = item.args
+            stack += [*item.decorator_list, *args.defaults]
+            stack += [d for d in args.kw_defaults if d is not None]
+            every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+            every += [a for a in (args.vararg, args.kwarg) if a]
+            stack += [a.annotation for a in every if a.annotation]
+            if item.returns:
+                stack.append(item.returns)
+            continue
+        if isinstance(item, ast.Lambda):
+            stack += [*item.args.defaults]
+            continue
+        if isinstance(item, ast.Name) and isinstance(item.ctx, ast.Load):
+            names.add(item.id)
+        stack.extend(ast.iter_child_nodes(item))
+    return names
+
+
+def _stateful_definitions(nodes) -> set[ast.AST]:
+    """Definitions that read what top-level code assigns when they are
+    defined: they stay in order inside main(), after what they read."""
+    state = set(
+        _assigned_names(
+            n
+            for n in nodes
+            if n is not None
+            and not isinstance(n, (ast.Import, ast.ImportFrom, *DEFINITIONS))
+        )
+    )
+    stateful: set[ast.AST] = set()
+    changed = True
+    while changed:
+        changed = False
+        for node in nodes:
+            if (
+                isinstance(node, DEFINITIONS)
+                and node not in stateful
+                and _definition_time_names(node) & state
+            ):
+                stateful.add(node)
+                state.add(node.name)
+                changed = True
+    return stateful
 
 
 def _awaits(nodes) -> bool:
@@ -567,6 +633,7 @@ def build_module(notebook, source_name: str, found: list[str]) -> str:
     if pending.strip():
         chunks.append((None, pending.strip("\n")))
 
+    stateful = _stateful_definitions([n for n, _ in chunks])
     imports, definitions, body, annotations = [], [], [], []
     for node, text in chunks:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -574,9 +641,7 @@ def build_module(notebook, source_name: str, found: list[str]) -> str:
                 node.module == "__future__"
             )
             imports.insert(0, text) if future else imports.append(text)
-        elif isinstance(
-            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-        ):
+        elif isinstance(node, DEFINITIONS) and node not in stateful:
             definitions.append(text)
         elif node is None:
             body.append((node, text))
@@ -709,7 +774,9 @@ def _mark_long_lines(text: str) -> str:
     tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     lines = text.splitlines()
     spans = _string_spans(tokens)
-    ends = {t.start[0] for t in tokens if t.type in (tokenize.NEWLINE, tokenize.NL)}
+    ends = {
+        t.start[0] for t in tokens if t.type in (tokenize.NEWLINE, tokenize.NL)
+    }
     targets = set()
     for number, line in enumerate(lines, start=1):
         if len(line) <= LINE_LENGTH or "noqa" in line:
@@ -736,8 +803,8 @@ def _mark_long_lines(text: str) -> str:
 def format_module(text: str, target: Path) -> str:
     """Sort imports, apply safe fixes and format at 80 columns, with the
     ruff configuration that governs the target's folder."""
-    text = _ruff("check", "--fix", "--select", "I,UP", "--no-cache",
-                 "--quiet", "--exit-zero", text=text, target=target)  # fmt: skip
+    fixes = ("--fix", "--select", "I,UP", "--no-cache", "--quiet")
+    text = _ruff("check", *fixes, "--exit-zero", text=text, target=target)
     text = _ruff("format", "--no-cache", "--quiet", text=text, target=target)
     tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     text = _wrap_comments(text, tokens)
@@ -769,9 +836,9 @@ def convert(source: Path, target: Path) -> Conversion:
             hint="fix that cell in Jupyter, or tag it skip to leave it out",
         ) from error
     try:
-        compile(module, str(target), "exec", dont_inherit=True)
+        _compile(module, str(target))
         text = format_module(module, target)
-        compile(text, str(target), "exec", dont_inherit=True)
+        _compile(text, str(target))
     except SyntaxError as error:  # a defect of this converter
         raise NotebookError(
             source,
@@ -785,7 +852,8 @@ def _refuse_foreign(target: Path) -> None:
     """A file there that this converter did not write is the user's."""
     if target.is_symlink() or target.exists() and not target.is_file():
         raise NotebookError(
-            target, "exists and is not a regular file; it is left alone",
+            target,
+            "exists and is not a regular file; it is left alone",
             hint="choose another output with -o",
         )
     if target.is_file():
@@ -805,9 +873,7 @@ def _refuse_foreign(target: Path) -> None:
             )
 
 
-def _plan(
-    sources: list[Path], output: Path | None
-) -> list[tuple[Path, Path]]:
+def _plan(sources: list[Path], output: Path | None) -> list[tuple[Path, Path]]:
     unique: dict[Path, Path] = {}
     for source in sources:
         unique.setdefault(Path(os.path.abspath(source)), source)
