@@ -8,10 +8,13 @@ import io
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from nbformat.v4 import (
     new_code_cell,
     new_markdown_cell,
@@ -465,3 +468,120 @@ def test_corpus_scripts_compile_without_undefined_names(corpus_scripts: Path):
         capture_output=True, text=True,
     )  # fmt: skip
     assert check.returncode == 0, check.stdout
+
+
+# Property-based: hostile notebooks, contract kept ----------------------------
+
+SNIPPETS = [
+    "x = 1",
+    "print(x)",
+    "%matplotlib inline",
+    "!pip install a \\\n  b",
+    "files = !ls",
+    "%time y = 2",
+    "%%time\nz = 3",
+    "%%bash\necho hi",
+    "x?",
+    "??x",
+    "await asyncio.sleep(0)",
+    "yield 1",
+    "return 2",
+    "def main():\n    return 1",
+    "main()",
+    "import asyncio",
+    "display(x)",
+    f"s = '{'q' * 90}' \\\n    'r'",
+    f"t = '''{'w' * 90}\n{'v' * 90}'''",
+    "class A:\n    b = x",
+    "def f(a=x):\n    return a",
+    "global x",
+    "if x:\n    !echo $x",
+    "get_ipython().system('ls')",
+    "lambda: (yield)",
+    "from __future__ import annotations",
+    "del x",
+    "x: int = 3",
+    "\t x = 1",
+    "def f(:",
+    "'unterminated",
+    "café = 'ü'",
+    "async def g():\n    await g()",
+]
+texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+sources = st.one_of(
+    st.lists(st.sampled_from(SNIPPETS), max_size=4).map("\n".join),
+    texts,
+)
+cells = st.fixed_dictionaries(
+    {
+        "cell_type": st.sampled_from(["code", "markdown", "raw"]),
+        "source": st.one_of(sources, st.lists(sources, max_size=3)),
+        "metadata": st.fixed_dictionaries(
+            {},
+            optional={
+                "tags": st.lists(
+                    st.sampled_from(["skip", "parameters", "x"]),
+                    unique=True,
+                    max_size=2,
+                )
+            },
+        ),
+    }
+)
+
+
+def notebook_bytes(cell_list: list[dict], encoding: str) -> bytes:
+    for index, cell in enumerate(cell_list):
+        cell["id"] = f"c{index}"
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    data = {
+        "cells": cell_list, "metadata": {}, "nbformat": 4,
+        "nbformat_minor": 5,
+    }  # fmt: skip
+    return json.dumps(data, ensure_ascii=False).encode(encoding, "replace")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | texts,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+files = st.one_of(
+    st.builds(
+        notebook_bytes,
+        st.lists(cells, max_size=6),
+        st.sampled_from(["utf-8", "utf-8", "latin-1", "utf-16"]),
+    ),
+    st.binary(max_size=200),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    st.builds(lambda n: b"[" * n, st.integers(1, 100_000)),
+)
+
+
+@settings(
+    max_examples=60, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)  # fmt: skip
+@given(content=files)
+def test_any_file_keeps_the_contract(content: bytes):
+    """Exit 0, 1 or 2 and no exception; what is written compiles; the same
+    input gives the same bytes."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "n.ipynb"
+        source.write_bytes(content)
+        first, second = Path(folder) / "a.py", Path(folder) / "b.py"
+        result = invoke("notebook", "convert", source, "-o", first)
+        assert result.exit_code in (0, 1, 2), result.stderr
+        event(f"exit {result.exit_code}")
+        if result.exit_code:
+            assert "n.ipynb" in result.stderr and not first.exists()
+            return
+        text = first.read_text(encoding="utf-8")
+        compile(text, "a.py", "exec", dont_inherit=True)
+        assert (
+            invoke("notebook", "convert", source, "-o", second).exit_code == 0
+        )
+        assert second.read_text(encoding="utf-8") == text
