@@ -3,6 +3,7 @@ linted, run, and compared with running their code cells."""
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import json
@@ -232,8 +233,16 @@ def test_bad_notebooks_get_clear_errors_and_no_output(
         ("for i in range(3):\n    yield i", "line 2", "'yield' outside"),
         ("return 5", 'cell 2 ("return 5"), line 1', "'return' outside"),
         ("rows = 1\nawait go()", "parameters cell cannot await", ""),
+        ("%%time\nx = 1\nx = (", 'cell 2 ("%%time"), line 3', "never closed"),
     ],
-    ids=["syntax", "after-magics", "yield", "return", "await-parameter"],
+    ids=[
+        "syntax",
+        "after-magics",
+        "yield",
+        "return",
+        "await-parameter",
+        "in-time-magic",
+    ],  # fmt: skip
 )
 def test_a_cell_that_is_not_python_is_refused_by_cell_and_line(
     tmp_path: Path, source, where, why
@@ -585,3 +594,14 @@ def test_any_file_keeps_the_contract(content: bytes):
             invoke("notebook", "convert", source, "-o", second).exit_code == 0
         )
         assert second.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("name", ['we"""ird', "back\\slash", "Größe ü"])
+def test_any_notebook_name_gives_a_valid_header(tmp_path: Path, name: str):
+    source = notebook(code("print(1)"), path=tmp_path / f"{name}.ipynb")
+    target = tmp_path / "out.py"
+    assert invoke("notebook", "convert", source, "-o", target).exit_code == 0
+    module = ast.parse(target.read_text(encoding="utf-8"))
+    assert ast.get_docstring(module).startswith(f"Converted from {name}.ipynb")
+    again = invoke("notebook", "convert", source, "-o", target)
+    assert again.exit_code == 0 and "(unchanged)" in again.stdout
