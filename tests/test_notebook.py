@@ -605,3 +605,20 @@ def test_any_notebook_name_gives_a_valid_header(tmp_path: Path, name: str):
     assert ast.get_docstring(module).startswith(f"Converted from {name}.ipynb")
     again = invoke("notebook", "convert", source, "-o", target)
     assert again.exit_code == 0 and "(unchanged)" in again.stdout
+
+
+def test_explicit_get_ipython_calls_become_none_in_place(tmp_path: Path):
+    target, text, result = convert_one(
+        tmp_path,
+        code(
+            "import sys\n"
+            "if 'colab' in sys.modules: get_ipython().system('pip install x')\n"
+            "a = 1; get_ipython().run_line_magic('matplotlib', 'inline')\n"
+            "shell = get_ipython()  # the shell\n"
+            "print(a, shell, f'{get_ipython()}')"
+        ),
+    )
+    assert 'if "colab" in sys.modules:\n        None' in text
+    assert "shell = None  # the shell" in text
+    assert "!pip install x" in result.stderr
+    assert run(target) == "1 None None\n"

@@ -220,30 +220,32 @@ def _run_once_code(call: ast.Call) -> str | None:
     return code if name in RUN_ONCE_MAGICS else None
 
 
-class _Values(ast.NodeTransformer):
-    """IPython values inside an expression: None (not run), or the
-    expression %time measures."""
+def _value_of(node: ast.Call, found: list[str]) -> str:
+    """What replaces an IPython value: the expression %time measures, or
+    None (not run)."""
+    code = _run_once_code(node)
+    if code is not None and "\n" not in code.strip():
+        try:
+            ast.parse(code.strip(), mode="eval")
+            return f"({code.strip()})"
+        except SyntaxError:
+            pass
+    found.append(_describe(node).split("\n")[0])
+    return "None"
 
-    def __init__(self, found: list[str]) -> None:
-        self.found = found
 
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        if not _is_ipython(node):
-            return self.generic_visit(node)
-        code = _run_once_code(node)
-        if code is not None:
-            try:
-                return ast.parse(code.strip(), mode="eval").body
-            except SyntaxError:
-                pass
-        self.found.append(_describe(node))
-        return ast.Constant(None)
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        if node.id == "get_ipython" and isinstance(node.ctx, ast.Load):
-            self.found.append("get_ipython")
-            return ast.Constant(None)
-        return node
+def _ipython_values(statement: ast.stmt):
+    """The outermost IPython calls (and bare get_ipython names) among the
+    statement's own expressions."""
+    inner: set[int] = set()
+    for node in _own_nodes(statement):
+        if id(node) in inner:
+            continue
+        is_call = _is_ipython(node)
+        is_name = isinstance(node, ast.Name) and node.id == "get_ipython"
+        if is_call or is_name:
+            inner.update(id(sub) for sub in ast.walk(node))
+            yield node
 
 
 def _own_nodes(statement: ast.stmt):
@@ -288,41 +290,55 @@ def _comment(text: str, indent: str, nested: bool) -> list[str]:
     ]
 
 
+def _owns_lines(statement: ast.stmt, lines: list[str]) -> bool:
+    """Nothing else shares the statement's lines (``a = 1; get_ipython()``
+    or ``if x: get_ipython()`` do)."""
+    first = lines[statement.lineno - 1].encode("utf-8")
+    last = lines[statement.end_lineno - 1].encode("utf-8")
+    before = first[: statement.col_offset].strip()
+    after = last[statement.end_col_offset :].strip()
+    return not before and (not after or after.startswith(b"#"))
+
+
 def _edits(body, lines, found, nested, out) -> None:
+    """Collect edits (line, column, end line, end column, replacement lines)
+    that turn IPython's calls into plain Python."""
     for statement in body:
         indent = re.match(r"\s*", lines[statement.lineno - 1]).group()
-        span = (statement.lineno, statement.end_lineno)
-        if isinstance(statement, ast.Expr) and _is_ipython(statement.value):
-            code = _run_once_code(statement.value)
+        whole = (statement.lineno, -1, statement.end_lineno, -1)
+        value = statement.value if isinstance(statement, ast.Expr) else None
+        if _is_ipython(value) and _owns_lines(statement, lines):
+            code = _run_once_code(value)
             if code is not None:
                 try:
                     new = _python(code, found).strip("\n")
                 except _CellError as error:  # a line of the magic's code
-                    cell = statement.value.func.attr == "run_cell_magic"
+                    cell = value.func.attr == "run_cell_magic"
                     error.line += statement.lineno - (0 if cell else 1)
                     raise
-                if not new.strip():
-                    new = "pass"
-                out.append((*span, _indent(new, indent).splitlines()))
+                new = _indent(new, indent) if new.strip() else indent + "pass"
+                out.append((*whole, new.splitlines()))
                 continue
-            found.append(_describe(statement.value).split("\n")[0])
-            text = _describe(statement.value)
-            out.append((*span, _comment(text, indent, nested)))
+            text = _describe(value)
+            found.append(text.split("\n")[0])
+            out.append((*whole, _comment(text, indent, nested)))
             continue
-        if any(
-            _is_ipython(node)
-            or isinstance(node, ast.Name)
-            and node.id == "get_ipython"
-            for node in _own_nodes(statement)
-        ):
+        values = list(_ipython_values(statement))
+        if values:
             before = len(found)
-            rewritten = _Values(found).visit(statement)
-            ast.fix_missing_locations(rewritten)
+            for node in values:
+                new = "None"
+                if isinstance(node, ast.Call):
+                    new = _value_of(node, found)
+                else:
+                    found.append("get_ipython")
+                position = (node.lineno, node.col_offset)
+                end = (node.end_lineno, node.end_col_offset)
+                out.append((*position, *end, [new]))
             notes = "; ".join(found[before:])
-            new = [f"{indent}# {NOT_RUN} {notes} (None here)"] if notes else []
-            new += _indent(ast.unparse(rewritten), indent).splitlines()
-            out.append((*span, new))
-            continue
+            if notes and _owns_lines(statement, lines):
+                note = f"{indent}# {NOT_RUN} {notes} (None here)"
+                out.append((statement.lineno, -2, statement.lineno, -2, [note]))
         for name in BODY_FIELDS:
             children = getattr(statement, name, [])
             if children and isinstance(children[0], ast.stmt):
@@ -330,6 +346,24 @@ def _edits(body, lines, found, nested, out) -> None:
                 continue
             for item in children:  # except handlers, match cases
                 _edits(item.body, lines, found, True, out)
+
+
+def _apply(lines: list[str], edits) -> list[str]:
+    """Apply edits bottom-up: whole lines (column -1), a comment line
+    inserted above (column -2), or a span of columns (UTF-8 offsets)."""
+    lines = list(lines)
+    for start, column, end, end_column, new in sorted(
+        edits, key=lambda edit: (edit[0], edit[1]), reverse=True
+    ):
+        if column == -1:
+            lines[start - 1 : end] = new
+        elif column == -2:
+            lines[start - 1 : start - 1] = new
+        else:
+            head = lines[start - 1].encode("utf-8")[:column].decode("utf-8")
+            tail = lines[end - 1].encode("utf-8")[end_column:].decode("utf-8")
+            lines[start - 1 : end] = [head + new[0] + tail]
+    return lines
 
 
 def _original_line(source: str, text: str, line: int | None) -> int:
@@ -363,11 +397,9 @@ def _python(source: str, found: list[str]) -> str:
     except (ValueError, MemoryError, RecursionError) as error:
         raise _CellError(1, str(error) or type(error).__name__) from error
     lines = text.splitlines()
-    edits: list[tuple[int, int, list[str]]] = []
+    edits: list = []
     _edits(tree.body, lines, found, False, edits)
-    for start, end, new in sorted(edits, reverse=True):
-        lines[start - 1 : end] = new
-    return "\n".join(lines)
+    return "\n".join(_apply(lines, edits))
 
 
 # Module structure ---------------------------------------------------------
