@@ -515,6 +515,10 @@ SNIPPETS = [
     "'unterminated",
     "café = 'ü'",
     "async def g():\n    await g()",
+    "a = 1; get_ipython().system('ls')",
+    "if x: get_ipython().magic('x')",
+    "%%capture out\nx = 1",
+    "%load_ext autoreload\n%autoreload 2",
 ]
 texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 sources = st.one_of(
