@@ -589,6 +589,7 @@ def test_any_file_keeps_the_contract(content: bytes):
         result = invoke("notebook", "convert", source, "-o", first)
         assert result.exit_code in (0, 1, 2), result.stderr
         event(f"exit {result.exit_code}")
+        assert "please report" not in result.stderr  # no converter defect
         if result.exit_code:
             assert "n.ipynb" in result.stderr and not first.exists()
             return
@@ -626,3 +627,15 @@ def test_explicit_get_ipython_calls_become_none_in_place(tmp_path: Path):
     assert "shell = None  # the shell" in text
     assert "!pip install x" in result.stderr
     assert run(target) == "1 None None\n"
+
+
+def test_a_string_continued_by_a_backslash_stays_intact(tmp_path: Path):
+    """No place inside such a string takes a comment; the file gets ruff's
+    file-level mark instead, and the string keeps its value."""
+    target, text, _ = convert_one(
+        tmp_path, code(f's = "{LONG}\\\n{LONG}"\nprint(len(s))')
+    )
+    assert "\n# ruff: noqa: E501\n" in text
+    assert "\\  # noqa" not in text and f"{LONG}  # noqa" not in text
+    lint(target)
+    assert run(target) == "200\n"

@@ -329,6 +329,8 @@ def notebook_convert(notebooks, output, check) -> None:
             f"Formatting the scripts failed: {error}",
             hint="reinstall mlops-scaffold, which installs ruff",
         ) from error
+    except nb.ConverterDefect as error:
+        raise ScaffoldError(str(error)) from error
     except OSError as error:
         raise ScaffoldError(
             f"Writing the scripts failed ({error}); nothing was changed.",

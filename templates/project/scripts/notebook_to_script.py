@@ -78,6 +78,10 @@ class FormatterError(RuntimeError):
     """ruff is missing or failed (exit 1): the environment, not the input."""
 
 
+class ConverterDefect(RuntimeError):
+    """The converter failed on a notebook it should handle (exit 1)."""
+
+
 class _CellError(Exception):
     def __init__(self, line: int, message: str) -> None:
         super().__init__(message)
@@ -273,7 +277,7 @@ def _indent(code: str, indent: str) -> str:
         tokens = []
     inside = {
         line
-        for first, last in _string_spans(tokens)
+        for first, last, _triple in _string_spans(tokens)
         for line in range(first + 1, last + 1)
     }
     return "\n".join(
@@ -726,7 +730,10 @@ def build_module(notebook, source_name: str, found: list[str]) -> str:
     text = "\n\n".join(text for _, text in body).strip("\n")
     if text:
         main_lines.append(_indent(text, "    "))
-    if not assigned and not statements:
+    if not any(
+        line.strip() and not line.lstrip().startswith("#")
+        for line in text.splitlines()
+    ):  # only comments (values shown in the notebook): still a function
         main_lines.append("    pass")
     parts.append("\n".join(main_lines))
     call = f"asyncio.run({entry}())" if asynchronous else f"{entry}()"
@@ -769,18 +776,23 @@ def _ruff(*args: str, text: str, target: Path) -> str:
     return output
 
 
-def _string_spans(tokens) -> list[tuple[int, int]]:
-    """The lines each multi-line string (or f-string) covers."""
+def _string_spans(tokens) -> list[tuple[int, int, bool]]:
+    """The lines each multi-line string (or f-string) covers, and whether
+    it is triple-quoted."""
     spans, starts = [], []
     fstring_start = getattr(tokenize, "FSTRING_START", None)
     fstring_end = getattr(tokenize, "FSTRING_END", None)
     for token in tokens:
         if token.type == tokenize.STRING:
-            spans.append((token.start[0], token.end[0]))
+            quotes = token.string.lstrip("bBrRuUfF")[:3]
+            triple = quotes in ('"""', "'''")
+            spans.append((token.start[0], token.end[0], triple))
         elif fstring_start is not None and token.type == fstring_start:
-            starts.append(token.start[0])
+            starts.append((token.start[0], token.string[-3:]))
         elif fstring_end is not None and token.type == fstring_end and starts:
-            spans.append((starts.pop(), token.end[0]))
+            first, quotes = starts.pop()
+            triple = quotes in ('"""', "'''")
+            spans.append((first, token.end[0], triple))
     return [span for span in spans if span[0] != span[1]]
 
 
@@ -807,25 +819,40 @@ def _wrap_comments(text: str, tokens) -> str:
     return "\n".join(lines) + "\n"
 
 
+MARK = "  # noqa: E501"
+FILE_MARK = (
+    "# A long line inside a string continued with a backslash cannot carry\n"
+    "# its own noqa comment.\n"
+    "# ruff: noqa: E501"
+)
+
+
 def _mark_long_lines(text: str) -> str:
     """What cannot fit in 80 columns (a long string) is marked for the
-    reader with ``# noqa: E501`` where a comment may go: after the
-    statement's line, after a multi-line string ends, never inside a string
-    or after a backslash continuation."""
+    reader with ``# noqa: E501`` where ruff reads it: at the end of the
+    line, of a triple-quoted string, or of a backslash continuation; never
+    inside a string. A long line inside a one-quote string continued with a
+    backslash has no such place: the file gets ruff's file-level mark."""
     tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     lines = text.splitlines()
     spans = _string_spans(tokens)
     ends = {
         t.start[0] for t in tokens if t.type in (tokenize.NEWLINE, tokenize.NL)
     }
-    targets = set()
+    targets, whole_file = set(), False
     for number, line in enumerate(lines, start=1):
-        if len(line) <= LINE_LENGTH or "noqa" in line:
+        if len(line) <= LINE_LENGTH or line.endswith(MARK):
+            continue
+        if any(
+            first <= number < last and not triple
+            for first, last, triple in spans
+        ):
+            whole_file = True
             continue
         target = number
         for _ in range(len(lines)):
             moved = target
-            for first, last in spans:
+            for first, last, _triple in spans:
                 if first <= target < last:
                     moved = last
             while moved <= len(lines) and lines[moved - 1].endswith("\\"):
@@ -835,9 +862,14 @@ def _mark_long_lines(text: str) -> str:
             target = moved
         if target in ends:
             targets.add(target)
+        else:
+            whole_file = True
     for target in targets:
-        if "noqa" not in lines[target - 1]:
-            lines[target - 1] += "  # noqa: E501"
+        if not lines[target - 1].endswith(MARK):
+            lines[target - 1] += MARK
+    if whole_file:
+        docstring = next(t for t in tokens if t.type == tokenize.STRING)
+        lines[docstring.end[0] : docstring.end[0]] = ["", FILE_MARK]
     return "\n".join(lines) + "\n"
 
 
@@ -876,15 +908,23 @@ def convert(source: Path, target: Path) -> Conversion:
             f'cell {index} ("{first}"), line {error.line}: {error.message}',
             hint="fix that cell in Jupyter, or tag it skip to leave it out",
         ) from error
+    except Exception as error:  # a defect of this converter
+        raise ConverterDefect(
+            f"{source}: the converter failed ({type(error).__name__}: "
+            f"{error}); nothing was written; please report this notebook to "
+            "the mlops-scaffold developers"
+        ) from error
     try:
         _compile(module, str(target))
         text = format_module(module, target)
         _compile(text, str(target))
-    except SyntaxError as error:  # a defect of this converter
-        raise NotebookError(
-            source,
-            f"the converted script does not compile ({error.msg}); please "
-            "report this notebook to the mlops-scaffold developers",
+    except FormatterError:
+        raise
+    except Exception as error:  # a defect of this converter
+        raise ConverterDefect(
+            f"{source}: the converted script is not valid Python ({error}); "
+            "nothing was written; please report this notebook to the "
+            "mlops-scaffold developers"
         ) from error
     return Conversion(source, target, text, found)
 
@@ -1027,7 +1067,7 @@ def main(argv: list[str] | None = None) -> int:
         hint = f"\n  hint: {error.hint}" if error.hint else ""
         print(f"error: {error}{hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (FormatterError, OSError) as error:
+    except (FormatterError, ConverterDefect, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     for conversion in conversions:
