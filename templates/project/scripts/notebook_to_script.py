@@ -387,6 +387,18 @@ def _original_line(source: str, text: str, line: int | None) -> int:
     return min(best, max(len(ours), 1))
 
 
+def _check_unicode(source: str) -> None:
+    """A lone surrogate (possible in JSON, not in a Python file)."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError as error:
+        line = source.count("\n", 0, error.start) + 1
+        raise _CellError(
+            line, "holds a character that is not valid Unicode (a lone "
+            f"surrogate, {source[error.start]!a})",
+        ) from error  # fmt: skip
+
+
 def _python(source: str, found: list[str]) -> str:
     """A code cell as plain Python: IPython syntax translated (see the
     module docstring). Raises _CellError for what IPython would refuse."""
@@ -599,6 +611,10 @@ def _globals(names: list[str]) -> list[str]:
 
 
 def _comment_block(text: str) -> str:
+    """Markdown as comments; what a comment cannot hold (a NUL, a lone
+    surrogate) is written as an escape."""
+    text = text.replace("\x00", "\\x00")
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return "\n".join(f"# {line}".rstrip() for line in text.splitlines())
 
 
@@ -640,6 +656,8 @@ def _header(source_name: str) -> str:
 
 def _first_line(source: str) -> str:
     line = next((s.strip() for s in source.splitlines() if s.strip()), "")
+    line = line.encode("utf-8", "backslashreplace").decode("utf-8")
+    line = "".join(c if c.isprintable() else "?" for c in line)
     return line if len(line) <= 40 else line[:37] + "..."
 
 
@@ -663,6 +681,7 @@ def build_module(notebook, source_name: str, found: list[str]) -> str:
         if cell.cell_type != "code":
             continue
         try:
+            _check_unicode(source)
             code = _python(source, found)
             if PARAMETERS_TAG in tags:
                 if _awaits(_parse(code).body):
