@@ -641,3 +641,28 @@ def test_a_string_continued_by_a_backslash_stays_intact(tmp_path: Path):
     assert "\\  # noqa" not in text and f"{LONG}  # noqa" not in text
     lint(target)
     assert run(target) == "200\n"
+
+
+def test_definitions_that_read_notebook_state_run_after_it(tmp_path: Path):
+    target, text, _ = convert_one(
+        tmp_path,
+        code("rate = 0.5"),
+        code("def scaled(x, r=rate):\n    return x * r"),
+        code("class Config:\n    factor = rate * 2"),
+        code("def plain(x):\n    return x"),
+        code("print(scaled(2), Config.factor, plain(3))"),
+    )
+    assert text.index("def plain(x):") < text.index("def main()")
+    assert text.index("def main()") < text.index("def scaled(")
+    lint(target)
+    assert run(target) == "1.0 1.0 3\n"
+
+
+def test_an_oversized_notebook_is_refused(tmp_path: Path, monkeypatch):
+    from mlops_scaffold.notebook import converter
+
+    monkeypatch.setattr(converter(), "MAX_BYTES", 100)
+    big = notebook(code("x = 1\n" * 50), path=tmp_path / "big.ipynb")
+    result = invoke("notebook", "convert", big, "-o", tmp_path / "big.py")
+    assert result.exit_code == 2 and "larger than" in result.stderr
+    assert not (tmp_path / "big.py").exists()

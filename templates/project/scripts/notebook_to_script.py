@@ -54,6 +54,7 @@ from pathlib import Path
 SKIP_TAG = "skip"
 PARAMETERS_TAG = "parameters"
 LINE_LENGTH = 80
+MAX_BYTES = 64 * 2**20  # notebooks come from pull requests: bound them
 EXIT_OK, EXIT_STALE, EXIT_BAD_INPUT, EXIT_FAILED = 0, 1, 2, 1
 HEADER = re.compile(r'"""Converted from .* by notebook_to_script\.py\.\n')
 NOT_RUN = "IPython only, not run:"
@@ -102,7 +103,8 @@ def read_notebook(path: Path):
     import nbformat
 
     try:
-        raw = json.loads(path.read_bytes())
+        size = path.stat().st_size
+        raw = None if size > MAX_BYTES else json.loads(path.read_bytes())
     except OSError as error:
         raise NotebookError(
             path, f"cannot read it ({error.strerror})"
@@ -115,6 +117,12 @@ def read_notebook(path: Path):
         ) from error
     except RecursionError as error:
         raise NotebookError(path, "is JSON nested too deeply") from error
+    if size > MAX_BYTES:
+        raise NotebookError(
+            path,
+            f"is larger than {MAX_BYTES // 2**20} MiB; strip its outputs "
+            "(scripts/check_notebooks.py --fix) and convert it again",
+        )
     if not isinstance(raw, dict) or (
         "cells" not in raw and "worksheets" not in raw
     ):
