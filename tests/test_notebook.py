@@ -666,3 +666,17 @@ def test_an_oversized_notebook_is_refused(tmp_path: Path, monkeypatch):
     result = invoke("notebook", "convert", big, "-o", tmp_path / "big.py")
     assert result.exit_code == 2 and "larger than" in result.stderr
     assert not (tmp_path / "big.py").exists()
+
+
+def test_a_broken_ruff_configuration_is_a_clear_failure(tmp_path: Path):
+    """ruff formats with the configuration of the target's folder; when
+    that configuration is broken the command fails cleanly, writing
+    nothing."""
+    source = notebook(code("print(1)"), path=tmp_path / "n.ipynb")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "ruff.toml").write_text("line-length = 'wide'\n")
+    result = invoke("notebook", "convert", source, "-o", project / "n.py")
+    assert result.exit_code == 1, result.stderr
+    assert "ruff" in result.stderr and "n.py" in result.stderr
+    assert not (project / "n.py").exists()

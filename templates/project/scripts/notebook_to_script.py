@@ -799,7 +799,8 @@ def _ruff(*args: str, text: str, target: Path) -> str:
     output = result.stdout.decode("utf-8", "replace")
     if result.returncode not in (0, 1) or not output:
         message = result.stderr.decode("utf-8", "replace").strip()
-        raise FormatterError(f"ruff failed: {message.splitlines()[-1:]}")
+        last = message.splitlines()[-1] if message else "no output"
+        raise FormatterError(f"ruff {args[0]} failed on {target}: {last}")
     return output
 
 
