@@ -327,7 +327,9 @@ def notebook_convert(notebooks, output, check) -> None:
     except nb.FormatterError as error:
         raise ScaffoldError(
             f"Formatting the scripts failed: {error}",
-            hint="reinstall mlops-scaffold, which installs ruff",
+            hint="check the ruff settings that apply to the output folder "
+            "(pyproject.toml, ruff.toml); if ruff is missing, reinstall "
+            "mlops-scaffold, which installs it",
         ) from error
     except nb.ConverterDefect as error:
         raise ScaffoldError(str(error)) from error
