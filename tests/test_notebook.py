@@ -680,3 +680,14 @@ def test_a_broken_ruff_configuration_is_a_clear_failure(tmp_path: Path):
     assert result.exit_code == 1, result.stderr
     assert "ruff" in result.stderr and "n.py" in result.stderr
     assert not (project / "n.py").exists()
+
+
+def test_a_missing_ruff_is_a_clear_failure(tmp_path: Path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ruff", None)  # import ruff fails
+    monkeypatch.setitem(sys.modules, "ruff.__main__", None)
+    source = notebook(code("print(1)"), path=tmp_path / "n.ipynb")
+    result = invoke("notebook", "convert", source, "-o", tmp_path / "n.py")
+    assert result.exit_code == 1
+    assert "ruff is not installed" in result.stderr
+    assert "reinstall mlops-scaffold" in result.stderr
+    assert not (tmp_path / "n.py").exists()
