@@ -7,6 +7,7 @@ import ast
 import contextlib
 import io
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -690,4 +691,32 @@ def test_a_missing_ruff_is_a_clear_failure(tmp_path: Path, monkeypatch):
     assert result.exit_code == 1
     assert "ruff is not installed" in result.stderr
     assert "reinstall mlops-scaffold" in result.stderr
+    assert not (tmp_path / "n.py").exists()
+
+
+@pytest.mark.parametrize("module", ["IPython", "nbformat"])
+def test_the_shipped_script_names_a_missing_dependency(
+    tmp_path: Path, module: str
+):
+    """A project's script run where its dev extra is not installed: exit 1
+    and what to install, no traceback (a subprocess, as `make` runs it)."""
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\n"
+        f"sys.modules[{module!r}] = None\n"
+    )  # fmt: skip
+    source = notebook(
+        code("%matplotlib inline\nx = 1"), path=tmp_path / "n.ipynb"
+    )
+    result = subprocess.run(
+        [sys.executable,
+         str(REPO / "templates/project/scripts/notebook_to_script.py"),
+         str(source), "-o", str(tmp_path / "n.py")],
+        capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(blocker)},
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert f"{module.lower()} is not installed" in result.stderr
+    assert "Traceback" not in result.stderr
     assert not (tmp_path / "n.py").exists()

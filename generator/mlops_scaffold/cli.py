@@ -324,9 +324,9 @@ def notebook_convert(notebooks, output, check) -> None:
             hint=error.hint
             or "convert only .ipynb files saved by Jupyter (format 4)",
         ) from error
-    except nb.FormatterError as error:
+    except nb.DependencyError as error:
         raise ScaffoldError(
-            f"Formatting the scripts failed: {error}",
+            f"Converting the notebooks failed: {error}",
             hint="check the ruff settings that apply to the output folder "
             "(pyproject.toml, ruff.toml); if ruff is missing, reinstall "
             "mlops-scaffold, which installs it",

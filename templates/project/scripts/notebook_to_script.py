@@ -75,8 +75,9 @@ class NotebookError(ValueError):
         self.hint = hint
 
 
-class FormatterError(RuntimeError):
-    """ruff is missing or failed (exit 1): the environment, not the input."""
+class DependencyError(RuntimeError):
+    """ruff, IPython or nbformat is missing, or ruff failed (exit 1): the
+    environment, not the input."""
 
 
 class ConverterDefect(RuntimeError):
@@ -98,10 +99,23 @@ class Conversion:
     ipython: list[str] = field(default_factory=list)
 
 
+def _require(name: str):
+    """Import a dependency, or say how to install it."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        package = name.split(".")[0].lower()
+        raise DependencyError(
+            f"{package} is not installed; install it (pip install {package}, "
+            "or the project's dev extra)"
+        ) from error
+
+
 def read_notebook(path: Path):
     """The notebook as an nbformat v4 node, or a clear NotebookError."""
-    import nbformat
-
+    nbformat = _require("nbformat")
     try:
         size = path.stat().st_size
         raw = None if size > MAX_BYTES else json.loads(path.read_bytes())
@@ -156,9 +170,8 @@ def _transform(source: str) -> str:
     """The cell as IPython runs it: magics become get_ipython() calls."""
     global _TRANSFORMER
     if _TRANSFORMER is None:
-        from IPython.core.inputtransformer2 import TransformerManager
-
-        _TRANSFORMER = TransformerManager()
+        module = _require("IPython.core.inputtransformer2")
+        _TRANSFORMER = module.TransformerManager()
     try:
         return _TRANSFORMER.transform_cell(source)
     except Exception:  # IPython gives up: the compiler will say why
@@ -778,13 +791,14 @@ def _ruff_binary() -> str:
         try:  # ruff releases before find_ruff_bin moved to the package
             from ruff.__main__ import find_ruff_bin
         except ImportError:
-            raise FormatterError(
-                "ruff is not installed; it formats the scripts",
+            raise DependencyError(
+                "ruff is not installed; it formats the scripts (pip install "
+                "ruff, or the project's dev extra)"
             ) from None
     try:
         return os.fsdecode(find_ruff_bin())
     except FileNotFoundError as error:
-        raise FormatterError(f"ruff's program is missing: {error}") from error
+        raise DependencyError(f"ruff's program is missing: {error}") from error
 
 
 def _ruff(*args: str, text: str, target: Path) -> str:
@@ -795,12 +809,12 @@ def _ruff(*args: str, text: str, target: Path) -> str:
             input=text.encode("utf-8"), capture_output=True,
         )  # fmt: skip
     except OSError as error:
-        raise FormatterError(f"ruff could not start: {error}") from error
+        raise DependencyError(f"ruff could not start: {error}") from error
     output = result.stdout.decode("utf-8", "replace")
     if result.returncode not in (0, 1) or not output:
         message = result.stderr.decode("utf-8", "replace").strip()
         last = message.splitlines()[-1] if message else "no output"
-        raise FormatterError(f"ruff {args[0]} failed on {target}: {last}")
+        raise DependencyError(f"ruff {args[0]} failed on {target}: {last}")
     return output
 
 
@@ -946,7 +960,7 @@ def convert(source: Path, target: Path) -> Conversion:
         _compile(module, str(target))
         text = format_module(module, target)
         _compile(text, str(target))
-    except FormatterError:
+    except DependencyError:
         raise
     except Exception as error:  # a defect of this converter
         raise ConverterDefect(
@@ -1095,7 +1109,7 @@ def main(argv: list[str] | None = None) -> int:
         hint = f"\n  hint: {error.hint}" if error.hint else ""
         print(f"error: {error}{hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (FormatterError, ConverterDefect, OSError) as error:
+    except (DependencyError, ConverterDefect, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     for conversion in conversions:
