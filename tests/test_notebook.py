@@ -723,3 +723,17 @@ def test_the_shipped_script_names_a_missing_dependency(
     assert f"{module.lower()} is not installed" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "n.py").exists()
+
+
+def test_a_symlinked_target_is_left_alone(tmp_path: Path):
+    """Writing through a link could change a file anywhere."""
+    elsewhere = tmp_path / "elsewhere.py"
+    elsewhere.write_text(
+        '"""Converted from x.ipynb by notebook_to_script.py.\n'
+    )
+    link = tmp_path / "n.py"
+    link.symlink_to(elsewhere)
+    source = notebook(code("print(1)"), path=tmp_path / "n.ipynb")
+    result = invoke("notebook", "convert", source)
+    assert result.exit_code == 2 and "not a regular file" in result.stderr
+    assert link.is_symlink() and "x.ipynb" in elsewhere.read_text()
