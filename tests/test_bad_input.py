@@ -36,6 +36,25 @@ def committed_repo(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def notebook_cells(path: Path, *sources: str) -> None:
+    """A notebook: a markdown cell, then a code cell per source."""
+    cells = [{"cell_type": "markdown", "id": "m", "metadata": {},
+              "source": "# Title"}]  # fmt: skip
+    cells += [
+        {
+            "cell_type": "code",
+            "id": f"c{i}",
+            "metadata": {},
+            "source": s,
+            "outputs": [],
+            "execution_count": None,
+        }  # fmt: skip
+        for i, s in enumerate(sources)
+    ]
+    data = {"cells": cells, "metadata": {}, "nbformat": 4}
+    path.write_text(json.dumps({**data, "nbformat_minor": 5}))
+
+
 def setup(case: str, tmp: Path) -> dict[str, Path]:
     """Build the situation a row describes; return the placeholders."""
     places = {"DEST": tmp / "dest", "FOLDER": tmp / "folder",
@@ -76,6 +95,17 @@ def setup(case: str, tmp: Path) -> dict[str, Path]:
         (tmp / "old.ipynb").write_text(
             json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": []})
         )
+        notebook_cells(tmp / "good.ipynb", "print(1)")
+        (tmp / "sub").mkdir()
+        notebook_cells(tmp / "sub" / "good.ipynb", "print(2)")
+        notebook_cells(tmp / "broken.ipynb", "x = 1\ndef f(:")
+        notebook_cells(tmp / "gen.ipynb", "for i in range(3):\n    yield i")
+        (tmp / "latin.ipynb").write_bytes(
+            '{"nbformat": 4, "é": 1}'.encode("latin-1")
+        )
+        (tmp / "mine.py").write_text("print('my own work')\n")
+        (tmp / "good.py").write_text("# my own analysis\n")
+        (tmp / "notes.txt").write_text("notes\n")
     return places
 
 

@@ -2,8 +2,8 @@
 
 The public surface is a handful of keyword-only functions; the CLI in
 ``mlops_scaffold.cli`` is a thin shell over them. Heavy libraries (copier,
-nbconvert, check-jsonschema) are imported inside the functions that need
-them so that ``mlops-scaffold --help`` stays fast.
+nbformat, IPython, check-jsonschema) are imported inside the functions that
+need them so that ``mlops-scaffold --help`` stays fast.
 """
 
 from __future__ import annotations

@@ -345,33 +345,53 @@ def notebook() -> None:
 def notebook_convert(notebooks, output, check) -> None:
     """Convert NOTEBOOKS into linted, formatted Python modules.
 
-    Outputs are dropped, cells tagged "skip" left out, the "parameters" cell
-    becomes module constants, IPython magics and shell escapes become
-    comments (with a warning), markdown becomes comments, and top-level code
-    moves into main(). The same notebook always gives the same bytes.
+    Outputs, raw cells and cells tagged "skip" are dropped, the "parameters"
+    cell becomes module constants, markdown becomes comments, and top-level
+    code moves into main(). IPython syntax is read by IPython's own rules;
+    magics and shell escapes are never run: they become comments (with a
+    warning). A cell that is not valid Python is refused, naming the cell
+    and line. Files not written by this converter are never overwritten,
+    several scripts are written all or nothing, and the same notebook
+    always gives the same bytes.
     """
     from pathlib import Path
 
-    from .errors import FindingsError, MalformedFileError
-    from .notebook import NotebookError, convert_notebooks
+    from .errors import FindingsError, MalformedFileError, ScaffoldError
+    from .notebook import converter
 
+    nb = converter()
     try:
-        conversions, stale = convert_notebooks(
+        conversions, stale = nb.convert_notebooks(
             [Path(n) for n in notebooks],
             Path(output) if output else None,
             check=check,
         )
-    except NotebookError as error:
+    except nb.NotebookError as error:
         raise MalformedFileError(
             error.path,
-            str(error).split(": ", 1)[1],
-            hint="convert only .ipynb files saved by Jupyter (format 4)",
+            error.detail,
+            hint=error.hint
+            or "convert only .ipynb files saved by Jupyter (format 4)",
+        ) from error
+    except nb.DependencyError as error:
+        raise ScaffoldError(
+            f"Converting the notebooks failed: {error}",
+            hint="check the ruff settings that apply to the output folder "
+            "(pyproject.toml, ruff.toml); if ruff is missing, reinstall "
+            "mlops-scaffold, which installs it",
+        ) from error
+    except nb.ConverterDefect as error:
+        raise ScaffoldError(str(error)) from error
+    except OSError as error:
+        raise ScaffoldError(
+            f"Writing the scripts failed ({error}); nothing was changed.",
+            hint="check the output folder's permissions and free space",
         ) from error
     for conversion in conversions:
-        if conversion.magics:
+        if conversion.ipython:
             click.echo(
-                f"warning: {conversion.source}: IPython-only lines became "
-                "comments: " + "; ".join(conversion.magics),
+                f"warning: {conversion.source}: IPython-only code became "
+                "comments: " + "; ".join(conversion.ipython),
                 err=True,
             )
     if check:
