@@ -149,10 +149,13 @@ def update(path, pretend, branch, data_items, data_file, ci, iac) -> None:
       mlops-scaffold update --branch template-update
       mlops-scaffold update --ci both        # add Azure Pipelines
     """
+    from .errors import UpdateConflictError
     from .update import update_project
 
     answers = collect_answers(data_items, data_file, ci=ci, iac=iac)
     result = update_project(path, data=answers, pretend=pretend, branch=branch)
+    for note in result.notes:
+        click.echo(f"Note: {note}.")
     if result.up_to_date:
         click.echo("Already up to date with the installed template.")
         return
@@ -165,9 +168,14 @@ def update(path, pretend, branch, data_items, data_file, ci, iac) -> None:
     for name in result.kept_modified:
         click.echo(f"  kept (you changed it; the template dropped it): {name}")
     if pretend and result.conflicts:
-        click.echo("Would conflict: " + ", ".join(result.conflicts))
+        raise UpdateConflictError(result.conflicts, pretend=True)
     if result.branch and not pretend:
-        click.echo(f"Committed on branch {result.branch}: open a pull request.")
+        click.echo(
+            f"Committed on branch {result.branch}: open a pull request. "
+            "Once it is merged, run `mlops-scaffold update` on the branch it "
+            "went into: that records the template version (it moves "
+            "mlops-scaffold/template; push that branch too)."
+        )
 
 
 @cli.command()
