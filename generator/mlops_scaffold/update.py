@@ -472,6 +472,9 @@ def _merge(
     fails on the way puts HEAD, the branch and the working tree back."""
     start = gitutil.output("rev-parse", "HEAD", cwd=root)
     original = gitutil.current_branch(root)
+    template = gitutil.git("rev-parse", "--verify", "--quiet",
+                           f"refs/heads/{TEMPLATE_BRANCH}", cwd=root,
+                           check=False).stdout.strip()  # fmt: skip
     identity = gitutil.identity_env(root, *gitutil.FALLBACK_IDENTITY)
     try:
         if branch:  # checked absent before: a branch of that name is ours
@@ -507,14 +510,23 @@ def _merge(
     except UpdateConflictError:
         raise  # the merge is the user's to finish
     except BaseException:
-        _roll_back(root, start, original, branch)
+        _roll_back(root, start, original, branch, template)
         raise
 
 
 def _roll_back(
-    root: Path, start: str, original: str | None, created: str | None
+    root: Path,
+    start: str,
+    original: str | None,
+    created: str | None,
+    template: str,
 ) -> None:
     """Back to the state before the update (it started clean)."""
+    ref = f"refs/heads/{TEMPLATE_BRANCH}"
+    if template:
+        gitutil.git("update-ref", ref, template, cwd=root, check=False)
+    else:
+        gitutil.git("update-ref", "-d", ref, cwd=root, check=False)
     if gitutil.operation_in_progress(root) == "merge":
         gitutil.git("merge", "--abort", cwd=root, check=False)
     gitutil.git("reset", "--quiet", "--hard", start, cwd=root, check=False)
