@@ -50,9 +50,9 @@ def setup(case: str, tmp: Path) -> dict[str, Path]:
         (tmp / "answers.yml").write_text("description: ok\nname: [oops\n")
     elif case.startswith("update"):
         places["PROJECT"] = generate(tmp / "project")
+        places["FILE"] = places["PROJECT"] / "README.md"
         committed_repo(places["REPO"], {"README.md": "not scaffolded\n"})
-        if case == "update-dirty-tree":
-            (places["PROJECT"] / "README.md").write_text("half-done\n")
+        update_situation(case, places["PROJECT"])
     elif case.startswith(("adopt", "check", "review")):
         workflow = (
             "name: CI\non: push\njobs:\n  test:\n    steps: x\n   bad: y\n"
@@ -69,6 +69,34 @@ def setup(case: str, tmp: Path) -> dict[str, Path]:
             json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": []})
         )
     return places
+
+
+UPDATE_ANSWERS = {
+    "update-corrupt-answers": b"project_name: [oops\n",
+    "update-list-answers": b"- project_name\n- fraud\n",
+    "update-binary-answers": b"project_name: \xff\xfe\n",
+    "update-wrong-type-answer": b"project_name: Fraud\nci_provider: [a, b]\n",
+}
+
+
+def update_situation(case: str, project: Path) -> None:
+    """The states of a generated project that the update rows start from."""
+    if case == "update-dirty-tree":
+        (project / "README.md").write_text("half-done\n")
+    elif case in UPDATE_ANSWERS:
+        (project / ".copier-answers.yml").write_bytes(UPDATE_ANSWERS[case])
+        git(project, "commit", "--quiet", "-am", "broken answers")
+    elif case == "update-on-template-branch":
+        git(project, "switch", "--quiet", "mlops-scaffold/template")
+    elif case == "update-detached-head":
+        git(project, "switch", "--quiet", "--detach")
+    elif case == "update-pretend-conflict":
+        (project / "README.md").write_text("Our own README.\n")
+        git(project, "commit", "--quiet", "-am", "our README")
+    elif case == "update-ignored-file":
+        (project / ".git/info/exclude").write_text("azure-pipelines/\n")
+        (project / "azure-pipelines").mkdir()
+        (project / "azure-pipelines/ci.yml").write_text("# my draft\n")
 
 
 def test_the_table_covers_every_command():

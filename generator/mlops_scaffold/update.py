@@ -41,6 +41,7 @@ from typing import Any
 from . import __version__, gitutil
 from .answers import check_known
 from .errors import (
+    InvalidAnswerError,
     LocalFilesInTheWayError,
     MalformedFileError,
     ScaffoldError,
@@ -337,7 +338,7 @@ def copier_base(
     import shutil
 
     shutil.rmtree(rendered, ignore_errors=True)
-    render(rendered, data=answers, defaults=True)
+    render_recorded(root, rendered, answers, {})
     return _Base(commit_tree(root, rendered, None, _message()), False)
 
 
@@ -358,6 +359,26 @@ def _copy_recorded(
             unsafe=False,
             overwrite=True,
         )
+
+
+def render_recorded(
+    root: Path,
+    destination: Path,
+    answers: Mapping[str, Any],
+    overrides: Mapping[str, Any],
+) -> None:
+    """Render the installed template with the project's answers; a bad
+    answer is reported with the file it was recorded in."""
+    try:
+        render(destination, data=answers, defaults=True)
+    except InvalidAnswerError as error:
+        where = root / ANSWERS_FILE
+        source = f"{where} (or --data)" if overrides else f"{where}"
+        raise InvalidAnswerError(
+            f"{source}: {error.message}",
+            hint="correct the answer in that file (and commit it), or set "
+            "it with --data KEY=VALUE",
+        ) from error
 
 
 def _message(version: str | None = None) -> str:
@@ -393,7 +414,7 @@ def update_project(
         if base is None:
             base = copier_base(root, answers, meta, staging, result)
         rendered = staging / "new" / root.name
-        render(rendered, data=answers, defaults=True)
+        render_recorded(root, rendered, answers, overrides)
         new = commit_tree(root, rendered, base.commit, _message())
 
     if pretend:
