@@ -198,11 +198,13 @@ def adopt(path, defaults, data_items, data_file, ci, iac) -> None:
     a file (the template's version goes beside it as NAME.mlops-scaffold),
     and records the answers so that `mlops-scaffold update` works later.
     """
-    from .adopt import ALONGSIDE, adopt_project
+    from .adopt import adopt_project
 
     del defaults  # adopt never prompts; the flag is accepted for symmetry
     answers = collect_answers(data_items, data_file, ci=ci, iac=iac)
     result = adopt_project(path, data=answers)
+    for note in result.notes:
+        click.echo(f"Note: {note}.")
     if result.already_adopted:
         click.echo(
             "Already adopted: nothing to add. Use `mlops-scaffold update`."
@@ -216,11 +218,13 @@ def adopt(path, defaults, data_items, data_file, ci, iac) -> None:
     click.echo(f"Added {len(result.added)} file(s).")
     for name in result.merged:
         click.echo(f"  merged the missing jobs into {name}")
-    for name in result.alongside:
+    for name, beside in result.alongside:
         click.echo(
-            f"  {name} exists: the template's version is {name}{ALONGSIDE}; "
+            f"  {name} exists: the template's version is {beside}; "
             "merge what you need"
         )
+    for name, why in result.skipped:
+        click.echo(f"  not added: {name} ({why})", err=True)
 
 
 @cli.command()

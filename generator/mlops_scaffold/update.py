@@ -240,7 +240,7 @@ class _Base:
     connected: bool = True
 
 
-def _template_commits(root: Path, *revisions: str) -> list[str]:
+def template_commits(root: Path, *revisions: str) -> list[str]:
     """Pristine-output commits among ``revisions`` (rev-list syntax),
     newest first."""
     return gitutil.output(
@@ -263,7 +263,7 @@ def _find_base(root: Path, result: UpdateResult) -> _Base | None:
                 )
             break
     if tip is None:
-        found = _template_commits(root, "HEAD")
+        found = template_commits(root, "HEAD")
         if found:
             result.notes.append(
                 f"no {TEMPLATE_BRANCH} branch: using the template output "
@@ -289,7 +289,7 @@ def _find_base(root: Path, result: UpdateResult) -> _Base | None:
         )
     # A merge finished by hand (resolved conflicts, a merged pull request)
     # has a newer template commit among its parents: record it.
-    merged = _template_commits(root, "--ancestry-path", f"{tip}..HEAD")
+    merged = template_commits(root, "--ancestry-path", f"{tip}..HEAD")
     if merged:
         result.notes.append(
             f"recorded the template update already merged here "
