@@ -59,9 +59,17 @@ def setup(case: str, tmp: Path) -> dict[str, Path]:
         )
         if case != "adopt-malformed-yaml":
             workflow = "name: CI\non: push\njobs: {}\n"
-        committed_repo(places["REPO"], {".github/workflows/ci.yml": workflow})
+        files = {".github/workflows/ci.yml": workflow}
+        if case in ADOPT_PYPROJECT:
+            files["pyproject.toml"] = ADOPT_PYPROJECT[case]
+        if case == "adopt-no-commit":
+            git(places["REPO"].parent, "init", "--quiet", str(places["REPO"]))
+        else:
+            committed_repo(places["REPO"], files)
         if case == "adopt-dirty-tree":
             (places["REPO"] / "notes.txt").write_text("wip")
+        elif case == "adopt-detached-head":
+            git(places["REPO"], "switch", "--quiet", "--detach")
     elif case.startswith("notebook"):
         (tmp / "bad.ipynb").write_text("{not json")
         (tmp / "data.ipynb").write_text(json.dumps({"rows": [1, 2]}))
@@ -71,6 +79,11 @@ def setup(case: str, tmp: Path) -> dict[str, Path]:
     return places
 
 
+ADOPT_PYPROJECT = {
+    "adopt-bad-pyproject": "[project\nname = 'x'\n",
+    "adopt-inferred-invalid": "[project]\nauthors = [{name = '%s'}]\n"
+    % ("A" * 300),
+}
 UPDATE_ANSWERS = {
     "update-corrupt-answers": b"project_name: [oops\n",
     "update-list-answers": b"- project_name\n- fraud\n",
