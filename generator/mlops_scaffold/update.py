@@ -415,6 +415,7 @@ def update_project(
             base = copier_base(root, answers, meta, staging, result)
         rendered = staging / "new" / root.name
         render_recorded(root, rendered, answers, overrides)
+        _drop_blocked(root, rendered, result)
         new = commit_tree(root, rendered, base.commit, _message())
 
     if pretend:
@@ -430,6 +431,29 @@ def update_project(
     _refuse_untracked(root, base.commit, new)
     _merge(root, base, new, branch, result)
     return result
+
+
+def _drop_blocked(root: Path, rendered: Path, result: UpdateResult) -> None:
+    """Leave out the template's files under a folder that the project
+    tracks as a file or a link: the user replaced it, so it stays theirs
+    (as a deleted file does) instead of becoming a file/folder conflict."""
+    tracked = gitutil.tree_files(root, "HEAD")
+    dropped: set[str] = set()
+    for path in sorted(rendered.rglob("*")):
+        if path.is_dir() and not path.is_symlink():
+            continue
+        parts = path.relative_to(rendered).parts
+        for depth in range(1, len(parts)):
+            prefix = "/".join(parts[:depth])
+            if prefix in tracked:
+                path.unlink()
+                dropped.add(prefix)
+                break
+    for prefix in sorted(dropped):
+        result.notes.append(
+            f"{prefix} is a file or link in the project where the template "
+            "has a folder: kept as yours, the template's files there left out"
+        )
 
 
 def _record(
@@ -473,6 +497,8 @@ def _refuse_untracked(root: Path, base: str, new: str) -> None:
         for depth in range(1, len(parts) + 1):
             here = root.joinpath(*parts[:depth])
             last = depth == len(parts)
+            if "/".join(parts[:depth]) in ours:
+                break  # tracked: git's merge reports a file/folder conflict
             if os.path.lexists(here) and (
                 last or here.is_symlink() or not here.is_dir()
             ):
