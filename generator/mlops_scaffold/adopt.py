@@ -556,7 +556,8 @@ def adopt_project(
     answers = {**inferred, **overrides}
 
     with staging_folder(Path(tempfile.gettempdir())) as staging:
-        rendered = staging / folder
+        rendered = staging / "template" / folder
+        rendered.parent.mkdir()
         try:
             result.answers = render(rendered, data=answers, defaults=True)
         except InvalidAnswerError as error:
@@ -587,6 +588,7 @@ def _apply(
             gitutil.git(
                 "add", "--force", "--pathspec-from-file=-",
                 "--pathspec-file-nul", cwd=root,
+                env={"GIT_LITERAL_PATHSPECS": "1"},
                 input_text="\0".join(w.target for w in plan),
             )  # fmt: skip
         tree = gitutil.output("write-tree", cwd=root)

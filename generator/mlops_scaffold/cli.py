@@ -141,7 +141,13 @@ def update(path, pretend, branch, data_items, data_file, ci, iac) -> None:
     A three-way merge by git, offline: your edits survive, template changes
     and new files arrive, files you deleted stay deleted, and overlapping
     edits become ordinary conflicts (listed; exit 1). Needs a clean working
-    tree.
+    tree, and never writes over files git does not track.
+
+    The mlops-scaffold/template branch moves only once the merge is
+    committed: after `git merge --abort` (or a closed pull request) the
+    next update brings the change again; after you resolve conflicts and
+    commit, the next update records it. A project made by plain `copier
+    copy` gets the branch from what Copier recorded.
 
     \b
     Examples:
@@ -194,9 +200,12 @@ def adopt(path, defaults, data_items, data_file, ci, iac) -> None:
 
     Infers the package, Python version, default branch and CI provider,
     adds every missing piece, merges missing jobs into existing workflows
-    and pipelines (keeping your comments and formatting), never overwrites
-    a file (the template's version goes beside it as NAME.mlops-scaffold),
-    and records the answers so that `mlops-scaffold update` works later.
+    and pipelines (every line of yours kept verbatim, or the file left
+    alone), never overwrites a file (the template's version goes beside it
+    as NAME.mlops-scaffold) nor writes through a symbolic link, and records
+    the answers so that `mlops-scaffold update` works later. All or
+    nothing: a failure or Ctrl-C puts every file back, and a rerun
+    finishes the job.
     """
     from .adopt import adopt_project
 

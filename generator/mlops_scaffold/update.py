@@ -309,6 +309,7 @@ def copier_base(
     installed template, whose output then stands for what was copied."""
     source, commit = meta.get("_src_path"), meta.get("_commit")
     rendered = staging / "base" / root.name
+    rendered.parent.mkdir()
     if (
         isinstance(source, str)
         and isinstance(commit, str)
@@ -414,6 +415,7 @@ def update_project(
         if base is None:
             base = copier_base(root, answers, meta, staging, result)
         rendered = staging / "new" / root.name
+        rendered.parent.mkdir()
         render_recorded(root, rendered, answers, overrides)
         _drop_blocked(root, rendered, result)
         new = commit_tree(root, rendered, base.commit, _message())
