@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import HealthCheck, Phase, event, example, given, settings
 from hypothesis import strategies as st
 
 from helpers import generate, git, invoke
@@ -83,6 +83,7 @@ def keeps_lines(before: bytes, after: bytes) -> bool:
 
 def check_contract(result, outside_before, outside: Path) -> None:
     assert result.exit_code in {0, 1, 2, 130}, result
+    event(f"exit {result.exit_code}")
     if result.exit_code in {1, 2}:
         assert "Error:" in result.stderr or "Usage:" in result.stderr, result
         assert "hint:" in result.stderr or "Usage:" in result.stderr, result

@@ -394,6 +394,11 @@ def test_a_project_made_by_plain_copier_copy_updates(tmp_path: Path):
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "from copier, with notes")
     assert "# The old runner." in (project / "Makefile").read_text()
+    refs, before = git(project, "show-ref"), snapshot(project)
+    pretend = invoke("update", project, "--pretend")
+    assert pretend.exit_code == 0, pretend.stderr
+    assert "Would change 1 file(s):\n  Makefile" in pretend.stdout
+    assert git(project, "show-ref") == refs and snapshot(project) == before
 
     result = invoke("update", project)
     assert result.exit_code == 0, result.stderr
