@@ -324,8 +324,8 @@ def copier_base(
             )
         else:
             result.notes.append(
-                f"no {TEMPLATE_BRANCH} branch: made it from what Copier "
-                f"recorded ({source} at {commit})"
+                f"no {TEMPLATE_BRANCH} branch; base: what Copier recorded "
+                f"({source} at {commit})"
             )
             return _Base(
                 commit_tree(root, rendered, None, _message(commit)), False
