@@ -78,7 +78,9 @@ def untracked(root: Path) -> set[str]:
 
 def keeps_lines(before: bytes, after: bytes) -> bool:
     remaining = iter(after.split(b"\n"))
-    return all(any(line == c for c in remaining) for line in before.split(b"\n"))
+    return all(
+        any(line == c for c in remaining) for line in before.split(b"\n")
+    )
 
 
 def check_contract(result, outside_before, outside: Path) -> None:
@@ -101,11 +103,13 @@ SCALARS = st.one_of(
 )
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(
-        st.sampled_from(["jobs", "on", "steps", "stages", "name", "x"]),
-        inner,
-        max_size=3,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["jobs", "on", "steps", "stages", "name", "x"]),
+            inner,
+            max_size=3,
+        )
     ),
     max_leaves=8,
 )
@@ -135,7 +139,9 @@ def yaml_bytes(draw) -> bytes:
             default_flow_style=draw(st.sampled_from([None, True, False])),
             allow_unicode=True,
         )
-    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "latin-1"]))
+    encoding = draw(
+        st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "latin-1"])
+    )
     data = text.encode(encoding, errors="replace")
     if draw(st.booleans()):
         data = data.replace(b"\n", b"\r\n")
@@ -208,9 +214,10 @@ def build_adoptable(
         (root / ".gitignore").write_text("Makefile\n.env*\n")
     git(root, "add", "--all")
     git(root, "commit", "--quiet", "-m", "theirs")
-    if "ignored-at-template-path" in hostilities and not (
-        root / "Makefile"
-    ).exists():
+    if (
+        "ignored-at-template-path" in hostilities
+        and not (root / "Makefile").exists()
+    ):
         (root / "Makefile").write_text("# my own, ignored\n")
 
 
@@ -255,7 +262,11 @@ def test_adopt_keeps_the_contract(
     root, outside = base / "repo", base / "outside"
     build_adoptable(root, outside, hostilities, workflow, answers, pyproject)
     repo_dirt(root, dirt)
-    outside_before, before, refs_before = state(outside), state(root), refs(root)
+    outside_before, before, refs_before = (
+        state(outside),
+        state(root),
+        refs(root),
+    )
     not_tracked = untracked(root)
 
     result = invoke("adopt", root)
@@ -366,7 +377,11 @@ def test_update_keeps_the_contract(
             git(root, "switch", "--quiet", "mlops-scaffold/template")
     else:
         repo_dirt(root, dirt)
-    outside_before, before, refs_before = state(outside), state(root), refs(root)
+    outside_before, before, refs_before = (
+        state(outside),
+        state(root),
+        refs(root),
+    )
     kept = {name: before.get(name) for name in untracked(root)}
 
     result = invoke("update", root, *args)
@@ -420,8 +435,8 @@ def test_an_interrupt_anywhere_is_undone_and_a_rerun_finishes(
         args = ["--ci", "both"]
     else:
         root, args = base / "repo", []
-        build_adoptable(root, base / "outside", set(), b"name: CI\non: push\n"
-                        b"jobs:\n  test:\n    runs-on: x\n", b"", "")  # fmt: skip
+        workflow = b"name: CI\non: push\njobs:\n  test:\n    runs-on: x\n"
+        build_adoptable(root, base / "outside", set(), workflow, b"", "")
     before, refs_before = state(root), refs(root)
     module_name, name = target.split(".")
     module = importlib.import_module(f"mlops_scaffold.{module_name}")

@@ -379,7 +379,6 @@ def test_a_project_made_by_plain_copier_copy_updates(tmp_path: Path):
     `mlops-scaffold update`: the base is rendered from what Copier recorded,
     so the user's edits survive and the template's changes arrive."""
     import copier
-
     from test_copier_direct import copier_source
 
     source = copier_source(tmp_path)

@@ -90,11 +90,16 @@ def _project_table(root: Path) -> dict[str, Any]:
     path = root / "pyproject.toml"
     if path.is_symlink() or not path.is_file():
         return {}
-    hint = f"fix it (or pass the answers with --data), then adopt again; {NOTHING_WRITTEN}"
+    hint = (
+        "fix it (or pass the answers with --data), then adopt again; "
+        + NOTHING_WRITTEN
+    )
     try:
         data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as error:
-        raise MalformedFileError(path, "is not UTF-8 text", hint=hint) from error
+        raise MalformedFileError(
+            path, "is not UTF-8 text", hint=hint
+        ) from error
     except tomllib.TOMLDecodeError as error:
         raise MalformedFileError(
             path, f"is not valid TOML: {error}", hint=hint
@@ -249,7 +254,9 @@ def _mapping_indent(text: str) -> int:
     return 2
 
 
-def merge_pipeline(existing: bytes, rendered: bytes, path: Path) -> bytes | None:
+def merge_pipeline(
+    existing: bytes, rendered: bytes, path: Path
+) -> bytes | None:
     """The user's pipeline with the template's missing jobs (or stages)
     added, every line of theirs kept verbatim (line endings and a BOM
     too); None when that cannot be done (different shapes, an encoding or
@@ -378,9 +385,7 @@ def _plan(root: Path, rendered: Path, result: AdoptResult) -> list[_Write]:
                 merged = merge_pipeline(ours, content, target)
                 if merged is not None:
                     if merged != ours:
-                        plan.append(
-                            _Write("merge", relative, relative, merged)
-                        )
+                        plan.append(_Write("merge", relative, relative, merged))
                     continue
         beside = _free_name(root, relative, taken)
         plan.append(_Write("alongside", relative, beside, content, mode))
@@ -416,7 +421,9 @@ class _Journal:
                 parent = parent.parent
         modified = [w.target for w in plan if w.kind == "merge"]
         for index, relative in enumerate(modified):
-            shutil.copy2(self.root / relative, self.folder / "backup" / str(index))
+            shutil.copy2(
+                self.root / relative, self.folder / "backup" / str(index)
+            )
         record = {
             "head": head,
             "created": [w.target for w in plan if w.kind != "merge"],
@@ -568,7 +575,9 @@ def adopt_project(
                 f"{NOTHING_WRITTEN}",
             ) from error
         plan = _plan(root, rendered, result)
-        pristine = commit_tree(root, rendered, None, f"{TEMPLATE_MESSAGE} {__version__}")
+        pristine = commit_tree(
+            root, rendered, None, f"{TEMPLATE_MESSAGE} {__version__}"
+        )
     _apply(root, plan, pristine, result)
     return result
 

@@ -88,8 +88,7 @@ class UpdateConflictError(ScaffoldError):
         listing = "\n".join(f"  - {name}" for name in files)
         if pretend:
             super().__init__(
-                "The update would leave conflicts in these files:\n"
-                + listing,
+                "The update would leave conflicts in these files:\n" + listing,
                 hint="run `mlops-scaffold update` to merge and resolve them, "
                 "or edit the files first so that they agree",
             )

@@ -157,8 +157,14 @@ def operation_in_progress(root: Path) -> str | None:
 
 def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
     return (
-        git("merge-base", "--is-ancestor", ancestor, descendant, cwd=root,
-            check=False).returncode  # fmt: skip
+        git(
+            "merge-base",
+            "--is-ancestor",
+            ancestor,
+            descendant,
+            cwd=root,
+            check=False,
+        ).returncode  # fmt: skip
         == 0
     )
 
@@ -175,9 +181,6 @@ def tree_files(root: Path, commit: str) -> dict[str, str]:
 
 
 def valid_branch_name(root: Path, name: str) -> bool:
-    return (
-        git("check-ref-format", "--branch", name, cwd=root, check=False)
-        .returncode
-        == 0
-        and not name.startswith("-")
-    )
+    return git(
+        "check-ref-format", "--branch", name, cwd=root, check=False
+    ).returncode == 0 and not name.startswith("-")

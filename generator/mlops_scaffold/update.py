@@ -277,8 +277,7 @@ def _find_base(root: Path, result: UpdateResult) -> _Base | None:
         common = gitutil.git("merge-base", tip, "HEAD", cwd=root, check=False)
         if common.returncode != 0:
             raise UsageError(
-                f"{TEMPLATE_BRANCH} shares no history with the current "
-                "branch.",
+                f"{TEMPLATE_BRANCH} shares no history with the current branch.",
                 hint="switch to the project's branch, or delete the template "
                 f"branch (`git branch -D {TEMPLATE_BRANCH}`) to rebuild it",
             )
