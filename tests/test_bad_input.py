@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def committed_repo(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def setup(case: str, tmp: Path) -> dict[str, Path]:
+def setup(case: str, tmp: Path, generated: Path) -> dict[str, Path]:
     """Build the situation a row describes; return the placeholders."""
     places = {"DEST": tmp / "dest", "FOLDER": tmp / "folder",
               "MISSING": tmp / "missing", "REPO": tmp / "repo"}  # fmt: skip
@@ -49,7 +50,8 @@ def setup(case: str, tmp: Path) -> dict[str, Path]:
     elif case == "malformed-answers-file":
         (tmp / "answers.yml").write_text("description: ok\nname: [oops\n")
     elif case.startswith("update"):
-        places["PROJECT"] = generate(tmp / "project")
+        places["PROJECT"] = tmp / "project"
+        shutil.copytree(generated, places["PROJECT"], symlinks=True)
         places["FILE"] = places["PROJECT"] / "README.md"
         committed_repo(places["REPO"], {"README.md": "not scaffolded\n"})
         update_situation(case, places["PROJECT"])
@@ -112,6 +114,12 @@ def update_situation(case: str, project: Path) -> None:
         (project / "azure-pipelines/ci.yml").write_text("# my draft\n")
 
 
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    """A generated project, rendered once; the update rows use copies."""
+    return generate(tmp_path_factory.mktemp("generated") / "project")
+
+
 def test_the_table_covers_every_command():
     commands = {command.split()[0] for _, command, _, _ in rows()}
     assert commands == {"new", "update", "adopt", "check", "review", "notebook"}
@@ -121,9 +129,11 @@ def test_the_table_covers_every_command():
 @pytest.mark.parametrize(
     ("case", "command", "message", "code"), rows(), ids=[r[0] for r in rows()]
 )
-def test_bad_input(tmp_path, monkeypatch, case, command, message, code):
+def test_bad_input(
+    tmp_path, monkeypatch, generated, case, command, message, code
+):
     monkeypatch.chdir(tmp_path)
-    places = setup(case, tmp_path)
+    places = setup(case, tmp_path, generated)
     args = [str(places.get(word, word)) for word in shlex.split(command)]
     repo_state = {
         name: git(path, "rev-parse", "--all")

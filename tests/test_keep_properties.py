@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from helpers import generate, git, invoke
 
 SETTINGS = settings(
-    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "10")),
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "6")),
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[

@@ -3,6 +3,7 @@ template, commit edits, move to version 2, update."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -31,10 +32,18 @@ def version_2(tmp_path: Path) -> Path:
     return copy
 
 
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    """`new fraud-model --defaults` with version 1 (the current template),
+    rendered once for this module; tests work on copies."""
+    return generate(tmp_path_factory.mktemp("v1") / "fraud-model")
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """Version 1 (the current template), with the user's edits committed."""
-    root = generate(tmp_path / "fraud-model")
+def project(tmp_path: Path, generated: Path) -> Path:
+    """Version 1, with the user's edits committed."""
+    root = tmp_path / "fraud-model"
+    shutil.copytree(generated, root, symlinks=True)
     readme = root / "README.md"
     readme.write_text(readme.read_text() + "\nOur team's notes.\n")
     (root / "src/fraud_model/extra.py").write_text('"""Our own module."""\n')
@@ -331,10 +340,16 @@ def test_pretend_exits_1_when_it_predicts_conflicts(conflicting):
     assert snapshot(conflicting) == before
 
 
-@pytest.mark.parametrize("branch", [[], ["--branch", "tpl"]], ids=["", "b"])
-@pytest.mark.parametrize("when", ["before", "after"])
 @pytest.mark.parametrize(
-    "step", ["commit-tree", "ls-tree", "switch", "merge", "diff", "update-ref"]
+    ("step", "when", "branch"),
+    [
+        ("commit-tree", "after", []),
+        ("switch", "after", ["--branch", "tpl"]),
+        ("merge", "before", []),
+        ("merge", "after", ["--branch", "tpl"]),
+        ("diff", "after", []),
+        ("update-ref", "after", []),
+    ],
 )
 def test_an_interrupt_at_any_git_step_is_undone_and_a_rerun_finishes(
     project, version_2, use_template, monkeypatch, step, when, branch
@@ -375,16 +390,27 @@ def test_an_interrupt_at_any_git_step_is_undone_and_a_rerun_finishes(
 # ------------------------------------------- projects made by copier copy
 @pytest.mark.slow  # three Copier renders from a git clone: about 20 s
 def test_a_project_made_by_plain_copier_copy_updates(tmp_path: Path):
-    """`copier copy` from a tagged local clone of this template, then
+    """`copier copy` from a tagged git repository of this template, then
     `mlops-scaffold update`: the base is rendered from what Copier recorded,
     so the user's edits survive and the template's changes arrive."""
     import copier
-    from test_copier_direct import copier_source
 
-    source = copier_source(tmp_path)
-    makefile = source / "templates/project/Makefile.jinja"
-    edit(makefile, "# The task runner.", "# The old runner.")
-    git(source, "commit", "--quiet", "-am", "v0.0.1")
+    source = tmp_path / "mlops-scaffold"
+    source.mkdir()
+    shutil.copy(REPO / "copier.yml", source / "copier.yml")
+    shutil.copytree(
+        REPO / "templates",
+        source / "templates",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    edit(
+        source / "templates/project/Makefile.jinja",
+        "# The task runner.",
+        "# The old runner.",
+    )
+    git(source, "init", "--quiet", "--initial-branch=main")
+    git(source, "add", "--all")
+    git(source, "commit", "--quiet", "-m", "v0.0.1")
     git(source, "tag", "v0.0.1")
     project = tmp_path / "fraud-model"
     copier.run_copy(str(source), project, defaults=True, quiet=True)
@@ -418,10 +444,13 @@ def test_a_copier_project_whose_template_is_gone_takes_the_installed_one(
 ):
     project = generate(tmp_path / "fraud-model", git=False)
     # what plain copier records: a source that is not on this machine
-    edit(
-        project / ".copier-answers.yml",
-        "_src_path: mlops-scaffold",
-        "_src_path: https://example.invalid/mlops-scaffold.git",
+    answers = project / ".copier-answers.yml"
+    answers.write_text(
+        re.sub(
+            r"(?m)^_src_path: .*$",
+            "_src_path: https://example.invalid/mlops-scaffold.git",
+            answers.read_text(),
+        )
     )
     git(project, "init", "--quiet", "--initial-branch=main")
     git(project, "add", "--all")
