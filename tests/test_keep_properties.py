@@ -397,8 +397,21 @@ def test_update_keeps_the_contract(
     if "--pretend" in args:
         assert after == before and refs(root) == refs_before
         return
-    if conflicted:
+    if conflicted:  # the tool's own hint: abort; the change comes back
         assert "next `mlops-scaffold update`" in result.stderr
+        git(root, "merge", "--abort")
+        if "--branch" in args:
+            git(root, "switch", "--quiet", "-")
+            git(
+                root,
+                "branch",
+                "--quiet",
+                "-D",
+                args[args.index("--branch") + 1],
+            )
+        assert state(root) == before and refs(root) == refs_before
+        again = invoke("update", root, *args)
+        assert again.exit_code == 1 and "have conflicts" in again.stderr
         return
     assert git(root, "status", "--porcelain") == ""
     again = invoke("update", root)
