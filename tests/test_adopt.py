@@ -431,3 +431,16 @@ def test_a_killed_run_is_rolled_back_by_the_next(tmp_path, monkeypatch):
     assert "put back the files of an interrupted adopt" in result.stdout
     assert git(root, "status", "--porcelain") == ""
     assert not list(root.glob("**/*.mlops-scaffold-2"))
+
+
+def test_a_project_made_by_copier_is_sent_to_update(tmp_path: Path):
+    from helpers import generate
+
+    root = generate(tmp_path / "fraud-model", git=False)
+    repository(root, {})
+    head, before = git(root, "rev-parse", "HEAD"), snapshot(root)
+    result = invoke("adopt", root)
+    assert result.exit_code == 0, result.stderr
+    assert "says Copier made this project" in result.stdout
+    assert "Use `mlops-scaffold update`" in result.stdout
+    assert git(root, "rev-parse", "HEAD") == head and snapshot(root) == before

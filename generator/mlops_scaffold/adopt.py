@@ -517,7 +517,29 @@ def _already_adopted(root: Path, result: AdoptResult) -> bool:
                 f"restored the {TEMPLATE_BRANCH} branch from the history"
             )
             return True
+        if _made_by_copier(root):
+            result.notes.append(
+                f"{ANSWERS_FILE} says Copier made this project: "
+                "`mlops-scaffold update` builds the template branch from "
+                "what Copier recorded and updates it"
+            )
+            return True
     return False
+
+
+def _made_by_copier(root: Path) -> bool:
+    """An answers file of this template that records a Copier source
+    (another template's file, or a broken one, is not ours: adopt goes
+    on)."""
+    from .update import read_answers_file
+
+    try:
+        recorded = read_answers_file(root)
+    except MalformedFileError:
+        return False
+    return isinstance(recorded.get("_src_path"), str) and (
+        "project_slug" in recorded and "package_name" in recorded
+    )
 
 
 def _check_state(root: Path) -> None:
