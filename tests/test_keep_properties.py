@@ -384,6 +384,9 @@ def test_update_keeps_the_contract(
     )
     kept = {name: before.get(name) for name in untracked(root)}
 
+    start = git(root, "branch", "--show-current") or git(
+        root, "rev-parse", "HEAD"
+    )
     result = invoke("update", root, *args)
     check_contract(result, outside_before, outside)
     after = state(root)
@@ -401,7 +404,7 @@ def test_update_keeps_the_contract(
         assert "next `mlops-scaffold update`" in result.stderr
         git(root, "merge", "--abort")
         if "--branch" in args:
-            git(root, "switch", "--quiet", "-")
+            git(root, "checkout", "--quiet", start)
             git(
                 root,
                 "branch",
