@@ -153,3 +153,294 @@ def test_update_works_after_adopt(tmp_path: Path):
     assert result.exit_code == 0, result.stderr
     assert (root / "azure-pipelines/ci.yml").is_file()
     assert (root / "pyproject.toml").read_text() == PLAIN["pyproject.toml"]
+
+
+# ------------------------------------------------ never lose or reach out
+def test_a_symlinked_workflow_folder_outside_is_never_written(tmp_path):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "ci.yml").write_text("name: CI\non: push\njobs: {}\n")
+    root = repository(tmp_path / "repo", PLAIN)
+    (root / ".github").mkdir()
+    (root / ".github/workflows").symlink_to(outside)
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "-m", "linked workflows")
+    before_outside = snapshot(outside)
+    result = invoke("adopt", root)
+    assert result.exit_code == 0, result.stderr
+    assert snapshot(outside) == before_outside
+    assert ".github/workflows is a symbolic link" in result.stderr
+
+
+def test_a_symlinked_workflow_file_is_left_alone(tmp_path):
+    outside = tmp_path / "elsewhere.yml"
+    outside.write_text("name: CI\non: push\njobs: {}\n")
+    root = repository(tmp_path / "repo", PLAIN)
+    (root / ".github/workflows").mkdir(parents=True)
+    (root / ".github/workflows/ci.yml").symlink_to(outside)
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "-m", "linked workflow")
+    result = invoke("adopt", root)
+    assert result.exit_code == 0, result.stderr
+    assert outside.read_text() == "name: CI\non: push\njobs: {}\n"
+    assert (root / ".github/workflows/ci.yml").is_symlink()
+    assert (root / ".github/workflows/ci.yml.mlops-scaffold").is_file()
+
+
+def test_an_existing_alongside_file_is_never_overwritten(tmp_path):
+    mine = "# my own notes on the template's pyproject\n"
+    root = repository(
+        tmp_path / "churn", {**PLAIN, "pyproject.toml.mlops-scaffold": mine}
+    )
+    result = invoke("adopt", root)
+    assert result.exit_code == 0, result.stderr
+    assert (root / "pyproject.toml.mlops-scaffold").read_text() == mine
+    assert (root / "pyproject.toml.mlops-scaffold-2").is_file()
+    assert "pyproject.toml.mlops-scaffold-2" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("files", "folders", "skipped"),
+    [
+        ({"docs": "a file where the template has a folder\n"}, [], "docs/"),
+        ({"Makefile/README": "a folder named Makefile\n"}, [], "Makefile"),
+    ],
+    ids=["file-docs", "folder-makefile"],
+)
+def test_files_where_folders_go_are_skipped_with_a_note(
+    tmp_path, files, folders, skipped
+):
+    root = repository(tmp_path / "churn", {**PLAIN, **files})
+    before = {name: (root / name).read_text() for name in files}
+    result = invoke("adopt", root)
+    assert result.exit_code == 0, result.stderr
+    assert f"not added: {skipped}" in result.stderr
+    assert {name: (root / name).read_text() for name in files} == before
+    assert git(root, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        "project = [1, 2]\n",
+        "[project]\nname = 5\nrequires-python = 3.11\nauthors = 'Ada'\n",
+        "[project]\nname = '../../etc'\ndescription = ['x']\n",
+        "[project]\nrequires-python = '>=99.1'\nauthors = [1]\n",
+    ],
+    ids=["project-list", "wrong-types", "path-name", "odd-values"],
+)
+def test_odd_pyproject_values_are_ignored(tmp_path, pyproject):
+    root = repository(tmp_path / "churn", {"pyproject.toml": pyproject})
+    result = invoke("adopt", root)
+    assert result.exit_code == 0, result.stderr
+    recorded = answers(root)
+    assert recorded["project_slug"] == "churn"
+    assert (root / "pyproject.toml").read_text() == pyproject
+
+
+def test_a_setup_py_project_keeps_its_build(tmp_path):
+    root = repository(
+        tmp_path / "legacy",
+        {"setup.py": "from setuptools import setup\nsetup(name='legacy')\n"},
+    )
+    result = invoke("adopt", root)
+    assert result.exit_code == 0, result.stderr
+    assert not (root / "pyproject.toml").exists()
+    assert (root / "pyproject.toml.mlops-scaffold").is_file()
+    assert "builds with setup.py" in result.stdout
+
+
+def test_a_clone_with_the_template_branch_on_origin_is_not_adopted_again(
+    tmp_path,
+):
+    upstream = repository(tmp_path / "upstream", PLAIN)
+    assert invoke("adopt", upstream).exit_code == 0
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", str(upstream), str(clone))
+    assert "mlops-scaffold/template" not in git(clone, "branch")
+    head = git(clone, "rev-parse", "HEAD")
+    result = invoke("adopt", clone)
+    assert result.exit_code == 0, result.stderr
+    assert "Already adopted" in result.stdout
+    assert "restored the local mlops-scaffold/template branch" in result.stdout
+    assert git(clone, "rev-parse", "HEAD") == head
+    assert invoke("update", clone).exit_code == 0
+
+
+def test_name_and_slug_come_from_the_templates_own_defaults(tmp_path):
+    """The project's name is Copier's default for a folder named after the
+    distribution; the slug is the template's default for that name."""
+    pyproject = '[project]\nname = "Churn_Predictor.v2"\n'
+    root = repository(tmp_path / "x", {"pyproject.toml": pyproject})
+    assert invoke("adopt", root).exit_code == 0
+    recorded = answers(root)
+    assert recorded["project_name"] == "Churn Predictor.v2"
+    assert recorded["project_slug"] == "churn-predictor-v2"
+
+
+# ----------------------------------------------------- keeping formatting
+CRLF_BOM_FLOW = {
+    "crlf": (
+        b"name: CI\r\non: [push]\r\njobs:\r\n  test:\r\n"
+        b"    runs-on: ubuntu-latest\r\n    steps:\r\n"
+        b"      - run: echo hi\r\n"
+    ),
+    "bom": (
+        b"\xef\xbb\xbfname: CI\non: push\njobs:\n  test:\n"
+        b"    runs-on: ubuntu-latest\n    steps:\n    - run: echo hi\n"
+    ),
+    "flow": (
+        b"name: CI\non: {push: {branches: [main]}}\njobs:\n"
+        b"  test: {runs-on: ubuntu-latest, steps: [{name: a, run: echo}]}\n"
+    ),
+    "four-spaces": (
+        b"name: CI\non: push\njobs:\n    test:\n"
+        b"        runs-on: ubuntu-latest\n        steps:\n"
+        b"            - run: echo hi\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CRLF_BOM_FLOW))
+def test_every_line_of_theirs_is_kept_verbatim(tmp_path, case):
+    from mlops_scaffold.adopt import merge_pipeline
+
+    before = CRLF_BOM_FLOW[case]
+    rendered = (
+        b"name: CI\non: push\njobs:\n  test:\n    runs-on: x\n"
+        b"  lint:\n    runs-on: ubuntu-latest\n    steps:\n"
+        b"      - run: make lint\n"
+    )
+    path = Path(".github/workflows/ci.yml")
+    merged = merge_pipeline(before, rendered, path)
+    assert merged is not None
+    assert merged.startswith(before.rstrip(b"\n").rstrip(b"\r"))
+    assert merged.startswith(b"\xef\xbb\xbf") == before.startswith(
+        b"\xef\xbb\xbf"
+    )
+    if b"\r\n" in before:
+        assert merged.count(b"\n") == merged.count(b"\r\n")
+    else:
+        assert b"\r" not in merged
+    assert yaml.safe_load(merged.decode("utf-8-sig"))["jobs"]["lint"] == {
+        "runs-on": "ubuntu-latest",
+        "steps": [{"run": "make lint"}],
+    }
+    # idempotent: merging again changes nothing
+    assert merge_pipeline(merged, rendered, path) == merged
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        b"name:   CI\non: push\njobs:\n  test:\n    runs-on:   x\n",
+        # ruamel writes [{run: x}] as [run: x]
+        b"name: CI\non: push\njobs:\n  test: {steps: [{run: x}]}\n",
+        b"name: CI\non: push\njobs:\n\ttest: {}\n",
+        b"name: CI\n\xff\non: push\njobs: {}\n",
+    ],
+    ids=["spacing", "flow-pair", "tab", "not-utf8"],
+)
+def test_a_file_that_cannot_keep_its_lines_goes_alongside(before):
+    """What a round trip would rewrite: the file is left alone (None)."""
+    from mlops_scaffold.adopt import merge_pipeline
+
+    rendered = b"name: CI\non: push\njobs:\n  lint:\n    runs-on: y\n"
+    path = Path(".github/workflows/ci.yml")
+    assert merge_pipeline(before, rendered, path) is None
+
+
+# -------------------------------------------------- all or nothing, reruns
+@pytest.mark.parametrize(
+    "step", ["write", "add", "commit-tree", "update-ref", "branch --quiet"]
+)
+def test_an_interrupt_at_any_step_is_undone_and_a_rerun_finishes(
+    tmp_path, monkeypatch, step
+):
+    from mlops_scaffold import adopt as adopt_module
+    from mlops_scaffold import gitutil
+
+    before = (GOLDEN / "github-ci.before.yml").read_text()
+    root = repository(
+        tmp_path / "repo", {**PLAIN, ".github/workflows/ci.yml": before}
+    )
+    head, files = git(root, "rev-parse", "HEAD"), snapshot(root)
+    real_git, real_write, calls = gitutil.git, adopt_module._write, []
+
+    def failing_git(*args, **kwargs):
+        result = real_git(*args, **kwargs)
+        if " ".join(args).startswith(step) and not calls:
+            calls.append(args)
+            raise KeyboardInterrupt
+        return result
+
+    def failing_write(root_, write):
+        real_write(root_, write)
+        calls.append(write)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+
+    if step == "write":  # after the fifth file
+        monkeypatch.setattr(adopt_module, "_write", failing_write)
+    else:  # just after the git step ran
+        monkeypatch.setattr(gitutil, "git", failing_git)
+    result = invoke("adopt", root)
+    monkeypatch.undo()
+    assert result.exit_code == 130 and calls
+    if step in ("update-ref", "branch --quiet"):  # committed: kept
+        assert git(root, "rev-parse", "HEAD") != head
+    else:
+        assert git(root, "rev-parse", "HEAD") == head
+        assert snapshot(root) == files
+        assert git(root, "status", "--porcelain") == ""
+    rerun = invoke("adopt", root)
+    assert rerun.exit_code == 0, rerun.stderr
+    assert (root / ".github/workflows/ci.yml").read_text() != before
+    assert git(root, "rev-parse", "--verify", "mlops-scaffold/template")
+    assert git(root, "status", "--porcelain") == ""
+    assert not list(root.glob("**/*.mlops-scaffold-2"))
+
+
+def test_a_killed_run_is_rolled_back_by_the_next(tmp_path, monkeypatch):
+    """SIGKILL half-way: no Python cleanup ran; the journal in the git
+    folder lets the next run put the files back and adopt."""
+    from mlops_scaffold import adopt as adopt_module
+
+    root = repository(tmp_path / "repo", PLAIN)
+    real_write, written = adopt_module._write, []
+
+    class Killed(BaseException):
+        pass
+
+    def dying_write(root_, write):
+        real_write(root_, write)
+        written.append(write)
+        if len(written) == 3:
+            raise Killed
+
+    monkeypatch.setattr(adopt_module, "_write", dying_write)
+    monkeypatch.setattr(
+        adopt_module._Journal, "roll_back", lambda self: None
+    )  # a killed process cleans nothing up
+    with pytest.raises(Killed):
+        adopt_module.adopt_project(root)
+    monkeypatch.undo()
+    assert git(root, "status", "--porcelain")  # half-written files
+    result = invoke("adopt", root)
+    assert result.exit_code == 0, result.stderr
+    assert "put back the files of an interrupted adopt" in result.stdout
+    assert git(root, "status", "--porcelain") == ""
+    assert not list(root.glob("**/*.mlops-scaffold-2"))
+
+
+def test_a_project_made_by_copier_is_sent_to_update(tmp_path: Path):
+    from helpers import generate
+
+    root = generate(tmp_path / "fraud-model", git=False)
+    repository(root, {})
+    head, before = git(root, "rev-parse", "HEAD"), snapshot(root)
+    result = invoke("adopt", root)
+    assert result.exit_code == 0, result.stderr
+    assert "says Copier made this project" in result.stdout
+    assert "Use `mlops-scaffold update`" in result.stdout
+    assert git(root, "rev-parse", "HEAD") == head and snapshot(root) == before

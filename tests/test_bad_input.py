@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def notebook_cells(path: Path, *sources: str) -> None:
     path.write_text(json.dumps({**data, "nbformat_minor": 5}))
 
 
-def setup(case: str, tmp: Path) -> dict[str, Path]:
+def setup(case: str, tmp: Path, generated: Path) -> dict[str, Path]:
     """Build the situation a row describes; return the placeholders."""
     places = {"DEST": tmp / "dest", "FOLDER": tmp / "folder",
               "MISSING": tmp / "missing", "REPO": tmp / "repo"}  # fmt: skip
@@ -76,19 +77,28 @@ def setup(case: str, tmp: Path) -> dict[str, Path]:
     elif case == "malformed-answers-file":
         (tmp / "answers.yml").write_text("description: ok\nname: [oops\n")
     elif case.startswith("update"):
-        places["PROJECT"] = generate(tmp / "project")
+        places["PROJECT"] = tmp / "project"
+        shutil.copytree(generated, places["PROJECT"], symlinks=True)
+        places["FILE"] = places["PROJECT"] / "README.md"
         committed_repo(places["REPO"], {"README.md": "not scaffolded\n"})
-        if case == "update-dirty-tree":
-            (places["PROJECT"] / "README.md").write_text("half-done\n")
+        update_situation(case, places["PROJECT"])
     elif case.startswith(("adopt", "check", "review")):
         workflow = (
             "name: CI\non: push\njobs:\n  test:\n    steps: x\n   bad: y\n"
         )
         if case != "adopt-malformed-yaml":
             workflow = "name: CI\non: push\njobs: {}\n"
-        committed_repo(places["REPO"], {".github/workflows/ci.yml": workflow})
+        files = {".github/workflows/ci.yml": workflow}
+        if case in ADOPT_PYPROJECT:
+            files["pyproject.toml"] = ADOPT_PYPROJECT[case]
+        if case == "adopt-no-commit":
+            git(places["REPO"].parent, "init", "--quiet", str(places["REPO"]))
+        else:
+            committed_repo(places["REPO"], files)
         if case == "adopt-dirty-tree":
             (places["REPO"] / "notes.txt").write_text("wip")
+        elif case == "adopt-detached-head":
+            git(places["REPO"], "switch", "--quiet", "--detach")
     elif case.startswith("notebook"):
         (tmp / "bad.ipynb").write_text("{not json")
         (tmp / "data.ipynb").write_text(json.dumps({"rows": [1, 2]}))
@@ -109,6 +119,45 @@ def setup(case: str, tmp: Path) -> dict[str, Path]:
     return places
 
 
+ADOPT_PYPROJECT = {
+    "adopt-bad-pyproject": "[project\nname = 'x'\n",
+    "adopt-inferred-invalid": "[project]\nauthors = [{name = '%s'}]\n"
+    % ("A" * 300),
+}
+UPDATE_ANSWERS = {
+    "update-corrupt-answers": b"project_name: [oops\n",
+    "update-list-answers": b"- project_name\n- fraud\n",
+    "update-binary-answers": b"project_name: \xff\xfe\n",
+    "update-wrong-type-answer": b"project_name: Fraud\nci_provider: [a, b]\n",
+}
+
+
+def update_situation(case: str, project: Path) -> None:
+    """The states of a generated project that the update rows start from."""
+    if case == "update-dirty-tree":
+        (project / "README.md").write_text("half-done\n")
+    elif case in UPDATE_ANSWERS:
+        (project / ".copier-answers.yml").write_bytes(UPDATE_ANSWERS[case])
+        git(project, "commit", "--quiet", "-am", "broken answers")
+    elif case == "update-on-template-branch":
+        git(project, "switch", "--quiet", "mlops-scaffold/template")
+    elif case == "update-detached-head":
+        git(project, "switch", "--quiet", "--detach")
+    elif case == "update-pretend-conflict":
+        (project / "README.md").write_text("Our own README.\n")
+        git(project, "commit", "--quiet", "-am", "our README")
+    elif case == "update-ignored-file":
+        (project / ".git/info/exclude").write_text("azure-pipelines/\n")
+        (project / "azure-pipelines").mkdir()
+        (project / "azure-pipelines/ci.yml").write_text("# my draft\n")
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    """A generated project, rendered once; the update rows use copies."""
+    return generate(tmp_path_factory.mktemp("generated") / "project")
+
+
 def test_the_table_covers_every_command():
     commands = {command.split()[0] for _, command, _, _ in rows()}
     assert commands == {"new", "update", "adopt", "check", "review", "notebook"}
@@ -118,9 +167,11 @@ def test_the_table_covers_every_command():
 @pytest.mark.parametrize(
     ("case", "command", "message", "code"), rows(), ids=[r[0] for r in rows()]
 )
-def test_bad_input(tmp_path, monkeypatch, case, command, message, code):
+def test_bad_input(
+    tmp_path, monkeypatch, generated, case, command, message, code
+):
     monkeypatch.chdir(tmp_path)
-    places = setup(case, tmp_path)
+    places = setup(case, tmp_path, generated)
     args = [str(places.get(word, word)) for word in shlex.split(command)]
     repo_state = {
         name: git(path, "rev-parse", "--all")

@@ -3,6 +3,7 @@ template, commit edits, move to version 2, update."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -31,10 +32,18 @@ def version_2(tmp_path: Path) -> Path:
     return copy
 
 
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    """`new fraud-model --defaults` with version 1 (the current template),
+    rendered once for this module; tests work on copies."""
+    return generate(tmp_path_factory.mktemp("v1") / "fraud-model")
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """Version 1 (the current template), with the user's edits committed."""
-    root = generate(tmp_path / "fraud-model")
+def project(tmp_path: Path, generated: Path) -> Path:
+    """Version 1, with the user's edits committed."""
+    root = tmp_path / "fraud-model"
+    shutil.copytree(generated, root, symlinks=True)
     readme = root / "README.md"
     readme.write_text(readme.read_text() + "\nOur team's notes.\n")
     (root / "src/fraud_model/extra.py").write_text('"""Our own module."""\n')
@@ -206,3 +215,249 @@ def test_the_sample_project_is_up_to_date(tmp_path: Path):
     result = invoke("update", copy)
     assert result.exit_code == 0, result.stderr
     assert "Already up to date" in result.stdout
+
+
+# ------------------------------------------------- failures a rerun finishes
+@pytest.fixture
+def conflicting(project, version_2, use_template) -> Path:
+    """A v2 template whose change overlaps the user's edit."""
+    edit(project / "config/model.yml", "roc_auc: 0.95", "roc_auc: 0.97")
+    git(project, "commit", "--quiet", "-am", "stricter gate")
+    edit(
+        version_2 / "project/config/model.yml.jinja",
+        "roc_auc: 0.95",
+        "roc_auc: 0.96",
+    )
+    use_template(version_2)
+    return project
+
+
+def template_tip(project: Path) -> str:
+    return git(project, "rev-parse", "mlops-scaffold/template")
+
+
+def test_an_aborted_merge_comes_back_on_the_next_update(conflicting):
+    tip = template_tip(conflicting)
+    assert invoke("update", conflicting).exit_code == 1
+    assert template_tip(conflicting) == tip  # not moved before the merge
+    git(conflicting, "merge", "--abort")
+    again = invoke("update", conflicting)
+    assert again.exit_code == 1, again.stdout
+    assert "config/model.yml" in again.stderr
+    assert "<<<<<<<" in (conflicting / "config/model.yml").read_text()
+
+
+def test_a_merge_resolved_by_hand_is_recorded_by_the_next_update(
+    conflicting,
+):
+    first = invoke("update", conflicting)
+    assert "next `mlops-scaffold update` records" in first.stderr
+    (conflicting / "config/model.yml").write_text(
+        git(conflicting, "show", "HEAD:config/model.yml")
+    )
+    git(conflicting, "add", "config/model.yml")
+    git(conflicting, "commit", "--quiet", "--no-edit")
+    merged_template = git(conflicting, "rev-parse", "HEAD^2")
+    result = invoke("update", conflicting)
+    assert result.exit_code == 0, result.stderr
+    assert "Already up to date" in result.stdout
+    assert "recorded the template update already merged" in result.stdout
+    assert template_tip(conflicting) == merged_template
+
+
+def test_a_pull_request_closed_unmerged_is_offered_again(
+    project, version_2, use_template
+):
+    edit(version_2 / "project/Makefile.jinja", "# The task runner.", "# v2")
+    use_template(version_2)
+    tip = template_tip(project)
+    assert invoke("update", project, "--branch", "tpl").exit_code == 0
+    assert template_tip(project) == tip  # recorded only once merged
+    git(project, "switch", "--quiet", "main")
+    git(project, "branch", "--quiet", "-D", "tpl")
+    result = invoke("update", project)
+    assert result.exit_code == 0, result.stderr
+    assert "# v2" in (project / "Makefile").read_text()
+    assert template_tip(project) != tip
+
+
+def test_a_merged_pull_request_is_recorded(project, version_2, use_template):
+    edit(version_2 / "project/Makefile.jinja", "# The task runner.", "# v2")
+    use_template(version_2)
+    assert invoke("update", project, "--branch", "tpl").exit_code == 0
+    git(project, "switch", "--quiet", "main")
+    git(project, "merge", "--quiet", "--no-edit", "tpl")
+    result = invoke("update", project)
+    assert result.exit_code == 0 and "Already up to date" in result.stdout
+    assert git(project, "show", "mlops-scaffold/template:Makefile").startswith(
+        "# v2"
+    )
+
+
+def test_a_detached_head_is_refused_unless_a_branch_is_named(
+    project, version_2, use_template
+):
+    edit(version_2 / "project/Makefile.jinja", "# The task runner.", "# v2")
+    use_template(version_2)
+    git(project, "switch", "--quiet", "--detach")
+    refused = invoke("update", project)
+    assert refused.exit_code == 2 and "HEAD is detached" in refused.stderr
+    result = invoke("update", project, "--branch", "tpl")
+    assert result.exit_code == 0, result.stderr
+    assert git(project, "branch", "--show-current") == "tpl"
+
+
+@pytest.mark.parametrize("where", ["ignored", "untracked-folder"])
+def test_files_git_does_not_track_are_never_overwritten(
+    project, version_2, use_template, where
+):
+    (version_2 / "project/docs/new-guide.md").write_text("# New in v2\n")
+    use_template(version_2)
+    if where == "ignored":
+        (project / ".git/info/exclude").write_text("docs/new-guide.md\n")
+        (project / "docs/new-guide.md").write_text("my private notes\n")
+    else:
+        (version_2 / "project/notes").mkdir()
+        (version_2 / "project/notes/a.md").write_text("a\n")
+        (project / ".git/info/exclude").write_text("notes\n")
+        (project / "notes").write_text("a file where a folder goes\n")
+    before, head = snapshot(project), git(project, "rev-parse", "--all")
+    result = invoke("update", project)
+    assert result.exit_code == 1, result.stdout
+    expected = "docs/new-guide.md" if where == "ignored" else "notes"
+    assert f"  - {expected}" in result.stderr
+    assert "git does not track" in result.stderr
+    assert snapshot(project) == before
+    assert git(project, "rev-parse", "--all") == head
+
+
+def test_pretend_exits_1_when_it_predicts_conflicts(conflicting):
+    before = snapshot(conflicting)
+    result = invoke("update", conflicting, "--pretend")
+    assert result.exit_code == 1
+    assert "would leave conflicts" in result.stderr
+    assert "config/model.yml" in result.stderr
+    assert snapshot(conflicting) == before
+
+
+@pytest.mark.parametrize(
+    ("step", "when", "branch"),
+    [
+        ("commit-tree", "after", []),
+        ("switch", "after", ["--branch", "tpl"]),
+        ("merge", "before", []),
+        ("merge", "after", ["--branch", "tpl"]),
+        ("diff", "after", []),
+        ("update-ref", "after", []),
+    ],
+)
+def test_an_interrupt_at_any_git_step_is_undone_and_a_rerun_finishes(
+    project, version_2, use_template, monkeypatch, step, when, branch
+):
+    """Ctrl-C just before or just after a git step of the update: refs and
+    files are as before, and the next run brings the change."""
+    from mlops_scaffold import gitutil
+
+    edit(version_2 / "project/Makefile.jinja", "# The task runner.", "# v2")
+    use_template(version_2)
+    refs, before = git(project, "show-ref"), snapshot(project)
+    real, hit = gitutil.git, []
+
+    def interrupted(*args, **kwargs):
+        if args[0] == step and not hit:
+            hit.append(args)
+            if when == "after":
+                real(*args, **kwargs)
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gitutil, "git", interrupted)
+    result = invoke("update", project, *branch)
+    monkeypatch.setattr(gitutil, "git", real)
+    if not hit:  # no switch without --branch; with it, the branch stays
+        assert result.exit_code == 0
+        assert step == ("update-ref" if branch else "switch")
+        return
+    assert result.exit_code == 130, result.stderr
+    assert git(project, "show-ref") == refs
+    assert snapshot(project) == before
+    assert git(project, "status", "--porcelain") == ""
+    assert git(project, "branch", "--show-current") == "main"
+    assert invoke("update", project, *branch).exit_code == 0
+    assert "# v2" in (project / "Makefile").read_text()
+
+
+# ------------------------------------------- projects made by copier copy
+@pytest.mark.slow  # three Copier renders from a git clone: about 20 s
+def test_a_project_made_by_plain_copier_copy_updates(tmp_path: Path):
+    """`copier copy` from a tagged git repository of this template, then
+    `mlops-scaffold update`: the base is rendered from what Copier recorded,
+    so the user's edits survive and the template's changes arrive."""
+    import copier
+
+    source = tmp_path / "mlops-scaffold"
+    source.mkdir()
+    shutil.copy(REPO / "copier.yml", source / "copier.yml")
+    shutil.copytree(
+        REPO / "templates",
+        source / "templates",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    edit(
+        source / "templates/project/Makefile.jinja",
+        "# The task runner.",
+        "# The old runner.",
+    )
+    git(source, "init", "--quiet", "--initial-branch=main")
+    git(source, "add", "--all")
+    git(source, "commit", "--quiet", "-m", "v0.0.1")
+    git(source, "tag", "v0.0.1")
+    project = tmp_path / "fraud-model"
+    copier.run_copy(str(source), project, defaults=True, quiet=True)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "\nOur notes.\n")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "from copier, with notes")
+    assert "# The old runner." in (project / "Makefile").read_text()
+    refs, before = git(project, "show-ref"), snapshot(project)
+    pretend = invoke("update", project, "--pretend")
+    assert pretend.exit_code == 0, pretend.stderr
+    assert "\n  Makefile\n" in pretend.stdout
+    assert git(project, "show-ref") == refs and snapshot(project) == before
+
+    result = invoke("update", project)
+    assert result.exit_code == 0, result.stderr
+    assert "base: what Copier recorded" in result.stdout
+    assert (project / "Makefile").read_text().startswith("# The task runner.")
+    assert readme.read_text().endswith("\nOur notes.\n")
+    assert git(project, "status", "--porcelain") == ""
+    # the branch now exists, and the next update is a plain one
+    assert git(project, "rev-parse", "--verify", "mlops-scaffold/template")
+    again = invoke("update", project)
+    assert again.exit_code == 0 and "Already up to date" in again.stdout
+    assert "Copier" not in again.stdout
+
+
+def test_a_copier_project_whose_template_is_gone_takes_the_installed_one(
+    tmp_path: Path,
+):
+    project = generate(tmp_path / "fraud-model", git=False)
+    # what plain copier records: a source that is not on this machine
+    answers = project / ".copier-answers.yml"
+    answers.write_text(
+        re.sub(
+            r"(?m)^_src_path: .*$",
+            "_src_path: https://example.invalid/mlops-scaffold.git",
+            answers.read_text(),
+        )
+    )
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "from copier")
+    result = invoke("update", project)
+    assert result.exit_code == 0, result.stderr
+    assert "not available here: the installed template is the base" in (
+        result.stdout
+    )
+    assert git(project, "rev-parse", "--verify", "mlops-scaffold/template")

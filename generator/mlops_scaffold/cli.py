@@ -157,7 +157,13 @@ def update(path, pretend, branch, data_items, data_file, ci, iac) -> None:
     A three-way merge by git, offline: your edits survive, template changes
     and new files arrive, files you deleted stay deleted, and overlapping
     edits become ordinary conflicts (listed; exit 1). Needs a clean working
-    tree.
+    tree, and never writes over files git does not track.
+
+    The mlops-scaffold/template branch moves only once the merge is
+    committed: after `git merge --abort` (or a closed pull request) the
+    next update brings the change again; after you resolve conflicts and
+    commit, the next update records it. A project made by plain `copier
+    copy` gets the branch from what Copier recorded.
 
     \b
     Examples:
@@ -165,10 +171,13 @@ def update(path, pretend, branch, data_items, data_file, ci, iac) -> None:
       mlops-scaffold update --branch template-update
       mlops-scaffold update --ci both        # add Azure Pipelines
     """
+    from .errors import UpdateConflictError
     from .update import update_project
 
     answers = collect_answers(data_items, data_file, ci=ci, iac=iac)
     result = update_project(path, data=answers, pretend=pretend, branch=branch)
+    for note in result.notes:
+        click.echo(f"Note: {note}.")
     if result.up_to_date:
         click.echo("Already up to date with the installed template.")
         return
@@ -181,9 +190,14 @@ def update(path, pretend, branch, data_items, data_file, ci, iac) -> None:
     for name in result.kept_modified:
         click.echo(f"  kept (you changed it; the template dropped it): {name}")
     if pretend and result.conflicts:
-        click.echo("Would conflict: " + ", ".join(result.conflicts))
+        raise UpdateConflictError(result.conflicts, pretend=True)
     if result.branch and not pretend:
-        click.echo(f"Committed on branch {result.branch}: open a pull request.")
+        click.echo(
+            f"Committed on branch {result.branch}: open a pull request. "
+            "Once it is merged, run `mlops-scaffold update` on the branch it "
+            "went into: that records the template version (it moves "
+            "mlops-scaffold/template; push that branch too)."
+        )
 
 
 @cli.command()
@@ -202,15 +216,20 @@ def adopt(path, defaults, data_items, data_file, ci, iac) -> None:
 
     Infers the package, Python version, default branch and CI provider,
     adds every missing piece, merges missing jobs into existing workflows
-    and pipelines (keeping your comments and formatting), never overwrites
-    a file (the template's version goes beside it as NAME.mlops-scaffold),
-    and records the answers so that `mlops-scaffold update` works later.
+    and pipelines (every line of yours kept verbatim, or the file left
+    alone), never overwrites a file (the template's version goes beside it
+    as NAME.mlops-scaffold) nor writes through a symbolic link, and records
+    the answers so that `mlops-scaffold update` works later. All or
+    nothing: a failure or Ctrl-C puts every file back, and a rerun
+    finishes the job.
     """
-    from .adopt import ALONGSIDE, adopt_project
+    from .adopt import adopt_project
 
     del defaults  # adopt never prompts; the flag is accepted for symmetry
     answers = collect_answers(data_items, data_file, ci=ci, iac=iac)
     result = adopt_project(path, data=answers)
+    for note in result.notes:
+        click.echo(f"Note: {note}.")
     if result.already_adopted:
         click.echo(
             "Already adopted: nothing to add. Use `mlops-scaffold update`."
@@ -224,11 +243,13 @@ def adopt(path, defaults, data_items, data_file, ci, iac) -> None:
     click.echo(f"Added {len(result.added)} file(s).")
     for name in result.merged:
         click.echo(f"  merged the missing jobs into {name}")
-    for name in result.alongside:
+    for name, beside in result.alongside:
         click.echo(
-            f"  {name} exists: the template's version is {name}{ALONGSIDE}; "
+            f"  {name} exists: the template's version is {beside}; "
             "merge what you need"
         )
+    for name, why in result.skipped:
+        click.echo(f"  not added: {name} ({why})", err=True)
 
 
 @cli.command()

@@ -81,14 +81,42 @@ class GenerationError(ScaffoldError):
 
 
 class UpdateConflictError(ScaffoldError):
-    """An update left merge conflicts for the user to resolve."""
+    """An update left merge conflicts for the user to resolve (or, with
+    ``pretend``, would leave them)."""
 
-    def __init__(self, files: list[str]) -> None:
+    def __init__(self, files: list[str], *, pretend: bool = False) -> None:
         listing = "\n".join(f"  - {name}" for name in files)
+        if pretend:
+            super().__init__(
+                "The update would leave conflicts in these files:\n" + listing,
+                hint="run `mlops-scaffold update` to merge and resolve them, "
+                "or edit the files first so that they agree",
+            )
+        else:
+            super().__init__(
+                "The update merged, but these files have conflicts:\n"
+                + listing,
+                hint="resolve the conflict markers, `git add` the files and "
+                "`git commit`; the next `mlops-scaffold update` records "
+                "the template version you merged. Or undo everything with "
+                "`git merge --abort`: a later update brings the change "
+                "again",
+            )
+        self.files = files
+
+
+class LocalFilesInTheWayError(ScaffoldError):
+    """Files git does not track (ignored or untracked) sit where the
+    template would write. Exit code 1: nothing was changed."""
+
+    def __init__(self, root: object, files: list[str], *, what: str) -> None:
+        listing = "\n".join(f"  - {name}" for name in files[:20])
+        more = f"\n  ... and {len(files) - 20} more" if len(files) > 20 else ""
         super().__init__(
-            "The update merged, but these files have conflicts:\n" + listing,
-            hint="resolve the conflict markers, `git add` the files and "
-            "`git commit`, or undo everything with `git merge --abort`",
+            f"{what} would write over files in {root} that git does not "
+            f"track (untracked or ignored):\n{listing}{more}",
+            hint="move or rename them (they are yours; nothing was changed), "
+            "then run the command again",
         )
         self.files = files
 

@@ -8,7 +8,12 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import DirtyRepositoryError, GitError, NotAGitRepositoryError
+from .errors import (
+    DirtyRepositoryError,
+    GitError,
+    NotAGitRepositoryError,
+    UsageError,
+)
 
 #: Used only when the user has no git identity configured.
 FALLBACK_IDENTITY = (
@@ -51,6 +56,17 @@ def output(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> str:
 
 
 def repository_root(path: Path) -> Path:
+    """The top folder of the repository that holds ``path`` (a folder)."""
+    if not path.exists():
+        raise UsageError(
+            f"{path} does not exist.",
+            hint="pass the path of the project's folder",
+        )
+    if not path.is_dir():
+        raise UsageError(
+            f"{path} is a file, not a folder.",
+            hint="pass the path of the project's folder, not of a file in it",
+        )
     result = git("rev-parse", "--show-toplevel", cwd=path, check=False)
     if result.returncode != 0:
         raise NotAGitRepositoryError(
@@ -106,3 +122,65 @@ def branch_exists(root: Path, ref: str) -> bool:
         ).returncode
         == 0
     )
+
+
+def current_branch(root: Path) -> str | None:
+    """The checked-out branch, None on a detached HEAD."""
+    return output("branch", "--show-current", cwd=root) or None
+
+
+def head(root: Path) -> str | None:
+    """The commit HEAD points at, None in a repository with no commit."""
+    found = git("rev-parse", "--verify", "--quiet", "HEAD", cwd=root,
+                check=False)  # fmt: skip
+    return found.stdout.strip() or None
+
+
+def git_path(root: Path, name: str) -> Path:
+    """A file inside the repository's git folder (worktrees included)."""
+    return root / output("rev-parse", "--git-path", name, cwd=root)
+
+
+def operation_in_progress(root: Path) -> str | None:
+    """The git operation a user left unfinished (merge, rebase...)."""
+    for name, what in (
+        ("MERGE_HEAD", "merge"),
+        ("CHERRY_PICK_HEAD", "cherry-pick"),
+        ("REVERT_HEAD", "revert"),
+        ("rebase-merge", "rebase"),
+        ("rebase-apply", "rebase"),
+    ):
+        if git_path(root, name).exists():
+            return what
+    return None
+
+
+def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
+    return (
+        git(
+            "merge-base",
+            "--is-ancestor",
+            ancestor,
+            descendant,
+            cwd=root,
+            check=False,
+        ).returncode  # fmt: skip
+        == 0
+    )
+
+
+def tree_files(root: Path, commit: str) -> dict[str, str]:
+    """Every file of a commit's tree with its blob id."""
+    listing = git("ls-tree", "-r", "-z", "--full-tree", commit, cwd=root)
+    files = {}
+    for entry in listing.stdout.split("\0"):
+        if entry:
+            meta, path = entry.split("\t", 1)
+            files[path] = meta.split()[2]
+    return files
+
+
+def valid_branch_name(root: Path, name: str) -> bool:
+    return git(
+        "check-ref-format", "--branch", name, cwd=root, check=False
+    ).returncode == 0 and not name.startswith("-")
