@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     CONDA.write_text(wanted, encoding="utf-8")
     version = bump_environment_version()
-    print(f"serving-env: wrote deploy/conda.yml (environment version {version})")
+    print(f"serving-env: wrote deploy/conda.yml (environment {version})")
     return 0
 
 
