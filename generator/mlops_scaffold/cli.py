@@ -114,7 +114,9 @@ def new(destination, defaults, data_items, data_file, ci, iac, git) -> None:
     project = new_project(destination, data=answers, defaults=defaults, git=git)
     click.echo(f"Created {project.answers['project_name']!r} in {project.path}")
     click.echo(
-        "Next: cd into it, `make install`, then `make lint test quality`."
+        "Next: cd into it; `make install` creates the environment (.venv, "
+        "from uv.lock, which it makes on the first run: commit uv.lock and "
+        "deploy/conda.yml); then `make lint test quality`."
     )
 
 
