@@ -165,6 +165,35 @@ def run(quick: bool) -> list[dict]:
     return rows
 
 
+def install_rows() -> list[dict]:
+    """A generated project's cold `make install` (uv, empty uv cache, lock
+    made on the way) against a cold `pip install -e . --group dev --group
+    pipeline-lint` of the same project (empty pip cache), side by side. Both
+    download from the package index; run with --install."""
+    rows = []
+    work = Path(tempfile.mkdtemp(prefix="mlops-scaffold-install-"))
+    try:
+        project = work / "p"
+        subprocess.run([*TOOL, "new", str(project), "--defaults"], check=True,
+                       stdout=subprocess.DEVNULL)
+        venv = work / "pip-venv"
+        subprocess.run([*PYTHON, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install",
+                        "-q", "pip>=25.1"], check=True)
+        pip = measure(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-e",
+             ".", "--group", "dev", "--group", "pipeline-lint"],
+            cwd=project, env={"PIP_NO_CACHE_DIR": "1"},
+        )
+        uv = measure(["make", "install"], cwd=project,
+                     env={"UV_CACHE_DIR": str(work / "uv-cache")})
+        rows.append(row("make install, cold (uv, empty cache)", uv,
+                        "pip install -e . --group dev, cold", pip, 0.35))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
 def row(name, measured, base_name, base, budget, note=""):
     seconds, memory = measured
     entry = {"name": name, "seconds": round(seconds, 3), "peak_mib": round(memory / 1024, 1), "note": note}
@@ -197,8 +226,12 @@ def table(rows: list[dict]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--install", action="store_true",
+                        help="also time a generated project's cold install")
     args = parser.parse_args()
     rows = run(args.quick)
+    if args.install:
+        rows += install_rows()
     text = table(rows)
     print(text)
     readme = HERE / "README.md"
