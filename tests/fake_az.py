@@ -53,6 +53,9 @@ def main(args: list[str]) -> int:  # noqa: C901 - a dispatcher
         key = f"{option(args, '--name')}:{option(args, '--version')}"
         if args[2] == "show":
             code = 0 if key in state["models"] else 1
+        elif args[2] == "update":
+            code = 0 if key in state["models"] else 1
+            state.setdefault("model_tags", {})[key] = option(args, "--set")
         else:
             state["models"][key] = str(Path(option(args, "--path")).resolve())
     elif args[:2] == ["ml", "online-endpoint"]:

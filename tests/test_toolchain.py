@@ -299,3 +299,19 @@ def test_the_gate_scores_the_production_model_on_the_same_rows(trained):
     client = mlflow_client(trained)
     version = client.get_model_version_by_alias("fraud-model", "production")
     assert str(version.version) == "1"
+
+
+def test_a_registry_without_aliases_finds_the_version_tagged_production(
+    trained,
+):
+    """Azure ML's registry has no aliases; a release tags the version."""
+    client = mlflow_client(trained)
+    client.delete_registered_model_alias("fraud-model", "production")
+    promoted = make(trained, "promote", "MODEL_DIR=models")
+    assert promoted.returncode == 0, promoted.stderr[-3000:]
+    client.delete_registered_model_alias("fraud-model", "production")
+    client.delete_model_version_tag("fraud-model", "1", "production")
+    baseline, evaluate = gate(trained)
+    assert baseline.returncode == 0, baseline.stderr
+    assert "fraud-model version 2" in baseline.stdout
+    assert evaluate is not None and "version 2" in evaluate.stdout

@@ -8,7 +8,9 @@ root, ``sqlite:///mlflow.db`` (see it with `mlflow ui --backend-store-uri
 sqlite:///mlflow.db` after `uv tool install mlflow`).
 
 The production model is the registered model version with the alias
-``production``; ``promote`` sets it when a release reaches production, and
+``production`` or, where the registry has no aliases (Azure ML), the newest
+version with the tag ``production=true``; ``promote`` sets both, and a
+release to production tags the version it registered (scripts/deploy.sh).
 ``fetch_production`` downloads it for the quality gate and monitoring.
 """
 
@@ -25,6 +27,9 @@ from typing import Any
 
 LOCAL_STORE = "sqlite:///mlflow.db"
 PRODUCTION_ALIAS = "production"
+# Azure ML's MLflow registry has no aliases: there, the production model is
+# the newest version tagged production=true (scripts/deploy.sh tags it).
+PRODUCTION_TAG = "production"
 # The files of a trained model that scoring, the gate and monitoring read;
 # logged with every run as the artefact folder "bundle".
 BUNDLE = "bundle"
@@ -139,11 +144,31 @@ def promote(model_dir: Path) -> tuple[str, str]:
         run_id = log_model_run(
             model_dir, model, example[info["features"]], {}, scores, "release"
         )
+    from mlflow.exceptions import MlflowException
+
+    client = mlflow.MlflowClient()
     version = mlflow.register_model(f"runs:/{run_id}/model", name)
-    mlflow.MlflowClient().set_registered_model_alias(
-        name, PRODUCTION_ALIAS, version.version
-    )
+    client.set_model_version_tag(name, version.version, PRODUCTION_TAG, "true")
+    try:
+        client.set_registered_model_alias(
+            name, PRODUCTION_ALIAS, version.version
+        )
+    except MlflowException:
+        pass  # a registry without aliases: the tag says it
     return name, str(version.version)
+
+
+def production_version(client: Any, name: str) -> Any | None:
+    """The production version: by alias, else the newest tagged one."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(name, PRODUCTION_ALIAS)
+    except MlflowException:
+        pass  # no such alias or model, or no aliases: try the tag
+    versions = client.search_model_versions(f"name = '{name}'")
+    tagged = [v for v in versions if v.tags.get(PRODUCTION_TAG) == "true"]
+    return max(tagged, key=lambda v: int(v.version)) if tagged else None
 
 
 def fetch_production(name: str, out_dir: Path) -> dict[str, str]:
@@ -154,20 +179,28 @@ def fetch_production(name: str, out_dir: Path) -> dict[str, str]:
     RegistryError when the registry cannot be read."""
     try:
         mlflow = _mlflow()
-        from mlflow.exceptions import MlflowException
-
         client = mlflow.MlflowClient()
-        try:
-            version = client.get_model_version_by_alias(name, PRODUCTION_ALIAS)
-        except MlflowException as error:
-            if error.error_code == "RESOURCE_DOES_NOT_EXIST":
-                return {"status": "none"}
-            raise
+        version = production_version(client, name)
+        if version is None:
+            return {"status": "none"}
         out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as scratch:
-            client.download_artifacts(version.run_id, BUNDLE, scratch)
-            for path in (Path(scratch) / BUNDLE).iterdir():
-                path.replace(out_dir / path.name)
+            # A release registers dist/model itself (the bundle at the top);
+            # `promote` registers the MLflow model of a run with a bundle.
+            folder = Path(
+                mlflow.artifacts.download_artifacts(
+                    f"models:/{name}/{version.version}", dst_path=scratch
+                )
+            )
+            if not (folder / "model.joblib").is_file() and version.run_id:
+                folder = Path(
+                    client.download_artifacts(
+                        version.run_id, BUNDLE, f"{scratch}/run"
+                    )
+                )
+            for file in BUNDLE_FILES:
+                if (folder / file).is_file():
+                    (folder / file).replace(out_dir / file)
     except RegistryError:
         raise
     except Exception as error:  # any failure to read is one outcome
