@@ -45,13 +45,18 @@ if [[ -z "${MLFLOW_TRACKING_URI:-}" ]] && command -v az >/dev/null 2>&1 \
     echo "warning: cannot read the MLflow URI of $workspace" >&2
   fi
 fi
-if [[ -z "${MLFLOW_TRACKING_URI:-}" && ${#required[@]} -gt 0 \
-  && -n "${CI:-}${TF_BUILD:-}" ]]; then
-  echo "error: no model registry on the default branch: log in to Azure" \
-    "before \`make baseline\` (or set MLFLOW_TRACKING_URI) so that the" \
-    "gate compares with the production model." >&2
-  exit 1
+unreadable=()
+if [[ -z "${MLFLOW_TRACKING_URI:-}" && -n "${CI:-}${TF_BUILD:-}" ]]; then
+  # A CI job's local store is empty: it is no registry.
+  if [[ ${#required[@]} -gt 0 ]]; then
+    echo "error: no model registry on the default branch: log in to Azure" \
+      "before \`make baseline\` (or set MLFLOW_TRACKING_URI) so that the" \
+      "gate compares with the production model." >&2
+    exit 1
+  fi
+  unreadable=(--unreadable "no Azure login in this CI job")
 fi
 
 exec "${PYTHON:-python}" -m "$package.tracking" fetch --name "$model_name" \
-  --out models/production "${required[@]}"
+  --out models/production ${required[@]+"${required[@]}"} \
+  ${unreadable[@]+"${unreadable[@]}"}

@@ -225,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="fail when the registry cannot be read (the default branch)",
     )
+    fetch.add_argument(
+        "--unreadable",
+        metavar="REASON",
+        help="record that no registry can be reached here, and why",
+    )
     release = commands.add_parser("promote")
     release.add_argument("--model-dir", default="dist/model", type=Path)
     args = parser.parse_args(argv)
@@ -241,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     state_file = args.out / "baseline.json"
     try:
+        if args.unreadable:
+            raise RegistryError(f"no model registry: {args.unreadable}")
         state = fetch_production(args.name, args.out)
     except RegistryError as error:
         if args.required:
