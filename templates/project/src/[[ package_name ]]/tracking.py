@@ -82,7 +82,9 @@ def log_model_run(
     from mlflow.models import infer_signature
 
     info = json.loads((model_dir / "model-info.json").read_text("utf-8"))
-    mlflow.set_experiment(info["name"])
+    if not os.environ.get("MLFLOW_RUN_ID"):
+        # An Azure ML job brings its own run (and experiment): log to it.
+        mlflow.set_experiment(info["name"])
     with mlflow.start_run(run_name=run_name) as run:
         mlflow.log_params(params)
         mlflow.log_metrics(scores)
