@@ -184,8 +184,12 @@ def tool_env(project: Path) -> dict[str, str]:
     return env
 
 
-def test_pre_commit_passes_offline_on_a_fresh_project(tmp_path):
-    project = generate(tmp_path / "fraud-model", ci_provider="both")
+@pytest.mark.parametrize(
+    ("ci", "iac"),
+    [("github", "bicep"), ("azure", "terraform"), ("both", "both")],
+)
+def test_pre_commit_passes_offline_on_a_fresh_project(tmp_path, ci, iac):
+    project = generate(tmp_path / "fraud-model", ci_provider=ci, iac=iac)
     result = subprocess.run(
         [sys.executable, "-m", "pre_commit", "run", "--all-files"],
         cwd=project,

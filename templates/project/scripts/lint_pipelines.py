@@ -115,8 +115,7 @@ def main() -> int:
     for name, command in checks():
         if command[0] != sys.executable and shutil.which(command[0]) is None:
             print(
-                f"{name}: `{command[0]}` is not installed; "
-                'run `make install`',
+                f"{name}: `{command[0]}` is not installed; run `make install`",
                 file=sys.stderr,
             )
             failed.append(name)
