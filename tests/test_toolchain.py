@@ -319,3 +319,14 @@ def test_a_registry_without_aliases_finds_the_version_tagged_production(
     assert baseline.returncode == 0, baseline.stderr
     assert "fraud-model version 2" in baseline.stdout
     assert evaluate is not None and "version 2" in evaluate.stdout
+
+
+def test_a_ci_job_without_a_tracking_server_logs_nothing(tmp_path):
+    """A runner's local store would vanish with it: CI says so instead."""
+    project = generate(tmp_path / "fraud-model", iac="none")
+    result = make(project, "train", CI="true")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "mlflow: not logged (a CI job without MLFLOW_TRACKING_URI" in (
+        result.stdout
+    )
+    assert not (project / "mlflow.db").exists()

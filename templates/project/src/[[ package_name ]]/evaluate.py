@@ -201,7 +201,7 @@ def log_verdict(
     try:
         info = json.loads((model_dir / INFO_FILE).read_text("utf-8"))
         run_id = info.get("mlflow_run_id")
-        if run_id:
+        if run_id and tracking.skip_reason() is None:
             tracking.log_gate(run_id, scores, passed, note)
     except Exception as error:  # the verdict stands without the log
         print(f"warning: the verdict was not logged to MLflow: {error}")

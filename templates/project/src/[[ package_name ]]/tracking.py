@@ -46,6 +46,15 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or LOCAL_STORE
 
 
+def skip_reason() -> str | None:
+    """Why runs are not logged here, or None. A CI job's local store is
+    thrown away with the runner, so CI logs only to a real server."""
+    in_ci = os.environ.get("CI") or os.environ.get("TF_BUILD")
+    if in_ci and not os.environ.get("MLFLOW_TRACKING_URI"):
+        return "a CI job without MLFLOW_TRACKING_URI (its store is not kept)"
+    return None
+
+
 def package_versions() -> dict[str, str]:
     """The installed versions of the packages the model depends on."""
     versions = {}

@@ -107,7 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if not args.no_tracking:
+    skipped = "--no-tracking" if args.no_tracking else tracking.skip_reason()
+    if skipped:
+        print(f"mlflow: not logged ({skipped})")
+    else:
         try:
             run_id = track(config, args.out)
         except Exception as error:  # tracking must name what failed
