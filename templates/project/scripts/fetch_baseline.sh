@@ -12,6 +12,8 @@
 # cannot be read fails this step; on other branches it is a warning.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=release_lib.sh source-path=SCRIPTDIR
+. scripts/release_lib.sh
 
 package="${PACKAGE:?set PACKAGE (make baseline does)}"
 settings="deploy/project.env"
@@ -36,6 +38,7 @@ fi
 
 if [[ -z "${MLFLOW_TRACKING_URI:-}" ]] && command -v az >/dev/null 2>&1 \
   && az account show >/dev/null 2>&1; then
+  ensure_ml_extension
   group="$(value RESOURCE_GROUP "$env_file")"
   workspace="$(value WORKSPACE "$env_file")"
   if uri="$(az ml workspace show --resource-group "$group" \
