@@ -312,6 +312,35 @@ def run(quick: bool, only: str = "all") -> list[dict]:
     return rows
 
 
+def install_rows() -> list[dict]:
+    """A generated project's cold `make install` (uv, empty uv cache, lock
+    made on the way) against a cold `pip install -e . --group dev --group
+    pipeline-lint` of the same project (empty pip cache), side by side. Both
+    download from the package index; run with --install."""
+    rows = []
+    work = Path(tempfile.mkdtemp(prefix="mlops-scaffold-install-"))
+    try:
+        project = work / "p"
+        subprocess.run([*TOOL, "new", str(project), "--defaults"], check=True,
+                       stdout=subprocess.DEVNULL)
+        venv = work / "pip-venv"
+        subprocess.run([*PYTHON, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install",
+                        "-q", "pip>=25.1"], check=True)
+        pip = measure(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-e",
+             ".", "--group", "dev", "--group", "pipeline-lint"],
+            cwd=project, env={"PIP_NO_CACHE_DIR": "1"},
+        )
+        uv = measure(["make", "install"], cwd=project,
+                     env={"UV_CACHE_DIR": str(work / "uv-cache")})
+        rows.append(row("make install, cold (uv, empty cache)", uv,
+                        "pip install -e . --group dev, cold", pip, 0.35))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
 def row(name, measured, base_name, base, budget, note=""):
     seconds, memory = measured
     entry = {"name": name, "seconds": round(seconds, 3), "peak_mib": round(memory / 1024, 1), "note": note}
@@ -347,8 +376,12 @@ def main() -> int:
     parser.add_argument("--only", choices=("all", "new"), default="all",
                         help="new: --help, new, update and the Copier profile; "
                         "other rows are kept from results.json")
+    parser.add_argument("--install", action="store_true",
+                        help="also time a generated project's cold install")
     args = parser.parse_args()
     rows = run(args.quick, args.only)
+    if args.install:
+        rows += install_rows()
     results = HERE / "results.json"
     if args.only != "all" and results.exists():
         fresh_rows = {r["name"]: r for r in rows}

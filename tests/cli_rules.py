@@ -47,6 +47,12 @@ AZ_ML: dict[tuple[str, ...], tuple[set[str], set[str], str]] = {
     ("model", "show"): (
         {"--name", "-n", "--version", "-v", "--label", "-l",
          "--registry-name"}, {"--name"}, "read"),
+    # A generic update command (azure-cli's generic_update_command): the
+    # version to change, and --set/--add/--remove/--force-string.
+    ("model", "update"): (
+        {"--name", "-n", "--version", "-v", "--label", "-l",
+         "--registry-name", *OVERRIDE, "--add", "--remove",
+         "--force-string"}, {"--name"}, "write"),
     ("model", "create"): (
         {*OVERRIDE, "--tags", "--name", "-n", "--version", "-v",
          "--registry-name", "--file", "-f", "--datastore", "--stage", "-s",

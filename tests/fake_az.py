@@ -176,6 +176,10 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
         if verb == "show":
             if key not in state["models"]:
                 raise Refused("(UserError) model not found", 1)
+        elif verb == "update":
+            if key not in state["models"]:
+                raise Refused("(UserError) model not found", 1)
+            state.setdefault("model_tags", {})[key] = options.get("--set")
         else:
             state["models"][key] = str(Path(options["--path"]).resolve())
     elif group == "online-endpoint":

@@ -90,10 +90,11 @@ def test_codeowners_name_the_owners_per_area(project: Path):
     assert rules["/infra/"] == OWNERS["platform_owners"]
 
 
-def test_dependabot_updates_pip_and_actions_weekly_in_groups(project: Path):
+def test_dependabot_updates_uv_and_actions_weekly_in_groups(project: Path):
     config = yaml.safe_load((project / ".github/dependabot.yml").read_text())
     ecosystems = {u["package-ecosystem"]: u for u in config["updates"]}
-    assert set(ecosystems) == {"pip", "github-actions"}
+    # uv, not pip: dependabot then updates uv.lock with pyproject.toml.
+    assert set(ecosystems) == {"uv", "github-actions"}
     for update in ecosystems.values():
         assert update["schedule"]["interval"] == "weekly"
         assert update["groups"]

@@ -130,7 +130,9 @@ def new(
     )
     click.echo(f"Created {project.answers['project_name']!r} in {project.path}")
     click.echo(
-        "Next: cd into it, `make install`, then `make lint test quality`."
+        "Next: cd into it; `make install` creates the environment (.venv, "
+        "from uv.lock, which it makes on the first run: commit uv.lock and "
+        "deploy/conda.yml); then `make lint test quality`."
     )
 
 

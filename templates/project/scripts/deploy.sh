@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 
 environment="${1:?usage: scripts/deploy.sh ENVIRONMENT [MODEL_DIR]}"
 model_dir="${2:-dist/model}"
+load_project
 load_settings "$environment"
 version="$(model_version)"
 if [[ ! -f "$model_dir/model.joblib" ]]; then
@@ -73,4 +74,10 @@ fi
 az ml online-endpoint update "${ML_WORKSPACE[@]}" --name "$ENDPOINT" \
   --traffic "$traffic"
 python3 scripts/smoke_test.py "${ML_WORKSPACE[@]}" --endpoint "$ENDPOINT"
+if [[ "$environment" == "$PRODUCTION_ENVIRONMENT" ]]; then
+  # The quality gate's baseline (`make baseline`) is the newest version
+  # tagged production=true in the workspace's (MLflow) model registry.
+  az ml model update "${ML_WORKSPACE[@]}" --name "$MODEL_NAME" \
+    --version "$version" --set tags.production=true >/dev/null
+fi
 echo "Released $MODEL_NAME:$version to $ENDPOINT ($new); rollback target: ${live:-none}"
