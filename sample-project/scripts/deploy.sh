@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 
 environment="${1:?usage: scripts/deploy.sh ENVIRONMENT [MODEL_DIR]}"
 model_dir="${2:-dist/model}"
+load_project
 load_settings "$environment"
 version="$(model_version)"
 if [[ ! -f "$model_dir/model.joblib" ]]; then
@@ -22,47 +23,61 @@ if [[ ! -f "$model_dir/model.joblib" ]]; then
 fi
 
 ensure_ml_extension
-az configure --defaults group="$RESOURCE_GROUP" workspace="$WORKSPACE"
 
 echo "Registering $MODEL_NAME:$version and its environment"
 env_name="$(sed -n 's/^name: *//p' deploy/environment.yml)"
 env_version="$(sed -n 's/^version: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' deploy/environment.yml)"
-if ! az ml environment show --name "$env_name" --version "$env_version" >/dev/null 2>&1; then
-  az ml environment create --file deploy/environment.yml
+if ! az ml environment show "${ML_WORKSPACE[@]}" \
+  --name "$env_name" --version "$env_version" >/dev/null 2>&1; then
+  az ml environment create "${ML_WORKSPACE[@]}" --file deploy/environment.yml
 fi
-if ! az ml model show --name "$MODEL_NAME" --version "$version" >/dev/null 2>&1; then
-  az ml model create --name "$MODEL_NAME" --version "$version" \
+if ! az ml model show "${ML_WORKSPACE[@]}" \
+  --name "$MODEL_NAME" --version "$version" >/dev/null 2>&1; then
+  az ml model create "${ML_WORKSPACE[@]}" \
+    --name "$MODEL_NAME" --version "$version" \
     --path "$model_dir" --type custom_model \
     --tags "commit=${GITHUB_SHA:-${BUILD_SOURCEVERSION:-local}}"
 fi
 
-if ! az ml online-endpoint show --name "$ENDPOINT" >/dev/null 2>&1; then
+if ! az ml online-endpoint show "${ML_WORKSPACE[@]}" --name "$ENDPOINT" \
+  >/dev/null 2>&1; then
   echo "Creating the endpoint $ENDPOINT"
-  az ml online-endpoint create --file deploy/endpoint.yml --name "$ENDPOINT"
+  az ml online-endpoint create "${ML_WORKSPACE[@]}" \
+    --file deploy/endpoint.yml --name "$ENDPOINT"
 fi
 
 live="$(live_deployment)"
 if [[ "$live" == "blue" ]]; then new="green"; else new="blue"; fi
-if az ml online-deployment show --endpoint-name "$ENDPOINT" --name "$new" \
-  >/dev/null 2>&1; then
+if az ml online-deployment show "${ML_WORKSPACE[@]}" \
+  --endpoint-name "$ENDPOINT" --name "$new" >/dev/null 2>&1; then
   echo "Removing the idle deployment $new (the release before last)"
-  az ml online-deployment delete --endpoint-name "$ENDPOINT" --name "$new" --yes
+  az ml online-deployment delete "${ML_WORKSPACE[@]}" \
+    --endpoint-name "$ENDPOINT" --name "$new" --yes
 fi
 
 echo "Deploying $MODEL_NAME:$version as $new at 0% traffic (live: ${live:-none})"
-az ml online-deployment create --file deploy/deployment.yml \
-  --endpoint-name "$ENDPOINT" --name "$new" \
+az ml online-deployment create "${ML_WORKSPACE[@]}" \
+  --file deploy/deployment.yml --endpoint-name "$ENDPOINT" --name "$new" \
   --set "model=azureml:$MODEL_NAME:$version" \
   "environment=azureml:$env_name:$env_version"
 
 echo "Smoke-testing $new on its own"
-python3 scripts/smoke_test.py --endpoint "$ENDPOINT" --deployment "$new"
+python3 scripts/smoke_test.py "${ML_WORKSPACE[@]}" \
+  --endpoint "$ENDPOINT" --deployment "$new"
 
 echo "Moving all traffic to $new"
 if [[ -n "$live" ]]; then
-  az ml online-endpoint update --name "$ENDPOINT" --traffic "$new=100 $live=0"
+  traffic="$new=100 $live=0"
 else
-  az ml online-endpoint update --name "$ENDPOINT" --traffic "$new=100"
+  traffic="$new=100"
 fi
-python3 scripts/smoke_test.py --endpoint "$ENDPOINT"
+az ml online-endpoint update "${ML_WORKSPACE[@]}" --name "$ENDPOINT" \
+  --traffic "$traffic"
+python3 scripts/smoke_test.py "${ML_WORKSPACE[@]}" --endpoint "$ENDPOINT"
+if [[ "$environment" == "$PRODUCTION_ENVIRONMENT" ]]; then
+  # The quality gate's baseline (`make baseline`) is the newest version
+  # tagged production=true in the workspace's (MLflow) model registry.
+  az ml model update "${ML_WORKSPACE[@]}" --name "$MODEL_NAME" \
+    --version "$version" --set tags.production=true >/dev/null
+fi
 echo "Released $MODEL_NAME:$version to $ENDPOINT ($new); rollback target: ${live:-none}"

@@ -1,32 +1,65 @@
 #!/usr/bin/env bash
-# Fetch the production model (its metrics are the quality gate's baseline,
-# its reference.csv what monitoring compares new data with) from the latest
-# successful release: the `production-model` artefact of the CD workflow on
-# the default branch, into models/production/. Without one (the first
-# release, or off CI), the gate checks the thresholds only.
+# Fetch the production model (the quality gate scores it on the same
+# held-out rows as the candidate; monitoring compares new data with its
+# reference.csv) from the model registry: the version of the registered
+# model with the alias "production", into models/production/.
+#
+# The registry is MLflow's at $MLFLOW_TRACKING_URI; when that is unset and
+# the Azure CLI is logged in, the production workspace's MLflow URI (so CI
+# reads the same registry that releases write to); otherwise the local
+# store (sqlite:///mlflow.db). With no production model yet, the gate says
+# so and checks the thresholds only. On the default branch a registry that
+# cannot be read fails this step; on other branches it is a warning.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=release_lib.sh source-path=SCRIPTDIR
+. scripts/release_lib.sh
 
-out="models/production"
-branch="${DEFAULT_BRANCH:-main}"
+package="${PACKAGE:?set PACKAGE (make baseline does)}"
+settings="deploy/project.env"
+value() { sed -n "s/^$1=//p" "$2" | tail -n 1; }
+default_branch="${DEFAULT_BRANCH:-$(value DEFAULT_BRANCH "$settings")}"
+production="$(value PRODUCTION_ENVIRONMENT "$settings")"
+env_file="deploy/environments/$production.env"
+model_name="$(value MODEL_NAME "$env_file")"
 
-if [[ -f "$out/metrics.json" ]]; then
-  echo "baseline: $out/metrics.json (already present)"
-  exit 0
+branch="${GITHUB_REF_NAME:-${BUILD_SOURCEBRANCH:-}}"
+branch="${branch#refs/heads/}"
+if [[ -z "$branch" ]]; then
+  branch="$(git rev-parse --abbrev-ref HEAD 2>/dev/null || true)"
 fi
-if ! command -v gh >/dev/null 2>&1 || [[ -z "${GH_TOKEN:-}" ]]; then
-  echo "baseline: none (needs the gh CLI and GH_TOKEN); thresholds only"
-  exit 0
+required=()
+# Pull requests (GITHUB_HEAD_REF, SYSTEM_PULLREQUEST_*) are never the
+# default branch, whatever the ref says.
+if [[ "$branch" == "$default_branch" && -z "${GITHUB_HEAD_REF:-}" \
+  && -z "${SYSTEM_PULLREQUEST_PULLREQUESTID:-}" ]]; then
+  required=(--required)
 fi
 
-run_id=$(gh run list --workflow cd.yml --branch "$branch" --status success \
-  --limit 1 --json databaseId --jq '.[0].databaseId // empty' || true)
-if [[ -z "$run_id" ]]; then
-  echo "baseline: no successful release on $branch yet; thresholds only"
-  exit 0
+if [[ -z "${MLFLOW_TRACKING_URI:-}" ]] && command -v az >/dev/null 2>&1 \
+  && az account show >/dev/null 2>&1; then
+  ensure_ml_extension
+  group="$(value RESOURCE_GROUP "$env_file")"
+  workspace="$(value WORKSPACE "$env_file")"
+  if uri="$(az ml workspace show --resource-group "$group" \
+    --name "$workspace" --query mlflow_tracking_uri --output tsv)"; then
+    export MLFLOW_TRACKING_URI="$uri"
+  else
+    echo "warning: cannot read the MLflow URI of $workspace" >&2
+  fi
 fi
-mkdir -p "$out"
-if gh run download "$run_id" --name production-model --dir "$out"; then
-  echo "baseline: production model from CD run $run_id"
-else
-  echo "baseline: CD run $run_id kept no production-model; thresholds only"
+unreadable=()
+if [[ -z "${MLFLOW_TRACKING_URI:-}" && -n "${CI:-}${TF_BUILD:-}" ]]; then
+  # A CI job's local store is empty: it is no registry.
+  if [[ ${#required[@]} -gt 0 ]]; then
+    echo "error: no model registry on the default branch: log in to Azure" \
+      "before \`make baseline\` (or set MLFLOW_TRACKING_URI) so that the" \
+      "gate compares with the production model." >&2
+    exit 1
+  fi
+  unreadable=(--unreadable "no Azure login in this CI job")
 fi
+
+exec "${PYTHON:-python}" -m "$package.tracking" fetch --name "$model_name" \
+  --out models/production ${required[@]+"${required[@]}"} \
+  ${unreadable[@]+"${unreadable[@]}"}

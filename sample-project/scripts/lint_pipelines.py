@@ -1,6 +1,6 @@
 """Validate the repository's own workflows, pipelines and YAML.
 
-    pip install -e ".[pipeline-lint]" && python scripts/lint_pipelines.py
+    make install && python scripts/lint_pipelines.py
 
 Runs the same independent validators that the template's own tests run, so
 a later hand edit is checked as strictly as the generated files were:
@@ -115,8 +115,7 @@ def main() -> int:
     for name, command in checks():
         if command[0] != sys.executable and shutil.which(command[0]) is None:
             print(
-                f"{name}: `{command[0]}` is not installed; "
-                'run `pip install -e ".[pipeline-lint]"`',
+                f"{name}: `{command[0]}` is not installed; run `make install`",
                 file=sys.stderr,
             )
             failed.append(name)

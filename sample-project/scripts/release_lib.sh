@@ -36,6 +36,17 @@ load_settings() {
   read_settings "$file" RESOURCE_GROUP WORKSPACE ENDPOINT MODEL_NAME
   : "${RESOURCE_GROUP:?missing in $file}" "${WORKSPACE:?missing in $file}"
   : "${ENDPOINT:?missing in $file}" "${MODEL_NAME:?missing in $file}"
+  # Every `az ml` call names its workspace: `az configure --defaults` lives
+  # in one job's ~/.azure (one task's, in AzureCLI@2) and never carries over.
+  ML_WORKSPACE=(--resource-group "$RESOURCE_GROUP"
+    --workspace-name "$WORKSPACE")
+}
+
+# client_id_variable NAME: where the set-up scripts pass NAME's identity,
+# AZURE_CLIENT_ID_<NAME in capitals, other characters as _>.
+client_id_variable() {
+  printf 'AZURE_CLIENT_ID_%s\n' \
+    "$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]' | tr -c 'A-Z0-9' '_')"
 }
 
 # The model version: one number per CI run, the same in every environment.
@@ -45,7 +56,8 @@ model_version() {
 
 # The deployment that takes the traffic now ("blue", "green" or empty).
 live_deployment() {
-  az ml online-endpoint show --name "$ENDPOINT" --query traffic --output json \
+  az ml online-endpoint show "${ML_WORKSPACE[@]}" --name "$ENDPOINT" \
+    --query traffic --output json \
     | python3 -c 'import json, sys
 traffic = json.load(sys.stdin) or {}
 live = [name for name, share in traffic.items() if int(share) > 0]

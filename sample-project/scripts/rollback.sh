@@ -11,16 +11,16 @@ cd "$(dirname "$0")/.."
 environment="${1:?usage: scripts/rollback.sh ENVIRONMENT}"
 load_settings "$environment"
 ensure_ml_extension
-az configure --defaults group="$RESOURCE_GROUP" workspace="$WORKSPACE"
 
 live="$(live_deployment)"
 if [[ "$live" == "blue" ]]; then previous="green"; else previous="blue"; fi
-if ! az ml online-deployment show --endpoint-name "$ENDPOINT" \
-  --name "$previous" >/dev/null 2>&1; then
+if ! az ml online-deployment show "${ML_WORKSPACE[@]}" \
+  --endpoint-name "$ENDPOINT" --name "$previous" >/dev/null 2>&1; then
   echo "error: $ENDPOINT has no previous deployment to roll back to" >&2
   exit 1
 fi
-python3 scripts/smoke_test.py --endpoint "$ENDPOINT" --deployment "$previous"
-az ml online-endpoint update --name "$ENDPOINT" \
+python3 scripts/smoke_test.py "${ML_WORKSPACE[@]}" \
+  --endpoint "$ENDPOINT" --deployment "$previous"
+az ml online-endpoint update "${ML_WORKSPACE[@]}" --name "$ENDPOINT" \
   --traffic "$previous=100 ${live:-blue}=0"
 echo "Rolled back $ENDPOINT: $previous takes the traffic, ${live:-none} is idle"

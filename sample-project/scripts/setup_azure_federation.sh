@@ -1,81 +1,195 @@
 #!/usr/bin/env bash
-# One-time set-up, safe to re-run: the Azure identity that CI/CD logs in as,
-# trusted through OIDC / workload identity federation, so that no cloud
-# secret is stored anywhere.
+# One-time set-up, safe to re-run: the Azure identities that the pipelines
+# log in as (infra/identities.yml), each trusted only by its own federated
+# subjects, so that no cloud secret is stored anywhere.
 #
-#   scripts/setup_azure_federation.sh github OWNER/REPO
-#   scripts/setup_azure_federation.sh azure-devops ISSUER SUBJECT_PREFIX
+#   scripts/setup_azure_federation.sh identities
+#   scripts/setup_azure_federation.sh [github OWNER/REPO] \
+#     [azure-devops ISSUER SUBJECT_PREFIX]
 #
-# For GitHub it trusts tokens for the repository's staging and production
-# environments (deploy/project.env); for Azure DevOps, the issuer and subject
-# that scripts/setup_azure_devops.sh prints for each service connection. Needs
-# `az` logged in with rights to create app registrations and role
-# assignments on the two resource groups (deploy/environments/*.env).
+# Run it with your own `az login` as Owner (or User Access Administrator and
+# Contributor) of the subscription. It registers the resource providers the
+# platform uses, creates the Terraform state account (when infra/terraform
+# exists), then deploys identities.yml (with Bicep when infra/bicep exists,
+# else Terraform): the resource groups of both environments and the
+# identities with their roles and the trust you name. `identities` trusts
+# nothing yet: Azure DevOps service connections need the identities first
+# and print the ISSUER and subjects (sc://ORG/PROJECT/<connection>, so the
+# SUBJECT_PREFIX is sc://ORG/PROJECT) to trust in a second run. Name every
+# CI system in each later run: a run without one removes its trust. It
+# prints AZURE_CLIENT_ID_<IDENTITY> for each identity, AZURE_TENANT_ID and
+# AZURE_SUBSCRIPTION_ID: the input of scripts/setup_github_environments.sh
+# and scripts/setup_azure_devops.sh. With `gh` logged in, GitHub trust
+# covers the repository's immutable subject (owner and repository IDs) as
+# well as its name.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=release_lib.sh source-path=SCRIPTDIR
 . scripts/release_lib.sh
 load_project
 
-mode="${1:?usage: $0 github OWNER/REPO | azure-devops ISSUER SUBJECT_PREFIX}"
-app_name="$PROJECT_SLUG-cicd"
-
-app_id="$(az ad app list --display-name "$app_name" --query '[0].appId' -o tsv)"
-if [[ -z "$app_id" ]]; then
-  app_id="$(az ad app create --display-name "$app_name" --query appId -o tsv)"
-  az ad sp create --id "$app_id" >/dev/null
+usage="usage: $0 identities | [github OWNER/REPO] [azure-devops ISSUER SUBJECT_PREFIX]"
+github_repository=""
+devops_issuer=""
+devops_prefix=""
+if [[ "${1:-}" == identities && $# -eq 1 ]]; then
+  shift
+elif [[ $# -eq 0 ]]; then
+  echo "error: $usage" >&2
+  exit 2
 fi
-
-add_credential() {
-  local name="$1" issuer="$2" subject="$3"
-  if az ad app federated-credential list --id "$app_id" \
-    --query "[?name=='$name'].name" -o tsv | grep -qx "$name"; then
-    echo "federated credential $name exists"
-    return
+# wants N ARGS...: the option in ARGS has N values after it.
+wants() {
+  local count="$1"
+  shift
+  if [[ $# -le "$count" ]]; then
+    echo "error: '$1' needs $count value(s); $usage" >&2
+    exit 2
   fi
-  az ad app federated-credential create --id "$app_id" --parameters "{
-    \"name\": \"$name\",
-    \"issuer\": \"$issuer\",
-    \"subject\": \"$subject\",
-    \"audiences\": [\"api://AzureADTokenExchange\"]
-  }" >/dev/null
-  echo "federated credential $name created"
 }
-
-for environment in "$STAGING_ENVIRONMENT" "$PRODUCTION_ENVIRONMENT"; do
-  case "$mode" in
+while [[ $# -gt 0 ]]; do
+  case "$1" in
     github)
-      repo="${2:?usage: $0 github OWNER/REPO}"
-      add_credential "github-$environment" \
-        "https://token.actions.githubusercontent.com" \
-        "repo:$repo:environment:$environment"
-      # The monitor workflow's environment, and pull requests' plans.
-      add_credential "github-monitoring" \
-        "https://token.actions.githubusercontent.com" \
-        "repo:$repo:environment:monitoring"
-      add_credential "github-pull-requests" \
-        "https://token.actions.githubusercontent.com" \
-        "repo:$repo:pull_request"
+      wants 1 "$@"
+      github_repository="$2"
+      [[ "$github_repository" =~ ^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$ ]] || {
+        echo "error: '$github_repository' is not OWNER/REPO" >&2
+        exit 2
+      }
+      shift 2
       ;;
     azure-devops)
-      issuer="${2:?usage: $0 azure-devops ISSUER SUBJECT_PREFIX}"
-      prefix="${3:?usage: $0 azure-devops ISSUER SUBJECT_PREFIX}"
-      add_credential "azure-devops-$environment" "$issuer" \
-        "$prefix/$PROJECT_SLUG-$environment"
+      wants 2 "$@"
+      devops_issuer="$2"
+      devops_prefix="$3"
+      [[ "$devops_issuer" =~ ^https://[A-Za-z0-9./_-]+$ ]] || {
+        echo "error: ISSUER '$devops_issuer' is not an https URL" \
+          "(the service connection shows it)" >&2
+        exit 2
+      }
+      [[ "$devops_prefix" =~ ^[A-Za-z0-9:/._@-]+$ ]] || {
+        echo "error: SUBJECT_PREFIX '$devops_prefix' is not like" \
+          "sc://ORG/PROJECT" >&2
+        exit 2
+      }
+      shift 3
       ;;
     *)
-      echo "error: the first argument is 'github' or 'azure-devops'" >&2
+      echo "error: unknown argument '$1'; $usage" >&2
       exit 2
       ;;
   esac
-  group="$(sed -n 's/^RESOURCE_GROUP=//p' "deploy/environments/$environment.env")"
-  scope="$(az group show --name "$group" --query id -o tsv)"
-  for role in "AzureML Data Scientist" "Contributor"; do
-    az role assignment create --assignee "$app_id" --role "$role" \
-      --scope "$scope" >/dev/null
-  done
 done
 
-echo "AZURE_CLIENT_ID=$app_id"
-echo "AZURE_TENANT_ID=$(az account show --query tenantId -o tsv)"
-echo "AZURE_SUBSCRIPTION_ID=$(az account show --query id -o tsv)"
+# GitHub's token subject starts repo:<owner>/<repo>, or, for repositories
+# with immutable subject claims (the default for repositories created or
+# renamed since mid-2026), repo:<owner>@<owner id>/<repo>@<repo id>. Trust
+# both: only this repository can present the immutable one.
+github_prefixes="[]"
+if [[ -n "$github_repository" ]]; then
+  github_prefixes="[\"repo:$github_repository\"]"
+  if command -v gh >/dev/null 2>&1; then
+    immutable="$(gh api "repos/$github_repository" \
+      --jq '"repo:\(.owner.login)@\(.owner.id)/\(.name)@\(.id)"')"
+    github_prefixes="[\"repo:$github_repository\", \"$immutable\"]"
+  else
+    echo "warning: without gh, only the name-based subject repo:$github_repository" \
+      "is trusted; repositories with immutable subject claims need gh" >&2
+  fi
+fi
+
+config="infra/identities.yml"
+# `yaml_value KEY`: a top-level scalar of identities.yml.
+yaml_value() { sed -n "s/^$1: *//p" "$config"; }
+# The identities' keys and resource names, in file order.
+identity_names() {
+  awk '/^identities:/ {inside = 1; next}
+    inside && /^[^ #]/ {inside = 0}
+    inside && /^  [a-z0-9-]+:$/ {key = substr($1, 1, length($1) - 1)}
+    inside && /^    name: / {print key, $2}' "$config"
+}
+identity_group="$(yaml_value identity_resource_group)"
+location="$(yaml_value location)"
+
+# The deployers cannot register resource providers (a subscription-wide
+# action): register the ones the platform uses, once.
+for namespace in Microsoft.MachineLearningServices Microsoft.Storage \
+  Microsoft.KeyVault Microsoft.ContainerRegistry Microsoft.Insights \
+  Microsoft.OperationalInsights Microsoft.ManagedIdentity; do
+  az provider register --namespace "$namespace" --wait --output none
+done
+
+if [[ -d infra/terraform ]]; then
+  state_group="$(sed -n 's/^ *resource_group_name *= *"\(.*\)"/\1/p' \
+    infra/terraform/identities/identities.backend.hcl)"
+  state_account="$(sed -n 's/^ *storage_account_name *= *"\(.*\)"/\1/p' \
+    infra/terraform/identities/identities.backend.hcl)"
+  state_container="$(sed -n 's/^ *container_name *= *"\(.*\)"/\1/p' \
+    infra/terraform/identities/identities.backend.hcl)"
+  echo "Terraform state: $state_account/$state_container"
+  az group create --name "$state_group" --location "$location" --output none
+  if ! az storage account show --name "$state_account" \
+    --resource-group "$state_group" --output none 2>/dev/null; then
+    az storage account create --name "$state_account" \
+      --resource-group "$state_group" --location "$location" \
+      --sku Standard_GRS --kind StorageV2 --https-only true \
+      --min-tls-version TLS1_2 --allow-blob-public-access false \
+      --allow-shared-key-access false --output none
+  fi
+  az storage container-rm create --storage-account "$state_account" \
+    --resource-group "$state_group" --name "$state_container" --output none
+  # You reach the state with Microsoft Entra ID too: Owner has no data role.
+  az role assignment create --assignee-object-id \
+    "$(az ad signed-in-user show --query id --output tsv)" \
+    --assignee-principal-type User --role "Storage Blob Data Contributor" \
+    --scope "$(az storage account show --name "$state_account" \
+      --resource-group "$state_group" --query id --output tsv)/blobServices/default/containers/$state_container" \
+    --output none
+fi
+
+if [[ -d infra/bicep ]]; then
+  echo "Identities: deploying infra/bicep/identities.bicep"
+  az deployment sub create --location "$location" \
+    --name "identities-$(date -u +%Y%m%d%H%M%S)" \
+    --template-file infra/bicep/identities.bicep \
+    --parameters githubSubjectPrefixes="$github_prefixes" \
+    azureDevOpsIssuer="$devops_issuer" \
+    azureDevOpsSubjectPrefix="$devops_prefix" --output none
+elif [[ -d infra/terraform ]]; then
+  echo "Identities: applying infra/terraform/identities"
+  root="infra/terraform/identities"
+  # azurerm 4 no longer takes the subscription from the CLI session.
+  ARM_SUBSCRIPTION_ID="$(az account show --query id --output tsv)"
+  export ARM_SUBSCRIPTION_ID
+  # A new data role can take minutes to reach the storage service.
+  for attempt in 1 2 3 4 5 6; do
+    if terraform -chdir="$root" init -input=false -reconfigure \
+      -backend-config=identities.backend.hcl >/dev/null; then
+      break
+    fi
+    [[ "$attempt" -lt 6 ]] || exit 1
+    echo "waiting for the state account's role assignment..."
+    sleep 30
+  done
+  # One write at a time: Entra ID refuses concurrent writes of one
+  # identity's federated credentials.
+  terraform -chdir="$root" apply -input=false -auto-approve -parallelism=1 \
+    -var "github_subject_prefixes=$github_prefixes" \
+    -var "azure_devops_issuer=$devops_issuer" \
+    -var "azure_devops_subject_prefix=$devops_prefix"
+else
+  echo "error: this project has no infra/ code; create the identities that" \
+    "$config lists by hand, or add infra code (docs/deployment.md)" >&2
+  exit 1
+fi
+
+tenant_id="$(az account show --query tenantId --output tsv)"
+subscription_id="$(az account show --query id --output tsv)"
+echo
+echo "AZURE_TENANT_ID=$tenant_id"
+echo "AZURE_SUBSCRIPTION_ID=$subscription_id"
+while read -r key name; do
+  client_id="$(az identity show --resource-group "$identity_group" \
+    --name "$name" --query clientId --output tsv)"
+  echo "AZURE_CLIENT_ID_$(printf '%s' "$key" | tr 'a-z-' 'A-Z_')=$client_id"
+done < <(identity_names)

@@ -4,14 +4,20 @@
 #   scripts/setup_github_environments.sh OWNER/REPO REVIEWER [REVIEWER...]
 #
 # REVIEWER is a GitHub user ("alice") or team ("my-org/ml-leads"). It creates
-# the staging and production environments of deploy/project.env, lets only
-# the default branch deploy to them, puts the reviewers in front of
-# production (a person may not approve
-# their own run), and stores the Azure identity's IDs as environment
-# variables (not secrets: with OIDC there is no secret). Needs `gh` logged in
-# as a repository admin, and AZURE_CLIENT_ID, AZURE_TENANT_ID and
-# AZURE_SUBSCRIPTION_ID in the environment (scripts/setup_azure_federation.sh
-# prints them).
+# four environments, each with its OWN Azure identity (an environment-scoped
+# variable AZURE_CLIENT_ID, so a job gets only the identity of the
+# environment it declares):
+#   - the staging and production environments of deploy/project.env, which
+#     only the default branch may deploy to; production waits for the
+#     reviewers (a person may not approve their own run);
+#   - monitoring (the scheduled monitor, default branch only);
+#   - pull-request (a read-only identity for pull-request plans; any branch).
+# Each also gets AZURE_TENANT_ID, AZURE_SUBSCRIPTION_ID, and where it has one,
+# AZURE_RESOURCE_GROUP and AZUREML_WORKSPACE (variables, not secrets: with
+# OIDC there is no secret). Needs `gh` logged in as a repository admin, and
+# in the environment what scripts/setup_azure_federation.sh prints:
+# AZURE_CLIENT_ID_<ENVIRONMENT> for each of the four, AZURE_TENANT_ID and
+# AZURE_SUBSCRIPTION_ID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=release_lib.sh source-path=SCRIPTDIR
@@ -24,8 +30,17 @@ if [[ $# -lt 1 ]]; then
   echo "error: name at least one reviewer for $PRODUCTION_ENVIRONMENT" >&2
   exit 2
 fi
-: "${AZURE_CLIENT_ID:?set AZURE_CLIENT_ID}" "${AZURE_TENANT_ID:?set AZURE_TENANT_ID}"
+: "${AZURE_TENANT_ID:?set AZURE_TENANT_ID}"
 : "${AZURE_SUBSCRIPTION_ID:?set AZURE_SUBSCRIPTION_ID}"
+environments=("$STAGING_ENVIRONMENT" "$PRODUCTION_ENVIRONMENT" monitoring
+  pull-request)
+for environment in "${environments[@]}"; do
+  variable="$(client_id_variable "$environment")"
+  if [[ -z "${!variable:-}" ]]; then
+    echo "error: set $variable (scripts/setup_azure_federation.sh)" >&2
+    exit 2
+  fi
+done
 branch="$DEFAULT_BRANCH"
 
 reviewers=()
@@ -40,34 +55,48 @@ for reviewer in "$@"; do
 done
 joined="$(IFS=,; echo "${reviewers[*]}")"
 
+# configure NAME PROTECTION BRANCH_POLICY [SETTINGS_ENVIRONMENT]
 configure() {
-  local environment="$1" protection="$2"
+  local environment="$1" protection="$2" policy="$3" settings="${4:-}"
+  local variable
   echo "environment $environment"
   gh api --method PUT "repos/$repo/environments/$environment" --input - <<JSON
 {
   $protection
-  "deployment_branch_policy": {
-    "protected_branches": false,
-    "custom_branch_policies": true
-  }
+  "deployment_branch_policy": $policy
 }
 JSON
-  if ! gh api "repos/$repo/environments/$environment/deployment-branch-policies" \
+  if [[ "$policy" != null ]] && ! gh api \
+    "repos/$repo/environments/$environment/deployment-branch-policies" \
     --jq '.branch_policies[].name' | grep -qx "$branch"; then
     gh api --method POST \
       "repos/$repo/environments/$environment/deployment-branch-policies" \
       -f name="$branch" -f type=branch >/dev/null
   fi
+  variable="$(client_id_variable "$environment")"
   gh variable set AZURE_CLIENT_ID --repo "$repo" --env "$environment" \
-    --body "$AZURE_CLIENT_ID"
+    --body "${!variable}"
   gh variable set AZURE_TENANT_ID --repo "$repo" --env "$environment" \
     --body "$AZURE_TENANT_ID"
   gh variable set AZURE_SUBSCRIPTION_ID --repo "$repo" --env "$environment" \
     --body "$AZURE_SUBSCRIPTION_ID"
+  if [[ -n "$settings" ]]; then
+    (
+      load_settings "$settings"
+      gh variable set AZURE_RESOURCE_GROUP --repo "$repo" \
+        --env "$environment" --body "$RESOURCE_GROUP"
+      gh variable set AZUREML_WORKSPACE --repo "$repo" \
+        --env "$environment" --body "$WORKSPACE"
+    )
+  fi
 }
 
-configure "$STAGING_ENVIRONMENT" ""
-configure monitoring ""
+default_branch_only='{"protected_branches": false, "custom_branch_policies": true}'
+configure "$STAGING_ENVIRONMENT" "" "$default_branch_only" \
+  "$STAGING_ENVIRONMENT"
+configure monitoring "" "$default_branch_only" "$PRODUCTION_ENVIRONMENT"
+configure pull-request "" null
 configure "$PRODUCTION_ENVIRONMENT" \
-  "\"reviewers\": [$joined], \"prevent_self_review\": true,"
+  "\"reviewers\": [$joined], \"prevent_self_review\": true," \
+  "$default_branch_only" "$PRODUCTION_ENVIRONMENT"
 echo "Done: $PRODUCTION_ENVIRONMENT now waits for: $*"

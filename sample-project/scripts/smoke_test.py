@@ -2,10 +2,13 @@
 deployment behind it) and check that the answer is a prediction per record.
 
     python scripts/smoke_test.py --environment NAME [--deployment NAME]
-    python scripts/smoke_test.py --endpoint NAME [--deployment NAME]
+    python scripts/smoke_test.py --resource-group RG --workspace-name WS \
+        --endpoint NAME [--deployment NAME]
 
 Uses `az ml online-endpoint invoke`, so it runs wherever the release scripts
-run, with the same login. Exit code 0 when the answer is sound, 1 when not.
+run, with the same login. It always names the workspace: defaults set with
+`az configure` in another job or task do not carry over. Exit code 0 when
+the answer is sound, 1 when not.
 """
 
 from __future__ import annotations
@@ -19,14 +22,17 @@ from pathlib import Path
 REQUEST = Path("deploy/sample-request.json")
 
 
-def endpoint_of(environment: str) -> str:
-    """The endpoint name in deploy/environments/<environment>.env."""
+def settings_of(environment: str) -> dict[str, str]:
+    """The endpoint and workspace in deploy/environments/<environment>.env."""
     settings = Path("deploy/environments") / f"{environment}.env"
+    found = {}
     for line in settings.read_text(encoding="utf-8").splitlines():
         key, _, value = line.partition("=")
-        if key.strip() == "ENDPOINT":
-            return value.strip()
-    raise ValueError(f"{settings} names no ENDPOINT")
+        found[key.strip()] = value.strip()
+    for key in ("ENDPOINT", "RESOURCE_GROUP", "WORKSPACE"):
+        if not found.get(key):
+            raise ValueError(f"{settings} names no {key}")
+    return found
 
 
 def check(answer: object, records: int) -> list[str]:
@@ -51,12 +57,26 @@ def check(answer: object, records: int) -> list[str]:
     return problems
 
 
-def invoke(endpoint: str, deployment: str | None, request: Path) -> str:
+def ensure_ml_extension() -> None:
+    """`az ml` comes from the CLI's ml extension, absent on a fresh agent."""
+    shown = subprocess.run(
+        ["az", "extension", "show", "--name", "ml"], capture_output=True
+    )
+    if shown.returncode != 0:
+        subprocess.run(
+            ["az", "extension", "add", "--name", "ml", "--yes"], check=True
+        )
+
+
+def invoke(args: argparse.Namespace) -> str:
     command = [
         "az", "ml", "online-endpoint", "invoke",
-        "--name", endpoint,
-        "--request-file", str(request),
+        "--resource-group", args.resource_group,
+        "--workspace-name", args.workspace_name,
+        "--name", args.endpoint,
+        "--request-file", str(args.request),
     ]  # fmt: skip
+    deployment = args.deployment
     if deployment:
         command += ["--deployment-name", deployment]
     result = subprocess.run(command, capture_output=True, text=True)
@@ -70,19 +90,28 @@ def main(argv: list[str] | None = None) -> int:
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--endpoint")
     target.add_argument("--environment")
+    parser.add_argument("--resource-group")
+    parser.add_argument("--workspace-name")
     parser.add_argument("--deployment")
     parser.add_argument("--request", type=Path, default=REQUEST)
     args = parser.parse_args(argv)
     if args.environment:
-        args.endpoint = endpoint_of(args.environment)
+        try:
+            settings = settings_of(args.environment)
+        except (OSError, ValueError) as error:
+            print(f"smoke test: {error}", file=sys.stderr)
+            return 2
+        args.endpoint = settings["ENDPOINT"]
+        args.resource_group = settings["RESOURCE_GROUP"]
+        args.workspace_name = settings["WORKSPACE"]
+    elif not (args.resource_group and args.workspace_name):
+        parser.error("--endpoint needs --resource-group and --workspace-name")
     records = len(json.loads(args.request.read_text("utf-8"))["data"])
     target = args.endpoint + (f"/{args.deployment}" if args.deployment else "")
     try:
-        problems = check(
-            json.loads(invoke(args.endpoint, args.deployment, args.request)),
-            records,
-        )
-    except (RuntimeError, ValueError) as error:
+        ensure_ml_extension()
+        problems = check(json.loads(invoke(args)), records)
+    except (RuntimeError, ValueError, subprocess.CalledProcessError) as error:
         problems = [str(error)]
     if problems:
         for problem in problems:

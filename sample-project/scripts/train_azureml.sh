@@ -11,18 +11,20 @@ cd "$(dirname "$0")/.."
 environment="${1:?usage: scripts/train_azureml.sh ENVIRONMENT}"
 load_settings "$environment"
 ensure_ml_extension
-az configure --defaults group="$RESOURCE_GROUP" workspace="$WORKSPACE"
 
-job="$(az ml job create --file deploy/train-job.yml --query name --output tsv)"
+job="$(az ml job create "${ML_WORKSPACE[@]}" --file deploy/train-job.yml \
+  --query name --output tsv)"
 echo "Submitted Azure ML job $job; streaming its log"
-az ml job stream --name "$job"
-status="$(az ml job show --name "$job" --query status --output tsv)"
+az ml job stream "${ML_WORKSPACE[@]}" --name "$job"
+status="$(az ml job show "${ML_WORKSPACE[@]}" --name "$job" \
+  --query status --output tsv)"
 if [[ "$status" != "Completed" ]]; then
   echo "error: training job $job ended as $status" >&2
   exit 1
 fi
 rm -rf models/azureml && mkdir -p models/azureml
-az ml job download --name "$job" --output-name model --download-path models/azureml
+az ml job download "${ML_WORKSPACE[@]}" --name "$job" --output-name model \
+  --download-path models/azureml
 found="$(find models/azureml -name model.joblib -print -quit)"
 if [[ -z "$found" ]]; then
   echo "error: job $job produced no model.joblib" >&2

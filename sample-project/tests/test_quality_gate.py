@@ -1,6 +1,9 @@
+import json
 from dataclasses import replace
 
-from sample_project.evaluate import gate, markdown
+import pytest
+
+from sample_project.evaluate import gate, markdown, production_model
 
 
 def passing_scores(config):
@@ -44,3 +47,19 @@ def test_the_summary_is_a_markdown_table(config):
     table = markdown(gate(config, passing_scores(config), None), "m")
     assert "| metric | value | threshold | baseline | result |" in table
     assert table.count("| pass |") == len(config.quality.thresholds)
+
+
+@pytest.mark.parametrize(
+    ("state", "says"),
+    [
+        (None, "no production model fetched"),
+        ({"status": "none"}, "no production model registered yet"),
+        ({"status": "unreadable", "error": "x"}, "could not be read"),
+    ],
+)
+def test_the_gate_says_what_it_compares_with(tmp_path, state, says):
+    if state is not None:
+        (tmp_path / "baseline.json").write_text(json.dumps(state))
+    folder, note = production_model(tmp_path)
+    assert folder is None
+    assert says in note

@@ -45,3 +45,28 @@ def test_the_inference_server_can_load_score_py_by_path(
     module.init()
     answer = module.run(sample_request)
     assert len(answer["predictions"]) == len(json.loads(sample_request)["data"])
+
+
+def test_a_model_that_cannot_load_names_the_package_that_differs(
+    model_dir, tmp_path, monkeypatch
+):
+    from importlib import metadata
+
+    from sample_project import score
+
+    for name in ("model-info.json", "reference.csv"):
+        (tmp_path / name).write_bytes((model_dir / name).read_bytes())
+    info = json.loads((tmp_path / "model-info.json").read_text())
+    info["packages"]["scikit-learn"] = "0.0.1"
+    (tmp_path / "model-info.json").write_text(json.dumps(info))
+    (tmp_path / "model.joblib").write_bytes(b"not a model")
+    monkeypatch.setenv("AZUREML_MODEL_DIR", str(tmp_path))
+    monkeypatch.setattr(score, "_model", None)
+    installed = metadata.version("scikit-learn")
+    try:
+        score.init()
+    except score.DataError as error:
+        message = str(error)
+    else:
+        raise AssertionError("init() loaded a broken model")
+    assert f"scikit-learn: trained 0.0.1, installed {installed}" in message

@@ -1,8 +1,9 @@
 // The Azure ML platform for one environment: workspace, storage, key vault,
 // monitoring, container registry, a training cluster that scales to zero,
-// and the role assignments that let the CI/CD identity deploy.
-// Deploy with `az deployment group create --resource-group <rg>
-// --parameters <environment>.bicepparam` (the infra pipeline does this).
+// and the roles Azure ML's own identities need (infra/identities.yml). The
+// resource group and the pipeline identities come first, from
+// identities.bicep. Deploy with `az deployment group create --resource-group
+// <rg> --parameters <environment>.bicepparam` (the infra pipeline does this).
 targetScope = 'resourceGroup'
 
 @description('Azure region of every resource.')
@@ -53,9 +54,6 @@ param computeMaxNodes int = 2
 
 @description('Allow access from public networks; turn off once private endpoints exist.')
 param publicNetworkAccess bool = true
-
-@description('Object ID of the CI/CD service principal that deploys models (empty: no role assignment).')
-param cicdPrincipalId string = ''
 
 @description('Tags on every resource.')
 param tags object = {}
@@ -122,14 +120,17 @@ module workspace 'modules/workspace.bicep' = {
   }
 }
 
-module roles 'modules/roles.bicep' = if (!empty(cicdPrincipalId)) {
+module roles 'modules/roles.bicep' = {
   name: 'roles'
   params: {
-    workspaceName: workspaceName
-    principalId: cicdPrincipalId
+    principalId: workspace.outputs.clusterPrincipalId
+    storageAccountName: storageAccountName
+    containerRegistryName: containerRegistryName
+    roles: loadYamlContent('../identities.yml').service_identities['training-cluster']
   }
   dependsOn: [
-    workspace
+    storage
+    registry
   ]
 }
 

@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import joblib
@@ -54,14 +55,45 @@ def model_dir() -> Path:
     return base
 
 
+def version_differences(trained: dict[str, str]) -> list[str]:
+    """The packages whose installed version is not the one that trained the
+    model (recorded in model-info.json), as "name: trained X, installed Y"."""
+    differences = []
+    for name, version in sorted(trained.items()):
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = "none"
+        if installed != version:
+            differences.append(
+                f"{name}: trained {version}, installed {installed}"
+            )
+    return differences
+
+
 def init() -> None:
-    """Load the model once per process."""
+    """Load the model once per process; a model that does not load names
+    the packages whose versions differ from training."""
     global _model, _features
     folder = model_dir()
     if not (folder / MODEL_FILE).is_file():
         raise DataError(f"no model at {folder / MODEL_FILE}")
-    _model = joblib.load(folder / MODEL_FILE)
     info = json.loads((folder / INFO_FILE).read_text(encoding="utf-8"))
+    differences = version_differences(info.get("packages", {}))
+    if differences:
+        print(
+            "warning: this environment differs from training: "
+            + "; ".join(differences)
+            + " (deploy/conda.yml comes from uv.lock: `make serving-env`)",
+            file=sys.stderr,
+        )
+    try:
+        _model = joblib.load(folder / MODEL_FILE)
+    except Exception as error:
+        raise DataError(
+            f"cannot load {folder / MODEL_FILE}: {error}; package versions "
+            f"that differ from training: {'; '.join(differences) or 'none'}"
+        ) from error
     _features = list(info["features"])
 
 

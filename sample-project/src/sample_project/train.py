@@ -3,9 +3,12 @@
     python -m <package>.train [--config config/model.yml] [--out models]
 
 Writes ``model.joblib`` (the fitted pipeline), ``model-info.json`` (the
-features, data source and a fingerprint of the training data) and
-``reference.csv`` (the training rows, so that monitoring can compare new
-batches without access to the training data).
+features, data source, a fingerprint of the training data and the package
+versions that scoring compares with its own) and ``reference.csv`` (the
+training rows, so that monitoring can compare new batches without access to
+the training data). Logs a run to MLflow (see tracking.py): parameters, the
+held-out metrics the quality gate checks, the data fingerprint and the model
+with its signature; --no-tracking skips it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
+from . import metrics, tracking
 from .config import ConfigError, ModelConfig, load_config
 from .data import DataError, load_dataset, split
 from .features import build_model, feature_columns
@@ -55,6 +59,7 @@ def train(config: ModelConfig, out_dir: Path) -> dict[str, object]:
         "data_source": config.data_source,
         "data_version": fingerprint(frame),
         "training_rows": len(train_rows),
+        "packages": tracking.package_versions(),
     }
     (out_dir / INFO_FILE).write_text(
         json.dumps(info, indent=2) + "\n", encoding="utf-8"
@@ -62,16 +67,60 @@ def train(config: ModelConfig, out_dir: Path) -> dict[str, object]:
     return info
 
 
+def track(config: ModelConfig, out_dir: Path) -> str:
+    """Log the trained model and its held-out metrics to MLflow; the run id
+    goes into model-info.json so that the gate adds its verdict to it."""
+    model = joblib.load(out_dir / MODEL_FILE)
+    info_path = out_dir / INFO_FILE
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    frame = load_dataset(config.data_source)
+    _, test = split(frame, config.target, config.test_size, config.seed)
+    features = test[info["features"]]
+    scores = metrics.compute(
+        test[config.target],
+        model.predict(features),
+        model.predict_proba(features)[:, 1],
+    )
+    params = {
+        **config.hyperparameters,
+        "test_size": config.test_size,
+        "seed": config.seed,
+        "training_rows": info["training_rows"],
+    }
+    run_id = tracking.log_model_run(
+        out_dir, model, features.head(5), params, scores, "train"
+    )
+    info["mlflow_run_id"] = run_id
+    info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return run_id
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="default: config/model.yml")
     parser.add_argument("--out", default="models", type=Path)
+    parser.add_argument("--no-tracking", action="store_true")
     args = parser.parse_args(argv)
     try:
-        info = train(load_config(args.config), args.out)
+        config = load_config(args.config)
+        info = train(config, args.out)
     except (ConfigError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    skipped = "--no-tracking" if args.no_tracking else tracking.skip_reason()
+    if skipped:
+        print(f"mlflow: not logged ({skipped})")
+    else:
+        try:
+            run_id = track(config, args.out)
+        except Exception as error:  # tracking must name what failed
+            print(
+                f"error: cannot log the run to MLflow at "
+                f"{tracking.tracking_uri()}: {error}",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"mlflow: run {run_id} at {tracking.tracking_uri()}")
     print(
         f"trained {info['name']} on {info['training_rows']} rows "
         f"(data {info['data_version']}) -> {args.out / MODEL_FILE}"

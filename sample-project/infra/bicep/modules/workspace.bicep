@@ -57,3 +57,4 @@ resource cluster 'Microsoft.MachineLearningServices/workspaces/computes@2024-04-
 
 output id string = workspace.id
 output name string = workspace.name
+output clusterPrincipalId string = cluster.identity.principalId
