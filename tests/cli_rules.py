@@ -398,7 +398,10 @@ COMMANDS: dict[str, tuple[tuple[str, str, bool], ...]] = {
     "az ml online-endpoint update": (
         (_ENV, f"{_ML}/onlineEndpoints/write", False),
     ),
+    # aml_token endpoints: the CLI first asks for a token (token/action);
+    # "Authenticate clients for online endpoints" (aad_token: score/action).
     "az ml online-endpoint invoke": (
+        (_ENV, f"{_ML}/onlineEndpoints/token/action", False),
         (_ENV, f"{_ML}/onlineEndpoints/score/action", False),
         (_ENV, f"{_ML}/onlineEndpoints/listKeys/action", False),
     ),

@@ -925,3 +925,37 @@ def test_the_roles_the_federation_grants_are_the_roles_a_release_needs(
                              environment, MODEL_VERSION="3")  # fmt: skip
         assert result.returncode != 0, (environment, identity)
         assert "AuthorizationFailed" in result.stderr, result.stderr
+
+
+def test_the_deployment_guide_names_what_the_pipelines_and_scripts_read(
+    both_project,
+):
+    """Every repository variable a workflow reads (in the README or the
+    guide), every client-id variable the federation script prints, and the
+    Azure DevOps grants a first run needs are in docs/deployment.md, and
+    the set-up order there is the one the scripts need."""
+    docs = (both_project / "docs/deployment.md").read_text()
+    readme = (both_project / "README.md").read_text()
+    read = set()
+    for path in (both_project / ".github/workflows").glob("*.yml"):
+        read |= set(re.findall(r"vars\.([A-Z_]+)", path.read_text()))
+    set_by_scripts = {"AZURE_CLIENT_ID", "AZURE_TENANT_ID",
+                      "AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP",
+                      "AZUREML_WORKSPACE"}  # fmt: skip
+    for name in read - set_by_scripts:
+        assert f"`{name}" in docs + readme, name
+    for key in identities_yml(both_project)["identities"]:
+        variable = "AZURE_CLIENT_ID_" + key.upper().replace("-", "_")
+        assert f"`{variable}`" in docs, variable
+    order = [
+        docs.index("scripts/setup_azure_federation.sh github OWNER/REPO"),
+        docs.index("scripts/setup_azure_devops.sh https://"),
+        docs.index("azure-devops ISSUER sc://ORG/PROJECT"),
+    ]
+    assert order == sorted(order)
+    for needed in ("MLOPS_SCAFFOLD_SOURCE", '"Queue builds"',
+                   "Edit work items in this node", "branch policy",
+                   "paid GitHub plan", "User Access Administrator",
+                   "Permit each service connection and "
+                   "environment"):  # fmt: skip
+        assert needed in docs, needed
