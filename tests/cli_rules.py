@@ -15,6 +15,12 @@ not from what the scripts happen to send:
 - `gh`: cli/cli at 44ee17760709bedf1cad7e452e61751489b81a33,
   pkg/cmd/{variable/set/set.go, issue/list/list.go, issue/create/create.go,
   issue/comment/comment.go, workflow/run/run.go, label/create.go, api/api.go}.
+- `az` core (provider, group, deployment sub, storage, role assignment,
+  identity, account): Azure/azure-cli command_modules/*/_params.py (see
+  AZ_CORE for files and commits).
+- Azure RBAC: the built-in roles' published definitions and the
+  permission each command needs (BUILT_IN_ROLES, COMMANDS), shared with
+  tests/test_identities.py.
 - Azure DevOps REST: learn.microsoft.com/rest/api/azure/devops,
   "Environments - Add/List" (distributedtask/environments, 7.1) and
   "Check Configurations - Add/List" (pipelines/checks/configurations,

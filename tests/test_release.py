@@ -959,3 +959,29 @@ def test_the_deployment_guide_names_what_the_pipelines_and_scripts_read(
                    "Permit each service connection and "
                    "environment"):  # fmt: skip
         assert needed in docs, needed
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["group", "create", "--name", "rg"], "required: --location"),
+        (["deployment", "sub", "create", "--template-file", "x.bicep"],
+         "required: --location"),
+        (["role", "assignment", "create", "--role", "Reader",
+          "--assignee-object-id", "o"], "required: --scope"),
+        (["provider", "register", "--namespace", "Microsoft.Storage",
+          "--bogus"], "unrecognized arguments: --bogus"),
+        (["storage", "container-rm", "create", "--name", "tfstate"],
+         "required: --storage-account"),
+        (["identity", "show", "--name", "id-x"],
+         "required: --resource-group"),
+    ],
+)  # fmt: skip
+def test_fake_az_refuses_set_up_calls_the_cli_refuses(
+    setup_cloud, args, message
+):
+    project, env, state, _ = setup_cloud
+    result = run(project, env, "az", *args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "groups" not in json.loads(state.read_text())
