@@ -8,9 +8,14 @@ definitions). Like the real one it refuses:
   one in THIS job (the defaults live in $AZURE_CONFIG_DIR or ~/.azure, and
   each test job gets a fresh HOME, as each CI job gets a fresh runner);
 - `az ml` before the ml extension is installed in this job;
-- a call by an identity ($FAKE_AZ_IDENTITY, the one the job logged in as)
-  without a role allowing it on the resource group ($FAKE_AZ_ROLES: JSON
-  {identity: {resource group: [role, ...]}});
+- a call by an identity ($FAKE_AZ_IDENTITY, the client id the job logged
+  in as) that holds no role allowing each permission the command needs
+  (cli_rules.COMMANDS) on the resource group or the subscription. Roles
+  are the cloud's role assignments: those `az deployment sub create` of
+  infra/bicep/identities.bicep made from infra/identities.yml (read the way
+  the template reads it, loadYamlContent), and whatever a test seeds for
+  the person running the set-up ({"principal", "scope", "role"}); role
+  conditions are not modelled;
 - an Azure DevOps REST area, method or api-version that does not exist.
 
 The cloud's state (shared by all jobs) is $FAKE_AZ_STATE (JSON). `invoke`
@@ -24,19 +29,26 @@ import configparser
 import importlib.util
 import json
 import os
+import re
 import sys
+import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.environ.get("FAKE_RULES", str(Path(__file__).parent)))
 from cli_rules import (  # noqa: E402
+    AZ_CORE,
     AZ_FLAGS,
     AZ_GLOBAL,
     AZ_ML,
+    AZ_MULTI,
     AZURE_DEVOPS_APP,
+    BUILT_IN_ROLES,
+    COMMANDS,
     DEVOPS_REST,
-    ROLE_ACTIONS,
     WORKSPACE,
+    Role,
+    allows,
 )  # fmt: skip
 
 STATE = Path(os.environ["FAKE_AZ_STATE"])
@@ -44,8 +56,8 @@ CONFIG_DIR = Path(os.environ.get("AZURE_CONFIG_DIR") or Path.home() / ".azure")
 ALIASES = {"-n": "--name", "-g": "--resource-group",
            "-w": "--workspace-name", "-f": "--file", "-o": "--output",
            "-u": "--uri", "--url": "--uri", "-m": "--method",
-           "-b": "--body", "-y": "--yes"}  # fmt: skip
-MULTI = {"--set", "--tags"}  # nargs="+"
+           "-b": "--body", "-y": "--yes", "-l": "--location",
+           "-p": "--parameters", "-s": "--subscription"}  # fmt: skip
 
 
 class Refused(Exception):
@@ -58,7 +70,7 @@ def load() -> dict:
     if STATE.exists():
         return json.loads(STATE.read_text())
     return {"models": {}, "environments": [], "endpoints": {}, "calls": [],
-            "jobs": {}, "devops": {}}  # fmt: skip
+            "jobs": {}, "devops": {}, "role_assignments": []}  # fmt: skip
 
 
 def parse(args: list[str], accepted: set[str]) -> dict[str, object]:
@@ -75,8 +87,8 @@ def parse(args: list[str], accepted: set[str]) -> dict[str, object]:
         if token in AZ_FLAGS:
             found[name] = True
             i += 1
-        elif token in MULTI:
-            values = []
+        elif token in AZ_MULTI:
+            values = list(found.get(name, []))  # --parameters: append
             i += 1
             while i < len(args) and not args[i].startswith("--"):
                 values.append(args[i])
@@ -114,19 +126,35 @@ def emit(result: object, options: dict) -> str:
     return json.dumps(result)
 
 
-def check_role(group: str, action: str) -> None:
+def login() -> str:
     identity = os.environ.get("FAKE_AZ_IDENTITY")
     if not identity:
         raise Refused("Please run 'az login' to setup account.", 1)
-    roles = json.loads(os.environ.get("FAKE_AZ_ROLES", "{}"))
-    held = roles.get(identity, {}).get(group, [])
-    if not any(action in ROLE_ACTIONS.get(role, ()) for role in held):
-        raise Refused(
-            f"(AuthorizationFailed) The client '{identity}' does not have "
-            f"authorization to perform action '{action}' over scope "
-            f"'/resourceGroups/{group}'",
-            1,
-        )
+    return identity
+
+
+def check(state: dict, group: str, command: str) -> None:
+    """Azure RBAC: every permission `command` needs must be allowed by a
+    role the caller holds on the subscription or on `group`."""
+    identity = login()
+    custom = state.get("custom_roles", {})
+    held = [
+        BUILT_IN_ROLES.get(a["role"])
+        or Role("custom", tuple(custom.get(a["role"], ())))
+        for a in state.get("role_assignments", [])
+        if a["principal"] == identity and a["scope"] in ("subscription", group)
+    ]
+    for _, permission, data in COMMANDS[command]:
+        if not any(allows(role, permission, data) for role in held):
+            where = "/subscriptions/sub" + (
+                f"/resourceGroups/{group}" if group != "subscription" else ""
+            )
+            raise Refused(
+                f"(AuthorizationFailed) The client '{identity}' does not have "
+                f"authorization to perform action '{permission}' over scope "
+                f"'{where}' or the scope is invalid.",
+                1,
+            )
 
 
 def score(model_path: str, request_file: str) -> dict:
@@ -144,7 +172,7 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
     if rule is None:
         raise Refused(f"'{verb}' is misspelled or not recognized by the "
                       f"system (az ml {group})")  # fmt: skip
-    accepted, required, action = rule
+    accepted, required = rule
     if not (CONFIG_DIR / "cliextensions" / "ml").is_dir():
         raise Refused("'ml' is misspelled or not recognized by the system. "
                       "(no tty to install the extension)")  # fmt: skip
@@ -164,7 +192,7 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
     workspaces = state.get("workspaces", {})
     if workspaces.get(ws) != rg:
         raise Refused(f"(ResourceNotFound) workspace {rg}/{ws} not found", 1)
-    check_role(rg, action)
+    check(state, rg, f"az ml {group} {verb}")
     key = f"{ws}/{options.get('--name')}:{options.get('--version')}"
     if group == "environment":
         if verb == "show":
@@ -389,86 +417,172 @@ def devops_cli(state: dict, args: list[str]) -> str:
     raise Refused(f"'{' '.join(args[:3])}' is not an az command")
 
 
-def entra(state: dict, args: list[str]) -> str:
-    """`az ad`, `az group`, `az role`, `az account`: azure-cli core (options
-    as documented on learn.microsoft.com/cli/azure, not read from source).
-    Creating a role assignment needs an Owner / User Access Administrator
-    role on the scope, like the real Azure RBAC."""
-    ad = state.setdefault("ad", {"apps": [], "assignments": []})
-    command = tuple(a for a in args if not a.startswith("-"))[:4]
-    if args[:3] == ["ad", "app", "list"]:
-        options = parse(args[3:], {"--display-name", "--app-id",
-                                   "--filter", "--all"})  # fmt: skip
-        found = [
-            a
-            for a in ad["apps"]
-            if a["displayName"] == options.get("--display-name")
-        ]
-        return emit(found, options)
-    if args[:3] == ["ad", "app", "create"]:
-        options = parse(args[3:], {"--display-name", "--sign-in-audience"})
-        if "--display-name" not in options:
-            raise Refused("the following arguments are required: "
-                          "--display-name")  # fmt: skip
-        created = {"appId": f"app-{len(ad['apps']) + 1}",
-               "displayName": options["--display-name"],
-               "credentials": [], "sp": False}  # fmt: skip
-        ad["apps"].append(created)
-        return emit(created, options)
-    if args[:3] == ["ad", "sp", "create"]:
-        options = parse(args[3:], {"--id"})
-        app(ad, options)["sp"] = True
-        return ""
-    if args[:4] == ["ad", "app", "federated-credential", "list"]:
-        options = parse(args[4:], {"--id"})
-        return emit(app(ad, options)["credentials"], options)
-    if args[:4] == ["ad", "app", "federated-credential", "create"]:
-        options = parse(args[4:], {"--id", "--parameters"})
-        credential = json.loads(str(options["--parameters"]))
-        for key in ("name", "issuer", "subject", "audiences"):
-            if key not in credential:
-                raise Refused(f"parameters: {key} is required", 1)
-        target = app(ad, options)
-        if any(c["name"] == credential["name"]
-               for c in target["credentials"]):  # fmt: skip
-            raise Refused("FederatedIdentityCredential already exists", 1)
-        target["credentials"].append(credential)
-        return ""
-    if args[:2] == ["group", "show"]:
-        options = parse(args[2:], {"--name", "-n", "--resource-group", "-g"})
-        name = options.get("--name") or options.get("--resource-group")
-        if name not in set(state.get("workspaces", {}).values()):
-            raise Refused(f"(ResourceGroupNotFound) {name}", 3)
-        return emit({"id": f"/subscriptions/sub/resourceGroups/{name}",
-                     "name": name}, options)  # fmt: skip
-    if args[:3] == ["role", "assignment", "create"]:
-        options = parse(args[3:], {"--assignee", "--role", "--scope",
-                                   "--assignee-object-id",
-                                   "--assignee-principal-type"})  # fmt: skip
-        for key in ("--role", "--scope"):
-            if key not in options:
-                raise Refused(f"the following arguments are required: {key}")
-        group = str(options["--scope"]).rsplit("/", 1)[1]
-        check_role(group, "assign")
-        target = app(ad, {"--id": options["--assignee"]})
-        if not target["sp"]:
-            raise Refused("Cannot find user or service principal", 1)
-        assignment = {"principal": target["appId"], "group": group,
-                      "role": options["--role"]}  # fmt: skip
-        if assignment not in ad["assignments"]:
-            ad["assignments"].append(assignment)
-        return ""
-    if args[:2] == ["account", "show"]:
-        options = parse(args[2:], {"--name", "-n"})
+def resolve_scope(scope: str) -> str:
+    """A role assignment's scope as check() sees it: the subscription, a
+    resource group's name, or (deeper) the full resource id."""
+    match = re.fullmatch(r"/subscriptions/[^/]+(?:/resourceGroups/([^/]+))?",
+                         scope)  # fmt: skip
+    if match:
+        return match[1] or "subscription"
+    return scope
+
+
+def assign(state: dict, principal: str, scope: str, role: str) -> None:
+    assignment = {"principal": principal, "scope": resolve_scope(scope),
+                  "role": role}  # fmt: skip
+    assignments = state.setdefault("role_assignments", [])
+    if assignment not in assignments:
+        assignments.append(assignment)
+
+
+def deploy_identities(state: dict, template: Path, parameters: dict) -> None:
+    """What infra/bicep/identities.bicep deploys: the file it loads with
+    loadYamlContent, its resource groups, identities, federated
+    credentials (exactly the ones asked for: a run replaces them) and role
+    assignments."""
+    text = template.read_text()
+    match = re.search(r"loadYamlContent\('([^']+)'\)", text)
+    if not match:
+        raise Refused(f"(InvalidTemplate) {template}: no loadYamlContent", 1)
+    import yaml  # the test extra has it; the Bicep compiler parses YAML too
+
+    config = yaml.safe_load((template.parent / match[1]).read_text())
+    groups = state.setdefault("groups", {})
+    for group in [*config["resource_groups"].values(),
+                  config["identity_resource_group"]]:  # fmt: skip
+        groups.setdefault(group, config["location"])
+    github = json.loads(parameters.get("githubSubjectPrefixes") or "[]")
+    issuer = parameters.get("azureDevOpsIssuer", "")
+    prefix = parameters.get("azureDevOpsSubjectPrefix", "")
+    identities = state.setdefault("identities", {})
+    client_ids = {}
+    for key, identity in config["identities"].items():
+        client_id = str(uuid.uuid5(uuid.NAMESPACE_URL, identity["name"]))
+        client_ids[key] = client_id
+        credentials = [
+            {"issuer": "https://token.actions.githubusercontent.com",
+             "subject": f"{github_prefix}:{identity['github']}"}
+            for github_prefix in github
+        ]  # fmt: skip
+        if issuer:
+            credentials.append({
+                "issuer": issuer,
+                "subject": f"{prefix}/{identity['azure_devops']}",
+            })  # fmt: skip
+        identities[identity["name"]] = {
+            "clientId": client_id,
+            "resourceGroup": config["identity_resource_group"],
+            "credentials": credentials,
+        }
+    for key, custom in config.get("custom_roles", {}).items():
+        state.setdefault("custom_roles", {})[key] = custom["actions"]
+    for grant in config["role_assignments"]:
+        if grant["scope"] == "resource_group":
+            scope = config["resource_groups"][grant["environment"]]
+        else:
+            store = config["state"]
+            scope = (f"/subscriptions/sub/resourceGroups/"
+                     f"{store['resource_group']}/providers/Microsoft.Storage/"
+                     f"storageAccounts/{store['storage_account']}/"
+                     "blobServices/default/containers/"
+                     f"{store['container']}")  # fmt: skip
+        assign(state, client_ids[grant["identity"]], scope, grant["role"])
+
+
+def core(state: dict, args: list[str]) -> str:
+    """The azure-cli core commands of the one-time set-up (cli_rules.
+    AZ_CORE): unknown options and missing required ones are refused, and
+    each call needs the caller's roles (cli_rules.COMMANDS)."""
+    command = next(
+        (key for key in sorted(AZ_CORE, key=len, reverse=True)
+         if tuple(args[: len(key)]) == key),
+        None,
+    )  # fmt: skip
+    if command is None:
+        raise Refused(f"'{' '.join(args[:3])}' is not in this stand-in")
+    accepted, required = AZ_CORE[command]
+    options = parse(args[len(command) :], accepted)
+    missing = sorted(r for r in required if r not in options)
+    if missing:
+        raise Refused("the following arguments are required: "
+                      + ", ".join(missing))  # fmt: skip
+    name = f"az {' '.join(command)}"
+    groups = state.setdefault("groups", {})
+    accounts = state.setdefault("storage_accounts", {})
+    if command == ("account", "show"):
+        login()
         return emit({"id": "sub", "tenantId": "tenant"}, options)
-    raise Refused(f"'{' '.join(command)}' is not in this stand-in")
-
-
-def app(ad: dict, options: dict) -> dict:
-    for candidate in ad["apps"]:
-        if candidate["appId"] == options.get("--id"):
-            return candidate
-    raise Refused(f"Resource '{options.get('--id')}' does not exist", 3)
+    if command == ("ad", "signed-in-user", "show"):
+        return emit({"id": f"object-of-{login()}"}, options)
+    if command == ("provider", "register"):
+        check(state, "subscription", name)
+        state.setdefault("providers", []).append(options["--namespace"])
+        return ""
+    if command == ("group", "create"):
+        check(state, "subscription", name)
+        groups.setdefault(str(options["--name"]), options["--location"])
+        return ""
+    if command == ("deployment", "sub", "create"):
+        check(state, "subscription", name)
+        template = Path(str(options.get("--template-file", "")))
+        if not template.is_file():
+            raise Refused(f"(InvalidTemplate) {template} not found", 1)
+        parameters = dict(
+            item.split("=", 1)
+            for values in [options.get("--parameters", [])]
+            for item in values
+        )
+        deploy_identities(state, template, parameters)
+        return ""
+    if command == ("identity", "show"):
+        check(state, "subscription", name)
+        found = state.get("identities", {}).get(str(options["--name"]))
+        if not found or found["resourceGroup"] != options["--resource-group"]:
+            raise Refused("(ResourceNotFound) The Resource 'Microsoft."
+                          "ManagedIdentity/userAssignedIdentities/"
+                          f"{options['--name']}' was not found.",
+                          3)  # fmt: skip
+        return emit(found, options)
+    group = str(options.get("--resource-group", ""))
+    if command[:2] == ("storage", "account"):
+        check(state, "subscription", name)
+        account = accounts.get(str(options["--name"]))
+        if command[2] == "show":
+            if account is None:
+                raise Refused("(ResourceNotFound) storage account "
+                              f"{options['--name']} not found", 3)  # fmt: skip
+            return emit(account, options)
+        if group not in groups:
+            raise Refused(f"(ResourceGroupNotFound) Resource group '{group}' "
+                          "could not be found.", 3)  # fmt: skip
+        accounts[str(options["--name"])] = {
+            "id": f"/subscriptions/sub/resourceGroups/{group}/providers/"
+            f"Microsoft.Storage/storageAccounts/{options['--name']}",
+            "allowSharedKeyAccess": options.get("--allow-shared-key-access"),
+            "containers": [],
+        }
+        return ""
+    if command == ("storage", "container-rm", "create"):
+        check(state, "subscription", name)
+        account = accounts.get(str(options["--storage-account"]))
+        if account is None:
+            raise Refused("(ResourceNotFound) storage account not found", 3)
+        if options["--name"] not in account["containers"]:
+            account["containers"].append(options["--name"])
+        return ""
+    if command == ("role", "assignment", "create"):
+        scope = str(options["--scope"])
+        group_match = re.search(r"/resourceGroups/([^/]+)", scope)
+        check(state, group_match[1] if group_match else "subscription", name)
+        principal = options.get("--assignee-object-id") or options.get(
+            "--assignee"
+        )
+        if not principal:
+            raise Refused("usage error: --assignee STRING | "
+                          "--assignee-object-id GUID")  # fmt: skip
+        assign(state, str(principal), scope, str(options["--role"]))
+        return ""
+    raise Refused(f"'{name}' is not in this stand-in")
 
 
 def main(args: list[str]) -> int:
@@ -500,10 +614,8 @@ def main(args: list[str]) -> int:
             out = rest(state, args[1:])
         elif args[:1] in (["devops"], ["pipelines"]):
             out = devops_cli(state, args)
-        elif args[:1] in (["ad"], ["group"], ["role"], ["account"]):
-            out = entra(state, args)
         else:
-            raise Refused(f"'{' '.join(args[:2])}' is not in this stand-in")
+            out = core(state, args)
     except Refused as refusal:
         state.setdefault("refused", []).append(str(refusal))
         STATE.write_text(json.dumps(state, indent=1))

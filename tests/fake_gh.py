@@ -61,7 +61,15 @@ def parse(args: list[str], accepted: set[str]):
 
 
 def jq(value, expression: str) -> str:
-    """The jq paths the scripts use: .a.b and .a[].b."""
+    """The jq paths the scripts use: .a.b and .a[].b; string interpolation
+    ("\\(.a)") through the real jq, as gh's embedded gojq does it."""
+    if "\\(" in expression:
+        import subprocess
+
+        return subprocess.run(
+            ["jq", "-r", expression], input=json.dumps(value),
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
     results = [value]
     for part in re.findall(r"\.([A-Za-z_]+)(\[\])?", expression):
         name, each = part
@@ -93,6 +101,11 @@ def api(state: dict, positional: list[str], flags: dict, stdin: str):
     body = json.loads(stdin) if flags.get("--input") == ["-"] else fields
     environments = state.setdefault("environments", {})
     match = re.fullmatch(r"repos/[^/]+/[^/]+/environments/([^/]+)(/.*)?", path)
+    repository = re.fullmatch(r"repos/([^/]+)/([^/]+)", path)
+    if repository and method == "GET":
+        # The IDs that immutable OIDC subject claims carry.
+        return {"name": repository[2], "id": 22,
+                "owner": {"login": repository[1], "id": 11}}  # fmt: skip
     if path.startswith("users/"):
         return {"id": 1000 + len(path)}
     if path.startswith("orgs/"):

@@ -10,98 +10,27 @@ identities are read from the generated project."""
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from cli_rules import (
+    _BLOBS,
+    _ENV,
+    _ML,
+    _STATE,
+    BUILT_IN_ROLES,
+    BUILT_IN_ROLES_SOURCE,
+    COMMANDS,
+    Role,
+    allows,
+)
 from pycep import BicepParser
 from test_infrastructure import hcl
 
 from helpers import generate, load_yaml
-
-BUILT_IN_ROLES_SOURCE = (
-    "https://learn.microsoft.com/azure/role-based-access-control/"
-    "built-in-roles (each role's JSON definition)"
-)
-
-
-@dataclass(frozen=True)
-class Role:
-    id: str
-    actions: tuple[str, ...] = ()
-    not_actions: tuple[str, ...] = ()
-    data_actions: tuple[str, ...] = ()
-
-
-_BLOBS = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
-_CONTAINERS = "Microsoft.Storage/storageAccounts/blobServices/containers"
-
-#: Built-in roles by name, with the permissions of their published JSON
-#: definitions (BUILT_IN_ROLES_SOURCE).
-BUILT_IN_ROLES: dict[str, Role] = {
-    "Reader": Role("acdd72a7-3385-48ef-bd42-f606fba81ae7", ("*/read",)),
-    "Contributor": Role(
-        "b24988ac-6180-42a0-ab88-20f7382dd24c",
-        ("*",),
-        (
-            "Microsoft.Authorization/*/Delete",
-            "Microsoft.Authorization/*/Write",
-            "Microsoft.Authorization/elevateAccess/Action",
-            "Microsoft.Blueprint/blueprintAssignments/write",
-            "Microsoft.Blueprint/blueprintAssignments/delete",
-            "Microsoft.Compute/galleries/share/action",
-            "Microsoft.Purview/consents/write",
-            "Microsoft.Purview/consents/delete",
-            "Microsoft.Resources/deploymentStacks/manageDenySetting/action",
-            "Microsoft.Subscription/cancel/action",
-            "Microsoft.Subscription/enable/action",
-        ),
-    ),
-    "Role Based Access Control Administrator": Role(
-        "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
-        (
-            "Microsoft.Authorization/roleAssignments/write",
-            "Microsoft.Authorization/roleAssignments/delete",
-            "*/read",
-            "Microsoft.Support/*",
-        ),
-    ),
-    "Storage Blob Data Contributor": Role(
-        "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-        (
-            f"{_CONTAINERS}/delete",
-            f"{_CONTAINERS}/read",
-            f"{_CONTAINERS}/write",
-            "Microsoft.Storage/storageAccounts/blobServices/"
-            "generateUserDelegationKey/action",
-        ),
-        (),
-        (
-            f"{_BLOBS}/delete",
-            f"{_BLOBS}/read",
-            f"{_BLOBS}/write",
-            f"{_BLOBS}/move/action",
-            f"{_BLOBS}/add/action",
-        ),
-    ),
-    "Storage Blob Data Reader": Role(
-        "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
-        (
-            f"{_CONTAINERS}/read",
-            "Microsoft.Storage/storageAccounts/blobServices/"
-            "generateUserDelegationKey/action",
-        ),
-        (),
-        (f"{_BLOBS}/read",),
-    ),
-    "AcrPull": Role(
-        "7f951dda-4ed3-4680-a7ca-43fe172d538d",
-        ("Microsoft.ContainerRegistry/registries/pull/read",),
-    ),
-}
 
 #: Actions that read or simulate and never change a resource.
 #: https://learn.microsoft.com/azure/azure-resource-manager/templates/deploy-what-if
@@ -110,111 +39,6 @@ NON_WRITING_ACTIONS = {
     "microsoft.resources/deployments/validate/action",
     "microsoft.storage/storageaccounts/blobservices/"
     "generateuserdelegationkey/action",
-}
-
-_ML = "Microsoft.MachineLearningServices/workspaces"
-_ENV, _STATE = "environment", "state"
-_DEPLOY_WRITES = (
-    "Microsoft.Resources/deployments/write",
-    f"{_ML}/write",
-    f"{_ML}/computes/write",
-    "Microsoft.Storage/storageAccounts/write",
-    "Microsoft.KeyVault/vaults/write",
-    "Microsoft.ContainerRegistry/registries/write",
-    "Microsoft.Insights/components/write",
-    "Microsoft.OperationalInsights/workspaces/write",
-    "Microsoft.Authorization/roleAssignments/write",
-)
-
-#: Each Azure command the pipelines run -> (scope, permission, is data
-#: action) it needs. Sources: the Azure ML CLI reference and "Manage access
-#: to Azure Machine Learning workspaces" (operations -> actions,
-#: learn.microsoft.com/azure/machine-learning/how-to-assign-roles), "Access
-#: Azure resources from an online endpoint" (a system-assigned endpoint
-#: identity gets its roles on the caller's behalf: roleAssignments/write),
-#: "Disable shared key access for your workspace's storage account" (with
-#: identity-based datastores the caller's identity reads and writes the
-#: blobs it uploads or downloads), "ARM template deployment what-if
-#: operation" (what-if and ValidationLevel ProviderNoRbac), and Terraform's
-#: azurerm backend (use_azuread_auth: blob data roles; `plan -lock=false`
-#: only reads the state, `apply` writes it and takes a lease).
-COMMANDS: dict[str, tuple[tuple[str, str, bool], ...]] = {
-    "az group exists": (
-        (_ENV, "Microsoft.Resources/subscriptions/resourceGroups/read", False),
-    ),
-    "az deployment group what-if": (
-        (_ENV, "Microsoft.Resources/deployments/whatIf/action", False),
-        (_ENV, "Microsoft.Resources/deployments/validate/action", False),
-        (_ENV, f"{_ML}/read", False),
-    ),
-    "az deployment group create": tuple(
-        (_ENV, action, False) for action in _DEPLOY_WRITES
-    ),
-    "terraform init": ((_STATE, f"{_BLOBS}/read", True),),
-    "terraform init -backend=false": (),
-    "terraform plan": (
-        (_STATE, f"{_BLOBS}/read", True),
-        (_ENV, f"{_ML}/read", False),
-        (_ENV, "Microsoft.Storage/storageAccounts/read", False),
-    ),
-    "terraform show": (),
-    "terraform apply": (
-        (_STATE, f"{_BLOBS}/write", True),
-        *((_ENV, a, False) for a in _DEPLOY_WRITES if "deployments" not in a),
-    ),
-    "az ml environment show": ((_ENV, f"{_ML}/environments/read", False),),
-    "az ml environment create": (
-        (_ENV, f"{_ML}/environments/versions/write", False),
-    ),
-    "az ml model show": ((_ENV, f"{_ML}/models/versions/read", False),),
-    "az ml model create": (
-        (_ENV, f"{_ML}/models/versions/write", False),
-        (_ENV, f"{_BLOBS}/write", True),
-    ),
-    "az ml online-endpoint show": (
-        (_ENV, f"{_ML}/onlineEndpoints/read", False),
-    ),
-    "az ml online-endpoint create": (
-        (_ENV, f"{_ML}/onlineEndpoints/write", False),
-        (_ENV, "Microsoft.Authorization/roleAssignments/write", False),
-    ),
-    "az ml online-endpoint update": (
-        (_ENV, f"{_ML}/onlineEndpoints/write", False),
-    ),
-    "az ml online-endpoint invoke": (
-        (_ENV, f"{_ML}/onlineEndpoints/score/action", False),
-        (_ENV, f"{_ML}/onlineEndpoints/listKeys/action", False),
-    ),
-    "az ml online-deployment show": (
-        (_ENV, f"{_ML}/onlineEndpoints/deployments/read", False),
-    ),
-    "az ml online-deployment create": (
-        (_ENV, f"{_ML}/onlineEndpoints/deployments/write", False),
-        (_ENV, f"{_BLOBS}/write", True),
-    ),
-    "az ml online-deployment delete": (
-        (_ENV, f"{_ML}/onlineEndpoints/deployments/delete", False),
-    ),
-    "az ml job create": (
-        (_ENV, f"{_ML}/jobs/write", False),
-        (_ENV, f"{_BLOBS}/write", True),
-    ),
-    "az ml job show": ((_ENV, f"{_ML}/jobs/read", False),),
-    "az ml job stream": ((_ENV, f"{_ML}/jobs/read", False),),
-    "az ml job download": (
-        (_ENV, f"{_ML}/jobs/read", False),
-        (_ENV, f"{_BLOBS}/read", True),
-    ),
-    # Local configuration, no Azure call.
-    "az configure": (),
-    "az extension show": (),
-    "az extension add": (),
-    "az account show": (),
-    "az bicep build": (),
-    "az bicep build-params": (),
-    "terraform fmt": (),
-    "terraform validate": (),
-    "terraform version": (),
 }
 
 #: Make targets that reach Azure through Python rather than `az`: the
@@ -268,20 +92,6 @@ def role(config: dict, name: str) -> Role:
     if name in custom:
         return Role("custom", tuple(custom[name]["actions"]))
     return BUILT_IN_ROLES[name]
-
-
-def _matches(patterns, permission: str) -> bool:
-    return any(
-        fnmatch.fnmatchcase(permission.lower(), p.lower()) for p in patterns
-    )
-
-
-def allows(granted: Role, permission: str, data: bool) -> bool:
-    if data:
-        return _matches(granted.data_actions, permission)
-    return _matches(granted.actions, permission) and not _matches(
-        granted.not_actions, permission
-    )
 
 
 def writes(granted: Role) -> list[str]:

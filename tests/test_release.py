@@ -228,40 +228,88 @@ def install_fake(bin_dir: Path, name: str, source: Path) -> None:
     fake.chmod(0o755)
 
 
-def cloud(project: Path, identity: str = "staging-id", roles=None) -> dict:
-    """The environment of a job logged in as `identity`, whose roles come
-    from a small table (the identities data may replace it at merge)."""
-    staging = settings(project, "staging")["RESOURCE_GROUP"]
-    roles = roles or {"staging-id": {staging: ["AzureML Data Scientist"]}}
-    return {"FAKE_AZ_IDENTITY": identity, "FAKE_AZ_ROLES": json.dumps(roles)}
+ADMIN = "admin"  # the person who runs the one-time set-up
 
 
-@pytest.fixture
-def released(tmp_path: Path, packaged: Path):
-    """A fresh copy of the packaged project, a strict fake az on the PATH,
-    and a cloud that has the project's workspaces."""
-    project = tmp_path / "project"
-    subprocess.run(["cp", "-r", str(packaged), str(project)], check=True)
-    bin_dir = tmp_path / "bin"
-    install_fake(bin_dir, "az", FAKE_AZ)
-    state = tmp_path / "az-state.json"
-    workspaces = {
+def owner_state(workspaces: dict, roles=("Owner",)) -> dict:
+    """A cloud with the project's workspaces and an administrator holding
+    `roles` on the subscription: nothing else, no identity yet."""
+    return {"models": {}, "environments": [], "endpoints": {}, "calls": [],
+            "jobs": {}, "workspaces": workspaces,
+            "role_assignments": [
+                {"principal": ADMIN, "scope": "subscription", "role": role}
+                for role in roles
+            ]}  # fmt: skip
+
+
+def printed_ids(stdout: str) -> dict[str, str]:
+    """The AZURE_* lines setup_azure_federation.sh prints."""
+    return dict(
+        line.split("=", 1)
+        for line in stdout.splitlines()
+        if line.startswith("AZURE_") and "=" in line
+    )
+
+
+def workspaces_of(project: Path) -> dict[str, str]:
+    return {
         settings(project, env)["WORKSPACE"]: settings(project, env)[
             "RESOURCE_GROUP"
         ]
         for env in ("staging", "production")
     }
-    state.write_text(json.dumps({
-        "models": {}, "environments": [], "endpoints": {}, "calls": [],
-        "jobs": {}, "workspaces": workspaces,
-    }))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def federated(tmp_path_factory, packaged: Path):
+    """The cloud after `setup_azure_federation.sh identities`, run once as
+    an Owner: the identities and the roles infra/identities.yml gives them
+    (nothing in this file says which roles anyone holds)."""
+    work = tmp_path_factory.mktemp("federated")
+    bin_dir = work / "bin"
+    install_fake(bin_dir, "az", FAKE_AZ)
+    state = work / "az-state.json"
+    state.write_text(json.dumps(owner_state(workspaces_of(packaged))))
+    result = subprocess.run(
+        ["bash", "scripts/setup_azure_federation.sh", "identities"],
+        cwd=packaged, capture_output=True, text=True,
+        env={**os.environ, "HOME": str(work),
+             "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+             "FAKE_AZ_STATE": str(state),
+             "FAKE_RULES": str(Path(__file__).parent),
+             "FAKE_AZ_IDENTITY": ADMIN},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    cloud = json.loads(state.read_text())
+    cloud["calls"] = []
+    return cloud, printed_ids(result.stdout)
+
+
+def login(ids: dict, identity: str) -> dict[str, str]:
+    """A job logged in as one identity (its client id)."""
+    return {"FAKE_AZ_IDENTITY": ids[f"AZURE_CLIENT_ID_{identity}"]}
+
+
+@pytest.fixture
+def released(tmp_path: Path, packaged: Path, federated):
+    """A fresh copy of the packaged project, a strict fake az on the PATH,
+    and a cloud with the project's workspaces and identities; the job logs
+    in as the staging identity."""
+    project = tmp_path / "project"
+    subprocess.run(["cp", "-r", str(packaged), str(project)], check=True)
+    bin_dir = tmp_path / "bin"
+    install_fake(bin_dir, "az", FAKE_AZ)
+    state = tmp_path / "az-state.json"
+    cloud, ids = federated
+    state.write_text(json.dumps(cloud))
     env = {
         **os.environ,
         "PYTHONPATH": str(project / "src"),
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         "FAKE_AZ_STATE": str(state),
         "FAKE_RULES": str(Path(__file__).parent),
-        **cloud(project),
+        "FAKE_AZ_IDS": json.dumps(ids),
+        **login(ids, "STAGING"),
     }
     return project, env, state
 
@@ -415,13 +463,11 @@ def test_fake_az_refuses_ml_before_the_extension_is_installed(released):
     assert "'ml' is misspelled or not recognized" in result.stderr
 
 
-def test_deploy_is_refused_to_an_identity_with_only_reader(released):
+def test_deploy_is_refused_to_the_read_only_pull_request_identity(released):
     project, env, state = released
-    staging = settings(project, "staging")["RESOURCE_GROUP"]
-    reader = cloud(project, "pull-request-id",
-                   {"pull-request-id": {staging: ["Reader"]}})  # fmt: skip
+    ids = json.loads(env["FAKE_AZ_IDS"])
     result = run(project, env, "bash", "scripts/deploy.sh", "staging",
-                 MODEL_VERSION="1", **reader)  # fmt: skip
+                 MODEL_VERSION="1", **login(ids, "PULL_REQUEST"))  # fmt: skip
     assert result.returncode != 0
     assert "AuthorizationFailed" in result.stderr
     assert json.loads(state.read_text())["endpoints"] == {}
@@ -429,10 +475,12 @@ def test_deploy_is_refused_to_an_identity_with_only_reader(released):
 
 def test_production_is_refused_to_the_staging_identity(released):
     project, env, _ = released
+    ids = json.loads(env["FAKE_AZ_IDS"])
     result = run(project, env, "bash", "scripts/deploy.sh", "production",
                  MODEL_VERSION="1")  # fmt: skip
     assert result.returncode != 0
-    assert "'staging-id' does not have authorization" in result.stderr
+    staging = ids["AZURE_CLIENT_ID_STAGING"]
+    assert f"'{staging}' does not have authorization" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -477,29 +525,26 @@ def test_azure_ml_yaml_loads_with_the_real_sdk(both_project: Path):
 @pytest.fixture
 def setup_cloud(tmp_path: Path, both_project: Path):
     """The both-providers project, strict az and gh on the PATH, and an
-    administrator's login (Owner on both resource groups)."""
+    administrator's login (Owner of the subscription)."""
     bin_dir = tmp_path / "bin"
     install_fake(bin_dir, "az", FAKE_AZ)
     install_fake(bin_dir, "gh", FAKE_AZ.with_name("fake_gh.py"))
-    groups = {
-        settings(both_project, env)["WORKSPACE"]: settings(both_project, env)[
-            "RESOURCE_GROUP"
-        ]
-        for env in ("staging", "production")
-    }
+    groups = workspaces_of(both_project)
     state = tmp_path / "az-state.json"
-    state.write_text(json.dumps({"calls": [], "workspaces": groups}))
-    owner = {"admin": {group: ["Owner"] for group in groups.values()}}
+    state.write_text(json.dumps(owner_state(groups)))
     env = {
         **os.environ,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         "FAKE_AZ_STATE": str(state),
         "FAKE_GH_STATE": str(tmp_path / "gh-state.json"),
         "FAKE_RULES": str(Path(__file__).parent),
-        "FAKE_AZ_IDENTITY": "admin",
-        "FAKE_AZ_ROLES": json.dumps(owner),
+        "FAKE_AZ_IDENTITY": ADMIN,
     }
     return both_project, env, state, groups
+
+
+def identities_yml(project: Path) -> dict:
+    return yaml.safe_load((project / "infra/identities.yml").read_text())
 
 
 SLUG = "fraud-model"  # the both_project fixture's answers
@@ -509,9 +554,15 @@ def federate(project: Path, env: dict) -> dict[str, str]:
     result = run(project, env, "bash", "scripts/setup_azure_federation.sh",
                  "github", "acme/fraud")  # fmt: skip
     assert result.returncode == 0, result.stderr
-    return dict(
-        line.split("=", 1) for line in result.stdout.splitlines() if "=" in line
-    )
+    return printed_ids(result.stdout)
+
+
+def held_roles(state: Path, client_id: str) -> set[tuple[str, str]]:
+    return {
+        (grant["scope"], grant["role"])
+        for grant in json.loads(state.read_text())["role_assignments"]
+        if grant["principal"] == client_id
+    }
 
 
 def test_federation_gives_each_environment_its_own_identity(setup_cloud):
@@ -521,41 +572,61 @@ def test_federation_gives_each_environment_its_own_identity(setup_cloud):
     assert ids == again
     names = ["STAGING", "PRODUCTION", "MONITORING", "PULL_REQUEST"]
     assert len({ids[f"AZURE_CLIENT_ID_{n}"] for n in names}) == 4
-    ad = json.loads(state.read_text())["ad"]
+    cloud = json.loads(state.read_text())
     subjects = {
-        app["displayName"]: [c["subject"] for c in app["credentials"]]
-        for app in ad["apps"]
+        name: sorted(c["subject"] for c in identity["credentials"])
+        for name, identity in cloud["identities"].items()
     }
-    assert subjects[f"{SLUG}-pull-request"] == [
-        "repo:acme/fraud:environment:pull-request"
+    # By name, and with the immutable owner and repository IDs (gh api).
+    assert subjects[f"id-{SLUG}-pull-request"] == [
+        "repo:acme/fraud:environment:pull-request",
+        "repo:acme@11/fraud@22:environment:pull-request",
     ]
-    assert subjects[f"{SLUG}-production"] == [
-        "repo:acme/fraud:environment:production"
+    assert subjects[f"id-{SLUG}-production"] == [
+        "repo:acme/fraud:environment:production",
+        "repo:acme@11/fraud@22:environment:production",
     ]
-    roles: dict[str, set] = {}
-    for grant in ad["assignments"]:
-        roles.setdefault(grant["principal"], set()).add(
-            (grant["group"], grant["role"])
-        )
     staging_rg, production_rg = groups.values()
-    staging = roles[ids["AZURE_CLIENT_ID_STAGING"]]
-    assert {g for g, _ in staging} == {staging_rg}
-    production = roles[ids["AZURE_CLIENT_ID_PRODUCTION"]]
-    assert {g for g, _ in production} == {production_rg}
-    pull_request = roles[ids["AZURE_CLIENT_ID_PULL_REQUEST"]]
-    assert {r for _, r in pull_request} == {"Reader"}
-    monitoring = roles[ids["AZURE_CLIENT_ID_MONITORING"]]
-    assert all("Reader" in r for _, r in monitoring)
+    resource_groups = set(groups.values())
+
+    def groups_of(name: str) -> set[str]:
+        roles = held_roles(state, ids[f"AZURE_CLIENT_ID_{name}"])
+        return {scope for scope, _ in roles if scope in resource_groups}
+
+    assert groups_of("STAGING") == {staging_rg}
+    assert groups_of("PRODUCTION") == {production_rg}
+    assert groups_of("MONITORING") == {production_rg}
+    pull_request = held_roles(state, ids["AZURE_CLIENT_ID_PULL_REQUEST"])
+    monitoring = held_roles(state, ids["AZURE_CLIENT_ID_MONITORING"])
+    for _, role in pull_request | monitoring:
+        assert "Reader" in role or role == "what-if-reader", role
 
 
-def test_federation_needs_a_role_that_may_assign_roles(setup_cloud):
-    project, env, _, groups = setup_cloud
-    contributor = {"admin": {g: ["Contributor"] for g in groups.values()}}
+@pytest.mark.parametrize(
+    ("roles", "refused"),
+    [
+        (["Owner"], None),
+        (["User Access Administrator", "Contributor"], None),
+        (["Contributor"], "Microsoft.Authorization/roleAssignments/write"),
+        (["User Access Administrator"], "register/action"),
+    ],
+)
+def test_federation_needs_a_role_that_may_assign_roles(
+    setup_cloud, roles, refused
+):
+    project, env, state, groups = setup_cloud
+    state.write_text(json.dumps(owner_state(groups, roles)))
     result = run(project, env, "bash", "scripts/setup_azure_federation.sh",
-                 "github", "acme/fraud",
-                 FAKE_AZ_ROLES=json.dumps(contributor))  # fmt: skip
+                 "github", "acme/fraud")  # fmt: skip
+    if refused is None:
+        assert result.returncode == 0, result.stderr
+        return
     assert result.returncode != 0
     assert "AuthorizationFailed" in result.stderr
+    assert refused in result.stderr
+    # The script says up front who may run it.
+    script = (project / "scripts/setup_azure_federation.sh").read_text()
+    assert "Owner (or User Access Administrator and" in script
 
 
 def test_github_environments_get_one_identity_each(setup_cloud):
@@ -718,23 +789,38 @@ def test_azure_devops_identities_trust_their_own_connection(setup_cloud):
     first = run(project, env, "bash", "scripts/setup_azure_federation.sh",
                 "identities")  # fmt: skip
     assert first.returncode == 0, first.stderr
-    ids = dict(line.split("=", 1) for line in first.stdout.splitlines())
+    ids = printed_ids(first.stdout)
+    cloud = json.loads(state.read_text())
+    assert all(not i["credentials"] for i in cloud["identities"].values())
     env = {**env, **ids}
     setup = run(project, env, "bash", "scripts/setup_azure_devops.sh",
                 "https://dev.azure.com/acme", "Fraud",
                 "alice@example.com")  # fmt: skip
     assert setup.returncode == 0, setup.stderr
     issuer = "https://vstoken.example/o"
+    printed_subjects = set(re.findall(r"sc://o/p/[\w.-]+", setup.stdout))
     assert issuer in setup.stdout and f"sc://o/p/{SLUG}-staging" in setup.stdout
     trust = run(project, env, "bash", "scripts/setup_azure_federation.sh",
                 "azure-devops", issuer, "sc://o/p")  # fmt: skip
     assert trust.returncode == 0, trust.stderr
-    apps = json.loads(state.read_text())["ad"]["apps"]
-    assert len(apps) == 4
-    for app in apps:
-        [credential] = app["credentials"]
+    assert printed_ids(trust.stdout) == ids  # the same identities
+    identities = json.loads(state.read_text())["identities"]
+    assert len(identities) == 4
+    config = identities_yml(project)["identities"]
+    connections = json.loads(state.read_text())["devops"]["connections"]
+    by_client = {
+        c["authorization"]["parameters"]["serviceprincipalid"]: c["name"]
+        for c in connections
+    }
+    trusted = set()
+    for key, identity in config.items():
+        [credential] = identities[identity["name"]]["credentials"]
         assert credential["issuer"] == issuer
-        assert credential["subject"] == f"sc://o/p/{app['displayName']}"
+        # The connection that uses this identity is the one it trusts.
+        client = identities[identity["name"]]["clientId"]
+        assert credential["subject"] == f"sc://o/p/{by_client[client]}", key
+        trusted.add(credential["subject"])
+    assert trusted == printed_subjects
 
 
 @pytest.mark.parametrize(
@@ -753,45 +839,150 @@ def test_the_smoke_test_refuses_a_target_without_a_workspace(
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_federation_before_the_infrastructure_says_what_to_do(setup_cloud):
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["setup_azure_federation.sh", "identities"], "az login"),
+        (["setup_github_environments.sh", "acme/fraud", "alice"],
+         "set AZURE_CLIENT_ID_STAGING (scripts/setup_azure_federation.sh)"),
+        (["setup_azure_devops.sh", "https://dev.azure.com/acme", "Fraud",
+          "alice@example.com"],
+         "set AZURE_CLIENT_ID_STAGING (scripts/setup_azure_federation.sh)"),
+    ],
+)  # fmt: skip
+def test_a_set_up_step_run_too_early_says_what_to_do(
+    setup_cloud, command, message
+):
+    """Without `az login`, or before the identities exist: the message
+    names the step to run first, and nothing is created."""
     project, env, state, _ = setup_cloud
-    state.write_text(json.dumps({"calls": [], "workspaces": {}}))
-    result = run(project, env, "bash", "scripts/setup_azure_federation.sh",
-                 "identities")  # fmt: skip
-    assert result.returncode == 1
-    assert "create the infrastructure first" in result.stderr
+    env = {**env, "AZURE_TENANT_ID": "t", "AZURE_SUBSCRIPTION_ID": "s"}
+    env.pop("FAKE_AZ_IDENTITY")
+    result = run(project, env, "bash", f"scripts/{command[0]}", *command[1:])
+    assert result.returncode in (1, 2)
+    assert message in result.stderr
+    cloud = json.loads(state.read_text())
+    assert not cloud.get("identities") and not cloud.get("groups")
 
 
 def test_the_roles_the_federation_grants_are_the_roles_a_release_needs(
     released,
 ):
-    """Run the federation set-up, then release as each identity with exactly
-    the roles it was granted: staging and production each reach only their
-    own environment, and monitoring and pull requests reach neither."""
+    """Run the federation set-up as an Owner, then release as each identity
+    with exactly the roles infra/identities.yml gave it: staging and
+    production each reach only their own environment, monitoring and pull
+    requests reach neither, and every `az` call of the release, smoke test
+    and rollback is allowed for the identity that makes it."""
     project, env, state = released
-    groups = json.loads(state.read_text())["workspaces"].values()
-    admin = cloud(project, "admin", {"admin": {g: ["Owner"] for g in groups}})
+    state.write_text(json.dumps(owner_state(workspaces_of(project))))
     federation = run(project, env, "bash", "scripts/setup_azure_federation.sh",
-                     "github", "acme/fraud", **admin)  # fmt: skip
+                     "github", "acme/fraud",
+                     FAKE_AZ_IDENTITY=ADMIN)  # fmt: skip
     assert federation.returncode == 0, federation.stderr
-    ids = dict(line.split("=", 1) for line in federation.stdout.splitlines())
-    granted: dict = {}
-    for grant in json.loads(state.read_text())["ad"]["assignments"]:
-        granted.setdefault(grant["principal"], {}).setdefault(
-            grant["group"], []
-        ).append(grant["role"])
+    ids = printed_ids(federation.stdout)
 
-    def deploy(environment: str, identity: str):
-        login = cloud(project, ids[f"AZURE_CLIENT_ID_{identity}"], granted)
-        return run(project, env, "bash", "scripts/deploy.sh", environment,
-                   MODEL_VERSION="1", **login)  # fmt: skip
+    def as_identity(identity: str, *command: str, **extra: str):
+        return run(project, env, *command, **login(ids, identity), **extra)
 
-    assert deploy("staging", "STAGING").returncode == 0
-    assert deploy("production", "PRODUCTION").returncode == 0
+    def refused() -> list[str]:
+        """Calls the stand-in refused for a role or an argument (a "not
+        found" is an expected answer: the scripts probe before creating)."""
+        return [
+            r
+            for r in json.loads(state.read_text()).get("refused", [])
+            if "Authorization" in r or "argument" in r
+        ]
+
+    for environment in ("staging", "production"):
+        identity = environment.upper()
+        for version in ("1", "2"):
+            result = as_identity(
+                identity, "bash", "scripts/deploy.sh", environment,
+                MODEL_VERSION=version,
+            )  # fmt: skip
+            assert result.returncode == 0, result.stderr
+        smoke = as_identity(identity, "make", "smoke-test",
+                            f"ENVIRONMENT={environment}")  # fmt: skip
+        assert smoke.returncode == 0, smoke.stderr
+        rollback = as_identity(identity, "bash", "scripts/rollback.sh",
+                               environment)  # fmt: skip
+        assert rollback.returncode == 0, rollback.stderr
+        assert refused() == [], refused()
+    # Monitoring reads production's registry, and nothing else.
+    workspace = settings(project, "production")
+    read = as_identity("MONITORING", "bash", "-c",
+                       "az extension add --name ml --yes && az ml model show "
+                       f"--name fraud-model --version 1 --resource-group "
+                       f"{workspace['RESOURCE_GROUP']} --workspace-name "
+                       f"{workspace['WORKSPACE']}")  # fmt: skip
+    assert read.returncode == 0, read.stderr
     for environment, identity in [("production", "STAGING"),
                                   ("staging", "PRODUCTION"),
                                   ("production", "MONITORING"),
+                                  ("staging", "MONITORING"),
+                                  ("staging", "PULL_REQUEST"),
                                   ("production", "PULL_REQUEST")]:  # fmt: skip
-        refused = deploy(environment, identity)
-        assert refused.returncode != 0, (environment, identity)
-        assert "AuthorizationFailed" in refused.stderr
+        result = as_identity(identity, "bash", "scripts/deploy.sh",
+                             environment, MODEL_VERSION="3")  # fmt: skip
+        assert result.returncode != 0, (environment, identity)
+        assert "AuthorizationFailed" in result.stderr, result.stderr
+
+
+def test_the_deployment_guide_names_what_the_pipelines_and_scripts_read(
+    both_project,
+):
+    """Every repository variable a workflow reads (in the README or the
+    guide), every client-id variable the federation script prints, and the
+    Azure DevOps grants a first run needs are in docs/deployment.md, and
+    the set-up order there is the one the scripts need."""
+    docs = (both_project / "docs/deployment.md").read_text()
+    readme = (both_project / "README.md").read_text()
+    read = set()
+    for path in (both_project / ".github/workflows").glob("*.yml"):
+        read |= set(re.findall(r"vars\.([A-Z_]+)", path.read_text()))
+    set_by_scripts = {"AZURE_CLIENT_ID", "AZURE_TENANT_ID",
+                      "AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP",
+                      "AZUREML_WORKSPACE"}  # fmt: skip
+    for name in read - set_by_scripts:
+        assert f"`{name}" in docs + readme, name
+    for key in identities_yml(both_project)["identities"]:
+        variable = "AZURE_CLIENT_ID_" + key.upper().replace("-", "_")
+        assert f"`{variable}`" in docs, variable
+    order = [
+        docs.index("scripts/setup_azure_federation.sh github OWNER/REPO"),
+        docs.index("scripts/setup_azure_devops.sh https://"),
+        docs.index("azure-devops ISSUER sc://ORG/PROJECT"),
+    ]
+    assert order == sorted(order)
+    for needed in ("MLOPS_SCAFFOLD_SOURCE", '"Queue builds"',
+                   "Edit work items in this node", "branch policy",
+                   "paid GitHub plan", "User Access Administrator",
+                   "Permit each service connection and "
+                   "environment"):  # fmt: skip
+        assert needed in docs, needed
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["group", "create", "--name", "rg"], "required: --location"),
+        (["deployment", "sub", "create", "--template-file", "x.bicep"],
+         "required: --location"),
+        (["role", "assignment", "create", "--role", "Reader",
+          "--assignee-object-id", "o"], "required: --scope"),
+        (["provider", "register", "--namespace", "Microsoft.Storage",
+          "--bogus"], "unrecognized arguments: --bogus"),
+        (["storage", "container-rm", "create", "--name", "tfstate"],
+         "required: --storage-account"),
+        (["identity", "show", "--name", "id-x"],
+         "required: --resource-group"),
+    ],
+)  # fmt: skip
+def test_fake_az_refuses_set_up_calls_the_cli_refuses(
+    setup_cloud, args, message
+):
+    project, env, state, _ = setup_cloud
+    result = run(project, env, "az", *args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "groups" not in json.loads(state.read_text())

@@ -120,7 +120,6 @@ def render(
     given = {
         key: value for key, value in data.items() if not key.startswith("_")
     }
-    given.setdefault("scaffold_version", __version__)
     with _questions_only(destination, git_source) as questionnaire:
         asked = _run_copy(
             questionnaire,
@@ -139,7 +138,7 @@ def render(
     rendered = _run_copy(
         git_source or str(template_root()),
         destination,
-        data={**recorded, "scaffold_version": given["scaffold_version"]},
+        data=recorded,
         defaults=True,
         vcs_ref=release if git_source else None,
         pretend=False,
