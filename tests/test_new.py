@@ -331,10 +331,16 @@ def test_reserved_package_names_cover_the_standard_library_and_deps(
     }
     assert stdlib <= reserved, sorted(stdlib - reserved)
     pyproject = tomllib.loads((default_project / "pyproject.toml").read_text())
-    import_names = {"scikit-learn": "sklearn", "pyyaml": "yaml"}
+    import_names = {
+        "scikit-learn": "sklearn",
+        "pyyaml": "yaml",
+        "mlflow-skinny": "mlflow",
+        "azureml-mlflow": "azureml",
+    }
     requirements = [
         *pyproject["project"]["dependencies"],
-        *pyproject["project"]["optional-dependencies"]["dev"],
+        *pyproject["project"]["optional-dependencies"]["azure"],
+        *pyproject["dependency-groups"]["dev"],
     ]
     for requirement in requirements:
         name = re.split(r"[<>=!~\[ ;]", requirement)[0].lower()

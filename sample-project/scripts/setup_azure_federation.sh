@@ -104,7 +104,7 @@ yaml_value() { sed -n "s/^$1: *//p" "$config"; }
 # The identities' keys and resource names, in file order.
 identity_names() {
   awk '/^identities:/ {inside = 1; next}
-    inside && /^[^ #]/ {inside = 0}
+    inside && /^[^# ]/ {inside = 0}
     inside && /^  [a-z0-9-]+:$/ {key = substr($1, 1, length($1) - 1)}
     inside && /^    name: / {print key, $2}' "$config"
 }
