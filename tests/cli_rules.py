@@ -396,6 +396,8 @@ COMMANDS: dict[str, tuple[tuple[str, str, bool], ...]] = {
         (_ENV, f"{_ML}/environments/versions/write", False),
     ),
     "az ml model show": ((_ENV, f"{_ML}/models/versions/read", False),),
+    # The workspace's MLflow tracking URI (`make baseline`, tracking.py).
+    "az ml workspace show": ((_ENV, f"{_ML}/read", False),),
     # Tagging the production model (the quality gate's baseline).
     "az ml model update": ((_ENV, f"{_ML}/models/versions/write", False),),
     "az ml model create": (
