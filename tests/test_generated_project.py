@@ -94,7 +94,6 @@ def test_ci_steps_run_locally_in_order(installed):
         "test",
         "quality",
         "quality",
-        "quality",
         "pipeline-lint",
     ]
     for job, command, step_env in steps:

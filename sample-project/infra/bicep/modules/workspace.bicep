@@ -12,7 +12,11 @@ param computeVmSize string
 param computeMaxNodes int
 param tags object
 
-resource workspace 'Microsoft.MachineLearningServices/workspaces@2024-04-01' = {
+// 2024-07-01-preview: the workspaces change log removes systemDatastoresAuthMode
+// from 2024-04-01 and adds it back in 2024-07-01-preview; Azure's own samples
+// for keyless storage use this version. Without it the datastores fall back
+// to account keys, which the storage account (shared keys off) refuses.
+resource workspace 'Microsoft.MachineLearningServices/workspaces@2024-07-01-preview' = {
   // checkov:skip=CKV_AZURE_243: private endpoints belong to an enterprise network set-up; public access is the publicNetworkAccess parameter
   name: name
   location: location

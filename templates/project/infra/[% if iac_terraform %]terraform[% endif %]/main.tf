@@ -130,9 +130,10 @@ resource "azurerm_container_registry" "this" {
 
 # azapi, because azurerm's workspace cannot set systemDatastoresAuthMode:
 # with shared keys off, the workspace's datastores must use Microsoft Entra
-# ID, or every upload is refused.
+# ID, or every upload is refused. 2024-07-01-preview: the change log removes
+# the property from 2024-04-01 and adds it back in 2024-07-01-preview.
 resource "azapi_resource" "workspace" {
-  type      = "Microsoft.MachineLearningServices/workspaces@2024-04-01"
+  type      = "Microsoft.MachineLearningServices/workspaces@2024-07-01-preview"
   name      = var.workspace_name
   location  = var.location
   parent_id = data.azurerm_resource_group.this.id
