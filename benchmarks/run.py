@@ -29,7 +29,9 @@ COPIER = [str(BIN / "copier")]
 PYTHON = [sys.executable]
 
 
-def measure(command: list[str], cwd: Path | None = None, env=None) -> tuple[float, int]:
+def measure(
+    command: list[str], cwd: Path | None = None, env=None
+) -> tuple[float, int]:
     """Seconds and peak resident memory (KiB) of one run."""
     start = time.perf_counter()
     process = subprocess.Popen(
@@ -44,7 +46,9 @@ def measure(command: list[str], cwd: Path | None = None, env=None) -> tuple[floa
     process.returncode = os.waitstatus_to_exitcode(status)
     code = process.returncode
     if code not in (0, 1):
-        raise RuntimeError(f"{' '.join(command)} exited {code}: {process.stderr.read()}")
+        raise RuntimeError(
+            f"{' '.join(command)} exited {code}: {process.stderr.read()}"
+        )
     process.stderr.close()
     return elapsed, usage.ru_maxrss
 
@@ -72,7 +76,9 @@ def interleaved(runs: dict, repeat: int) -> dict:
             seconds, memory = measure(command)
             times[name].append(seconds)
             peaks[name] = max(peaks[name], memory)
-    return {name: (statistics.median(times[name]), peaks[name]) for name in runs}
+    return {
+        name: (statistics.median(times[name]), peaks[name]) for name in runs
+    }
 
 
 def fresh(path: Path) -> None:
@@ -88,13 +94,19 @@ def workflow_repo(root: Path, count: int, sample: Path) -> Path:
     for index in range(count):
         source = sources[index % len(sources)]
         (workflows / f"w{index:04d}.yml").write_text(source.read_text())
-    shutil.copytree(sample / ".github" / "actions", root / ".github" / "actions")
+    shutil.copytree(
+        sample / ".github" / "actions", root / ".github" / "actions"
+    )
     git = ["git", "-c", "user.name=b", "-c", "user.email=b@example.com"]
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=root, check=True)
     subprocess.run([*git, "add", "-A"], cwd=root, check=True)
     subprocess.run([*git, "commit", "-qm", "base"], cwd=root, check=True)
     for path in workflows.glob("*.yml"):
-        path.write_text(path.read_text().replace("timeout-minutes: 10", "timeout-minutes: 12"))
+        path.write_text(
+            path.read_text().replace(
+                "timeout-minutes: 10", "timeout-minutes: 12"
+            )
+        )
     return root
 
 
@@ -105,7 +117,9 @@ def azure_repo(root: Path, count: int, project: Path) -> Path:
     """``count`` Azure Pipelines files (copies of a generated project's),
     with the step template they include, in a git repository."""
     folder = root / "azure-pipelines"
-    shutil.copytree(project / "azure-pipelines" / "templates", folder / "templates")
+    shutil.copytree(
+        project / "azure-pipelines" / "templates", folder / "templates"
+    )
     sources = sorted((project / "azure-pipelines").glob("*.yml"))
     for index in range(count):
         source = sources[index % len(sources)]
@@ -121,7 +135,9 @@ def cpu_seconds(command: list[str]) -> float:
     """User + system CPU seconds of one run, its children (zizmor)
     included: on a shared machine wall time also counts other people's
     work."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _, _, usage = os.wait4(process.pid, 0)
     return usage.ru_utime + usage.ru_stime
 
@@ -133,7 +149,8 @@ def check_row(name, measured, cpu, count, budget=None):
     if budget is not None:
         entry["within_budget"] = wall_ms <= budget
         entry["note"] += f" (budget {budget:g} ms/file wall: " + (
-            "ok)" if entry["within_budget"] else "OVER)")
+            "ok)" if entry["within_budget"] else "OVER)"
+        )
     return entry
 
 
@@ -146,13 +163,27 @@ def notebook(path: Path, cells: int) -> Path:
     items = []
     for index in range(cells):
         if index % 5 == 0:
-            items.append(new_markdown_cell(f"## Step {index}\n\nWhat this does."))
+            items.append(
+                new_markdown_cell(f"## Step {index}\n\nWhat this does.")
+            )
         elif index % 5 == 1:
-            items.append(new_code_cell(f"%matplotlib inline\n!echo step {index}\nimport math as m{index}"))
+            items.append(
+                new_code_cell(
+                    f"%matplotlib inline\n!echo step {index}\nimport math as m{index}"
+                )
+            )
         elif index % 5 == 2:
-            items.append(new_code_cell(f"def f_{index}(x, scale={index}):\n    return x * scale\n"))
+            items.append(
+                new_code_cell(
+                    f"def f_{index}(x, scale={index}):\n    return x * scale\n"
+                )
+            )
         else:
-            items.append(new_code_cell(f"value_{index} = {index} * 2\nprint(value_{index})\nvalue_{index}"))
+            items.append(
+                new_code_cell(
+                    f"value_{index} = {index} * 2\nprint(value_{index})\nvalue_{index}"
+                )
+            )
     nb = new_notebook(cells=items)
     for index, cell in enumerate(nb.cells):
         cell["id"] = f"c{index}"
@@ -182,22 +213,31 @@ def copier_profile(work: Path) -> list[dict]:
     total = max(entry[3] for entry in stats.values())
 
     def cumulative(function: str) -> tuple[float, int]:
-        found = [(e[3], e[1]) for (_, _, name), e in stats.items() if name == function]
+        found = [
+            (e[3], e[1])
+            for (_, _, name), e in stats.items()
+            if name == function
+        ]
         return (sum(t for t, _ in found), sum(n for _, n in found))
 
     rows = []
     for function, what in (
-        ("_sync_git_index_executable_bit", "one `git config` subprocess per rendered file"),
+        (
+            "_sync_git_index_executable_bit",
+            "one `git config` subprocess per rendered file",
+        ),
         ("_render_path", "path segments compiled afresh, per path"),
         ("_ask", "the questionnaire"),
         ("from_string", "Jinja compiles (all)"),
     ):
         seconds, calls = cumulative(function)
-        rows.append({
-            "name": f"copier copy profile: {function}",
-            "seconds": round(seconds, 3),
-            "note": f"{100 * seconds / total:.0f}% of {total:.2f} s, {calls} calls: {what}",
-        })
+        rows.append(
+            {
+                "name": f"copier copy profile: {function}",
+                "seconds": round(seconds, 3),
+                "note": f"{100 * seconds / total:.0f}% of {total:.2f} s, {calls} calls: {what}",
+            }
+        )
     return rows
 
 
@@ -208,7 +248,9 @@ def corpus_per_notebook() -> dict[str, float]:
     from mlops_scaffold.notebook import converter
 
     nb = converter()
-    notebooks = sorted((REPO / "tests" / "corpus" / "notebooks").glob("*.ipynb"))
+    notebooks = sorted(
+        (REPO / "tests" / "corpus" / "notebooks").glob("*.ipynb")
+    )
     times = {}
     with tempfile.TemporaryDirectory() as folder:
         nb.convert(notebooks[0], Path(folder) / "warm.py")
@@ -226,87 +268,221 @@ def run(quick: bool, only: str = "all") -> list[dict]:
     try:
         click_base = median([*PYTHON, "-c", "import click"], repeat * 3)
         helped = median([*TOOL, "--help"], repeat * 3)
-        rows.append(row("--help", helped, "python -c 'import click'", click_base, 1.5))
+        rows.append(
+            row("--help", helped, "python -c 'import click'", click_base, 1.5)
+        )
 
         dest = work / "p"
         clean = lambda: fresh(dest)  # noqa: E731
-        timed = interleaved({
-            "copier": ([*COPIER, "copy", "--defaults", "--quiet", str(REPO / "templates"), str(dest)], clean),
-            "new_nogit": ([*TOOL, "new", str(dest), "--defaults", "--no-git"], clean),
-            "new": ([*TOOL, "new", str(dest), "--defaults"], clean),
-        }, repeat)
-        copier, new_nogit, new = timed["copier"], timed["new_nogit"], timed["new"]
-        rows.append(row("new --defaults --no-git", new_nogit, "copier copy --defaults", copier, 1.2))
-        rows.append(row("new --defaults (with git commit)", new, "copier copy --defaults", copier, 1.2))
+        timed = interleaved(
+            {
+                "copier": (
+                    [
+                        *COPIER,
+                        "copy",
+                        "--defaults",
+                        "--quiet",
+                        str(REPO / "templates"),
+                        str(dest),
+                    ],
+                    clean,
+                ),
+                "new_nogit": (
+                    [*TOOL, "new", str(dest), "--defaults", "--no-git"],
+                    clean,
+                ),
+                "new": ([*TOOL, "new", str(dest), "--defaults"], clean),
+            },
+            repeat,
+        )
+        copier, new_nogit, new = (
+            timed["copier"],
+            timed["new_nogit"],
+            timed["new"],
+        )
+        rows.append(
+            row(
+                "new --defaults --no-git",
+                new_nogit,
+                "copier copy --defaults",
+                copier,
+                1.2,
+            )
+        )
+        rows.append(
+            row(
+                "new --defaults (with git commit)",
+                new,
+                "copier copy --defaults",
+                copier,
+                1.2,
+            )
+        )
 
         v2 = work / "template-v2"
         shutil.copytree(REPO / "templates", v2)
         makefile = v2 / "project" / "Makefile.jinja"
-        makefile.write_text(makefile.read_text().replace("# The task runner.", "# The task runner (v2)."))
+        makefile.write_text(
+            makefile.read_text().replace(
+                "# The task runner.", "# The task runner (v2)."
+            )
+        )
 
         def project_v1():
             fresh(dest)
-            subprocess.run([*TOOL, "new", str(dest), "--defaults"], check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [*TOOL, "new", str(dest), "--defaults"],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
 
-        updated = median([*TOOL, "update", str(dest)], repeat, setup=project_v1,
-                         env={"MLOPS_SCAFFOLD_TEMPLATE": str(v2)})
-        rows.append(row("update (v1 -> v2)", updated, "new --defaults", new, 2.0))
+        updated = median(
+            [*TOOL, "update", str(dest)],
+            repeat,
+            setup=project_v1,
+            env={"MLOPS_SCAFFOLD_TEMPLATE": str(v2)},
+        )
+        rows.append(
+            row("update (v1 -> v2)", updated, "new --defaults", new, 2.0)
+        )
         rows.extend(copier_profile(work))
         if only == "new":
             return rows
 
         sample = REPO / "sample-project"
         azure_project = work / "azure-project"
-        subprocess.run([*TOOL, "new", str(azure_project), "--defaults", "--ci", "azure",
-                        "--no-git"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                *TOOL,
+                "new",
+                str(azure_project),
+                "--defaults",
+                "--ci",
+                "azure",
+                "--no-git",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         per_file, totals = {}, {}
         for count in (10, 100, 1000):
             repo = workflow_repo(work / f"repo{count}", count, sample)
             checked = median([*TOOL, "check", str(repo)], max(repeat // 2, 2))
             cpu = cpu_seconds([*TOOL, "check", str(repo)])
-            reviewed = median([*TOOL, "review", str(repo), "--base", "main"], max(repeat // 2, 2))
+            reviewed = median(
+                [*TOOL, "review", str(repo), "--base", "main"],
+                max(repeat // 2, 2),
+            )
             per_file[count] = (checked[0] / count, reviewed[0] / count)
             totals[count] = (checked[0], reviewed[0])
-            rows.append(check_row(f"check, {count} workflows (zizmor included)", checked, cpu,
-                                  count, budget=CHECK_BUDGET_MS if count == 1000 else None))
-            rows.append(row(f"review, {count} workflows", reviewed, None, None, None,
-                            note=f"{1000 * reviewed[0] / count:.1f} ms/file"))
+            rows.append(
+                check_row(
+                    f"check, {count} workflows (zizmor included)",
+                    checked,
+                    cpu,
+                    count,
+                    budget=CHECK_BUDGET_MS if count == 1000 else None,
+                )
+            )
+            rows.append(
+                row(
+                    f"review, {count} workflows",
+                    reviewed,
+                    None,
+                    None,
+                    None,
+                    note=f"{1000 * reviewed[0] / count:.1f} ms/file",
+                )
+            )
         azure = azure_repo(work / "azure1000", 1000, azure_project)
         checked = median([*TOOL, "check", str(azure)], max(repeat // 2, 2))
-        rows.append(check_row("check, 1000 Azure pipelines (+ template)", checked,
-                              cpu_seconds([*TOOL, "check", str(azure)]), 1000,
-                              budget=CHECK_BUDGET_MS))
+        rows.append(
+            check_row(
+                "check, 1000 Azure pipelines (+ template)",
+                checked,
+                cpu_seconds([*TOOL, "check", str(azure)]),
+                1000,
+                budget=CHECK_BUDGET_MS,
+            )
+        )
         nb = notebook(work / "fifty.ipynb", 50)
-        converted = median([*TOOL, "notebook", "convert", str(nb), "-o", str(work / "fifty.py")],
-                           repeat, setup=lambda: fresh(work / "fifty.py"))
+        converted = median(
+            [
+                *TOOL,
+                "notebook",
+                "convert",
+                str(nb),
+                "-o",
+                str(work / "fifty.py"),
+            ],
+            repeat,
+            setup=lambda: fresh(work / "fifty.py"),
+        )
         beyond = converted[0] - helped[0]
-        rows.append(row("notebook convert (50 cells)", converted, "--help", helped, None,
-                        note=f"{beyond:.2f} s beyond start-up"))
-        rows.append({"name": "notebook convert (50 cells): tool time beyond --help",
-                     "note": f"{beyond:.2f} s (budget 1 s: {'ok' if beyond < 1 else 'OVER'})",
-                     "within_budget": beyond < 1})
-        corpus = sorted((REPO / "tests" / "corpus" / "notebooks").glob("*.ipynb"))
-        whole = median([*TOOL, "notebook", "convert", *map(str, corpus), "-o", str(work / "corpus")],
-                       max(repeat // 2, 2), setup=lambda: fresh(work / "corpus"))
+        rows.append(
+            row(
+                "notebook convert (50 cells)",
+                converted,
+                "--help",
+                helped,
+                None,
+                note=f"{beyond:.2f} s beyond start-up",
+            )
+        )
+        rows.append(
+            {
+                "name": "notebook convert (50 cells): tool time beyond --help",
+                "note": f"{beyond:.2f} s (budget 1 s: {'ok' if beyond < 1 else 'OVER'})",
+                "within_budget": beyond < 1,
+            }
+        )
+        corpus = sorted(
+            (REPO / "tests" / "corpus" / "notebooks").glob("*.ipynb")
+        )
+        whole = median(
+            [
+                *TOOL,
+                "notebook",
+                "convert",
+                *map(str, corpus),
+                "-o",
+                str(work / "corpus"),
+            ],
+            max(repeat // 2, 2),
+            setup=lambda: fresh(work / "corpus"),
+        )
         each = corpus_per_notebook()
         slowest = max(each, key=each.get)
-        rows.append(row(f"notebook convert, corpus of {len(corpus)}", whole, None, None, None,
-                        note=f"{1000 * (whole[0] - helped[0]) / len(corpus):.0f} ms/notebook"))
-        rows.append({"name": "corpus, in-process per notebook: median / max",
-                     "note": f"{1000 * statistics.median(each.values()):.0f} / "
-                             f"{1000 * each[slowest]:.0f} ms ({slowest})",
-                     "per_notebook": each})
+        rows.append(
+            row(
+                f"notebook convert, corpus of {len(corpus)}",
+                whole,
+                None,
+                None,
+                None,
+                note=f"{1000 * (whole[0] - helped[0]) / len(corpus):.0f} ms/notebook",
+            )
+        )
+        rows.append(
+            {
+                "name": "corpus, in-process per notebook: median / max",
+                "note": f"{1000 * statistics.median(each.values()):.0f} / "
+                f"{1000 * each[slowest]:.0f} ms ({slowest})",
+                "per_notebook": each,
+            }
+        )
         # Linear: the marginal cost of a file (start-up excluded) is the
         # same from 10 to 100 files as from 100 to 1000.
         for index, tool in enumerate(("check", "review")):
             low = (totals[100][index] - totals[10][index]) / 90
             high = (totals[1000][index] - totals[100][index]) / 900
-            rows.append({
-                "name": f"{tool}: marginal ms per file, 10-100 / 100-1000",
-                "note": f"{1000 * low:.2f} / {1000 * high:.2f} "
-                        f"(ratio {high / low:.2f})",
-            })
+            rows.append(
+                {
+                    "name": f"{tool}: marginal ms per file, 10-100 / 100-1000",
+                    "note": f"{1000 * low:.2f} / {1000 * high:.2f} "
+                    f"(ratio {high / low:.2f})",
+                }
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return rows
@@ -321,21 +497,55 @@ def install_rows() -> list[dict]:
     work = Path(tempfile.mkdtemp(prefix="mlops-scaffold-install-"))
     try:
         project = work / "p"
-        subprocess.run([*TOOL, "new", str(project), "--defaults"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*TOOL, "new", str(project), "--defaults"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         venv = work / "pip-venv"
         subprocess.run([*PYTHON, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install",
-                        "-q", "pip>=25.1"], check=True)
-        pip = measure(
-            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-e",
-             ".", "--group", "dev", "--group", "pipeline-lint"],
-            cwd=project, env={"PIP_NO_CACHE_DIR": "1"},
+        subprocess.run(
+            [
+                str(venv / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "pip>=25.1",
+            ],
+            check=True,
         )
-        uv = measure(["make", "install"], cwd=project,
-                     env={"UV_CACHE_DIR": str(work / "uv-cache")})
-        rows.append(row("make install, cold (uv, empty cache)", uv,
-                        "pip install -e . --group dev, cold", pip, 0.35))
+        pip = measure(
+            [
+                str(venv / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "-e",
+                ".",
+                "--group",
+                "dev",
+                "--group",
+                "pipeline-lint",
+            ],
+            cwd=project,
+            env={"PIP_NO_CACHE_DIR": "1"},
+        )
+        uv = measure(
+            ["make", "install"],
+            cwd=project,
+            env={"UV_CACHE_DIR": str(work / "uv-cache")},
+        )
+        rows.append(
+            row(
+                "make install, cold (uv, empty cache)",
+                uv,
+                "pip install -e . --group dev, cold",
+                pip,
+                0.35,
+            )
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return rows
@@ -343,10 +553,19 @@ def install_rows() -> list[dict]:
 
 def row(name, measured, base_name, base, budget, note=""):
     seconds, memory = measured
-    entry = {"name": name, "seconds": round(seconds, 3), "peak_mib": round(memory / 1024, 1), "note": note}
+    entry = {
+        "name": name,
+        "seconds": round(seconds, 3),
+        "peak_mib": round(memory / 1024, 1),
+        "note": note,
+    }
     if base is not None:
         ratio = seconds / base[0]
-        entry.update(baseline=base_name, baseline_seconds=round(base[0], 3), ratio=round(ratio, 2))
+        entry.update(
+            baseline=base_name,
+            baseline_seconds=round(base[0], 3),
+            ratio=round(ratio, 2),
+        )
         if budget is not None:
             entry["budget"] = budget
             entry["within_budget"] = ratio <= budget
@@ -361,7 +580,9 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         budget = ""
         if "budget" in r:
-            budget = f"≤ {r['budget']}x {'ok' if r['within_budget'] else 'OVER'}"
+            budget = (
+                f"≤ {r['budget']}x {'ok' if r['within_budget'] else 'OVER'}"
+            )
         ratio = f"{r['ratio']}x" if "ratio" in r else r.get("note", "")
         lines.append(
             f"| {r['name']} | {r.get('seconds', '')} | {r.get('peak_mib', '')} | "
@@ -372,12 +593,21 @@ def table(rows: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    parser.add_argument("--only", choices=("all", "new"), default="all",
-                        help="new: --help, new, update and the Copier profile; "
-                        "other rows are kept from results.json")
-    parser.add_argument("--install", action="store_true",
-                        help="also time a generated project's cold install")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repetitions"
+    )
+    parser.add_argument(
+        "--only",
+        choices=("all", "new"),
+        default="all",
+        help="new: --help, new, update and the Copier profile; "
+        "other rows are kept from results.json",
+    )
+    parser.add_argument(
+        "--install",
+        action="store_true",
+        help="also time a generated project's cold install",
+    )
     args = parser.parse_args()
     rows = run(args.quick, args.only)
     if args.install:
@@ -388,8 +618,13 @@ def main() -> int:
         kept = json.loads(results.read_text())
         merged = [fresh_rows.pop(r["name"], r) for r in kept]
         # New rows go after the last row of the part that was rerun.
-        last = max((i for i, r in enumerate(merged) if r["name"].startswith("update")), default=len(merged) - 1)
-        rows = merged[: last + 1] + list(fresh_rows.values()) + merged[last + 1 :]
+        last = max(
+            (i for i, r in enumerate(merged) if r["name"].startswith("update")),
+            default=len(merged) - 1,
+        )
+        rows = (
+            merged[: last + 1] + list(fresh_rows.values()) + merged[last + 1 :]
+        )
     text = table(rows)
     print(text)
     readme = HERE / "README.md"
@@ -397,7 +632,9 @@ def main() -> int:
     head = readme.read_text().split(marker)[0] if readme.exists() else ""
     stamp = time.strftime("%Y-%m-%d")
     machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
-    readme.write_text(f"{head}{marker}\nLatest run: {stamp}, {machine}.\n\n{text}\n")
+    readme.write_text(
+        f"{head}{marker}\nLatest run: {stamp}, {machine}.\n\n{text}\n"
+    )
     (HERE / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
     over = [r["name"] for r in rows if r.get("within_budget") is False]
     if over:

@@ -134,15 +134,19 @@ def test_the_schema_message_names_the_branch_the_value_was_meant_for(tmp_path):
 
 # ------------------------------------------------------- structure rules
 def test_a_job_named_like_production_is_not_a_production_deploy(tmp_path):
-    text = CLEAN_GITHUB.replace("  build:\n", "  build-product-catalog:\n").replace(
-        "needs: build\n", "needs: build-product-catalog\n"
-    )
+    text = CLEAN_GITHUB.replace(
+        "  build:\n", "  build-product-catalog:\n"
+    ).replace("needs: build\n", "needs: build-product-catalog\n")
     write(tmp_path, {GITHUB_FILE: text})
     assert rules_of(tmp_path) == []
 
 
-def test_production_needing_only_build_fails_even_with_staging_elsewhere(tmp_path):
-    text = CLEAN_GITHUB.replace("    needs: deploy-staging\n", "    needs: build\n")
+def test_production_needing_only_build_fails_even_with_staging_elsewhere(
+    tmp_path,
+):
+    text = CLEAN_GITHUB.replace(
+        "    needs: deploy-staging\n", "    needs: build\n"
+    )
     write(tmp_path, {GITHUB_FILE: text})
     findings = check(tmp_path).findings
     assert [f.rule for f in findings] == ["MS206"]
@@ -150,7 +154,9 @@ def test_production_needing_only_build_fails_even_with_staging_elsewhere(tmp_pat
 
 
 def test_production_after_staging_without_a_smoke_test(tmp_path):
-    text = CLEAN_GITHUB.replace("      - run: make smoke-test ENVIRONMENT=staging\n", "")
+    text = CLEAN_GITHUB.replace(
+        "      - run: make smoke-test ENVIRONMENT=staging\n", ""
+    )
     write(tmp_path, {GITHUB_FILE: text})
     [finding] = check(tmp_path).findings
     assert finding.rule == "MS206" and "smoke test" in finding.message
@@ -174,7 +180,9 @@ def test_azure_stage_order_is_the_default_dependency(tmp_path):
     text = CLEAN_AZURE.replace("    dependsOn: DeployStaging\n", "")
     write(tmp_path, {AZURE_FILE: text})
     assert rules_of(tmp_path) == []  # the stage before is the dependency
-    text = CLEAN_AZURE.replace("    dependsOn: DeployStaging\n", "    dependsOn: []\n")
+    text = CLEAN_AZURE.replace(
+        "    dependsOn: DeployStaging\n", "    dependsOn: []\n"
+    )
     write(tmp_path, {AZURE_FILE: text})
     assert [r for r, _ in rules_of(tmp_path)] == ["MS206"]
 
@@ -215,13 +223,18 @@ def test_inline_suppression_on_the_job_line(tmp_path, comment, suppressed):
     ("name", "text"),
     [
         ("pyproject.toml", '[tool.mlops-scaffold]\nignore = ["MS204"]\n'),
-        ("pyproject.toml", '[tool.mlops-scaffold.per-file-ignores]\n".github/workflows/*" = ["MS204"]\n'),
+        (
+            "pyproject.toml",
+            '[tool.mlops-scaffold.per-file-ignores]\n".github/workflows/*" = ["MS204"]\n',
+        ),
         (".mlops-scaffold.yml", "ignore: [MS204]\n"),
         (".mlops-scaffold.yml", "exclude: ['.github/**']\n"),
     ],
 )
 def test_suppression_in_the_settings(tmp_path, name, text):
-    write(tmp_path, {GITHUB_FILE: NO_TIMEOUT.replace("{comment}", ""), name: text})
+    write(
+        tmp_path, {GITHUB_FILE: NO_TIMEOUT.replace("{comment}", ""), name: text}
+    )
     assert check(tmp_path).findings == []
 
 
@@ -256,7 +269,14 @@ def test_file_arguments_check_only_those_files(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------- formats
 def test_sarif_has_rules_with_help_and_locations(tmp_path):
-    write(tmp_path, {GITHUB_FILE: NO_TIMEOUT.replace("{comment}", "").replace(f"@{SHA} # v7.0.1", "@v7")})
+    write(
+        tmp_path,
+        {
+            GITHUB_FILE: NO_TIMEOUT.replace("{comment}", "").replace(
+                f"@{SHA} # v7.0.1", "@v7"
+            )
+        },
+    )
     result = invoke("check", tmp_path, "--format", "sarif")
     sarif = json.loads(result.stdout)
     assert sarif["version"] == "2.1.0"
@@ -265,7 +285,10 @@ def test_sarif_has_rules_with_help_and_locations(tmp_path):
     assert {"MS202", "MS204"} <= set(rules)
     assert all(r["help"]["text"] for r in rules.values())
     for item in run["results"]:
-        assert run["tool"]["driver"]["rules"][item["ruleIndex"]]["id"] == item["ruleId"]
+        assert (
+            run["tool"]["driver"]["rules"][item["ruleIndex"]]["id"]
+            == item["ruleId"]
+        )
         location = item["locations"][0]["physicalLocation"]
         assert location["artifactLocation"]["uri"] == GITHUB_FILE
         assert location["region"]["startLine"] >= 1
@@ -287,18 +310,33 @@ def test_github_annotations_carry_the_severity(tmp_path):
 # --------------------------------------------------------------- zizmor
 def test_zizmor_findings_are_merged_with_our_ids_and_suppressions(tmp_path):
     text = CLEAN_GITHUB.replace(
-        f"actions/checkout@{SHA} # v7.0.1", "actions/checkout@v7  # mlops-scaffold: ignore[MS202]"
+        f"actions/checkout@{SHA} # v7.0.1",
+        "actions/checkout@v7  # mlops-scaffold: ignore[MS202]",
     )
     write(tmp_path, {GITHUB_FILE: text})
     assert check(tmp_path).findings == []
-    write(tmp_path, {GITHUB_FILE: text.replace("  # mlops-scaffold: ignore[MS202]", "")})
+    write(
+        tmp_path,
+        {GITHUB_FILE: text.replace("  # mlops-scaffold: ignore[MS202]", "")},
+    )
     [finding] = check(tmp_path).findings
-    assert finding.rule == "MS202" and finding.line == text.splitlines().index(
-        next(line for line in text.splitlines() if "actions/checkout@v7" in line)
-    ) + 1
+    assert (
+        finding.rule == "MS202"
+        and finding.line
+        == text.splitlines().index(
+            next(
+                line
+                for line in text.splitlines()
+                if "actions/checkout@v7" in line
+            )
+        )
+        + 1
+    )
 
 
-def test_without_zizmor_the_github_audits_are_reported_missing(tmp_path, monkeypatch):
+def test_without_zizmor_the_github_audits_are_reported_missing(
+    tmp_path, monkeypatch
+):
     monkeypatch.setenv("MLOPS_SCAFFOLD_ZIZMOR", "")
     write(tmp_path, {GITHUB_FILE: CLEAN_GITHUB})
     result = invoke("check", tmp_path)
@@ -312,7 +350,10 @@ def test_without_zizmor_the_github_audits_are_reported_missing(tmp_path, monkeyp
 def test_review_graph_follows_azure_stages():
     chart = mermaid(PipelineFile.parse(CLEAN_AZURE, AZURE_FILE, "azure"))
     assert "subgraph" in chart
-    assert "n_DeployStaging_deploy_staging --> n_DeployProduction_deploy_production_approval" in chart
+    assert (
+        "n_DeployStaging_deploy_staging --> n_DeployProduction_deploy_production_approval"
+        in chart
+    )
     assert "n_Build_build --> n_DeployStaging_deploy_staging" in chart
 
 
@@ -323,7 +364,12 @@ def test_review_reports_renames_and_new_findings_without_reprs(tmp_path):
     git(root, "commit", "--quiet", "-m", "base")
     git(root, "mv", GITHUB_FILE, ".github/workflows/deploy.yml")
     path = root / ".github/workflows/deploy.yml"
-    path.write_text(path.read_text().replace("    needs: deploy-staging\n", "    needs: [build, deploy-staging]\n"))
+    path.write_text(
+        path.read_text().replace(
+            "    needs: deploy-staging\n",
+            "    needs: [build, deploy-staging]\n",
+        )
+    )
     (root / "docs.yml").write_text("title: not a pipeline\n")
     result = invoke("review", root, "--base", "main")
     assert result.exit_code == 0, result.stderr
@@ -331,10 +377,16 @@ def test_review_reports_renames_and_new_findings_without_reprs(tmp_path):
     assert "(renamed from .github/workflows/cd.yml)" in markdown
     assert "['" not in markdown and "docs.yml" not in markdown
     assert "### New findings" in markdown
-    report = json.loads(invoke("review", root, "--base", "main", "--format", "json").stdout)
+    report = json.loads(
+        invoke("review", root, "--base", "main", "--format", "json").stdout
+    )
     assert report["new_findings"] == []
-    path.write_text(path.read_text().replace("    timeout-minutes: 10\n", "", 1))
-    report = json.loads(invoke("review", root, "--base", "main", "--format", "json").stdout)
+    path.write_text(
+        path.read_text().replace("    timeout-minutes: 10\n", "", 1)
+    )
+    report = json.loads(
+        invoke("review", root, "--base", "main", "--format", "json").stdout
+    )
     assert [f["rule"] for f in report["new_findings"]] == ["MS204"]
 
 
@@ -343,7 +395,13 @@ def test_review_draws_no_empty_charts(tmp_path):
     git(tmp_path, "init", "--quiet", "--initial-branch=main")
     git(tmp_path, "add", "--all")
     git(tmp_path, "commit", "--quiet", "-m", "base")
-    write(tmp_path, {"eng/vars.yml": "variables:\n  b: 2\n", "azure-pipelines.yml": CLEAN_AZURE})
+    write(
+        tmp_path,
+        {
+            "eng/vars.yml": "variables:\n  b: 2\n",
+            "azure-pipelines.yml": CLEAN_AZURE,
+        },
+    )
     markdown = invoke("review", tmp_path, "--base", "main").stdout
     assert "```mermaid\n```" not in markdown
     assert markdown.count("```mermaid") == 1  # the new pipeline, after
@@ -353,7 +411,11 @@ def test_review_draws_no_empty_charts(tmp_path):
 def test_the_action_installs_from_its_own_checkout():
     action = load_yaml(REPO / "action.yml")
     assert action["runs"]["using"] == "composite"
-    pins = json.loads(Path("/work/shared/actions/pins.json").read_text()) if Path("/work/shared/actions/pins.json").is_file() else {}
+    pins = (
+        json.loads(Path("/work/shared/actions/pins.json").read_text())
+        if Path("/work/shared/actions/pins.json").is_file()
+        else {}
+    )
     scripts = []
     for step in action["runs"]["steps"]:
         if "uses" in step:
@@ -376,22 +438,31 @@ def test_the_action_installs_from_its_own_checkout():
 def test_the_pre_commit_hook_is_declared():
     [hook] = load_yaml(REPO / ".pre-commit-hooks.yaml")
     assert hook["id"] == "mlops-scaffold-check"
-    assert hook["entry"] == "mlops-scaffold check" and hook["language"] == "python"
+    assert (
+        hook["entry"] == "mlops-scaffold check" and hook["language"] == "python"
+    )
 
 
 @pytest.mark.slow
-def test_pre_commit_try_repo_passes_on_a_generated_project(both_project, tmp_path):
+def test_pre_commit_try_repo_passes_on_a_generated_project(
+    both_project, tmp_path
+):
     """The real pre-commit installs the hook from this repository (the
     package index serves its dependencies) and runs it on a generated
     project: clean, then a planted defect fails it."""
     if shutil.which("pre-commit") is None:
         pytest.fail("pre-commit is in the test extra: install it")
     project = tmp_path / "project"
-    shutil.copytree(both_project, project, ignore=shutil.ignore_patterns(".git"))
+    shutil.copytree(
+        both_project, project, ignore=shutil.ignore_patterns(".git")
+    )
     git(project, "init", "--quiet", "--initial-branch=main")
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "generated")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path.parent / "pre-commit-home")}
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path.parent / "pre-commit-home"),
+    }
 
     def try_repo():
         return subprocess.run(
@@ -405,7 +476,11 @@ def test_pre_commit_try_repo_passes_on_a_generated_project(both_project, tmp_pat
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Passed" in result.stdout
     cd = project / ".github/workflows/cd.yml"
-    cd.write_text(cd.read_text().replace("    timeout-minutes:", "    # timeout-minutes:", 1))
+    cd.write_text(
+        cd.read_text().replace(
+            "    timeout-minutes:", "    # timeout-minutes:", 1
+        )
+    )
     git(project, "commit", "--quiet", "-am", "drop a timeout")
     result = try_repo()
     assert result.returncode == 1 and "MS204" in result.stdout, result.stdout
@@ -430,14 +505,21 @@ def test_a_rule_is_one_module_in_the_rules_package():
 
 
 @pytest.mark.parametrize("reference", ["../../../etc/x.yml", "/../x.yml"])
-def test_template_references_outside_the_repository_are_not_followed(tmp_path, reference):
+def test_template_references_outside_the_repository_are_not_followed(
+    tmp_path, reference
+):
     from mlops_scaffold.pipelines.discovery import resolve_template
 
     assert resolve_template("a/b.yml", reference) is None
     outside = tmp_path / "outside.yml"
     outside.write_text("steps:\n  - script: x\n")
     root = tmp_path / "repo"
-    write(root, {"azure-pipelines.yml": "trigger: none\nsteps:\n  - template: ../outside.yml\n"})
+    write(
+        root,
+        {
+            "azure-pipelines.yml": "trigger: none\nsteps:\n  - template: ../outside.yml\n"
+        },
+    )
     assert check(root).checked == ["azure-pipelines.yml"]
 
 
@@ -478,7 +560,10 @@ def test_a_link_out_of_the_repository_is_never_read(tmp_path):
     assert result.exit_code == 1
     assert "TOPSECRETVALUE" not in result.stdout
     [finding] = json.loads(result.stdout)
-    assert finding["rule"] == "MS100" and "outside the repository" in finding["message"]
+    assert (
+        finding["rule"] == "MS100"
+        and "outside the repository" in finding["message"]
+    )
 
 
 # ------------------------------------------------- MS210 (the run planner)

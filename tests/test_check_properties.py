@@ -199,8 +199,12 @@ WRONG_SHAPES = [
 
 
 @pytest.mark.parametrize(("where", "text"), WRONG_SHAPES)
-def test_valid_yaml_of_the_wrong_shape_is_a_schema_finding(tmp_path, where, text):
+def test_valid_yaml_of_the_wrong_shape_is_a_schema_finding(
+    tmp_path, where, text
+):
     _write(tmp_path, where, text.encode())
     findings = check(tmp_path).findings
-    assert [f.rule for f in findings if f.rule == "MS101"] == ["MS101"], findings
+    assert [f.rule for f in findings if f.rule == "MS101"] == ["MS101"], (
+        findings
+    )
     assert all(f.file == where for f in findings)

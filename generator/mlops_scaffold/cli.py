@@ -275,8 +275,7 @@ def adopt(path, defaults, data_items, data_file, ci, iac) -> None:
     "--root",
     type=click.Path(file_okay=False),
     default=None,
-    help="The repository when PATHS are files (default: the current "
-    "folder).",
+    help="The repository when PATHS are files (default: the current folder).",
 )
 def check(paths, style, severity, root) -> None:
     """Validate the pipelines of the repository at PATH, or only FILEs.
