@@ -199,7 +199,10 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
             if key not in state["environments"]:
                 raise Refused("(UserError) environment not found", 1)
         else:
-            state["environments"].append("created")
+            spec = yaml_fields(str(options["--file"]))
+            state["environments"].append(
+                f"{ws}/{spec['name']}:{spec['version']}"
+            )
     elif group == "model":
         if verb == "show":
             if key not in state["models"]:
@@ -254,6 +257,16 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
             endpoint["traffic"].setdefault(name, 0)
     elif group == "job":
         if verb == "create":
+            # Azure ML resolves the job's environment when it is submitted:
+            # azureml:NAME@latest or azureml:NAME:VERSION must be registered.
+            wanted = yaml_fields(str(options["--file"]))["environment"]
+            env = wanted.removeprefix("azureml:")
+            env_name = re.split(r"[@:]", env)[0]
+            known = [e for e in state["environments"]
+                     if e.startswith(f"{ws}/{env_name}:")]  # fmt: skip
+            if not known or ("@" not in env and f"{ws}/{env}" not in known):
+                raise Refused(f"(UserError) environment {wanted} not found "
+                              f"in workspace {ws}", 1)  # fmt: skip
             name = f"job-{len(state['jobs']) + 1}"
             state["jobs"][name] = "Completed"
             return emit({"name": name}, options)
@@ -267,6 +280,16 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
             out.mkdir(parents=True, exist_ok=True)
             (out / "model.joblib").write_text("trained")
     return ""
+
+
+def yaml_fields(path: str) -> dict[str, str]:
+    """The top-level scalar fields of an Azure ML YAML file."""
+    fields = {}
+    for line in Path(path).read_text().splitlines():
+        found = re.match(r'([A-Za-z_$]+): *"?([^"]*)"?$', line)
+        if found:
+            fields[found[1]] = found[2]
+    return fields
 
 
 def rest(state: dict, args: list[str]) -> str:

@@ -726,6 +726,24 @@ def test_training_on_azure_ml_brings_the_model_back(released):
     assert ml_calls and all(
         f"--workspace-name {staging}" in c for c in ml_calls
     )
+    # A fresh workspace: the job's environment is registered before the job
+    # that runs on it is submitted (the stand-in refuses it otherwise).
+    verbs = [" ".join(c.split()[1:3]) for c in ml_calls]
+    assert verbs.index("environment create") < verbs.index("job create")
+    registered = json.loads(state.read_text())["environments"]
+    assert registered == [f"{staging}/{SLUG}-inference:1"]
+
+
+def test_fake_az_refuses_a_job_on_an_unregistered_environment(released):
+    project, env, state = released
+    staging = settings(project, "staging")
+    result = run(project, env, "bash", "-c",
+                 "az extension add --name ml && az ml job create"
+                 f" --resource-group {staging['RESOURCE_GROUP']}"
+                 f" --workspace-name {staging['WORKSPACE']}"
+                 " --file deploy/train-job.yml")  # fmt: skip
+    assert result.returncode == 1
+    assert "environment azureml:" in result.stderr
 
 
 def test_the_review_comment_is_created_once_then_edited(
