@@ -25,6 +25,7 @@ error, as a broken release would."""
 
 from __future__ import annotations
 
+import base64
 import configparser
 import importlib.util
 import json
@@ -352,6 +353,39 @@ def rest(state: dict, args: list[str]) -> str:
     return emit({"value": [{"id": f"identity-{value}"}]}, options)
 
 
+ORG_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
+def federation(spec: dict, options: dict) -> dict[str, str]:
+    """The issuer and subject Azure DevOps gives a new workload identity
+    federation connection. Today: the Microsoft Entra issuer and an opaque
+    subject (/eid1/c/pub/t/<tenant>/a/<app>/sc/<org id>/<connection id>);
+    FAKE_AZ_CONNECTION_ISSUER=vstoken gives the older kind (the Azure DevOps
+    issuer and sc://<org>/<project>/<connection>)."""
+    tenant = spec["authorization"]["parameters"]["tenantid"]
+    if os.environ.get("FAKE_AZ_CONNECTION_ISSUER") == "vstoken":
+        org = str(options.get("--organization") or config()["devops"][
+            "organization"]).rstrip("/").rsplit("/", 1)[-1]
+        project = options.get("--project") or config()["devops"]["project"]
+        return {
+            "workloadIdentityFederationIssuer":
+                f"https://vstoken.dev.azure.com/{ORG_ID}",
+            "workloadIdentityFederationSubject":
+                f"sc://{org}/{project}/{spec['name']}",
+        }  # fmt: skip
+
+    def b64(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    return {
+        "workloadIdentityFederationIssuer":
+            f"https://login.microsoftonline.com/{tenant}/v2.0",
+        "workloadIdentityFederationSubject":
+            f"/eid1/c/pub/t/{b64(tenant)}/a/{b64(AZURE_DEVOPS_APP)}/sc/"
+            f"{ORG_ID}/{spec['id']}",
+    }  # fmt: skip
+
+
 def devops_cli(state: dict, args: list[str]) -> str:
     """`az devops` / `az pipelines`, from the azure-devops extension
     (Microsoft/azure-devops-cli-extension); options as documented on
@@ -386,14 +420,15 @@ def devops_cli(state: dict, args: list[str]) -> str:
         ):
             if key not in spec:
                 raise Refused(f"Bad Request(400): {key} is required", 1)
-        spec["id"] = f"se-{len(devops.get('connections', [])) + 1}"
+        spec["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, spec["name"]))
         spec["authorization"]["parameters"].update(
-            workloadIdentityFederationIssuer="https://vstoken.example/o",
-            workloadIdentityFederationSubject=f"sc://o/p/{spec['name']}",
+            federation(spec, options)
         )
         devops.setdefault("connections", []).append(spec)
         return ""
-    if not config().has_option("devops", "organization"):
+    if not config().has_option("devops", "organization") and not {
+        "--organization", "--org"
+    } & set(args):
         raise Refused("--organization must be specified (az devops "
                       "configure --defaults organization=...)")  # fmt: skip
     if args[:3] == ["devops", "service-endpoint", "list"]:
@@ -474,9 +509,13 @@ def deploy_identities(state: dict, template: Path, parameters: dict) -> None:
     for group in [*config["resource_groups"].values(),
                   config["identity_resource_group"]]:  # fmt: skip
         groups.setdefault(group, config["location"])
+    declared = set(re.findall(r"^param (\w+)", text, re.MULTILINE))
+    for name in parameters:
+        if name not in declared:
+            raise Refused(f"(InvalidTemplate) the parameter '{name}' is not "
+                          f"declared in {template.name}", 1)  # fmt: skip
     github = json.loads(parameters.get("githubSubjectPrefixes") or "[]")
-    issuer = parameters.get("azureDevOpsIssuer", "")
-    prefix = parameters.get("azureDevOpsSubjectPrefix", "")
+    devops = json.loads(parameters.get("azureDevOpsSubjects") or "{}")
     identities = state.setdefault("identities", {})
     client_ids = {}
     for key, identity in config["identities"].items():
@@ -487,11 +526,10 @@ def deploy_identities(state: dict, template: Path, parameters: dict) -> None:
              "subject": f"{github_prefix}:{identity['github']}"}
             for github_prefix in github
         ]  # fmt: skip
-        if issuer:
-            credentials.append({
-                "issuer": issuer,
-                "subject": f"{prefix}/{identity['azure_devops']}",
-            })  # fmt: skip
+        shown = devops.get(identity["azure_devops"])
+        if shown:
+            credentials.append({"issuer": shown["issuer"],
+                                "subject": shown["subject"]})  # fmt: skip
         identities[identity["name"]] = {
             "clientId": client_id,
             "resourceGroup": config["identity_resource_group"],

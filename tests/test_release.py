@@ -800,45 +800,68 @@ def test_each_environment_logs_in_as_its_own_identity(both_project):
     }  # fmt: skip
 
 
-def test_azure_devops_identities_trust_their_own_connection(setup_cloud):
+@pytest.mark.parametrize("kind", ["entra", "vstoken"])
+def test_azure_devops_identities_trust_their_own_connection(setup_cloud, kind):
     """The documented order: identities, then the Azure DevOps set-up (which
-    prints the issuer and subjects), then the trust."""
+    creates the connections), then the trust, which is exactly the issuer
+    and subject each connection shows: new connections use the Microsoft
+    Entra issuer and an opaque subject, older ones Azure DevOps's issuer
+    and sc://ORG/PROJECT/<connection>."""
     project, env, state, _ = setup_cloud
+    env = {**env, "FAKE_AZ_CONNECTION_ISSUER": kind}
     first = run(project, env, "bash", "scripts/setup_azure_federation.sh",
                 "identities")  # fmt: skip
     assert first.returncode == 0, first.stderr
     ids = printed_ids(first.stdout)
     cloud = json.loads(state.read_text())
     assert all(not i["credentials"] for i in cloud["identities"].values())
-    env = {**env, **ids}
+    env = {**env, **ids, "AZURE_TENANT_ID": "tenant-1"}
+    early = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                "azure-devops", "https://dev.azure.com/acme", "Fraud")  # fmt: skip
+    assert early.returncode == 1 and "setup_azure_devops.sh" in early.stderr
     setup = run(project, env, "bash", "scripts/setup_azure_devops.sh",
                 "https://dev.azure.com/acme", "Fraud",
                 "alice@example.com")  # fmt: skip
     assert setup.returncode == 0, setup.stderr
-    issuer = "https://vstoken.example/o"
-    printed_subjects = set(re.findall(r"sc://o/p/[\w.-]+", setup.stdout))
-    assert issuer in setup.stdout and f"sc://o/p/{SLUG}-staging" in setup.stdout
+    connections = json.loads(state.read_text())["devops"]["connections"]
+    shown = {
+        c["name"]: (
+            c["authorization"]["parameters"][
+                "workloadIdentityFederationIssuer"],
+            c["authorization"]["parameters"][
+                "workloadIdentityFederationSubject"],
+        )
+        for c in connections
+    }  # fmt: skip
+    for issuer, subject in shown.values():
+        assert issuer in setup.stdout and subject in setup.stdout
+        if kind == "entra":
+            assert issuer == "https://login.microsoftonline.com/tenant-1/v2.0"
+            assert subject.startswith("/eid1/c/pub/t/")
+        else:
+            assert issuer.startswith("https://vstoken.dev.azure.com/")
+            assert subject.startswith("sc://acme/Fraud/")
     trust = run(project, env, "bash", "scripts/setup_azure_federation.sh",
-                "azure-devops", issuer, "sc://o/p")  # fmt: skip
+                "azure-devops", "https://dev.azure.com/acme", "Fraud")  # fmt: skip
     assert trust.returncode == 0, trust.stderr
     assert printed_ids(trust.stdout) == ids  # the same identities
     identities = json.loads(state.read_text())["identities"]
     assert len(identities) == 4
     config = identities_yml(project)["identities"]
-    connections = json.loads(state.read_text())["devops"]["connections"]
     by_client = {
         c["authorization"]["parameters"]["serviceprincipalid"]: c["name"]
         for c in connections
     }
-    trusted = set()
+    trusted = {}
     for key, identity in config.items():
         [credential] = identities[identity["name"]]["credentials"]
-        assert credential["issuer"] == issuer
-        # The connection that uses this identity is the one it trusts.
+        # The connection that uses this identity is the one it trusts,
+        # with exactly the issuer and subject that connection reports.
         client = identities[identity["name"]]["clientId"]
-        assert credential["subject"] == f"sc://o/p/{by_client[client]}", key
-        trusted.add(credential["subject"])
-    assert trusted == printed_subjects
+        connection = by_client[client]
+        assert connection == identity["azure_devops"], key
+        trusted[connection] = (credential["issuer"], credential["subject"])
+    assert trusted == shown
 
 
 @pytest.mark.parametrize(
@@ -969,7 +992,7 @@ def test_the_deployment_guide_names_what_the_pipelines_and_scripts_read(
     order = [
         docs.index("scripts/setup_azure_federation.sh github OWNER/REPO"),
         docs.index("scripts/setup_azure_devops.sh https://"),
-        docs.index("azure-devops ISSUER sc://ORG/PROJECT"),
+        docs.index("azure-devops https://dev.azure.com/ORG PROJECT"),
     ]
     assert order == sorted(order)
     for needed in ("MLOPS_SCAFFOLD_SOURCE", '"Queue builds"',
