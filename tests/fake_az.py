@@ -308,7 +308,13 @@ def rest(state: dict, args: list[str]) -> str:
     # dev.azure.com/ORG/PROJECT/_apis/... or vssps.dev.azure.com/ORG/_apis/
     start = parts.index("_apis") if "_apis" in parts else len(parts)
     area = "/".join(parts[start:])
-    rule = DEVOPS_REST.get((url.hostname, area))
+    rule, path = None, {}
+    for (host, template), found in DEVOPS_REST.items():
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)",
+                         re.escape(template))  # fmt: skip
+        matched = re.fullmatch(pattern, area)
+        if host == url.hostname and matched:
+            rule, path = found, matched.groupdict()
     if rule is None:
         raise Refused(f"Not Found({url.hostname}/{area}): the resource "
                       "area does not exist", 1)  # fmt: skip
@@ -326,6 +332,8 @@ def rest(state: dict, args: list[str]) -> str:
     body = options.get("--body")
     if isinstance(body, str) and body.startswith("@"):
         body = Path(body[1:]).read_text()
+    if "resourceType" in path:
+        return pipeline_permissions(devops, path, method, body, options)
     if area.endswith("environments"):
         environments = devops.setdefault("environments", [])
         if method == "POST":
@@ -384,6 +392,45 @@ def federation(spec: dict, options: dict) -> dict[str, str]:
             f"/eid1/c/pub/t/{b64(tenant)}/a/{b64(AZURE_DEVOPS_APP)}/sc/"
             f"{ORG_ID}/{spec['id']}",
     }  # fmt: skip
+
+
+def pipeline_permissions(devops: dict, path: dict, method: str, body,
+                         options: dict) -> str:  # fmt: skip
+    """Which pipelines may use a protected resource (a service connection is
+    resource type `endpoint`). Unknown resources and pipelines are refused,
+    as is a body without pipelines."""
+    kind, resource = path["resourceType"], path["resourceId"]
+    known = {
+        "endpoint": [c["id"] for c in devops.get("connections", [])],
+        "environment": [str(e["id"]) for e in devops.get("environments", [])],
+    }
+    if kind not in known:
+        raise Refused(f"Bad Request(400): resource type {kind} is not "
+                      "supported here", 1)  # fmt: skip
+    if resource not in known[kind]:
+        raise Refused(f"Not Found(404): {kind} {resource}", 1)
+    granted = devops.setdefault("permissions", {}).setdefault(
+        f"{kind}/{resource}", []
+    )
+    if method == "PATCH":
+        pipelines = json.loads(body or "{}").get("pipelines")
+        if not pipelines:
+            raise Refused("Bad Request(400): no pipelines", 1)
+        ids = [p["id"] for p in devops.get("pipelines", [])]
+        for pipeline in pipelines:
+            if pipeline["id"] not in ids:
+                raise Refused(f"Not Found(404): pipeline {pipeline['id']}",
+                              1)  # fmt: skip
+            if pipeline.get("authorized") and pipeline["id"] not in granted:
+                granted.append(pipeline["id"])
+            elif not pipeline.get("authorized") and pipeline["id"] in granted:
+                granted.remove(pipeline["id"])
+        if json.loads(body).get("allPipelines", {}).get("authorized"):
+            raise Refused("the test refuses opening a resource to every "
+                          "pipeline", 1)  # fmt: skip
+    return emit({"resource": {"type": kind, "id": resource},
+                 "pipelines": [{"id": i, "authorized": True}
+                               for i in granted]}, options)  # fmt: skip
 
 
 def devops_cli(state: dict, args: list[str]) -> str:

@@ -494,6 +494,14 @@ def test_production_is_refused_to_the_staging_identity(released):
          "?api-version=7.1", AZURE_DEVOPS_APP, "out of range"),
         ("https://dev.azure.com/o/p/_apis/distributedtask/environments"
          "?api-version=7.1", "https://management.azure.com", "Unauthorized"),
+        ("https://dev.azure.com/o/p/_apis/pipelines/pipelinepermissions"
+         "/endpoint/1?api-version=7.1", AZURE_DEVOPS_APP, "out of range"),
+        ("https://dev.azure.com/o/p/_apis/pipelines/pipelinepermissions"
+         "/serviceendpoint/1?api-version=7.1-preview.1", AZURE_DEVOPS_APP,
+         "not supported"),
+        ("https://dev.azure.com/o/p/_apis/pipelines/pipelinepermissions"
+         "/endpoint/nope?api-version=7.1-preview.1", AZURE_DEVOPS_APP,
+         "Not Found(404)"),
     ],
 )  # fmt: skip
 def test_fake_rest_refuses_unknown_areas_versions_and_tokens(
@@ -713,6 +721,67 @@ def test_azure_devops_gets_an_approval_and_a_connection_per_identity(
     assert f'"{SLUG}-staging"' in cd
     assert f'"{SLUG}-production"' in cd
     assert f'"{SLUG}-monitoring"' in monitor
+    # Each pipeline may use exactly the connections and environments its
+    # file uses, so no first run waits for a permission; nothing is open
+    # to all pipelines.
+    ids = {p["id"]: p["name"] for p in devops["pipelines"]}
+    names = {
+        **{f"endpoint/{c['id']}": c["name"] for c in devops["connections"]},
+        **{f"environment/{e['id']}": e["name"]
+           for e in devops["environments"]},
+    }  # fmt: skip
+    granted = {
+        names[resource]: {ids[i] for i in pipelines}
+        for resource, pipelines in devops["permissions"].items()
+    }
+    expected: dict[str, set[str]] = {}
+    for pipeline, used in pipeline_resources(project).items():
+        for resource in used:
+            expected.setdefault(resource, set()).add(pipeline)
+    assert granted == expected
+    assert granted[f"{SLUG}-production"] == {f"{SLUG}-cd", f"{SLUG}-infra"}
+    assert granted["production"] == {f"{SLUG}-cd", f"{SLUG}-infra"}
+    assert granted[f"{SLUG}-monitoring"] == {f"{SLUG}-cd", f"{SLUG}-monitor"}
+    assert granted[f"{SLUG}-pull-request"] == {f"{SLUG}-infra"}
+
+
+def pipeline_resources(project: Path) -> dict[str, set[str]]:
+    """Per Azure pipeline (named as the set-up names it), the service
+    connections its AzureCLI tasks log in with (resolving
+    ${{ variables.X }} and $(X)) and the environments of its deployment
+    jobs, read from the generated YAML."""
+    found = {}
+    for path in sorted((project / "azure-pipelines").glob("*.yml")):
+        pipeline = yaml.safe_load(path.read_text())
+        variables = pipeline.get("variables") or {}
+        if isinstance(variables, list):
+            variables = {v["name"]: v["value"] for v in variables
+                         if "name" in v}  # fmt: skip
+        used: set[str] = set()
+
+        def walk(node):
+            if isinstance(node, dict):
+                if "deployment" in node and "environment" in node:
+                    env = node["environment"]
+                    used.add(env["name"] if isinstance(env, dict) else env)
+                subscription = node.get("azureSubscription")
+                if isinstance(subscription, str):
+                    ref = re.fullmatch(
+                        r"\$\{\{ *variables\.(\w+) *\}\}|\$\((\w+)\)",
+                        subscription.strip(),
+                    )
+                    used.add(
+                        variables[ref[1] or ref[2]] if ref else subscription
+                    )
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(pipeline)
+        found[f"{SLUG}-{path.stem}"] = used
+    return found
 
 
 def test_training_on_azure_ml_brings_the_model_back(released):
