@@ -745,6 +745,25 @@ def test_azure_devops_gets_an_approval_and_a_connection_per_identity(
     assert granted[f"{SLUG}-pull-request"] == {f"{SLUG}-infra"}
 
 
+def _collect_resources(node, variables: dict, used: set[str]) -> None:
+    if isinstance(node, dict):
+        if "deployment" in node and "environment" in node:
+            env = node["environment"]
+            used.add(env["name"] if isinstance(env, dict) else env)
+        subscription = node.get("azureSubscription")
+        if isinstance(subscription, str):
+            ref = re.fullmatch(
+                r"\$\{\{ *variables\.(\w+) *\}\}|\$\((\w+)\)",
+                subscription.strip(),
+            )
+            used.add(variables[ref[1] or ref[2]] if ref else subscription)
+        for value in node.values():
+            _collect_resources(value, variables, used)
+    elif isinstance(node, list):
+        for value in node:
+            _collect_resources(value, variables, used)
+
+
 def pipeline_resources(project: Path) -> dict[str, set[str]]:
     """Per Azure pipeline (named as the set-up names it), the service
     connections its AzureCLI tasks log in with (resolving
@@ -758,28 +777,7 @@ def pipeline_resources(project: Path) -> dict[str, set[str]]:
             variables = {v["name"]: v["value"] for v in variables
                          if "name" in v}  # fmt: skip
         used: set[str] = set()
-
-        def walk(node):
-            if isinstance(node, dict):
-                if "deployment" in node and "environment" in node:
-                    env = node["environment"]
-                    used.add(env["name"] if isinstance(env, dict) else env)
-                subscription = node.get("azureSubscription")
-                if isinstance(subscription, str):
-                    ref = re.fullmatch(
-                        r"\$\{\{ *variables\.(\w+) *\}\}|\$\((\w+)\)",
-                        subscription.strip(),
-                    )
-                    used.add(
-                        variables[ref[1] or ref[2]] if ref else subscription
-                    )
-                for value in node.values():
-                    walk(value)
-            elif isinstance(node, list):
-                for value in node:
-                    walk(value)
-
-        walk(pipeline)
+        _collect_resources(pipeline, variables, used)
         found[f"{SLUG}-{path.stem}"] = used
     return found
 
@@ -885,8 +883,9 @@ def test_azure_devops_identities_trust_their_own_connection(setup_cloud, kind):
     cloud = json.loads(state.read_text())
     assert all(not i["credentials"] for i in cloud["identities"].values())
     env = {**env, **ids, "AZURE_TENANT_ID": "tenant-1"}
-    early = run(project, env, "bash", "scripts/setup_azure_federation.sh",
-                "azure-devops", "https://dev.azure.com/acme", "Fraud")  # fmt: skip
+    trust_args = ("bash", "scripts/setup_azure_federation.sh",
+                  "azure-devops", "https://dev.azure.com/acme", "Fraud")
+    early = run(project, env, *trust_args)
     assert early.returncode == 1 and "setup_azure_devops.sh" in early.stderr
     setup = run(project, env, "bash", "scripts/setup_azure_devops.sh",
                 "https://dev.azure.com/acme", "Fraud",
@@ -910,8 +909,7 @@ def test_azure_devops_identities_trust_their_own_connection(setup_cloud, kind):
         else:
             assert issuer.startswith("https://vstoken.dev.azure.com/")
             assert subject.startswith("sc://acme/Fraud/")
-    trust = run(project, env, "bash", "scripts/setup_azure_federation.sh",
-                "azure-devops", "https://dev.azure.com/acme", "Fraud")  # fmt: skip
+    trust = run(project, env, *trust_args)
     assert trust.returncode == 0, trust.stderr
     assert printed_ids(trust.stdout) == ids  # the same identities
     identities = json.loads(state.read_text())["identities"]
