@@ -177,6 +177,13 @@ DEVOPS_REST = {
     ("dev.azure.com", "_apis/pipelines/checks/configurations"): (
         {"GET", "POST"}, {"7.1-preview.1", "7.2-preview.1"}),
     ("vssps.dev.azure.com", "_apis/identities"): ({"GET"}, {"7.1"}),
+    # Pipeline Permissions - Get / Update Pipeline Permisions For Resource
+    # (approvalsandchecks; resourceType endpoint, environment, queue, ...).
+    ("dev.azure.com",
+     "_apis/pipelines/pipelinepermissions/{resourceType}/{resourceId}"): (
+        {"GET", "PATCH"},
+        {"5.1-preview.1", "6.0-preview.1", "7.0-preview.1", "7.1-preview.1",
+         "7.2-preview.1"}),
 }  # fmt: skip
 
 # `gh` subcommand -> (flags, required flags); --repo/-R is persistent on

@@ -25,6 +25,7 @@ error, as a broken release would."""
 
 from __future__ import annotations
 
+import base64
 import configparser
 import importlib.util
 import json
@@ -199,7 +200,10 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
             if key not in state["environments"]:
                 raise Refused("(UserError) environment not found", 1)
         else:
-            state["environments"].append("created")
+            spec = yaml_fields(str(options["--file"]))
+            state["environments"].append(
+                f"{ws}/{spec['name']}:{spec['version']}"
+            )
     elif group == "model":
         if verb == "show":
             if key not in state["models"]:
@@ -254,6 +258,16 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
             endpoint["traffic"].setdefault(name, 0)
     elif group == "job":
         if verb == "create":
+            # Azure ML resolves the job's environment when it is submitted:
+            # azureml:NAME@latest or azureml:NAME:VERSION must be registered.
+            wanted = yaml_fields(str(options["--file"]))["environment"]
+            env = wanted.removeprefix("azureml:")
+            env_name = re.split(r"[@:]", env)[0]
+            known = [e for e in state["environments"]
+                     if e.startswith(f"{ws}/{env_name}:")]  # fmt: skip
+            if not known or ("@" not in env and f"{ws}/{env}" not in known):
+                raise Refused(f"(UserError) environment {wanted} not found "
+                              f"in workspace {ws}", 1)  # fmt: skip
             name = f"job-{len(state['jobs']) + 1}"
             state["jobs"][name] = "Completed"
             return emit({"name": name}, options)
@@ -267,6 +281,16 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
             out.mkdir(parents=True, exist_ok=True)
             (out / "model.joblib").write_text("trained")
     return ""
+
+
+def yaml_fields(path: str) -> dict[str, str]:
+    """The top-level scalar fields of an Azure ML YAML file."""
+    fields = {}
+    for line in Path(path).read_text().splitlines():
+        found = re.match(r'([A-Za-z_$]+): *"?([^"]*)"?$', line)
+        if found:
+            fields[found[1]] = found[2]
+    return fields
 
 
 def rest(state: dict, args: list[str]) -> str:
@@ -284,7 +308,13 @@ def rest(state: dict, args: list[str]) -> str:
     # dev.azure.com/ORG/PROJECT/_apis/... or vssps.dev.azure.com/ORG/_apis/
     start = parts.index("_apis") if "_apis" in parts else len(parts)
     area = "/".join(parts[start:])
-    rule = DEVOPS_REST.get((url.hostname, area))
+    rule, path = None, {}
+    for (host, template), found in DEVOPS_REST.items():
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)",
+                         re.escape(template))  # fmt: skip
+        matched = re.fullmatch(pattern, area)
+        if host == url.hostname and matched:
+            rule, path = found, matched.groupdict()
     if rule is None:
         raise Refused(f"Not Found({url.hostname}/{area}): the resource "
                       "area does not exist", 1)  # fmt: skip
@@ -302,6 +332,8 @@ def rest(state: dict, args: list[str]) -> str:
     body = options.get("--body")
     if isinstance(body, str) and body.startswith("@"):
         body = Path(body[1:]).read_text()
+    if "resourceType" in path:
+        return pipeline_permissions(devops, path, method, body, options)
     if area.endswith("environments"):
         environments = devops.setdefault("environments", [])
         if method == "POST":
@@ -327,6 +359,78 @@ def rest(state: dict, args: list[str]) -> str:
         return emit({"count": len(found), "value": found}, options)
     value = query.get("filterValue", "")
     return emit({"value": [{"id": f"identity-{value}"}]}, options)
+
+
+ORG_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
+def federation(spec: dict, options: dict) -> dict[str, str]:
+    """The issuer and subject Azure DevOps gives a new workload identity
+    federation connection. Today: the Microsoft Entra issuer and an opaque
+    subject (/eid1/c/pub/t/<tenant>/a/<app>/sc/<org id>/<connection id>);
+    FAKE_AZ_CONNECTION_ISSUER=vstoken gives the older kind (the Azure DevOps
+    issuer and sc://<org>/<project>/<connection>)."""
+    tenant = spec["authorization"]["parameters"]["tenantid"]
+    if os.environ.get("FAKE_AZ_CONNECTION_ISSUER") == "vstoken":
+        org = str(options.get("--organization") or config()["devops"][
+            "organization"]).rstrip("/").rsplit("/", 1)[-1]
+        project = options.get("--project") or config()["devops"]["project"]
+        return {
+            "workloadIdentityFederationIssuer":
+                f"https://vstoken.dev.azure.com/{ORG_ID}",
+            "workloadIdentityFederationSubject":
+                f"sc://{org}/{project}/{spec['name']}",
+        }  # fmt: skip
+
+    def b64(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    return {
+        "workloadIdentityFederationIssuer":
+            f"https://login.microsoftonline.com/{tenant}/v2.0",
+        "workloadIdentityFederationSubject":
+            f"/eid1/c/pub/t/{b64(tenant)}/a/{b64(AZURE_DEVOPS_APP)}/sc/"
+            f"{ORG_ID}/{spec['id']}",
+    }  # fmt: skip
+
+
+def pipeline_permissions(devops: dict, path: dict, method: str, body,
+                         options: dict) -> str:  # fmt: skip
+    """Which pipelines may use a protected resource (a service connection is
+    resource type `endpoint`). Unknown resources and pipelines are refused,
+    as is a body without pipelines."""
+    kind, resource = path["resourceType"], path["resourceId"]
+    known = {
+        "endpoint": [c["id"] for c in devops.get("connections", [])],
+        "environment": [str(e["id"]) for e in devops.get("environments", [])],
+    }
+    if kind not in known:
+        raise Refused(f"Bad Request(400): resource type {kind} is not "
+                      "supported here", 1)  # fmt: skip
+    if resource not in known[kind]:
+        raise Refused(f"Not Found(404): {kind} {resource}", 1)
+    granted = devops.setdefault("permissions", {}).setdefault(
+        f"{kind}/{resource}", []
+    )
+    if method == "PATCH":
+        pipelines = json.loads(body or "{}").get("pipelines")
+        if not pipelines:
+            raise Refused("Bad Request(400): no pipelines", 1)
+        ids = [p["id"] for p in devops.get("pipelines", [])]
+        for pipeline in pipelines:
+            if pipeline["id"] not in ids:
+                raise Refused(f"Not Found(404): pipeline {pipeline['id']}",
+                              1)  # fmt: skip
+            if pipeline.get("authorized") and pipeline["id"] not in granted:
+                granted.append(pipeline["id"])
+            elif not pipeline.get("authorized") and pipeline["id"] in granted:
+                granted.remove(pipeline["id"])
+        if json.loads(body).get("allPipelines", {}).get("authorized"):
+            raise Refused("the test refuses opening a resource to every "
+                          "pipeline", 1)  # fmt: skip
+    return emit({"resource": {"type": kind, "id": resource},
+                 "pipelines": [{"id": i, "authorized": True}
+                               for i in granted]}, options)  # fmt: skip
 
 
 def devops_cli(state: dict, args: list[str]) -> str:
@@ -363,14 +467,15 @@ def devops_cli(state: dict, args: list[str]) -> str:
         ):
             if key not in spec:
                 raise Refused(f"Bad Request(400): {key} is required", 1)
-        spec["id"] = f"se-{len(devops.get('connections', [])) + 1}"
+        spec["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, spec["name"]))
         spec["authorization"]["parameters"].update(
-            workloadIdentityFederationIssuer="https://vstoken.example/o",
-            workloadIdentityFederationSubject=f"sc://o/p/{spec['name']}",
+            federation(spec, options)
         )
         devops.setdefault("connections", []).append(spec)
         return ""
-    if not config().has_option("devops", "organization"):
+    if not config().has_option("devops", "organization") and not {
+        "--organization", "--org"
+    } & set(args):
         raise Refused("--organization must be specified (az devops "
                       "configure --defaults organization=...)")  # fmt: skip
     if args[:3] == ["devops", "service-endpoint", "list"]:
@@ -451,9 +556,13 @@ def deploy_identities(state: dict, template: Path, parameters: dict) -> None:
     for group in [*config["resource_groups"].values(),
                   config["identity_resource_group"]]:  # fmt: skip
         groups.setdefault(group, config["location"])
+    declared = set(re.findall(r"^param (\w+)", text, re.MULTILINE))
+    for name in parameters:
+        if name not in declared:
+            raise Refused(f"(InvalidTemplate) the parameter '{name}' is not "
+                          f"declared in {template.name}", 1)  # fmt: skip
     github = json.loads(parameters.get("githubSubjectPrefixes") or "[]")
-    issuer = parameters.get("azureDevOpsIssuer", "")
-    prefix = parameters.get("azureDevOpsSubjectPrefix", "")
+    devops = json.loads(parameters.get("azureDevOpsSubjects") or "{}")
     identities = state.setdefault("identities", {})
     client_ids = {}
     for key, identity in config["identities"].items():
@@ -464,11 +573,10 @@ def deploy_identities(state: dict, template: Path, parameters: dict) -> None:
              "subject": f"{github_prefix}:{identity['github']}"}
             for github_prefix in github
         ]  # fmt: skip
-        if issuer:
-            credentials.append({
-                "issuer": issuer,
-                "subject": f"{prefix}/{identity['azure_devops']}",
-            })  # fmt: skip
+        shown = devops.get(identity["azure_devops"])
+        if shown:
+            credentials.append({"issuer": shown["issuer"],
+                                "subject": shown["subject"]})  # fmt: skip
         identities[identity["name"]] = {
             "clientId": client_id,
             "resourceGroup": config["identity_resource_group"],

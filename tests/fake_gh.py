@@ -181,6 +181,12 @@ def main(args: list[str]) -> int:
             return None
 
         if command == ("label", "create"):
+            # cli/cli pkg/cmd/label/create.go: an existing name is an error
+            # unless --force (which then updates colour and description).
+            if positional[0] in state["labels"] and "--force" not in flags:
+                raise Refused(f"label with name \"{positional[0]}\" already "
+                              "exists; use `--force` to update its color "
+                              "and description")  # fmt: skip
             state["labels"][positional[0]] = flags.get("--color", [""])[0]
         elif command == ("api",):
             stdin = sys.stdin.read() if flags.get("--input") == ["-"] else ""
@@ -215,6 +221,12 @@ def main(args: list[str]) -> int:
                 raise Refused("must provide `--title` and `--body` (or "
                               "`--body-file`) when not running "
                               "interactively")  # fmt: skip
+            # The whole call fails when any label is not in the repository.
+            for label in flags.get("--label", []):
+                for name in label.split(","):
+                    if name not in state["labels"]:
+                        raise Refused(f"could not add label: '{name}' not "
+                                      "found")  # fmt: skip
             number = len(state["issues"]) + 1
             state["issues"].append({
                 "number": number, "title": flags["--title"][0],

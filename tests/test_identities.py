@@ -311,6 +311,11 @@ def test_terraform_reads_identities_yml_and_grants_each_listed_role(project):
     assert "].github}" in str(local["github_subjects"])
     assert "var.github_subject_prefixes" in str(local["github_subjects"])
     assert "identity.azure_devops" in local["azure_devops_subjects"]
+    assert "var.azure_devops_subjects" in local["azure_devops_subjects"]
+    devops = resources[("azurerm_federated_identity_credential",
+                        "azure_devops")]  # fmt: skip
+    assert devops["issuer"] == "${each.value.issuer}"
+    assert devops["subject"] == "${each.value.subject}"
     main = hcl((tf / "main.tf").read_text())
     main_locals = {k: v for block in main["locals"] for k, v in block.items()}
     assert (
@@ -384,6 +389,25 @@ def _commands_in(text: str, python: bool = False) -> list[str]:
     return found
 
 
+def _called_functions(library: str, text: str) -> str:
+    """The bodies of the shell functions in `library` that `text` calls,
+    directly or through another of them."""
+    functions = dict(
+        re.findall(r"^(\w+)\(\) \{(.*?)^\}", library, re.M | re.S)
+    )
+    called: dict[str, str] = {}
+    while True:
+        found = {
+            name: body
+            for name, body in functions.items()
+            if name not in called
+            and re.search(rf"\b{name}\b", text + "".join(called.values()))
+        }
+        if not found:
+            return "".join(called.values())
+        called.update(found)
+
+
 def _target_commands(project: Path, target: str, seen=None) -> list[str]:
     seen = seen or set()
     if target in seen:
@@ -413,7 +437,9 @@ def _target_commands(project: Path, target: str, seen=None) -> list[str]:
                     ]
             else:
                 if ". scripts/release_lib.sh" in text:
-                    text += (project / "scripts/release_lib.sh").read_text()
+                    text += _called_functions(
+                        (project / "scripts/release_lib.sh").read_text(), text
+                    )
                 found = _commands_in(text, python=script.endswith(".py"))
             commands += found
         commands += _commands_in(line)
@@ -661,6 +687,15 @@ case "$(basename "$0") $1 $2" in
     all="$*"; rest="${all##*--name }"; echo "client-of-${rest%% *}" ;;
   "az ad signed-in-user") echo user-1 ;;
   "gh api "*) echo "repo:my-org@11/fraud-model@22" ;;
+  "az devops service-endpoint")
+    all="$*"
+    if [[ "$3" == list ]]; then
+      name="${all#*name==\'}"; echo "id-${name%%\'*}"
+    else
+      id="${all#*--id id-}"; id="${id%% *}"
+      printf '{"name": "%s", "issuer": "%s", "subject": "%s"}\n' \
+        "$id" "$FAKE_ISSUER" "/eid1/c/pub/t/dA/a/YQ/sc/o/$id"
+    fi ;;
   "az storage account")
     if [[ "$3" == show && "$*" != *--query* ]]; then exit 3; fi
     if [[ "$3" == show ]]; then echo /subscriptions/sub-1/st; fi ;;
@@ -686,6 +721,7 @@ def run_setup(project: Path, tmp_path: Path, *args: str):
             "PATH": f"{bin_dir}:/usr/bin:/bin",
             "HOME": str(tmp_path),
             "FAKE_LOG": str(log),
+            "FAKE_ISSUER": ISSUER,
         },
         capture_output=True,
         text=True,
@@ -704,7 +740,7 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
     if (project / ".github").exists():
         args += ["github", "my-org/fraud-model"]
     if (project / "azure-pipelines").exists():
-        args += ["azure-devops", ISSUER, "sc://my-org/ML"]
+        args += ["azure-devops", "https://dev.azure.com/my-org", "ML"]
     result, calls = run_setup(project, tmp_path, *args)
     if (
         not (project / "infra/bicep").exists()
@@ -746,7 +782,12 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
         assert "repo:my-org/fraud-model" in trusted
         assert "repo:my-org@11/fraud-model@22" in trusted
     if "azure-devops" in args:
-        assert ISSUER in trusted and "sc://my-org/ML" in trusted
+        # Exactly what each connection shows, per connection.
+        for identity in config["identities"].values():
+            connection = identity["azure_devops"]
+            shown = f"/eid1/c/pub/t/dA/a/YQ/sc/o/{connection}"
+            assert f'"{connection}":{{"issuer":"{ISSUER}","subject":' \
+                f'"{shown}"}}' in trusted, connection
 
 
 @pytest.mark.parametrize(
@@ -754,8 +795,9 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
     [
         [],
         ["github", "not a repo"],
-        ["azure-devops", "not-a-url", "sc://org/project"],
-        ["azure-devops", ISSUER],
+        ["azure-devops", "not-a-url", "ML"],
+        ["azure-devops", "https://dev.azure.com/o", "a;b"],
+        ["azure-devops", "https://dev.azure.com/o"],
         ["identities", "github", "x/y"],
         ["gitlab", "x/y"],
     ],
@@ -807,5 +849,5 @@ def test_setup_can_create_the_identities_before_any_trust(
     assert result.returncode == 0, result.stderr
     deploy = next(c for c in calls if "deployment sub create" in c)
     assert "githubSubjectPrefixes=[]" in deploy
-    assert "azureDevOpsIssuer= " in deploy
+    assert "azureDevOpsSubjects={}" in deploy
     assert "AZURE_CLIENT_ID_PULL_REQUEST=" in result.stdout

@@ -3,6 +3,7 @@ issue or work item per breach and can start retraining."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -86,9 +87,44 @@ def test_a_breach_opens_one_issue_then_comments(project: Path, tmp_path: Path):
     state = json.loads((tmp_path / "gh.json").read_text())
     assert len(state["issues"]) == 1
     assert state["issues"][0]["labels"] == ["model-monitoring"]
+    # A repository where planning was never set up: the label is created
+    # (idempotently) before the issue that carries it.
+    assert "model-monitoring" in state["labels"]
+    assert not state.get("refused")
     assert len(state["issues"][0]["comments"]) == 2
     assert outputs == ["opened an issue", "commented on issue #1",
                        "commented on issue #1"]  # fmt: skip
+
+
+def test_the_gh_stand_in_refuses_a_label_the_repository_lacks(
+    project: Path, tmp_path: Path
+):
+    env = fake(tmp_path, "gh", "fake_gh.py")
+    create = ["gh", "issue", "create", "--title", "t", "--body", "b",
+              "--label", "model-monitoring"]  # fmt: skip
+    refused = subprocess.run(create, env=env, capture_output=True, text=True)
+    assert refused.returncode == 1
+    assert "'model-monitoring' not found" in refused.stderr
+    label = ["gh", "label", "create", "model-monitoring"]
+    for extra, code in (([], 0), ([], 1), (["--force"], 0)):
+        result = subprocess.run([*label, *extra], env=env,
+                                capture_output=True, text=True)  # fmt: skip
+        assert result.returncode == code, result.stderr
+    done = subprocess.run(create, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_monitoring_label_is_the_one_planning_creates(project: Path):
+    labels = load_yaml(project / ".github/labels.yml")
+    planned = next(x for x in labels if x["name"] == "model-monitoring")
+    spec = importlib.util.spec_from_file_location(
+        "monitoring", project / "scripts/monitoring.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (module.LABEL, module.LABEL_COLOR, module.LABEL_DESCRIPTION) == (
+        planned["name"], str(planned["color"]), planned["description"]
+    )
 
 
 def test_a_closed_issue_means_a_new_episode(project: Path, tmp_path: Path):

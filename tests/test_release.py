@@ -494,6 +494,14 @@ def test_production_is_refused_to_the_staging_identity(released):
          "?api-version=7.1", AZURE_DEVOPS_APP, "out of range"),
         ("https://dev.azure.com/o/p/_apis/distributedtask/environments"
          "?api-version=7.1", "https://management.azure.com", "Unauthorized"),
+        ("https://dev.azure.com/o/p/_apis/pipelines/pipelinepermissions"
+         "/endpoint/1?api-version=7.1", AZURE_DEVOPS_APP, "out of range"),
+        ("https://dev.azure.com/o/p/_apis/pipelines/pipelinepermissions"
+         "/serviceendpoint/1?api-version=7.1-preview.1", AZURE_DEVOPS_APP,
+         "not supported"),
+        ("https://dev.azure.com/o/p/_apis/pipelines/pipelinepermissions"
+         "/endpoint/nope?api-version=7.1-preview.1", AZURE_DEVOPS_APP,
+         "Not Found(404)"),
     ],
 )  # fmt: skip
 def test_fake_rest_refuses_unknown_areas_versions_and_tokens(
@@ -713,6 +721,65 @@ def test_azure_devops_gets_an_approval_and_a_connection_per_identity(
     assert f'"{SLUG}-staging"' in cd
     assert f'"{SLUG}-production"' in cd
     assert f'"{SLUG}-monitoring"' in monitor
+    # Each pipeline may use exactly the connections and environments its
+    # file uses, so no first run waits for a permission; nothing is open
+    # to all pipelines.
+    ids = {p["id"]: p["name"] for p in devops["pipelines"]}
+    names = {
+        **{f"endpoint/{c['id']}": c["name"] for c in devops["connections"]},
+        **{f"environment/{e['id']}": e["name"]
+           for e in devops["environments"]},
+    }  # fmt: skip
+    granted = {
+        names[resource]: {ids[i] for i in pipelines}
+        for resource, pipelines in devops["permissions"].items()
+    }
+    expected: dict[str, set[str]] = {}
+    for pipeline, used in pipeline_resources(project).items():
+        for resource in used:
+            expected.setdefault(resource, set()).add(pipeline)
+    assert granted == expected
+    assert granted[f"{SLUG}-production"] == {f"{SLUG}-cd", f"{SLUG}-infra"}
+    assert granted["production"] == {f"{SLUG}-cd", f"{SLUG}-infra"}
+    assert granted[f"{SLUG}-monitoring"] == {f"{SLUG}-cd", f"{SLUG}-monitor"}
+    assert granted[f"{SLUG}-pull-request"] == {f"{SLUG}-infra"}
+
+
+def _collect_resources(node, variables: dict, used: set[str]) -> None:
+    if isinstance(node, dict):
+        if "deployment" in node and "environment" in node:
+            env = node["environment"]
+            used.add(env["name"] if isinstance(env, dict) else env)
+        subscription = node.get("azureSubscription")
+        if isinstance(subscription, str):
+            ref = re.fullmatch(
+                r"\$\{\{ *variables\.(\w+) *\}\}|\$\((\w+)\)",
+                subscription.strip(),
+            )
+            used.add(variables[ref[1] or ref[2]] if ref else subscription)
+        for value in node.values():
+            _collect_resources(value, variables, used)
+    elif isinstance(node, list):
+        for value in node:
+            _collect_resources(value, variables, used)
+
+
+def pipeline_resources(project: Path) -> dict[str, set[str]]:
+    """Per Azure pipeline (named as the set-up names it), the service
+    connections its AzureCLI tasks log in with (resolving
+    ${{ variables.X }} and $(X)) and the environments of its deployment
+    jobs, read from the generated YAML."""
+    found = {}
+    for path in sorted((project / "azure-pipelines").glob("*.yml")):
+        pipeline = yaml.safe_load(path.read_text())
+        variables = pipeline.get("variables") or {}
+        if isinstance(variables, list):
+            variables = {v["name"]: v["value"] for v in variables
+                         if "name" in v}  # fmt: skip
+        used: set[str] = set()
+        _collect_resources(pipeline, variables, used)
+        found[f"{SLUG}-{path.stem}"] = used
+    return found
 
 
 def test_training_on_azure_ml_brings_the_model_back(released):
@@ -726,6 +793,24 @@ def test_training_on_azure_ml_brings_the_model_back(released):
     assert ml_calls and all(
         f"--workspace-name {staging}" in c for c in ml_calls
     )
+    # A fresh workspace: the job's environment is registered before the job
+    # that runs on it is submitted (the stand-in refuses it otherwise).
+    verbs = [" ".join(c.split()[1:3]) for c in ml_calls]
+    assert verbs.index("environment create") < verbs.index("job create")
+    registered = json.loads(state.read_text())["environments"]
+    assert registered == [f"{staging}/{SLUG}-inference:1"]
+
+
+def test_fake_az_refuses_a_job_on_an_unregistered_environment(released):
+    project, env, state = released
+    staging = settings(project, "staging")
+    result = run(project, env, "bash", "-c",
+                 "az extension add --name ml && az ml job create"
+                 f" --resource-group {staging['RESOURCE_GROUP']}"
+                 f" --workspace-name {staging['WORKSPACE']}"
+                 " --file deploy/train-job.yml")  # fmt: skip
+    assert result.returncode == 1
+    assert "environment azureml:" in result.stderr
 
 
 def test_the_review_comment_is_created_once_then_edited(
@@ -782,45 +867,68 @@ def test_each_environment_logs_in_as_its_own_identity(both_project):
     }  # fmt: skip
 
 
-def test_azure_devops_identities_trust_their_own_connection(setup_cloud):
+@pytest.mark.parametrize("kind", ["entra", "vstoken"])
+def test_azure_devops_identities_trust_their_own_connection(setup_cloud, kind):
     """The documented order: identities, then the Azure DevOps set-up (which
-    prints the issuer and subjects), then the trust."""
+    creates the connections), then the trust, which is exactly the issuer
+    and subject each connection shows: new connections use the Microsoft
+    Entra issuer and an opaque subject, older ones Azure DevOps's issuer
+    and sc://ORG/PROJECT/<connection>."""
     project, env, state, _ = setup_cloud
+    env = {**env, "FAKE_AZ_CONNECTION_ISSUER": kind}
     first = run(project, env, "bash", "scripts/setup_azure_federation.sh",
                 "identities")  # fmt: skip
     assert first.returncode == 0, first.stderr
     ids = printed_ids(first.stdout)
     cloud = json.loads(state.read_text())
     assert all(not i["credentials"] for i in cloud["identities"].values())
-    env = {**env, **ids}
+    env = {**env, **ids, "AZURE_TENANT_ID": "tenant-1"}
+    trust_args = ("bash", "scripts/setup_azure_federation.sh",
+                  "azure-devops", "https://dev.azure.com/acme", "Fraud")
+    early = run(project, env, *trust_args)
+    assert early.returncode == 1 and "setup_azure_devops.sh" in early.stderr
     setup = run(project, env, "bash", "scripts/setup_azure_devops.sh",
                 "https://dev.azure.com/acme", "Fraud",
                 "alice@example.com")  # fmt: skip
     assert setup.returncode == 0, setup.stderr
-    issuer = "https://vstoken.example/o"
-    printed_subjects = set(re.findall(r"sc://o/p/[\w.-]+", setup.stdout))
-    assert issuer in setup.stdout and f"sc://o/p/{SLUG}-staging" in setup.stdout
-    trust = run(project, env, "bash", "scripts/setup_azure_federation.sh",
-                "azure-devops", issuer, "sc://o/p")  # fmt: skip
+    connections = json.loads(state.read_text())["devops"]["connections"]
+    shown = {
+        c["name"]: (
+            c["authorization"]["parameters"][
+                "workloadIdentityFederationIssuer"],
+            c["authorization"]["parameters"][
+                "workloadIdentityFederationSubject"],
+        )
+        for c in connections
+    }  # fmt: skip
+    for issuer, subject in shown.values():
+        assert issuer in setup.stdout and subject in setup.stdout
+        if kind == "entra":
+            assert issuer == "https://login.microsoftonline.com/tenant-1/v2.0"
+            assert subject.startswith("/eid1/c/pub/t/")
+        else:
+            assert issuer.startswith("https://vstoken.dev.azure.com/")
+            assert subject.startswith("sc://acme/Fraud/")
+    trust = run(project, env, *trust_args)
     assert trust.returncode == 0, trust.stderr
     assert printed_ids(trust.stdout) == ids  # the same identities
     identities = json.loads(state.read_text())["identities"]
     assert len(identities) == 4
     config = identities_yml(project)["identities"]
-    connections = json.loads(state.read_text())["devops"]["connections"]
     by_client = {
         c["authorization"]["parameters"]["serviceprincipalid"]: c["name"]
         for c in connections
     }
-    trusted = set()
+    trusted = {}
     for key, identity in config.items():
         [credential] = identities[identity["name"]]["credentials"]
-        assert credential["issuer"] == issuer
-        # The connection that uses this identity is the one it trusts.
+        # The connection that uses this identity is the one it trusts,
+        # with exactly the issuer and subject that connection reports.
         client = identities[identity["name"]]["clientId"]
-        assert credential["subject"] == f"sc://o/p/{by_client[client]}", key
-        trusted.add(credential["subject"])
-    assert trusted == printed_subjects
+        connection = by_client[client]
+        assert connection == identity["azure_devops"], key
+        trusted[connection] = (credential["issuer"], credential["subject"])
+    assert trusted == shown
 
 
 @pytest.mark.parametrize(
@@ -951,7 +1059,7 @@ def test_the_deployment_guide_names_what_the_pipelines_and_scripts_read(
     order = [
         docs.index("scripts/setup_azure_federation.sh github OWNER/REPO"),
         docs.index("scripts/setup_azure_devops.sh https://"),
-        docs.index("azure-devops ISSUER sc://ORG/PROJECT"),
+        docs.index("azure-devops https://dev.azure.com/ORG PROJECT"),
     ]
     assert order == sorted(order)
     for needed in ("MLOPS_SCAFFOLD_SOURCE", '"Queue builds"',

@@ -21,9 +21,11 @@ locals {
       subject  = "${var.github_subject_prefixes[pair[1]]}:${local.config.identities[pair[0]].github}"
     }
   }
-  azure_devops_subjects = var.azure_devops_issuer == "" ? {} : {
+  # The issuer and subject each service connection shows, by identity.
+  azure_devops_subjects = {
     for key, identity in local.config.identities :
-    key => "${var.azure_devops_subject_prefix}/${identity.azure_devops}"
+    key => var.azure_devops_subjects[identity.azure_devops]
+    if contains(keys(var.azure_devops_subjects), identity.azure_devops)
   }
   assignments = {
     for assignment in local.config.role_assignments :
@@ -66,8 +68,8 @@ resource "azurerm_federated_identity_credential" "azure_devops" {
   name                = "azure-devops"
   resource_group_name = azurerm_resource_group.identities.name
   parent_id           = azurerm_user_assigned_identity.pipeline[each.key].id
-  issuer              = var.azure_devops_issuer
-  subject             = each.value
+  issuer              = each.value.issuer
+  subject             = each.value.subject
   audience            = ["api://AzureADTokenExchange"]
   depends_on          = [azurerm_federated_identity_credential.github]
 }

@@ -11,18 +11,18 @@ variable "github_subject_prefixes" {
   }
 }
 
-variable "azure_devops_issuer" {
-  description = "Issuer of the Azure DevOps service connections' tokens, as a connection shows it; empty: no Azure DevOps trust."
-  type        = string
-  default     = ""
+variable "azure_devops_subjects" {
+  description = "Per Azure DevOps service connection (the azure_devops name of an identity in identities.yml), the exact issuer and subject it shows (authorization.parameters.workloadIdentityFederationIssuer and workloadIdentityFederationSubject). Empty: no Azure DevOps trust."
+  type = map(object({
+    issuer  = string
+    subject = string
+  }))
+  default = {}
   validation {
-    condition     = var.azure_devops_issuer == "" || can(regex("^https://", var.azure_devops_issuer))
-    error_message = "azure_devops_issuer: empty, or the https URL a service connection shows."
+    condition = alltrue([
+      for connection in values(var.azure_devops_subjects) :
+      can(regex("^https://", connection.issuer)) && connection.subject != ""
+    ])
+    error_message = "azure_devops_subjects: each connection's https issuer and non-empty subject, as the connection shows them."
   }
-}
-
-variable "azure_devops_subject_prefix" {
-  description = "Subject prefix of the service connections (sc://<organization>/<project>); each identity trusts <prefix>/<its connection>."
-  type        = string
-  default     = ""
 }
