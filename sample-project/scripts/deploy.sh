@@ -25,12 +25,7 @@ fi
 ensure_ml_extension
 
 echo "Registering $MODEL_NAME:$version and its environment"
-env_name="$(sed -n 's/^name: *//p' deploy/environment.yml)"
-env_version="$(sed -n 's/^version: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' deploy/environment.yml)"
-if ! az ml environment show "${ML_WORKSPACE[@]}" \
-  --name "$env_name" --version "$env_version" >/dev/null 2>&1; then
-  az ml environment create "${ML_WORKSPACE[@]}" --file deploy/environment.yml
-fi
+ensure_ml_environment
 if ! az ml model show "${ML_WORKSPACE[@]}" \
   --name "$MODEL_NAME" --version "$version" >/dev/null 2>&1; then
   az ml model create "${ML_WORKSPACE[@]}" \
@@ -59,7 +54,7 @@ echo "Deploying $MODEL_NAME:$version as $new at 0% traffic (live: ${live:-none})
 az ml online-deployment create "${ML_WORKSPACE[@]}" \
   --file deploy/deployment.yml --endpoint-name "$ENDPOINT" --name "$new" \
   --set "model=azureml:$MODEL_NAME:$version" \
-  "environment=azureml:$env_name:$env_version"
+  "environment=$ML_ENVIRONMENT"
 
 echo "Smoke-testing $new on its own"
 python3 scripts/smoke_test.py "${ML_WORKSPACE[@]}" \

@@ -25,6 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "reports" / "monitoring"
 LABEL = "model-monitoring"
+# As in .github/labels.yml (a test keeps them equal).
+LABEL_COLOR = "b60205"
+LABEL_DESCRIPTION = "Opened by the monitoring workflow on drift or degradation"
 TITLE = "Model monitoring: drift or degradation found"
 
 
@@ -84,6 +87,11 @@ def report_github(body: Path) -> str:
         number = str(min(issue["number"] for issue in open_issues))
         tool("gh", "issue", "comment", number, "--body-file", str(body))
         return f"commented on issue #{number}"
+    # `gh issue create --label` fails when the label does not exist, and
+    # nothing guarantees scripts/setup_github_planning.py has run; --force
+    # makes this a no-op (an update) when the label is there.
+    tool("gh", "label", "create", LABEL, "--force", "--color", LABEL_COLOR,
+         "--description", LABEL_DESCRIPTION)  # fmt: skip
     tool("gh", "issue", "create", "--title", TITLE, "--label", LABEL,
          "--body-file", str(body))  # fmt: skip
     return "opened an issue"

@@ -70,3 +70,17 @@ ensure_ml_extension() {
     az extension add --name ml --yes
   fi
 }
+
+# Register deploy/environment.yml in the workspace unless this version is
+# there already. Training jobs and deployments both run on it.
+ensure_ml_environment() {
+  local name version
+  name="$(sed -n 's/^name: *//p' deploy/environment.yml)"
+  version="$(sed -n 's/^version: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' \
+    deploy/environment.yml)"
+  if ! az ml environment show "${ML_WORKSPACE[@]}" \
+    --name "$name" --version "$version" >/dev/null 2>&1; then
+    az ml environment create "${ML_WORKSPACE[@]}" --file deploy/environment.yml
+  fi
+  export ML_ENVIRONMENT="azureml:$name:$version"
+}

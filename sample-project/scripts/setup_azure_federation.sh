@@ -5,7 +5,7 @@
 #
 #   scripts/setup_azure_federation.sh identities
 #   scripts/setup_azure_federation.sh [github OWNER/REPO] \
-#     [azure-devops ISSUER SUBJECT_PREFIX]
+#     [azure-devops ORG_URL PROJECT]
 #
 # Run it with your own `az login` as Owner (or User Access Administrator and
 # Contributor) of the subscription. It registers the resource providers the
@@ -13,9 +13,12 @@
 # exists), then deploys identities.yml (with Bicep when infra/bicep exists,
 # else Terraform): the resource groups of both environments and the
 # identities with their roles and the trust you name. `identities` trusts
-# nothing yet: Azure DevOps service connections need the identities first
-# and print the ISSUER and subjects (sc://ORG/PROJECT/<connection>, so the
-# SUBJECT_PREFIX is sc://ORG/PROJECT) to trust in a second run. Name every
+# nothing yet: Azure DevOps service connections need the identities first.
+# In a second run, `azure-devops ORG_URL PROJECT` reads the exact issuer
+# and subject each service connection <slug>-<identity> shows (new
+# connections: the Microsoft Entra issuer and an opaque subject; older
+# ones: https://vstoken.dev.azure.com/<org id> and sc://ORG/PROJECT/<name>)
+# with `az devops` (the azure-devops extension) and trusts those. Name every
 # CI system in each later run: a run without one removes its trust. It
 # prints AZURE_CLIENT_ID_<IDENTITY> for each identity, AZURE_TENANT_ID and
 # AZURE_SUBSCRIPTION_ID: the input of scripts/setup_github_environments.sh
@@ -28,10 +31,10 @@ cd "$(dirname "$0")/.."
 . scripts/release_lib.sh
 load_project
 
-usage="usage: $0 identities | [github OWNER/REPO] [azure-devops ISSUER SUBJECT_PREFIX]"
+usage="usage: $0 identities | [github OWNER/REPO] [azure-devops ORG_URL PROJECT]"
 github_repository=""
-devops_issuer=""
-devops_prefix=""
+devops_org=""
+devops_project=""
 if [[ "${1:-}" == identities && $# -eq 1 ]]; then
   shift
 elif [[ $# -eq 0 ]]; then
@@ -60,16 +63,16 @@ while [[ $# -gt 0 ]]; do
       ;;
     azure-devops)
       wants 2 "$@"
-      devops_issuer="$2"
-      devops_prefix="$3"
-      [[ "$devops_issuer" =~ ^https://[A-Za-z0-9./_-]+$ ]] || {
-        echo "error: ISSUER '$devops_issuer' is not an https URL" \
-          "(the service connection shows it)" >&2
+      devops_org="${2%/}"
+      devops_project="$3"
+      [[ "$devops_org" =~ ^https://dev\.azure\.com/[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || {
+        echo "error: ORG_URL '$devops_org' is not like" \
+          "https://dev.azure.com/<org>" >&2
         exit 2
       }
-      [[ "$devops_prefix" =~ ^[A-Za-z0-9:/._@-]+$ ]] || {
-        echo "error: SUBJECT_PREFIX '$devops_prefix' is not like" \
-          "sc://ORG/PROJECT" >&2
+      [[ "$devops_project" =~ ^[A-Za-z0-9][A-Za-z0-9\ ._-]*$ ]] || {
+        echo "error: PROJECT '$devops_project' is not an Azure DevOps" \
+          "project name" >&2
         exit 2
       }
       shift 3
@@ -108,7 +111,54 @@ identity_names() {
     inside && /^  [a-z0-9-]+:$/ {key = substr($1, 1, length($1) - 1)}
     inside && /^    name: / {print key, $2}' "$config"
 }
+# The Azure DevOps service connection of each identity, in file order.
+connection_names() {
+  awk '/^identities:/ {inside = 1; next}
+    inside && /^[^# ]/ {inside = 0}
+    inside && /^    azure_devops: / {print $2}' "$config"
+}
 identity_group="$(yaml_value identity_resource_group)"
+
+# What each service connection shows it presents: {"<connection>":
+# {"issuer": ..., "subject": ...}}. Read, not derived: a connection's
+# subject is opaque unless it predates the Microsoft Entra issuer.
+devops_subjects="{}"
+if [[ -n "$devops_org" ]]; then
+  devops_args=(--organization "$devops_org" --project "$devops_project")
+  shown="$(mktemp)"
+  trap 'rm -f "$shown"' EXIT
+  while read -r connection; do
+    id="$(az devops service-endpoint list "${devops_args[@]}" \
+      --query "[?name=='$connection'].id | [0]" --output tsv)"
+    if [[ -z "$id" ]]; then
+      echo "error: no service connection '$connection' in" \
+        "$devops_org/$devops_project; run scripts/setup_azure_devops.sh" \
+        "first" >&2
+      exit 1
+    fi
+    az devops service-endpoint show "${devops_args[@]}" --id "$id" \
+      --query "{name: name, issuer: authorization.parameters.workloadIdentityFederationIssuer, subject: authorization.parameters.workloadIdentityFederationSubject}" \
+      --output json >> "$shown"
+  done < <(connection_names)
+  devops_subjects="$(python3 - "$shown" <<'PY'
+import json, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+decoder, found, at = json.JSONDecoder(), {}, 0
+while text[at:].strip():
+    at += len(text[at:]) - len(text[at:].lstrip())
+    shown, at = decoder.raw_decode(text, at)
+    issuer, subject = shown.get("issuer") or "", shown.get("subject") or ""
+    if not issuer.startswith("https://") or not subject:
+        sys.exit(f"error: service connection {shown.get('name')} shows no "
+                 "workload identity federation issuer and subject; is it a "
+                 "workload identity federation connection?")
+    found[shown["name"]] = {"issuer": issuer, "subject": subject}
+print(json.dumps(found, separators=(",", ":")))
+PY
+)"
+  echo "Azure DevOps: trusting what each service connection shows:"
+  echo "$devops_subjects"
+fi
 location="$(yaml_value location)"
 
 # The deployers cannot register resource providers (a subscription-wide
@@ -153,8 +203,7 @@ if [[ -d infra/bicep ]]; then
     --name "identities-$(date -u +%Y%m%d%H%M%S)" \
     --template-file infra/bicep/identities.bicep \
     --parameters githubSubjectPrefixes="$github_prefixes" \
-    azureDevOpsIssuer="$devops_issuer" \
-    azureDevOpsSubjectPrefix="$devops_prefix" --output none
+    azureDevOpsSubjects="$devops_subjects" --output none
 elif [[ -d infra/terraform ]]; then
   echo "Identities: applying infra/terraform/identities"
   root="infra/terraform/identities"
@@ -175,8 +224,7 @@ elif [[ -d infra/terraform ]]; then
   # identity's federated credentials.
   terraform -chdir="$root" apply -input=false -auto-approve -parallelism=1 \
     -var "github_subject_prefixes=$github_prefixes" \
-    -var "azure_devops_issuer=$devops_issuer" \
-    -var "azure_devops_subject_prefix=$devops_prefix"
+    -var "azure_devops_subjects=$devops_subjects"
 else
   echo "error: this project has no infra/ code; create the identities that" \
     "$config lists by hand, or add infra code (docs/deployment.md)" >&2

@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 environment="${1:?usage: scripts/train_azureml.sh ENVIRONMENT}"
 load_settings "$environment"
 ensure_ml_extension
+# The job runs on the project's environment (deploy/train-job.yml); on a
+# fresh workspace nothing has registered it yet.
+ensure_ml_environment
 
 job="$(az ml job create "${ML_WORKSPACE[@]}" --file deploy/train-job.yml \
   --query name --output tsv)"

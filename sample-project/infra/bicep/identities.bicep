@@ -8,11 +8,8 @@ targetScope = 'subscription'
 @description('Subject prefixes of the GitHub repository whose workflows log in: repo:<owner>/<repo> and, for repositories with immutable subject claims, repo:<owner>@<owner id>/<repo>@<repo id>. Empty: no GitHub trust.')
 param githubSubjectPrefixes array = []
 
-@description('Issuer of the Azure DevOps service connections\' tokens, as a connection shows it (e.g. https://vstoken.dev.azure.com/<organization id>); empty: no Azure DevOps trust.')
-param azureDevOpsIssuer string = ''
-
-@description('Subject prefix of the service connections, as they show it (sc://<organization>/<project>); each identity trusts <prefix>/<its connection>.')
-param azureDevOpsSubjectPrefix string = ''
+@description('Per Azure DevOps service connection (the azure_devops name of an identity in identities.yml), the exact issuer and subject the connection shows (authorization.parameters.workloadIdentityFederationIssuer and workloadIdentityFederationSubject): {"<connection>": {"issuer": "...", "subject": "..."}}. New connections use the Microsoft Entra issuer and an opaque subject, older ones https://vstoken.dev.azure.com/<organization id> and sc://<organization>/<project>/<connection>. Empty: no Azure DevOps trust.')
+param azureDevOpsSubjects object = {}
 
 var config = loadYamlContent('../identities.yml')
 var customRoles = config.?custom_roles ?? {}
@@ -58,8 +55,8 @@ module identities 'modules/identity.bicep' = [for identity in items(config.ident
     location: config.location
     githubSubjectPrefixes: githubSubjectPrefixes
     githubSubject: identity.value.github
-    azureDevOpsIssuer: azureDevOpsIssuer
-    azureDevOpsSubject: empty(azureDevOpsIssuer) ? '' : '${azureDevOpsSubjectPrefix}/${identity.value.azure_devops}'
+    azureDevOpsIssuer: contains(azureDevOpsSubjects, identity.value.azure_devops) ? azureDevOpsSubjects[identity.value.azure_devops].issuer : ''
+    azureDevOpsSubject: contains(azureDevOpsSubjects, identity.value.azure_devops) ? azureDevOpsSubjects[identity.value.azure_devops].subject : ''
   }
 }]
 
