@@ -64,6 +64,7 @@ def _new_project(
     check_known(answers_in)
 
     created_parents = _missing_parents(destination)
+    moved = False
     try:
         with staging_folder(destination.parent) as staging:
             # Named like the destination: Copier derives the default
@@ -79,14 +80,25 @@ def _new_project(
                 initial_commit(rendered, answers)
             with signals_held(committing=True):  # all of it, or none
                 _move_into_place(rendered, destination)
+                moved = True
+    except KeyboardInterrupt:
+        if not moved:
+            _remove_created(created_parents)
+            raise
+        # The project is complete and in place: an interrupt that lands
+        # between the move and the return reports nothing that failed.
     except BaseException:
-        for parent in created_parents:
-            try:
-                parent.rmdir()
-            except OSError:
-                break
+        _remove_created(created_parents)
         raise
     return NewProject(path=destination, answers=answers, committed=git)
+
+
+def _remove_created(created_parents: list[Path]) -> None:
+    for parent in created_parents:
+        try:
+            parent.rmdir()
+        except OSError:
+            break
 
 
 def initial_commit(project: Path, answers: Mapping[str, Any]) -> None:
