@@ -208,3 +208,42 @@ def test_valid_yaml_of_the_wrong_shape_is_a_schema_finding(
         findings
     )
     assert all(f.file == where for f in findings)
+
+
+# ------------------------------------------------- hostile file system
+@pytest.mark.parametrize("use_git", [False, True])
+def test_a_fifo_is_named_never_read(tmp_path, use_git):
+    """A FIFO with a workflow's name would block a read forever: discovery
+    names it in a note and goes on; as a FILE argument it is bad input."""
+    import os
+
+    from helpers import invoke
+
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text("name: CI\non: push\njobs: {}\n")
+    if use_git:
+        git(tmp_path, "init", "--quiet")
+    os.mkfifo(workflows / "f.yml")
+    result = check(tmp_path, use_auditor=False)
+    notes = [f for f in result.findings if f.file.endswith("f.yml")]
+    # git lists no FIFO at all; a folder walk names it in a note.
+    expected = [] if use_git else [("MS100", "note")]
+    assert [(f.rule, f.severity) for f in notes] == expected
+    assert all("not a regular file" in f.message for f in notes)
+    assert ".github/workflows/f.yml" not in result.checked
+    outcome = invoke("check", workflows / "f.yml", "--root", tmp_path)
+    assert outcome.exit_code == 2, outcome.stderr
+    assert "is not a regular file" in outcome.stderr
+
+
+def test_the_bounded_reader_checks_the_opened_file(tmp_path):
+    from mlops_scaffold.yamlio import NotRegularFileError, read_bounded
+
+    big = tmp_path / "big.yml"
+    big.write_bytes(b"a" * 11)
+    assert read_bounded(big, limit=11) == b"a" * 11
+    with pytest.raises(ScaffoldError, match="over the 10-byte limit"):
+        read_bounded(big, limit=10)
+    with pytest.raises(NotRegularFileError):
+        read_bounded(tmp_path)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -172,6 +173,18 @@ def _relative_files(root: Path, files: list[Path]) -> list[str]:
     for file in files:
         path = file if file.is_absolute() else Path.cwd() / file
         try:
+            mode = path.stat().st_mode
+        except OSError:
+            raise UsageError(
+                f"{file} is not a folder or a file.",
+                hint="pass files inside the repository being checked",
+            ) from None
+        if not stat.S_ISREG(mode):
+            raise UsageError(
+                f"{file} is not a regular file (a FIFO, device or socket).",
+                hint="pass pipeline files (YAML) of the repository",
+            )
+        try:
             names.append(path.resolve().relative_to(root.resolve()).as_posix())
         except ValueError:
             raise UsageError(
@@ -202,7 +215,11 @@ def check(
         for s in found.sources
         if not any(fnmatch.fnmatch(s.relative, g) for g in settings.exclude)
     ]
-    findings: list[Finding] = []
+    findings: list[Finding] = [
+        Finding("MS100", name, 1, error.message.split(": ", 1)[-1], "note")
+        for name, error in found.skipped.items()
+        if not any(fnmatch.fnmatch(name, g) for g in settings.exclude)
+    ]
     texts: dict[str, str] = {}
     repository = Repository(root, dict(found.parsed))
     rules = [r for r in all_rules().values() if r.check is not None]
