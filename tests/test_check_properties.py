@@ -247,3 +247,30 @@ def test_the_bounded_reader_checks_the_opened_file(tmp_path):
         read_bounded(big, limit=10)
     with pytest.raises(NotRegularFileError):
         read_bounded(tmp_path)
+
+
+DEEP_TOML = "[tool.x]\nv = " + "[" * 100_000 + "]" * 100_000 + "\n"
+DEEP_YAML = "ignore: " + "[" * 100_000 + "]" * 100_000 + "\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("pyproject.toml", DEEP_TOML), (".mlops-scaffold.yml", DEEP_YAML)],
+    ids=["toml", "yaml"],
+)
+def test_deeply_nested_settings_are_bad_input(tmp_path, name, text):
+    from helpers import invoke
+
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text("name: CI\non: push\njobs: {}\n")
+    git(tmp_path, "init", "--quiet", "--initial-branch=main")
+    git(tmp_path, "add", "--all")
+    git(tmp_path, "commit", "--quiet", "-m", "base")
+    (tmp_path / name).write_text(text)
+    for args in (["check", tmp_path], ["review", tmp_path, "--base", "main"]):
+        (workflows / "ci.yml").write_text("name: CI\non: [push]\njobs: {}\n")
+        result = invoke(*args)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert name in result.stderr
+        assert "Traceback" not in result.stderr + result.stdout

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MalformedFileError, UsageError
-from ..yamlio import line_of
+from ..yamlio import line_of, read_bounded
 from . import auditor, schema
 from .discovery import Discovered, discover
 from .model import GITHUB, PipelineFile
@@ -100,23 +100,31 @@ def load_settings(root: Path) -> Settings:
 
     table: Any = None
     source = root / CONFIG_FILE
-    if source.is_file():
-        from ..yamlio import load_untrusted
-
-        table, _ = load_untrusted(source.read_bytes(), source)
-        table = table or {}
-    else:
-        source = root / "pyproject.toml"
+    try:
         if source.is_file():
-            try:
-                text = source.read_text(encoding="utf-8")
+            from ..yamlio import load_untrusted
+
+            table, _ = load_untrusted(read_bounded(source), source)
+            table = table or {}
+        else:
+            source = root / "pyproject.toml"
+            if source.is_file():
+                text = read_bounded(source).decode("utf-8")
                 table = (
                     tomllib.loads(text).get("tool", {}).get("mlops-scaffold")
                 )
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-                raise MalformedFileError(
-                    source, f"is not valid TOML: {error}"
-                ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise MalformedFileError(
+            source, f"is not valid TOML: {error}"
+        ) from None
+    except (RecursionError, MemoryError):
+        raise MalformedFileError(
+            source, "nests too deeply to read; flatten it"
+        ) from None
+    except OSError as error:
+        raise MalformedFileError(
+            source, f"cannot be read: {error.strerror}"
+        ) from None
     if table is None:
         return Settings()
     if not isinstance(table, dict):
