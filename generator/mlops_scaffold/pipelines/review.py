@@ -449,11 +449,8 @@ def review_change(
     to the pipelines of the repository at ``path``."""
     root = gitutil.repository_root(Path(path))
     for ref in (base, head):
-        if ref is not None and not gitutil.branch_exists(root, ref):
-            raise UsageError(
-                f"Unknown git reference {ref!r}.",
-                hint="pass a branch, tag or commit, e.g. --base origin/main",
-            )
+        if ref is not None:
+            _verify_commit(root, ref)
     reviews = []
     before: dict[str, bytes] = {}  # the changed files, for check
     after: dict[str, bytes] = {}
@@ -495,6 +492,21 @@ def review_change(
     renames = {old: new for old, new in pairs if old and new and old != new}
     result.new_findings = _new_findings(root, before, after, renames)
     return result
+
+
+def _verify_commit(root: Path, ref: str) -> None:
+    """A ref that names a commit, else bad input: an option-like ref is
+    never passed to git; a blob or tree (``HEAD:README.md``) is not a
+    commit."""
+    hint = "pass a branch, tag or commit, e.g. --base origin/main"
+    if ref.startswith("-") or not gitutil.branch_exists(root, ref):
+        raise UsageError(f"Unknown git reference {ref!r}.", hint=hint)
+    found = gitutil.git(
+        "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}",
+        cwd=root, check=False,
+    )  # fmt: skip
+    if found.returncode != 0:
+        raise UsageError(f"{ref!r} is not a commit.", hint=hint)
 
 
 def _new_findings(
