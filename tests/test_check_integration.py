@@ -629,3 +629,23 @@ def test_generated_projects_have_no_unreachable_deployment(tmp_path):
 
     project = generate(tmp_path / "p", git=False, ci_provider="both")
     assert not [f for f in check(project).findings if f.rule == "MS210"]
+
+
+def test_sarif_uris_are_percent_encoded_relative_uris(tmp_path):
+    from urllib.parse import unquote, urlsplit
+
+    name = ".github/workflows/a #1 %20 é.yml"
+    write(
+        tmp_path,
+        {name: CLEAN_GITHUB.replace("    timeout-minutes: 10\n", "", 1)},
+    )
+    result = invoke("check", tmp_path, "--format", "sarif")
+    uris = [
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in json.loads(result.stdout)["runs"][0]["results"]
+    ]
+    assert uris and all(unquote(u) == name for u in uris)
+    for uri in uris:
+        parts = urlsplit(uri)
+        assert not parts.scheme and not parts.fragment and uri.isascii()
+        assert " " not in uri and not uri.startswith("/")

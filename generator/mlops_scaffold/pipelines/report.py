@@ -4,6 +4,7 @@ commands (annotations) and SARIF 2.1.0 (code scanning, editors)."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from .. import __version__
 from .check import Finding, Result
@@ -109,7 +110,7 @@ def _sarif(result: Result) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.file},
+                        "artifactLocation": {"uri": quote(f.file)},
                         "region": {"startLine": max(f.line, 1)},
                     }
                 }
