@@ -274,3 +274,70 @@ def test_deeply_nested_settings_are_bad_input(tmp_path, name, text):
         assert result.exit_code == 2, (args, result.stderr)
         assert name in result.stderr
         assert "Traceback" not in result.stderr + result.stdout
+
+
+HOSTILE_KEYS = [
+    "a\n::add-mask::secret",
+    "\x1b[2J\x1b]0;title\x07",
+    "::error::fake",
+    "b\r\n::warning file=x::y",
+    "c\u2028d\x85e",
+]
+
+
+@pytest.mark.parametrize("style", ["text", "github", "json", "sarif"])
+def test_untrusted_text_never_prints_control_characters(tmp_path, style):
+    """Job ids and values with newlines, escape sequences and workflow
+    commands come back escaped: no raw control character, and no output
+    line that starts a workflow command from the file's content."""
+    import json
+
+    from helpers import invoke
+
+    jobs = {
+        key: {"runs-on": "ubuntu-latest", "steps": [{"run": key}]}
+        for key in HOSTILE_KEYS
+    }
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text(
+        yaml.safe_dump({"on": "push", "jobs": jobs}, allow_unicode=True)
+    )
+    (workflows / "::x.yml").write_text("on: push\njobs: [1]\n")
+    result = invoke("check", tmp_path, "--format", style)
+    assert result.exit_code == 1, result.stderr
+    output = result.stdout
+    unsafe = {chr(c) for c in range(32) if chr(c) != "\n"}
+    unsafe |= {"\x7f", "\x85", "\u2028", "\u2029"}
+    assert not unsafe & set(output)
+    lines = output.splitlines()
+    if style == "github":
+        levels = ("::error ", "::warning ", "::notice ")
+        assert lines and all(line.startswith(levels) for line in lines)
+        assert not any(
+            "::add-mask::" in line.split("::", 2)[1] for line in lines
+        )
+    else:
+        assert not any(line.lstrip().startswith("::") for line in lines)
+    if style in ("json", "sarif"):
+        json.loads(output)
+    if style == "text":
+        assert "a\\n::add-mask::secret" in output
+        assert "\\x1b[2J" in output
+
+
+def test_a_finding_message_is_bounded(tmp_path):
+    """100,000 top-level keys: no megabyte line, and the cut says how much
+    was left out."""
+    from helpers import invoke
+
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    keys = "".join(f"k{i}: 1\n" for i in range(100_000))
+    job = "jobs:\n  a:\n    runs-on: x\n    steps: [{run: x}]\n"
+    (workflows / "ci.yml").write_text(f"on: push\n{job}{keys}")
+    result = invoke("check", tmp_path, "--format", "json")
+    messages = [f["message"] for f in __import__("json").loads(result.stdout)]
+    assert messages and max(map(len, messages)) <= 600
+    assert max(len(line) for line in result.stdout.splitlines()) < 2000
+    assert any(m.endswith("more characters)") for m in messages)

@@ -44,6 +44,11 @@ class Finding:
     severity: str = "error"
     job_line: int | None = None
 
+    def __post_init__(self) -> None:
+        # A message quotes the file (keys, names); a file of 100,000 keys
+        # must not make a megabyte line.
+        object.__setattr__(self, "message", bounded(self.message))
+
     @property
     def _rule(self):
         return all_rules().get(self.rule)
@@ -67,6 +72,27 @@ class Finding:
         data = asdict(self)
         data.pop("job_line")
         return {**data, "title": self.title, "hint": self.hint}
+
+
+MAX_MESSAGE = 500
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character written as Python
+    writes it in a string (``\\n``, ``\\x1b``, ``\\u2028``): one line, no
+    terminal escape sequence."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() else repr(c)[1:-1] for c in text
+    )
 
 
 @dataclass
