@@ -649,3 +649,25 @@ def test_sarif_uris_are_percent_encoded_relative_uris(tmp_path):
         parts = urlsplit(uri)
         assert not parts.scheme and not parts.fragment and uri.isascii()
         assert " " not in uri and not uri.startswith("/")
+
+
+def test_file_arguments_are_judged_against_the_git_top_level(
+    tmp_path, monkeypatch
+):
+    root = clean(tmp_path / "one")
+    (root / GITHUB_FILE).write_text(NO_TIMEOUT.replace("{comment}", ""))
+    git(root, "init", "--quiet")
+    (root / "src").mkdir()
+    monkeypatch.chdir(root / "src")
+    result = invoke("check", f"../{GITHUB_FILE}")
+    assert result.exit_code == 1 and "MS204" in result.stdout, result.stderr
+    assert f"{GITHUB_FILE}:" in result.stdout  # named from the top level
+    other = clean(tmp_path / "two")
+    git(other, "init", "--quiet")
+    result = invoke("check", f"../{GITHUB_FILE}", other / GITHUB_FILE)
+    assert result.exit_code == 2
+    assert "different repositories" in result.stderr
+    assert f"'{root}'" in result.stderr and f"'{other}'" in result.stderr
+    result = invoke("check", other / GITHUB_FILE, "--root", root)
+    assert result.exit_code == 2
+    assert f"is outside the repository '{root}'" in result.stderr

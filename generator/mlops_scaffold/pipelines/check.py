@@ -90,9 +90,7 @@ def printable(text: str) -> str:
     terminal escape sequence."""
     if text.isprintable():
         return text
-    return "".join(
-        c if c.isprintable() else repr(c)[1:-1] for c in text
-    )
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @dataclass
@@ -222,19 +220,51 @@ def _relative_files(root: Path, files: list[Path]) -> list[str]:
             names.append(path.resolve().relative_to(root.resolve()).as_posix())
         except ValueError:
             raise UsageError(
-                f"{file} is outside {root}.",
-                hint="pass files inside the repository being checked",
+                f"{file} is outside the repository '{root}'.",
+                hint="pass files inside the repository being checked, or "
+                "its folder with --root",
             ) from None
     return names
 
 
+def repository_of(files: list[Path]) -> Path:
+    """The repository that holds FILE arguments: git's top level of their
+    folders (one for all), else the current folder outside git."""
+    import subprocess
+
+    tops = set()
+    for file in files:
+        folder = (file if file.is_absolute() else Path.cwd() / file).parent
+        try:
+            found = subprocess.run(
+                ["git", "rev-parse", "--show-toplevel"],
+                cwd=folder, capture_output=True, text=True, check=False,
+                timeout=60,
+            )  # fmt: skip
+        except (OSError, subprocess.SubprocessError):
+            found = None
+        if found is not None and found.returncode == 0:
+            tops.add(Path(found.stdout.strip()).resolve())
+        else:
+            tops.add(Path.cwd().resolve())
+    if len(tops) > 1:
+        names = ", ".join(f"'{top}'" for top in sorted(tops))
+        raise UsageError(
+            f"The files belong to different repositories ({names}).",
+            hint="check the files of one repository at a time",
+        )
+    return tops.pop() if tops else Path.cwd()
+
+
 def check(
-    path: Path | str = ".",
+    path: Path | str | None = ".",
     files: list[Path] | None = None,
     *,
     use_auditor: bool = True,
 ) -> Result:
     """Check the repository at ``path`` (or only ``files`` in it)."""
+    if path is None:
+        path = repository_of(files or [])
     root = Path(path)
     if not root.is_dir():
         raise UsageError(
