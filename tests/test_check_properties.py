@@ -341,3 +341,96 @@ def test_a_finding_message_is_bounded(tmp_path):
     assert messages and max(map(len, messages)) <= 600
     assert max(len(line) for line in result.stdout.splitlines()) < 2000
     assert any(m.endswith("more characters)") for m in messages)
+
+
+HOSTILE_NAMES = [
+    "x\n```\n# Owned\n```mermaid",
+    "`` ` ``` `",
+    "## heading",
+    "[click](https://evil.example) ![img](https://evil.example/x.png)",
+    "<details><summary>hi</summary>",
+    'a"]\n  end\n  n_x["b',
+    "</details>\n### Fake",
+    "- item\r\n> quote",
+]
+
+
+def _rendered_review(tmp_path: Path) -> tuple[str, list[str]]:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    base = {"on": "push", "jobs": {"build": {"runs-on": "ubuntu-latest",
+            "steps": [{"run": "make"}]}}}  # fmt: skip
+    (workflows / "ci.yml").write_text(yaml.safe_dump(base))
+    git(tmp_path, "init", "--quiet", "--initial-branch=main")
+    git(tmp_path, "add", "--all")
+    git(tmp_path, "commit", "--quiet", "-m", "base")
+    jobs = {
+        name: {
+            "name": name,
+            "runs-on": "ubuntu-latest",
+            "environment": name,
+            "needs": ["build"],
+            "steps": [{"name": name, "run": name, "uses": f"{name}@v1"}],
+        }
+        for name in HOSTILE_NAMES
+    }
+    jobs["build"] = {
+        "runs-on": "ubuntu-latest",
+        "environment": HOSTILE_NAMES[0],
+        "permissions": {name: "write" for name in HOSTILE_NAMES},
+        "steps": [{"run": name} for name in HOSTILE_NAMES],
+    }
+    head = {"on": {name: {} for name in HOSTILE_NAMES}, "jobs": jobs}
+    (workflows / "ci.yml").write_text(yaml.safe_dump(head))
+    (workflows / "new.yml").write_text(yaml.safe_dump(head))
+    markdown = to_markdown(review_change(tmp_path, base="main"))
+    return markdown, [
+        "## Pipeline review",
+        "### `.github/workflows/ci.yml` (modified)",
+        "### `.github/workflows/new.yml` (added)",
+        "### New findings",
+        "### Risk summary",
+    ]
+
+
+def test_review_markdown_has_only_the_structure_it_wrote(tmp_path):
+    """Names from the pull request (job ids, names, environments, steps,
+    commands, permissions, triggers) cannot add headings, fences, HTML,
+    links or images to the comment."""
+    import re
+
+    markdown, headings = _rendered_review(tmp_path)
+    lines = markdown.splitlines()
+    assert [ln for ln in lines if re.match(r" {0,3}#{1,6}(\s|$)", ln)] == (
+        headings
+    )
+    fences = [ln for ln in lines if re.match(r" {0,3}(`{3,}|~{3,})", ln)]
+    assert fences and fences == ["```mermaid", "```"] * (len(fences) // 2)
+    html = [ln for ln in lines if re.match(r" {0,3}<", ln)]
+    assert set(html) <= {
+        "<!-- mlops-scaffold:pipeline-review -->",
+        "<details><summary>Deployment path before and after</summary>",
+        "</details>",
+    }
+    # Outside charts and code spans: no link, image or autolink.
+    charts = re.compile(r"^```mermaid$.*?^```$", re.MULTILINE | re.DOTALL)
+    spans = re.compile(r"(?<![\\`])(`+)(?!`).*?(?<!`)\1(?!`)")
+    text = "\n".join(
+        spans.sub("", line) for line in charts.sub("", markdown).splitlines()
+    )
+    assert not re.search(r"(?<!\\)\]\(", text)
+    assert "https://" not in text
+    assert not re.search(r"(?<!\\)`", text)
+    assert not re.search(r"[\x00-\x09\x0b-\x1f]", markdown)
+    inside = False
+    for line in lines:  # every chart line is a statement the tool wrote
+        if line.startswith("```"):
+            inside = line == "```mermaid"
+            continue
+        if inside:
+            assert re.match(
+                r"(flowchart LR|  subgraph n_\w+\[\"[^\"`]*\"\]|  end"
+                r"| {2,4}n_\w+(\[\"[^\"`\[\]]*\"\]|\{\{\"approval\"\}\}"
+                r" --> n_\w+| --> n_\w+))$",
+                line,
+            ), line

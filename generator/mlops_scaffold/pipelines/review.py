@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import gitutil
 from ..errors import MalformedFileError, UsageError
+from .check import bounded, printable
 from .discovery import classify
 from .model import PRODUCTION, PipelineFile, tier_of
 
@@ -153,9 +154,48 @@ def _production(name: str | None) -> bool:
     return tier_of(name) == PRODUCTION
 
 
+# The markdown becomes a pull-request comment: every value from the
+# pull request's files is escaped for where it goes (code span, text,
+# Mermaid label), so it cannot close a fence, start a heading or a list,
+# or add a link, an image or HTML.
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>~|!#&])")
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|www|mailto)([:.])")
+_LABEL = {"#": "#35;", '"': "#quot;", "`": "#96;", "<": "#lt;", ">": "#gt;",
+          "[": "#91;", "]": "#93;", "{": "#123;", "}": "#125;", "|": "#124;",
+          "&": "#38;", "(": "#40;", ")": "#41;"}  # fmt: skip
+
+
+def _one_line(value: Any, limit: int = 200) -> str:
+    return bounded(printable(str(value)), limit)
+
+
+def _code(value: Any) -> str:
+    """An inline code span that nothing in ``value`` can close: one line,
+    fenced by more backticks than its longest run."""
+    text = _one_line(value)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    if not text.strip() or text.startswith("`") or text.endswith("`"):
+        text = f" {text} "
+    return f"{fence}{text}{fence}"
+
+
+def _plain(value: Any, limit: int = 500) -> str:
+    """Plain markdown text: one line, specials backslash-escaped, no
+    autolink."""
+    text = _MARKDOWN.sub(r"\\\1", _one_line(value, limit))
+    return _AUTOLINK.sub(r"\1\\\2", text)
+
+
+def _label(value: Any) -> str:
+    """A Mermaid label's text: one line, quotes, backticks, brackets and
+    angle brackets as Mermaid entities."""
+    return "".join(_LABEL.get(c, c) for c in _one_line(value, 100))
+
+
 def _names(values) -> str:
     """Names for people: `a`, `b` (never a Python list)."""
-    return ", ".join(f"`{v}`" for v in sorted(values)) or "nothing"
+    return ", ".join(f"{_code(v)}" for v in sorted(values)) or "nothing"
 
 
 # ------------------------------------------------------------- comparing
@@ -174,16 +214,16 @@ def _triggers(review: FileReview, old: PipelineFile, new: PipelineFile):
     before, after = old.triggers(), new.triggers()
     for name in sorted(set(after) - set(before)):
         severity = "high" if name == "pull_request_target" else "medium"
-        review.add(severity, "trigger", f"trigger added: `{name}`")
+        review.add(severity, "trigger", f"trigger added: {_code(name)}")
     for name in sorted(set(before) - set(after)):
-        review.add("low", "trigger", f"trigger removed: `{name}`")
+        review.add("low", "trigger", f"trigger removed: {_code(name)}")
     for name in sorted(set(before) & set(after)):
         was, now = _branches(before[name]), _branches(after[name])
         if now - was and was != {"*"}:
             review.add(
                 "medium",
                 "trigger",
-                f"trigger `{name}` widened to {_names(now - was)}",
+                f"trigger {_code(name)} widened to {_names(now - was)}",
             )
 
 
@@ -206,7 +246,7 @@ def _permissions(raw: Any) -> dict[str, int]:
 def _widened(old: Any, new: Any) -> list[str]:
     before, after = _permissions(old), _permissions(new)
     return sorted(
-        f"{scope}: {'write' if level == 2 else 'read'}"
+        f"{_plain(scope)}: {'write' if level == 2 else 'read'}"
         for scope, level in after.items()
         if level > before.get(scope, before.get("*", 0))
     )
@@ -229,16 +269,16 @@ def _step_map(job) -> dict[str, Any]:
 def _compare_stages(review: FileReview, old, new) -> None:
     before, after = old.stages(), new.stages()
     for name in sorted(set(after) - set(before)):
-        review.add("medium", "stage", f"stage added: `{name}`")
+        review.add("medium", "stage", f"stage added: {_code(name)}")
     for name in sorted(set(before) - set(after)):
         severity = "high" if _production(name) else "medium"
-        review.add(severity, "stage", f"stage removed: `{name}`")
+        review.add(severity, "stage", f"stage removed: {_code(name)}")
     for name in sorted(set(before) & set(after)):
         if set(before[name]) != set(after[name]):
             review.add(
                 "high" if _production(name) else "medium",
                 "needs",
-                f"stage `{name}` now depends on {_names(after[name])} "
+                f"stage {_code(name)} now depends on {_names(after[name])} "
                 f"(was {_names(before[name])})",
             )
 
@@ -247,19 +287,23 @@ def _compare_jobs(review: FileReview, old, new) -> None:
     before, after = _jobs(old), _jobs(new)
     for name in sorted(set(after) - set(before)):
         job = after[name]
-        gate = f" (environment `{job.environment}`)" if job.environment else ""
-        review.add("medium", "job", f"job added: `{name}`{gate}")
+        gate = (
+            f" (environment {_code(job.environment)})"
+            if job.environment
+            else ""
+        )
+        review.add("medium", "job", f"job added: {_code(name)}{gate}")
     for name in sorted(set(before) - set(after)):
         job = before[name]
         severity = "high" if _production(name) else "medium"
-        review.add(severity, "job", f"job removed: `{name}`")
+        review.add(severity, "job", f"job removed: {_code(name)}")
     for name in sorted(set(before) & set(after)):
         was, now = before[name], after[name]
         if set(was.needs) != set(now.needs):
             review.add(
                 "high" if _production(name) else "medium",
                 "needs",
-                f"`{name}` now depends on {_names(now.needs)} "
+                f"{_code(name)} now depends on {_names(now.needs)} "
                 f"(was {_names(was.needs)})",
             )
         if was.environment and not now.environment:
@@ -267,20 +311,22 @@ def _compare_jobs(review: FileReview, old, new) -> None:
             review.add(
                 severity,
                 "gate",
-                f"environment gate `{was.environment}` removed from `{name}`",
+                f"environment gate {_code(was.environment)} removed from "
+                f"{_code(name)}",
             )
         elif now.environment and not was.environment:
             review.add(
                 "low",
                 "gate",
-                f"`{name}` now runs in environment `{now.environment}`",
+                f"{_code(name)} now runs in environment "
+                f"{_code(now.environment)}",
             )
         elif was.environment != now.environment:
             review.add(
                 "medium",
                 "gate",
-                f"`{name}` moved from environment "
-                f"`{was.environment}` to `{now.environment}`",
+                f"{_code(name)} moved from environment "
+                f"{_code(was.environment)} to {_code(now.environment)}",
             )
         widened = _widened(
             was.raw.get("permissions"), now.raw.get("permissions")
@@ -289,7 +335,7 @@ def _compare_jobs(review: FileReview, old, new) -> None:
             review.add(
                 "high",
                 "permissions",
-                f"`{name}` permissions widened: {', '.join(widened)}",
+                f"{_code(name)} permissions widened: {', '.join(widened)}",
             )
         _compare_steps(review, name, was, now)
 
@@ -306,7 +352,7 @@ def _compare_steps(review: FileReview, name: str, was, now) -> None:
             review.add(
                 "medium" if SHA.match(ref) else "high",
                 "action",
-                f"`{name}` uses a new action `{step.uses}`",
+                f"{_code(name)} uses a new action {_code(step.uses)}",
             )
         elif previous != step.uses:
             pinned_before = SHA.match(previous.partition("@")[2])
@@ -314,15 +360,16 @@ def _compare_steps(review: FileReview, name: str, was, now) -> None:
                 review.add(
                     "high",
                     "action",
-                    f"`{name}`: `{action}` unpinned ({previous} -> "
-                    f"{step.uses})",
+                    f"{_code(name)}: {_code(action)} unpinned "
+                    f"({_code(previous)} -> {_code(step.uses)})",
                 )
             else:
                 review.add(
                     "low",
                     "action",
-                    f"`{name}`: `{action}` changed "
-                    f"{previous.partition('@')[2][:12]} -> {ref[:12]}",
+                    f"{_code(name)}: {_code(action)} changed "
+                    f"{_code(previous.partition('@')[2][:12])} -> "
+                    f"{_code(ref[:12])}",
                 )
     for label in sorted(set(old_steps) | set(new_steps)):
         a, b = old_steps.get(label), new_steps.get(label)
@@ -336,8 +383,8 @@ def _compare_steps(review: FileReview, name: str, was, now) -> None:
             review.add(
                 "medium",
                 "command",
-                f'`{name}` step "{label}": command {verb}: '
-                f"`{_short(new_cmd or old_cmd)}`",
+                f"{_code(name)} step {_code(label)}: command {verb}: "
+                f"{_code(_short(new_cmd or old_cmd))}",
             )
 
 
@@ -367,7 +414,7 @@ def _compare_file(review: FileReview, old, new, old_text, new_text) -> None:
     if old is None or new is None:
         pipeline = new or old
         verb = "added" if new else "removed"
-        jobs = ", ".join(f"`{j}`" for j in _jobs(pipeline)) or "no jobs"
+        jobs = ", ".join(f"{_code(j)}" for j in _jobs(pipeline)) or "no jobs"
         severity = (
             "high"
             if old
@@ -394,10 +441,6 @@ def _node(label: str) -> str:
     return "n_" + re.sub(r"\W", "_", label)
 
 
-def _quote(text: str) -> str:
-    return text.replace('"', "#quot;")
-
-
 def mermaid(pipeline: PipelineFile | None) -> str:
     """The jobs as a flowchart (Azure: inside their stages), with the
     dependencies the service follows (``job_graph``), environments, and an
@@ -418,14 +461,14 @@ def mermaid(pipeline: PipelineFile | None) -> str:
         indent = "  "
         if stage is not None:
             lines.append(
-                f'  subgraph {_node("stage " + stage)}["{_quote(stage)}"]'
+                f'  subgraph {_node("stage " + stage)}["{_label(stage)}"]'
             )
             indent = "    "
         for job in members:
-            text = job.name
+            text = _label(job.name)
             if job.environment:
-                text += f"<br/>env: {job.environment}"
-            lines.append(f'{indent}{_node(job.label)}["{_quote(text)}"]')
+                text += f"<br/>env: {_label(job.environment)}"
+            lines.append(f'{indent}{_node(job.label)}["{text}"]')
         if stage is not None:
             lines.append("  end")
     for job in jobs:
@@ -468,7 +511,7 @@ def review_change(
             new = _parse(new_text, new_name)
         except MalformedFileError as error:
             review = FileReview(shown, "unreadable")
-            review.add("high", "syntax", error.message)
+            review.add("high", "syntax", _plain(error.message))
             reviews.append(review)
             continue
         if old is None and new is None:
@@ -545,18 +588,27 @@ def _new_findings(
     ]
 
 
+def _where(finding: dict) -> str:
+    return f"{finding['file']}:{finding['line']}"
+
+
 def to_markdown(review: Review) -> str:
     counts = review.counts()
     lines = [MARKER, "## Pipeline review", ""]
     lines.append(
-        f"`{review.base}` → `{review.head}`: {len(review.files)} pipeline "
+        f"{_code(review.base)} → {_code(review.head)}: "
+        f"{len(review.files)} pipeline "
         f"file(s) changed; risk: **{counts['high']} high**, "
         f"{counts['medium']} medium, {counts['low']} low."
     )
     if not review.files:
         lines += ["", "No workflow or pipeline changes."]
     for file in review.files:
-        lines += ["", f"### `{file.file}` ({file.status})", ""]
+        lines += [
+            "",
+            f"### {_code(file.file)} ({_plain(file.status)})",
+            "",
+        ]
         ordered = sorted(file.changes, key=lambda c: SEVERITY_ORDER[c.severity])
         for change in ordered:
             mark = {"high": "🔴", "medium": "🟠", "low": "🟢"}[change.severity]
@@ -580,8 +632,9 @@ def to_markdown(review: Review) -> str:
     lines += ["", "### New findings", ""]
     if review.new_findings:
         lines += [
-            f"- `{f['file']}:{f['line']}` **{f['severity']}** {f['rule']} "
-            f"{f['title']}: {f['message']}"
+            f"- {_code(_where(f))} **{f['severity']}** "
+            f"{_plain(f['rule'])} {_plain(f['title'])}: "
+            f"{_plain(f['message'])}"
             for f in review.new_findings
         ]
     else:
