@@ -93,10 +93,8 @@ def setup(case: str, tmp: Path, generated: Path) -> dict[str, Path]:
         if case in ADOPT_PYPROJECT:
             files["pyproject.toml"] = ADOPT_PYPROJECT[case]
         if case == "check-deep-pyproject":
-            files["pyproject.toml"] = "[tool.x]\nv = %s%s\n" % (
-                "[" * 100_000,
-                "]" * 100_000,
-            )
+            deep = "[" * 100_000 + "]" * 100_000
+            files["pyproject.toml"] = f"[tool.x]\nv = {deep}\n"
         if case == "adopt-no-commit":
             git(places["REPO"].parent, "init", "--quiet", str(places["REPO"]))
         else:

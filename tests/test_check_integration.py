@@ -671,3 +671,47 @@ def test_file_arguments_are_judged_against_the_git_top_level(
     result = invoke("check", other / GITHUB_FILE, "--root", root)
     assert result.exit_code == 2
     assert f"is outside the repository '{root}'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (".mlops-scaffold.yml", 'exclude: ["**"]\n'),
+        (".mlops-scaffold.yml", "ignore: [MS204]\n"),
+        ("pyproject.toml", '[tool.mlops-scaffold]\nignore = ["MS204"]\n'),
+    ],
+)
+def test_a_change_cannot_hide_its_own_findings(tmp_path, name, text):
+    """New findings use the base's settings, and a change of the settings
+    is a high risk of its own."""
+    root = clean(tmp_path)
+    git(root, "init", "--quiet", "--initial-branch=main")
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "-m", "base")
+    path = root / GITHUB_FILE
+    path.write_text(
+        path.read_text().replace("    timeout-minutes: 10\n", "", 1)
+    )
+    (root / name).write_text(text)
+    report = json.loads(
+        invoke("review", root, "--base", "main", "--format", "json").stdout
+    )
+    assert [f["rule"] for f in report["new_findings"]] == ["MS204"]
+    settings = [f for f in report["files"] if f["file"] == name]
+    assert [c["severity"] for c in settings[0]["changes"]] == ["high"]
+    assert "ignores" in settings[0]["changes"][0]["message"]
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "-m", "hide it")
+    again = json.loads(
+        invoke(
+            "review", root, "--base", "HEAD~1", "--head", "HEAD", "--format",
+            "json",
+        ).stdout
+    )  # fmt: skip
+    assert [f["rule"] for f in again["new_findings"]] == ["MS204"]
+    # Unchanged settings are no risk, and still apply.
+    (root / GITHUB_FILE).write_text(path.read_text() + "\n")
+    quiet = json.loads(
+        invoke("review", root, "--base", "HEAD", "--format", "json").stdout
+    )
+    assert not [f for f in quiet["files"] if f["file"] == name]

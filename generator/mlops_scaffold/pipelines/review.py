@@ -19,7 +19,8 @@ from typing import Any
 
 from .. import gitutil
 from ..errors import MalformedFileError, UsageError
-from .check import bounded, printable
+from ..yamlio import read_bounded
+from .check import CONFIG_FILE, bounded, printable
 from .discovery import classify
 from .model import PRODUCTION, PipelineFile, tier_of
 
@@ -78,7 +79,10 @@ def _read(root: Path, ref: str | None, relative: str | None) -> bytes | None:
         path = root / relative
         if not path.resolve().is_relative_to(root.resolve()):
             return None  # a link out of the repository is never read
-        return path.read_bytes() if path.is_file() else None
+        try:
+            return read_bounded(path)
+        except (OSError, MalformedFileError):
+            return None
     import subprocess
 
     result = subprocess.run(
@@ -499,6 +503,8 @@ def review_change(
     after: dict[str, bytes] = {}
     pairs = _changed_files(root, base, head)
     for old_name, new_name in pairs:
+        if CONFIG_FILE in (old_name, new_name):
+            continue  # settings, not a pipeline: compared below
         old_text = _read(root, base, old_name)
         new_text = _read(root, head, new_name)
         if old_name and old_text is not None:
@@ -531,10 +537,73 @@ def review_change(
         if review.changes or status != "modified":
             review.before, review.after = mermaid(old), mermaid(new)
             reviews.append(review)
+    settings = _settings_files(root, base)
+    changed = _settings_change(settings, _settings_files(root, head))
+    if changed is not None:
+        reviews.append(changed)
     result = Review(base, head or "working tree", reviews)
     renames = {old: new for old, new in pairs if old and new and old != new}
-    result.new_findings = _new_findings(root, before, after, renames)
+    result.new_findings = _new_findings(root, before, after, renames, settings)
     return result
+
+
+def _settings_files(root: Path, ref: str | None) -> dict[str, bytes]:
+    """The files `check` takes its settings from, at ``ref``."""
+    found = {}
+    for name in (CONFIG_FILE, "pyproject.toml"):
+        data = _read(root, ref, name)
+        if data is not None:
+            found[name] = data
+    return found
+
+
+def _load_settings(files: dict[str, bytes]):
+    import tempfile
+
+    from .check import load_settings
+
+    with tempfile.TemporaryDirectory(prefix="mlops-scaffold-review-") as tmp:
+        for name, data in files.items():
+            (Path(tmp) / name).write_bytes(data)
+        try:
+            return load_settings(Path(tmp))
+        except MalformedFileError as error:
+            # Name the file as the repository knows it, not the scratch copy.
+            where = f"{error.path}:{error.line}" if error.line else error.path
+            raise MalformedFileError(
+                Path(error.path).name,
+                error.message[len(f"{where}: ") :],
+                line=error.line,
+                hint=error.hint,
+            ) from None
+
+
+def _settings_change(
+    base: dict[str, bytes], head: dict[str, bytes]
+) -> FileReview | None:
+    """A risk item when the change alters what `check` reports (ignore,
+    exclude, per-file-ignores, severity): a pull request must not hide its
+    own findings, so new findings use the base's settings."""
+    before, after = _load_settings(base), _load_settings(head)
+    if before == after:
+        return None
+    name = next(
+        (
+            n
+            for n in (CONFIG_FILE, "pyproject.toml")
+            if base.get(n) != head.get(n)
+        ),
+        CONFIG_FILE,
+    )
+    review = FileReview(name, "settings changed")
+    review.add(
+        "high",
+        "settings",
+        "the change alters what `mlops-scaffold check` ignores or excludes "
+        "(ignore, exclude, per-file-ignores, severity); new findings below "
+        "use the base's settings",
+    )
+    return review
 
 
 def _verify_commit(root: Path, ref: str) -> None:
@@ -557,22 +626,22 @@ def _new_findings(
     before: dict[str, bytes],
     after: dict[str, bytes],
     renames: dict[str, str],
+    settings: dict[str, bytes],
 ) -> list[dict]:
     """`check` findings in the changed pipeline files at head that base
     does not have (compared without line numbers, which any edit above
     them shifts). Each side's files are checked in a scratch folder with
-    the repository's settings (suppressions apply)."""
+    the base revision's settings, which the change cannot alter."""
     import tempfile
 
-    from .check import CONFIG_FILE, check
+    from .check import check
 
     def findings_of(files: dict[str, bytes], folder: Path):
         if not files:
             return []
-        for name in (CONFIG_FILE, "pyproject.toml"):
-            if (root / name).is_file():
-                (folder / name).parent.mkdir(parents=True, exist_ok=True)
-                (folder / name).write_bytes((root / name).read_bytes())
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in settings.items():  # the base's, on both sides
+            (folder / name).write_bytes(data)
         for name, data in files.items():
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
