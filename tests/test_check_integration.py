@@ -715,3 +715,60 @@ def test_a_change_cannot_hide_its_own_findings(tmp_path, name, text):
         invoke("review", root, "--base", "HEAD", "--format", "json").stdout
     )
     assert not [f for f in quiet["files"] if f["file"] == name]
+
+
+PIPELINE_WITH = (
+    "trigger: [main]\npool:\n  vmImage: ubuntu-latest\n"
+    "steps:\n  - template: {}\n"
+)
+STEPS_WITH = "steps:\n  - script: echo hi\n  - template: {}\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"ci.yml": PIPELINE_WITH.format("nowhere.yml")}, "does not exist"),
+        (
+            {"ci.yml": PIPELINE_WITH.format("../../../etc/passwd")},
+            "is outside the repository",
+        ),
+        (
+            {
+                "ci.yml": PIPELINE_WITH.format("a.yml"),
+                "a.yml": STEPS_WITH.format("b.yml"),
+                "b.yml": STEPS_WITH.format("a.yml"),
+            },
+            "a cycle of templates",
+        ),
+    ],
+    ids=["missing", "outside", "cycle"],
+)
+def test_azure_template_references_must_resolve(tmp_path, files, message):
+    write(tmp_path, {f"azure-pipelines/{n}": t for n, t in files.items()})
+    found = [
+        f for f in check(tmp_path, use_auditor=False).findings
+        if f.rule == "MS102"
+    ]  # fmt: skip
+    assert found and all(message in f.message for f in found)
+    assert found[0].line == 5 or found[0].file != "azure-pipelines/ci.yml"
+
+
+def test_azure_template_references_that_resolve_are_fine(tmp_path):
+    write(
+        tmp_path,
+        {
+            "azure-pipelines/ci.yml": PIPELINE_WITH.format("a.yml"),
+            "azure-pipelines/a.yml": STEPS_WITH.format("/shared/b.yml"),
+            "shared/b.yml": "steps:\n  - script: echo b\n",
+        },
+    )
+    rules = rules_of(tmp_path, use_auditor=False)
+    assert "MS102" not in {rule for rule, _ in rules}
+
+
+def test_exclude_takes_glob_patterns(tmp_path):
+    write(tmp_path, {GITHUB_FILE: CLEAN_GITHUB,
+                     ".mlops-scaffold.yml": "exclude: [{a: 1}]\n"})  # fmt: skip
+    result = invoke("check", tmp_path)
+    assert result.exit_code == 2
+    assert "`exclude` must be a list of glob patterns" in result.stderr

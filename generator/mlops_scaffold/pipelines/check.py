@@ -172,7 +172,14 @@ def load_settings(root: Path) -> Settings:
         str(k): ids(v, f"per-file-ignores.{k}") for k, v in per_file.items()
     }
     exclude = table.get("exclude", [])
-    settings.exclude = sorted(ids(exclude, "exclude"))
+    if not isinstance(exclude, list) or not all(
+        isinstance(v, str) for v in exclude
+    ):
+        raise MalformedFileError(
+            source,
+            '`exclude` must be a list of glob patterns like "legacy/**"',
+        )
+    settings.exclude = sorted(set(exclude))
     severity = table.get("severity")
     if severity is not None and severity not in SEVERITIES:
         raise MalformedFileError(
