@@ -187,8 +187,12 @@ def _walk(root: Path) -> list[str]:
 
     ignore = root / ".gitignore"
     spec = None
-    if ignore.is_file():
-        lines = ignore.read_text("utf-8", "replace").splitlines()
+    try:
+        raw = read_bounded(ignore)
+    except (OSError, MalformedFileError):
+        raw = None  # none, or not a regular file: nothing ignored
+    if raw is not None:
+        lines = raw.decode("utf-8", "replace").splitlines()
         spec = pathspec.GitIgnoreSpec.from_lines(lines)
     found = []
     for folder, dirs, files in os.walk(root):
