@@ -434,3 +434,29 @@ def test_review_markdown_has_only_the_structure_it_wrote(tmp_path):
                 r" --> n_\w+| --> n_\w+))$",
                 line,
             ), line
+
+
+def test_review_lines_are_bounded(tmp_path):
+    """A job that gains 300 needs: the comment names a few and counts
+    the rest; a file over the size bound is unreadable, not removed."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    job = {"runs-on": "x", "steps": [{"run": "make"}]}
+    (workflows / "ci.yml").write_text(
+        yaml.safe_dump({"on": "push", "jobs": {"deploy": job}})
+    )
+    git(tmp_path, "init", "--quiet", "--initial-branch=main")
+    git(tmp_path, "add", "--all")
+    git(tmp_path, "commit", "--quiet", "-m", "base")
+    names = [f"j{i}-" + "x" * 100 for i in range(300)]
+    jobs = {name: job for name in names}
+    jobs["deploy"] = {**job, "needs": names}
+    (workflows / "ci.yml").write_text(
+        yaml.safe_dump({"on": "push", "jobs": jobs}, width=10_000)
+    )
+    markdown = to_markdown(review_change(tmp_path, base="main"))
+    assert "and 280 more" in markdown
+    assert max(len(line) for line in markdown.splitlines()) < 4000
+    (workflows / "ci.yml").write_text("on: push\n" + "#" * 3_000_000)
+    markdown = to_markdown(review_change(tmp_path, base="main"))
+    assert "(unreadable)" in markdown and "byte limit" in markdown

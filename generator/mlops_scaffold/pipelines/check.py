@@ -215,19 +215,21 @@ def _relative_files(root: Path, files: list[Path]) -> list[str]:
             mode = path.stat().st_mode
         except OSError:
             raise UsageError(
-                f"{file} is not a folder or a file.",
+                f"{printable(str(file))} is not a folder or a file.",
                 hint="pass files inside the repository being checked",
             ) from None
         if not stat.S_ISREG(mode):
             raise UsageError(
-                f"{file} is not a regular file (a FIFO, device or socket).",
+                f"{printable(str(file))} is not a regular file "
+                "(a FIFO, device or socket).",
                 hint="pass pipeline files (YAML) of the repository",
             )
         try:
             names.append(path.resolve().relative_to(root.resolve()).as_posix())
         except ValueError:
             raise UsageError(
-                f"{file} is outside the repository '{root}'.",
+                f"{printable(str(file))} is outside the repository "
+                f"'{printable(str(root))}'.",
                 hint="pass files inside the repository being checked, or "
                 "its folder with --root",
             ) from None

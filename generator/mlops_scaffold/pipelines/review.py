@@ -79,9 +79,9 @@ def _read(root: Path, ref: str | None, relative: str | None) -> bytes | None:
         path = root / relative
         if not path.resolve().is_relative_to(root.resolve()):
             return None  # a link out of the repository is never read
-        try:
+        try:  # over the size bound or not a regular file: unreadable
             return read_bounded(path)
-        except (OSError, MalformedFileError):
+        except FileNotFoundError:
             return None
     import subprocess
 
@@ -199,7 +199,9 @@ def _label(value: Any) -> str:
 
 def _names(values) -> str:
     """Names for people: `a`, `b` (never a Python list)."""
-    return ", ".join(f"{_code(v)}" for v in sorted(values)) or "nothing"
+    names = sorted(str(v) for v in values)
+    shown = ", ".join(_code(v) for v in names[:20]) or "nothing"
+    return shown + (f" and {len(names) - 20} more" if len(names) > 20 else "")
 
 
 # ------------------------------------------------------------- comparing
@@ -418,7 +420,7 @@ def _compare_file(review: FileReview, old, new, old_text, new_text) -> None:
     if old is None or new is None:
         pipeline = new or old
         verb = "added" if new else "removed"
-        jobs = ", ".join(f"{_code(j)}" for j in _jobs(pipeline)) or "no jobs"
+        jobs = _names(_jobs(pipeline)) if _jobs(pipeline) else "no jobs"
         severity = (
             "high"
             if old
@@ -505,14 +507,14 @@ def review_change(
     for old_name, new_name in pairs:
         if CONFIG_FILE in (old_name, new_name):
             continue  # settings, not a pipeline: compared below
-        old_text = _read(root, base, old_name)
-        new_text = _read(root, head, new_name)
-        if old_name and old_text is not None:
-            before[old_name] = old_text
-        if new_name and new_text is not None:
-            after[new_name] = new_text
         shown = new_name or old_name
         try:
+            old_text = _read(root, base, old_name)
+            new_text = _read(root, head, new_name)
+            if old_name and old_text is not None:
+                before[old_name] = old_text
+            if new_name and new_text is not None:
+                after[new_name] = new_text
             old = _parse(old_text, old_name)
             new = _parse(new_text, new_name)
         except MalformedFileError as error:
