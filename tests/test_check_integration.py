@@ -709,6 +709,22 @@ def test_a_change_cannot_hide_its_own_findings(tmp_path, name, text):
         ).stdout
     )  # fmt: skip
     assert [f["rule"] for f in again["new_findings"]] == ["MS204"]
+    # An inline suppression added by the change is a risk of its own.
+    (root / GITHUB_FILE).write_text(
+        path.read_text().replace(
+            "  build:\n", "  build: # mlops-scaffold: ignore[MS204]\n"
+        )
+    )
+    inline = json.loads(
+        invoke("review", root, "--base", "HEAD", "--format", "json").stdout
+    )
+    assert [
+        c["severity"]
+        for f in inline["files"]
+        for c in f["changes"]
+        if c["kind"] == "suppression" and "MS204" in c["message"]
+    ] == ["high"]
+    git(root, "checkout", "--quiet", "--", GITHUB_FILE)
     # Unchanged settings are no risk, and still apply.
     (root / GITHUB_FILE).write_text(path.read_text() + "\n")
     quiet = json.loads(

@@ -416,7 +416,26 @@ def _top_permissions(review: FileReview, old, new) -> None:
         )
 
 
+def _suppressions(text: str) -> set[str]:
+    """Rule ids a file silences with ``# mlops-scaffold: ignore[...]``."""
+    from .check import _IGNORE
+
+    return {
+        part.strip()
+        for match in _IGNORE.finditer(text or "")
+        for part in match[1].split(",")
+        if part.strip()
+    }
+
+
 def _compare_file(review: FileReview, old, new, old_text, new_text) -> None:
+    added = _suppressions(new_text) - _suppressions(old_text)
+    if added:
+        review.add(
+            "high",
+            "suppression",
+            f"silences {_names(added)} with `# mlops-scaffold: ignore[...]`",
+        )
     if old is None or new is None:
         pipeline = new or old
         verb = "added" if new else "removed"
