@@ -4,6 +4,7 @@ nothing changed on disk."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -91,10 +92,15 @@ def setup(case: str, tmp: Path, generated: Path) -> dict[str, Path]:
         files = {".github/workflows/ci.yml": workflow}
         if case in ADOPT_PYPROJECT:
             files["pyproject.toml"] = ADOPT_PYPROJECT[case]
+        if case == "check-deep-pyproject":
+            deep = "[" * 100_000 + "]" * 100_000
+            files["pyproject.toml"] = f"[tool.x]\nv = {deep}\n"
         if case == "adopt-no-commit":
             git(places["REPO"].parent, "init", "--quiet", str(places["REPO"]))
         else:
             committed_repo(places["REPO"], files)
+        if case == "check-fifo-file":
+            os.mkfifo(places["REPO"] / ".github/workflows/f.yml")
         if case == "adopt-dirty-tree":
             (places["REPO"] / "notes.txt").write_text("wip")
         elif case == "adopt-detached-head":

@@ -629,3 +629,162 @@ def test_generated_projects_have_no_unreachable_deployment(tmp_path):
 
     project = generate(tmp_path / "p", git=False, ci_provider="both")
     assert not [f for f in check(project).findings if f.rule == "MS210"]
+
+
+def test_sarif_uris_are_percent_encoded_relative_uris(tmp_path):
+    from urllib.parse import unquote, urlsplit
+
+    name = ".github/workflows/a #1 %20 é.yml"
+    write(
+        tmp_path,
+        {name: CLEAN_GITHUB.replace("    timeout-minutes: 10\n", "", 1)},
+    )
+    result = invoke("check", tmp_path, "--format", "sarif")
+    uris = [
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in json.loads(result.stdout)["runs"][0]["results"]
+    ]
+    assert uris and all(unquote(u) == name for u in uris)
+    for uri in uris:
+        parts = urlsplit(uri)
+        assert not parts.scheme and not parts.fragment and uri.isascii()
+        assert " " not in uri and not uri.startswith("/")
+
+
+def test_file_arguments_are_judged_against_the_git_top_level(
+    tmp_path, monkeypatch
+):
+    root = clean(tmp_path / "one")
+    (root / GITHUB_FILE).write_text(NO_TIMEOUT.replace("{comment}", ""))
+    git(root, "init", "--quiet")
+    (root / "src").mkdir()
+    monkeypatch.chdir(root / "src")
+    result = invoke("check", f"../{GITHUB_FILE}")
+    assert result.exit_code == 1 and "MS204" in result.stdout, result.stderr
+    assert f"{GITHUB_FILE}:" in result.stdout  # named from the top level
+    other = clean(tmp_path / "two")
+    git(other, "init", "--quiet")
+    result = invoke("check", f"../{GITHUB_FILE}", other / GITHUB_FILE)
+    assert result.exit_code == 2
+    assert "different repositories" in result.stderr
+    assert f"'{root}'" in result.stderr and f"'{other}'" in result.stderr
+    result = invoke("check", other / GITHUB_FILE, "--root", root)
+    assert result.exit_code == 2
+    assert f"is outside the repository '{root}'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (".mlops-scaffold.yml", 'exclude: ["**"]\n'),
+        (".mlops-scaffold.yml", "ignore: [MS204]\n"),
+        ("pyproject.toml", '[tool.mlops-scaffold]\nignore = ["MS204"]\n'),
+    ],
+)
+def test_a_change_cannot_hide_its_own_findings(tmp_path, name, text):
+    """New findings use the base's settings, and a change of the settings
+    is a high risk of its own."""
+    root = clean(tmp_path)
+    git(root, "init", "--quiet", "--initial-branch=main")
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "-m", "base")
+    path = root / GITHUB_FILE
+    path.write_text(
+        path.read_text().replace("    timeout-minutes: 10\n", "", 1)
+    )
+    (root / name).write_text(text)
+    report = json.loads(
+        invoke("review", root, "--base", "main", "--format", "json").stdout
+    )
+    assert [f["rule"] for f in report["new_findings"]] == ["MS204"]
+    settings = [f for f in report["files"] if f["file"] == name]
+    assert [c["severity"] for c in settings[0]["changes"]] == ["high"]
+    assert "ignores" in settings[0]["changes"][0]["message"]
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "-m", "hide it")
+    again = json.loads(
+        invoke(
+            "review", root, "--base", "HEAD~1", "--head", "HEAD", "--format",
+            "json",
+        ).stdout
+    )  # fmt: skip
+    assert [f["rule"] for f in again["new_findings"]] == ["MS204"]
+    # An inline suppression added by the change is a risk of its own.
+    (root / GITHUB_FILE).write_text(
+        path.read_text().replace(
+            "  build:\n", "  build: # mlops-scaffold: ignore[MS204]\n"
+        )
+    )
+    inline = json.loads(
+        invoke("review", root, "--base", "HEAD", "--format", "json").stdout
+    )
+    assert [
+        c["severity"]
+        for f in inline["files"]
+        for c in f["changes"]
+        if c["kind"] == "suppression" and "MS204" in c["message"]
+    ] == ["high"]
+    git(root, "checkout", "--quiet", "--", GITHUB_FILE)
+    # Unchanged settings are no risk, and still apply.
+    (root / GITHUB_FILE).write_text(path.read_text() + "\n")
+    quiet = json.loads(
+        invoke("review", root, "--base", "HEAD", "--format", "json").stdout
+    )
+    assert not [f for f in quiet["files"] if f["file"] == name]
+
+
+PIPELINE_WITH = (
+    "trigger: [main]\npool:\n  vmImage: ubuntu-latest\n"
+    "steps:\n  - template: {}\n"
+)
+STEPS_WITH = "steps:\n  - script: echo hi\n  - template: {}\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"ci.yml": PIPELINE_WITH.format("nowhere.yml")}, "does not exist"),
+        (
+            {"ci.yml": PIPELINE_WITH.format("../../../etc/passwd")},
+            "is outside the repository",
+        ),
+        (
+            {
+                "ci.yml": PIPELINE_WITH.format("a.yml"),
+                "a.yml": STEPS_WITH.format("b.yml"),
+                "b.yml": STEPS_WITH.format("a.yml"),
+            },
+            "a cycle of templates",
+        ),
+    ],
+    ids=["missing", "outside", "cycle"],
+)
+def test_azure_template_references_must_resolve(tmp_path, files, message):
+    write(tmp_path, {f"azure-pipelines/{n}": t for n, t in files.items()})
+    found = [
+        f for f in check(tmp_path, use_auditor=False).findings
+        if f.rule == "MS102"
+    ]  # fmt: skip
+    assert found and all(message in f.message for f in found)
+    assert found[0].line == 5 or found[0].file != "azure-pipelines/ci.yml"
+
+
+def test_azure_template_references_that_resolve_are_fine(tmp_path):
+    write(
+        tmp_path,
+        {
+            "azure-pipelines/ci.yml": PIPELINE_WITH.format("a.yml"),
+            "azure-pipelines/a.yml": STEPS_WITH.format("/shared/b.yml"),
+            "shared/b.yml": "steps:\n  - script: echo b\n",
+        },
+    )
+    rules = rules_of(tmp_path, use_auditor=False)
+    assert "MS102" not in {rule for rule, _ in rules}
+
+
+def test_exclude_takes_glob_patterns(tmp_path):
+    write(tmp_path, {GITHUB_FILE: CLEAN_GITHUB,
+                     ".mlops-scaffold.yml": "exclude: [{a: 1}]\n"})  # fmt: skip
+    result = invoke("check", tmp_path)
+    assert result.exit_code == 2
+    assert "`exclude` must be a list of glob patterns" in result.stderr

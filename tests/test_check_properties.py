@@ -208,3 +208,255 @@ def test_valid_yaml_of_the_wrong_shape_is_a_schema_finding(
         findings
     )
     assert all(f.file == where for f in findings)
+
+
+# ------------------------------------------------- hostile file system
+@pytest.mark.parametrize("use_git", [False, True])
+def test_a_fifo_is_named_never_read(tmp_path, use_git):
+    """A FIFO with a workflow's name would block a read forever: discovery
+    names it in a note and goes on; as a FILE argument it is bad input."""
+    import os
+
+    from helpers import invoke
+
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text("name: CI\non: push\njobs: {}\n")
+    if use_git:
+        git(tmp_path, "init", "--quiet")
+    os.mkfifo(workflows / "f.yml")
+    result = check(tmp_path, use_auditor=False)
+    notes = [f for f in result.findings if f.file.endswith("f.yml")]
+    # git lists no FIFO at all; a folder walk names it in a note.
+    expected = [] if use_git else [("MS100", "note")]
+    assert [(f.rule, f.severity) for f in notes] == expected
+    assert all("not a regular file" in f.message for f in notes)
+    assert ".github/workflows/f.yml" not in result.checked
+    outcome = invoke("check", workflows / "f.yml", "--root", tmp_path)
+    assert outcome.exit_code == 2, outcome.stderr
+    assert "is not a regular file" in outcome.stderr
+
+
+def test_the_bounded_reader_checks_the_opened_file(tmp_path):
+    from mlops_scaffold.yamlio import NotRegularFileError, read_bounded
+
+    big = tmp_path / "big.yml"
+    big.write_bytes(b"a" * 11)
+    assert read_bounded(big, limit=11) == b"a" * 11
+    with pytest.raises(ScaffoldError, match="over the 10-byte limit"):
+        read_bounded(big, limit=10)
+    with pytest.raises(NotRegularFileError):
+        read_bounded(tmp_path)
+
+
+DEEP_TOML = "[tool.x]\nv = " + "[" * 100_000 + "]" * 100_000 + "\n"
+DEEP_YAML = "ignore: " + "[" * 100_000 + "]" * 100_000 + "\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("pyproject.toml", DEEP_TOML), (".mlops-scaffold.yml", DEEP_YAML)],
+    ids=["toml", "yaml"],
+)
+def test_deeply_nested_settings_are_bad_input(tmp_path, name, text):
+    from helpers import invoke
+
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text("name: CI\non: push\njobs: {}\n")
+    git(tmp_path, "init", "--quiet", "--initial-branch=main")
+    git(tmp_path, "add", "--all")
+    git(tmp_path, "commit", "--quiet", "-m", "base")
+    (tmp_path / name).write_text(text)
+    for args in (["check", tmp_path], ["review", tmp_path, "--base", "main"]):
+        (workflows / "ci.yml").write_text("name: CI\non: [push]\njobs: {}\n")
+        result = invoke(*args)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert name in result.stderr
+        assert "Traceback" not in result.stderr + result.stdout
+
+
+HOSTILE_KEYS = [
+    "a\n::add-mask::secret",
+    "\x1b[2J\x1b]0;title\x07",
+    "::error::fake",
+    "b\r\n::warning file=x::y",
+    "c\u2028d\x85e",
+]
+
+
+@pytest.mark.parametrize("style", ["text", "github", "json", "sarif"])
+def test_untrusted_text_never_prints_control_characters(tmp_path, style):
+    """Job ids and values with newlines, escape sequences and workflow
+    commands come back escaped: no raw control character, and no output
+    line that starts a workflow command from the file's content."""
+    import json
+
+    from helpers import invoke
+
+    jobs = {
+        key: {"runs-on": "ubuntu-latest", "steps": [{"run": key}]}
+        for key in HOSTILE_KEYS
+    }
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text(
+        yaml.safe_dump({"on": "push", "jobs": jobs}, allow_unicode=True)
+    )
+    (workflows / "::x.yml").write_text("on: push\njobs: [1]\n")
+    result = invoke("check", tmp_path, "--format", style)
+    assert result.exit_code == 1, result.stderr
+    output = result.stdout
+    unsafe = {chr(c) for c in range(32) if chr(c) != "\n"}
+    unsafe |= {"\x7f", "\x85", "\u2028", "\u2029"}
+    assert not unsafe & set(output)
+    lines = output.splitlines()
+    if style == "github":
+        levels = ("::error ", "::warning ", "::notice ")
+        assert lines and all(line.startswith(levels) for line in lines)
+        assert not any(
+            "::add-mask::" in line.split("::", 2)[1] for line in lines
+        )
+    else:
+        assert not any(line.lstrip().startswith("::") for line in lines)
+    if style in ("json", "sarif"):
+        json.loads(output)
+    if style == "text":
+        assert "a\\n::add-mask::secret" in output
+        assert "\\x1b[2J" in output
+
+
+def test_a_finding_message_is_bounded(tmp_path):
+    """100,000 top-level keys: no megabyte line, and the cut says how much
+    was left out."""
+    from helpers import invoke
+
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    keys = "".join(f"k{i}: 1\n" for i in range(100_000))
+    job = "jobs:\n  a:\n    runs-on: x\n    steps: [{run: x}]\n"
+    (workflows / "ci.yml").write_text(f"on: push\n{job}{keys}")
+    result = invoke("check", tmp_path, "--format", "json")
+    messages = [f["message"] for f in __import__("json").loads(result.stdout)]
+    assert messages and max(map(len, messages)) <= 600
+    assert max(len(line) for line in result.stdout.splitlines()) < 2000
+    assert any(m.endswith("more characters)") for m in messages)
+
+
+HOSTILE_NAMES = [
+    "x\n```\n# Owned\n```mermaid",
+    "`` ` ``` `",
+    "## heading",
+    "[click](https://evil.example) ![img](https://evil.example/x.png)",
+    "<details><summary>hi</summary>",
+    'a"]\n  end\n  n_x["b',
+    "</details>\n### Fake",
+    "- item\r\n> quote",
+]
+
+
+def _rendered_review(tmp_path: Path) -> tuple[str, list[str]]:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    base = {"on": "push", "jobs": {"build": {"runs-on": "ubuntu-latest",
+            "steps": [{"run": "make"}]}}}  # fmt: skip
+    (workflows / "ci.yml").write_text(yaml.safe_dump(base))
+    git(tmp_path, "init", "--quiet", "--initial-branch=main")
+    git(tmp_path, "add", "--all")
+    git(tmp_path, "commit", "--quiet", "-m", "base")
+    jobs = {
+        name: {
+            "name": name,
+            "runs-on": "ubuntu-latest",
+            "environment": name,
+            "needs": ["build"],
+            "steps": [{"name": name, "run": name, "uses": f"{name}@v1"}],
+        }
+        for name in HOSTILE_NAMES
+    }
+    jobs["build"] = {
+        "runs-on": "ubuntu-latest",
+        "environment": HOSTILE_NAMES[0],
+        "permissions": {name: "write" for name in HOSTILE_NAMES},
+        "steps": [{"run": name} for name in HOSTILE_NAMES],
+    }
+    head = {"on": {name: {} for name in HOSTILE_NAMES}, "jobs": jobs}
+    (workflows / "ci.yml").write_text(yaml.safe_dump(head))
+    (workflows / "new.yml").write_text(yaml.safe_dump(head))
+    markdown = to_markdown(review_change(tmp_path, base="main"))
+    return markdown, [
+        "## Pipeline review",
+        "### `.github/workflows/ci.yml` (modified)",
+        "### `.github/workflows/new.yml` (added)",
+        "### New findings",
+        "### Risk summary",
+    ]
+
+
+def test_review_markdown_has_only_the_structure_it_wrote(tmp_path):
+    """Names from the pull request (job ids, names, environments, steps,
+    commands, permissions, triggers) cannot add headings, fences, HTML,
+    links or images to the comment."""
+    import re
+
+    markdown, headings = _rendered_review(tmp_path)
+    lines = markdown.splitlines()
+    assert [ln for ln in lines if re.match(r" {0,3}#{1,6}(\s|$)", ln)] == (
+        headings
+    )
+    fences = [ln for ln in lines if re.match(r" {0,3}(`{3,}|~{3,})", ln)]
+    assert fences and fences == ["```mermaid", "```"] * (len(fences) // 2)
+    html = [ln for ln in lines if re.match(r" {0,3}<", ln)]
+    assert set(html) <= {
+        "<!-- mlops-scaffold:pipeline-review -->",
+        "<details><summary>Deployment path before and after</summary>",
+        "</details>",
+    }
+    # Outside charts and code spans: no link, image or autolink.
+    charts = re.compile(r"^```mermaid$.*?^```$", re.MULTILINE | re.DOTALL)
+    spans = re.compile(r"(?<![\\`])(`+)(?!`).*?(?<!`)\1(?!`)")
+    text = "\n".join(
+        spans.sub("", line) for line in charts.sub("", markdown).splitlines()
+    )
+    assert not re.search(r"(?<!\\)\]\(", text)
+    assert "https://" not in text
+    assert not re.search(r"(?<!\\)`", text)
+    assert not re.search(r"[\x00-\x09\x0b-\x1f]", markdown)
+    inside = False
+    for line in lines:  # every chart line is a statement the tool wrote
+        if line.startswith("```"):
+            inside = line == "```mermaid"
+            continue
+        if inside:
+            assert re.match(
+                r"(flowchart LR|  subgraph n_\w+\[\"[^\"`]*\"\]|  end"
+                r"| {2,4}n_\w+(\[\"[^\"`\[\]]*\"\]|\{\{\"approval\"\}\}"
+                r" --> n_\w+| --> n_\w+))$",
+                line,
+            ), line
+
+
+def test_review_lines_are_bounded(tmp_path):
+    """A job that gains 300 needs: the comment names a few and counts
+    the rest; a file over the size bound is unreadable, not removed."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    job = {"runs-on": "x", "steps": [{"run": "make"}]}
+    (workflows / "ci.yml").write_text(
+        yaml.safe_dump({"on": "push", "jobs": {"deploy": job}})
+    )
+    git(tmp_path, "init", "--quiet", "--initial-branch=main")
+    git(tmp_path, "add", "--all")
+    git(tmp_path, "commit", "--quiet", "-m", "base")
+    names = [f"j{i}-" + "x" * 100 for i in range(300)]
+    jobs = {name: job for name in names}
+    jobs["deploy"] = {**job, "needs": names}
+    (workflows / "ci.yml").write_text(
+        yaml.safe_dump({"on": "push", "jobs": jobs}, width=10_000)
+    )
+    markdown = to_markdown(review_change(tmp_path, base="main"))
+    assert "and 280 more" in markdown
+    assert max(len(line) for line in markdown.splitlines()) < 4000
+    (workflows / "ci.yml").write_text("on: push\n" + "#" * 3_000_000)
+    markdown = to_markdown(review_change(tmp_path, base="main"))
+    assert "(unreadable)" in markdown and "byte limit" in markdown

@@ -275,7 +275,8 @@ def adopt(path, defaults, data_items, data_file, ci, iac) -> None:
     "--root",
     type=click.Path(file_okay=False),
     default=None,
-    help="The repository when PATHS are files (default: the current folder).",
+    help="The repository when PATHS are files (default: the git top level "
+    "of the files, else the current folder).",
 )
 def check(paths, style, severity, root) -> None:
     """Validate the pipelines of the repository at PATH, or only FILEs.
@@ -308,7 +309,7 @@ def check(paths, style, severity, root) -> None:
             hint="mlops-scaffold check [FOLDER] or check FILE...",
         )
     if files:
-        result = run_check(Path(root or "."), files)
+        result = run_check(Path(root) if root else None, files)
     else:
         result = run_check(folders[0] if folders else Path(root or "."))
     output = render(result, style)

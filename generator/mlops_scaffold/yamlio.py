@@ -127,6 +127,54 @@ MAX_DEPTH = 64
 MAX_NODES = 200_000  # after alias expansion
 
 
+class NotRegularFileError(MalformedFileError):
+    """A path that is a FIFO, device, socket or folder: never read (a read
+    could block forever or never end)."""
+
+
+def read_bounded(path: Path | str, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file, at most ``limit`` (more is a
+    MalformedFileError). The file is opened without blocking and checked
+    on the opened descriptor, so a FIFO or device swapped in after a
+    ``stat`` is never read."""
+    import os
+    import stat
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_NOCTTY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFileError(
+                path,
+                "is not a regular file (a FIFO, device, socket or folder); "
+                "not read",
+            )
+        if info.st_size > limit:
+            raise _too_big(path, info.st_size, limit)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(descriptor, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise _too_big(path, size, limit)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
+def _too_big(path: Path | str, size: int, limit: int) -> MalformedFileError:
+    return MalformedFileError(
+        path,
+        f"is {size:,} bytes or more, over the {limit:,}-byte limit for "
+        "a file mlops-scaffold reads",
+    )
+
+
 def decode_untrusted(raw: bytes, source: Path | str) -> str:
     """Bytes as text: UTF-8 (a BOM allowed), at most ``MAX_BYTES``."""
     if len(raw) > MAX_BYTES:

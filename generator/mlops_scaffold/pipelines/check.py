@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import MalformedFileError, UsageError
-from ..yamlio import line_of
+from ..yamlio import line_of, read_bounded
 from . import auditor, schema
 from .discovery import Discovered, discover
 from .model import GITHUB, PipelineFile
@@ -42,6 +43,11 @@ class Finding:
     message: str
     severity: str = "error"
     job_line: int | None = None
+
+    def __post_init__(self) -> None:
+        # A message quotes the file (keys, names); a file of 100,000 keys
+        # must not make a megabyte line.
+        object.__setattr__(self, "message", bounded(self.message))
 
     @property
     def _rule(self):
@@ -66,6 +72,25 @@ class Finding:
         data = asdict(self)
         data.pop("job_line")
         return {**data, "title": self.title, "hint": self.hint}
+
+
+MAX_MESSAGE = 500
+
+
+def bounded(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character written as Python
+    writes it in a string (``\\n``, ``\\x1b``, ``\\u2028``): one line, no
+    terminal escape sequence."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @dataclass
@@ -99,23 +124,31 @@ def load_settings(root: Path) -> Settings:
 
     table: Any = None
     source = root / CONFIG_FILE
-    if source.is_file():
-        from ..yamlio import load_untrusted
-
-        table, _ = load_untrusted(source.read_bytes(), source)
-        table = table or {}
-    else:
-        source = root / "pyproject.toml"
+    try:
         if source.is_file():
-            try:
-                text = source.read_text(encoding="utf-8")
+            from ..yamlio import load_untrusted
+
+            table, _ = load_untrusted(read_bounded(source), source)
+            table = table or {}
+        else:
+            source = root / "pyproject.toml"
+            if source.is_file():
+                text = read_bounded(source).decode("utf-8")
                 table = (
                     tomllib.loads(text).get("tool", {}).get("mlops-scaffold")
                 )
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-                raise MalformedFileError(
-                    source, f"is not valid TOML: {error}"
-                ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise MalformedFileError(
+            source, f"is not valid TOML: {error}"
+        ) from None
+    except (RecursionError, MemoryError):
+        raise MalformedFileError(
+            source, "nests too deeply to read; flatten it"
+        ) from None
+    except OSError as error:
+        raise MalformedFileError(
+            source, f"cannot be read: {error.strerror}"
+        ) from None
     if table is None:
         return Settings()
     if not isinstance(table, dict):
@@ -139,7 +172,14 @@ def load_settings(root: Path) -> Settings:
         str(k): ids(v, f"per-file-ignores.{k}") for k, v in per_file.items()
     }
     exclude = table.get("exclude", [])
-    settings.exclude = sorted(ids(exclude, "exclude"))
+    if not isinstance(exclude, list) or not all(
+        isinstance(v, str) for v in exclude
+    ):
+        raise MalformedFileError(
+            source,
+            '`exclude` must be a list of glob patterns like "legacy/**"',
+        )
+    settings.exclude = sorted(set(exclude))
     severity = table.get("severity")
     if severity is not None and severity not in SEVERITIES:
         raise MalformedFileError(
@@ -172,22 +212,68 @@ def _relative_files(root: Path, files: list[Path]) -> list[str]:
     for file in files:
         path = file if file.is_absolute() else Path.cwd() / file
         try:
+            mode = path.stat().st_mode
+        except OSError:
+            raise UsageError(
+                f"{printable(str(file))} is not a folder or a file.",
+                hint="pass files inside the repository being checked",
+            ) from None
+        if not stat.S_ISREG(mode):
+            raise UsageError(
+                f"{printable(str(file))} is not a regular file "
+                "(a FIFO, device or socket).",
+                hint="pass pipeline files (YAML) of the repository",
+            )
+        try:
             names.append(path.resolve().relative_to(root.resolve()).as_posix())
         except ValueError:
             raise UsageError(
-                f"{file} is outside {root}.",
-                hint="pass files inside the repository being checked",
+                f"{printable(str(file))} is outside the repository "
+                f"'{printable(str(root))}'.",
+                hint="pass files inside the repository being checked, or "
+                "its folder with --root",
             ) from None
     return names
 
 
+def repository_of(files: list[Path]) -> Path:
+    """The repository that holds FILE arguments: git's top level of their
+    folders (one for all), else the current folder outside git."""
+    import subprocess
+
+    tops = set()
+    for file in files:
+        folder = (file if file.is_absolute() else Path.cwd() / file).parent
+        try:
+            found = subprocess.run(
+                ["git", "rev-parse", "--show-toplevel"],
+                cwd=folder, capture_output=True, text=True, check=False,
+                timeout=60,
+            )  # fmt: skip
+        except (OSError, subprocess.SubprocessError):
+            found = None
+        if found is not None and found.returncode == 0:
+            tops.add(Path(found.stdout.strip()).resolve())
+        else:
+            tops.add(Path.cwd().resolve())
+    if len(tops) > 1:
+        names = ", ".join(f"'{top}'" for top in sorted(tops))
+        raise UsageError(
+            f"The files belong to different repositories ({names}).",
+            hint="check the files of one repository at a time",
+        )
+    return tops.pop() if tops else Path.cwd()
+
+
 def check(
-    path: Path | str = ".",
+    path: Path | str | None = ".",
     files: list[Path] | None = None,
     *,
     use_auditor: bool = True,
 ) -> Result:
     """Check the repository at ``path`` (or only ``files`` in it)."""
+    if path is None:
+        path = repository_of(files or [])
     root = Path(path)
     if not root.is_dir():
         raise UsageError(
@@ -202,7 +288,11 @@ def check(
         for s in found.sources
         if not any(fnmatch.fnmatch(s.relative, g) for g in settings.exclude)
     ]
-    findings: list[Finding] = []
+    findings: list[Finding] = [
+        Finding("MS100", name, 1, error.message.split(": ", 1)[-1], "note")
+        for name, error in found.skipped.items()
+        if not any(fnmatch.fnmatch(name, g) for g in settings.exclude)
+    ]
     texts: dict[str, str] = {}
     repository = Repository(root, dict(found.parsed))
     rules = [r for r in all_rules().values() if r.check is not None]

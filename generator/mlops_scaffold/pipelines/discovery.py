@@ -14,12 +14,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import MalformedFileError
-from ..yamlio import MAX_BYTES
+from ..yamlio import NotRegularFileError, read_bounded
 from .model import ACTION, AZURE, GITHUB, PIPELINE, TEMPLATE, WORKFLOW
 
 # Folders of someone else's code, or of build output: never ours to check.
@@ -179,7 +179,7 @@ def _git_listed(root: Path) -> list[str] | None:
     if result.returncode != 0:
         return None
     names = result.stdout.decode("utf-8", "replace").split("\0")
-    return [n for n in names if n and (root / n).is_file()]
+    return [n for n in names if n and os.path.lexists(root / n)]
 
 
 def _walk(root: Path) -> list[str]:
@@ -187,8 +187,12 @@ def _walk(root: Path) -> list[str]:
 
     ignore = root / ".gitignore"
     spec = None
-    if ignore.is_file():
-        lines = ignore.read_text("utf-8", "replace").splitlines()
+    try:
+        raw = read_bounded(ignore)
+    except (OSError, MalformedFileError):
+        raw = None  # none, or not a regular file: nothing ignored
+    if raw is not None:
+        lines = raw.decode("utf-8", "replace").splitlines()
         spec = pathspec.GitIgnoreSpec.from_lines(lines)
     found = []
     for folder, dirs, files in os.walk(root):
@@ -215,6 +219,8 @@ class Discovered:
     sources: list[Source]
     parsed: dict[str, Any]
     unreadable: dict[str, MalformedFileError]
+    # FIFOs, devices and sockets with a YAML name: never read, only named.
+    skipped: dict[str, MalformedFileError] = field(default_factory=dict)
 
 
 def discover(root: Path, files: list[str] | None = None) -> Discovered:
@@ -227,6 +233,7 @@ def discover(root: Path, files: list[str] | None = None) -> Discovered:
     sources: dict[str, Source] = {}
     parsed: dict[str, Any] = {}
     unreadable: dict[str, MalformedFileError] = {}
+    skipped: dict[str, MalformedFileError] = {}
     queue = [(name, None) for name in chosen]
     while queue:
         relative, forced = queue.pop(0)
@@ -246,11 +253,17 @@ def discover(root: Path, files: list[str] | None = None) -> Discovered:
                 )
             continue
         try:
-            if path.stat().st_size > MAX_BYTES and not (
-                forced or provider_of(relative)
-            ):
-                continue
-            raw = path.read_bytes()
+            raw = read_bounded(path)
+        except NotRegularFileError as error:
+            skipped[relative] = error
+            continue
+        except MalformedFileError as error:  # over the size limit
+            if forced or provider_of(relative) or _is_named_pipeline(relative):
+                unreadable[relative] = error
+                sources[relative] = Source(
+                    relative, forced or provider_of(relative) or AZURE, ""
+                )
+            continue
         except OSError:
             continue
         if not forced and not provider_of(relative) and not _LIKELY.search(raw):
@@ -281,7 +294,7 @@ def discover(root: Path, files: list[str] | None = None) -> Discovered:
                 if target and (root / target).is_file():
                     queue.append((target, AZURE))
     ordered = sorted(sources.values(), key=lambda s: s.relative)
-    return Discovered(ordered, parsed, unreadable)
+    return Discovered(ordered, parsed, unreadable, skipped)
 
 
 def _is_named_pipeline(relative: str) -> bool:

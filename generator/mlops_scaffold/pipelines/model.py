@@ -206,8 +206,10 @@ class PipelineFile:
     def read(
         cls, root: Path, relative: str, provider: str, kind: str = ""
     ) -> PipelineFile:
+        from ..yamlio import read_bounded
+
         return cls.parse(
-            (root / relative).read_bytes(), relative, provider, kind
+            read_bounded(root / relative), relative, provider, kind
         )
 
     @classmethod

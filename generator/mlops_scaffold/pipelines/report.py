@@ -4,9 +4,10 @@ commands (annotations) and SARIF 2.1.0 (code scanning, editors)."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from .. import __version__
-from .check import Finding, Result
+from .check import Finding, Result, printable
 from .rules import all_rules
 
 FORMATS = ("text", "json", "github", "sarif")
@@ -24,8 +25,9 @@ def render(result: Result, style: str) -> str:
 
 def _text(result: Result) -> str:
     lines = [
-        f"{f.file}:{f.line}: {f.severity} {f.rule} {f.title}: {f.message}\n"
-        f"    why: {f.why}\n    fix: {f.hint}"
+        f"{_path(f.file)}:{f.line}: {f.severity} {f.rule} {f.title}: "
+        f"{printable(f.message)}\n"
+        f"    why: {printable(f.why)}\n    fix: {printable(f.hint)}"
         for f in result.findings
     ]
     checked = len(result.checked)
@@ -39,6 +41,12 @@ def _text(result: Result) -> str:
         else f"{checked} pipeline file(s) checked: no findings{suppressed}"
     )
     return "\n".join(lines)
+
+
+def _path(relative: str) -> str:
+    """A path on one line, never read as a workflow command (``::``)."""
+    text = printable(relative)
+    return f"./{text}" if text.startswith(":") else text
 
 
 def _json(result: Result) -> str:
@@ -55,9 +63,10 @@ def _escape_property(text: str) -> str:
 
 def _github(result: Result) -> str:
     return "\n".join(
-        f"::{_GITHUB_LEVEL[f.severity]} file={_escape_property(f.file)},"
+        f"::{_GITHUB_LEVEL[f.severity]} "
+        f"file={_escape_property(printable(f.file))},"
         f"line={f.line},title={_escape_property(f'{f.rule} {f.title}')}"
-        f"::{_escape(f.message)}. Fix: {_escape(f.hint)}"
+        f"::{_escape(printable(f.message))}. Fix: {_escape(f.hint)}"
         for f in result.findings
     )
 
@@ -109,7 +118,7 @@ def _sarif(result: Result) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.file},
+                        "artifactLocation": {"uri": quote(f.file)},
                         "region": {"startLine": max(f.line, 1)},
                     }
                 }

@@ -19,6 +19,8 @@ from typing import Any
 
 from .. import gitutil
 from ..errors import MalformedFileError, UsageError
+from ..yamlio import read_bounded
+from .check import CONFIG_FILE, bounded, printable
 from .discovery import classify
 from .model import PRODUCTION, PipelineFile, tier_of
 
@@ -77,7 +79,10 @@ def _read(root: Path, ref: str | None, relative: str | None) -> bytes | None:
         path = root / relative
         if not path.resolve().is_relative_to(root.resolve()):
             return None  # a link out of the repository is never read
-        return path.read_bytes() if path.is_file() else None
+        try:  # over the size bound or not a regular file: unreadable
+            return read_bounded(path)
+        except FileNotFoundError:
+            return None
     import subprocess
 
     result = subprocess.run(
@@ -153,9 +158,50 @@ def _production(name: str | None) -> bool:
     return tier_of(name) == PRODUCTION
 
 
+# The markdown becomes a pull-request comment: every value from the
+# pull request's files is escaped for where it goes (code span, text,
+# Mermaid label), so it cannot close a fence, start a heading or a list,
+# or add a link, an image or HTML.
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>~|!#&])")
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|www|mailto)([:.])")
+_LABEL = {"#": "#35;", '"': "#quot;", "`": "#96;", "<": "#lt;", ">": "#gt;",
+          "[": "#91;", "]": "#93;", "{": "#123;", "}": "#125;", "|": "#124;",
+          "&": "#38;", "(": "#40;", ")": "#41;"}  # fmt: skip
+
+
+def _one_line(value: Any, limit: int = 200) -> str:
+    return bounded(printable(str(value)), limit)
+
+
+def _code(value: Any) -> str:
+    """An inline code span that nothing in ``value`` can close: one line,
+    fenced by more backticks than its longest run."""
+    text = _one_line(value)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    if not text.strip() or text.startswith("`") or text.endswith("`"):
+        text = f" {text} "
+    return f"{fence}{text}{fence}"
+
+
+def _plain(value: Any, limit: int = 500) -> str:
+    """Plain markdown text: one line, specials backslash-escaped, no
+    autolink."""
+    text = _MARKDOWN.sub(r"\\\1", _one_line(value, limit))
+    return _AUTOLINK.sub(r"\1\\\2", text)
+
+
+def _label(value: Any) -> str:
+    """A Mermaid label's text: one line, quotes, backticks, brackets and
+    angle brackets as Mermaid entities."""
+    return "".join(_LABEL.get(c, c) for c in _one_line(value, 100))
+
+
 def _names(values) -> str:
     """Names for people: `a`, `b` (never a Python list)."""
-    return ", ".join(f"`{v}`" for v in sorted(values)) or "nothing"
+    names = sorted(str(v) for v in values)
+    shown = ", ".join(_code(v) for v in names[:20]) or "nothing"
+    return shown + (f" and {len(names) - 20} more" if len(names) > 20 else "")
 
 
 # ------------------------------------------------------------- comparing
@@ -174,16 +220,16 @@ def _triggers(review: FileReview, old: PipelineFile, new: PipelineFile):
     before, after = old.triggers(), new.triggers()
     for name in sorted(set(after) - set(before)):
         severity = "high" if name == "pull_request_target" else "medium"
-        review.add(severity, "trigger", f"trigger added: `{name}`")
+        review.add(severity, "trigger", f"trigger added: {_code(name)}")
     for name in sorted(set(before) - set(after)):
-        review.add("low", "trigger", f"trigger removed: `{name}`")
+        review.add("low", "trigger", f"trigger removed: {_code(name)}")
     for name in sorted(set(before) & set(after)):
         was, now = _branches(before[name]), _branches(after[name])
         if now - was and was != {"*"}:
             review.add(
                 "medium",
                 "trigger",
-                f"trigger `{name}` widened to {_names(now - was)}",
+                f"trigger {_code(name)} widened to {_names(now - was)}",
             )
 
 
@@ -206,7 +252,7 @@ def _permissions(raw: Any) -> dict[str, int]:
 def _widened(old: Any, new: Any) -> list[str]:
     before, after = _permissions(old), _permissions(new)
     return sorted(
-        f"{scope}: {'write' if level == 2 else 'read'}"
+        f"{_plain(scope)}: {'write' if level == 2 else 'read'}"
         for scope, level in after.items()
         if level > before.get(scope, before.get("*", 0))
     )
@@ -229,16 +275,16 @@ def _step_map(job) -> dict[str, Any]:
 def _compare_stages(review: FileReview, old, new) -> None:
     before, after = old.stages(), new.stages()
     for name in sorted(set(after) - set(before)):
-        review.add("medium", "stage", f"stage added: `{name}`")
+        review.add("medium", "stage", f"stage added: {_code(name)}")
     for name in sorted(set(before) - set(after)):
         severity = "high" if _production(name) else "medium"
-        review.add(severity, "stage", f"stage removed: `{name}`")
+        review.add(severity, "stage", f"stage removed: {_code(name)}")
     for name in sorted(set(before) & set(after)):
         if set(before[name]) != set(after[name]):
             review.add(
                 "high" if _production(name) else "medium",
                 "needs",
-                f"stage `{name}` now depends on {_names(after[name])} "
+                f"stage {_code(name)} now depends on {_names(after[name])} "
                 f"(was {_names(before[name])})",
             )
 
@@ -247,19 +293,23 @@ def _compare_jobs(review: FileReview, old, new) -> None:
     before, after = _jobs(old), _jobs(new)
     for name in sorted(set(after) - set(before)):
         job = after[name]
-        gate = f" (environment `{job.environment}`)" if job.environment else ""
-        review.add("medium", "job", f"job added: `{name}`{gate}")
+        gate = (
+            f" (environment {_code(job.environment)})"
+            if job.environment
+            else ""
+        )
+        review.add("medium", "job", f"job added: {_code(name)}{gate}")
     for name in sorted(set(before) - set(after)):
         job = before[name]
         severity = "high" if _production(name) else "medium"
-        review.add(severity, "job", f"job removed: `{name}`")
+        review.add(severity, "job", f"job removed: {_code(name)}")
     for name in sorted(set(before) & set(after)):
         was, now = before[name], after[name]
         if set(was.needs) != set(now.needs):
             review.add(
                 "high" if _production(name) else "medium",
                 "needs",
-                f"`{name}` now depends on {_names(now.needs)} "
+                f"{_code(name)} now depends on {_names(now.needs)} "
                 f"(was {_names(was.needs)})",
             )
         if was.environment and not now.environment:
@@ -267,20 +317,22 @@ def _compare_jobs(review: FileReview, old, new) -> None:
             review.add(
                 severity,
                 "gate",
-                f"environment gate `{was.environment}` removed from `{name}`",
+                f"environment gate {_code(was.environment)} removed from "
+                f"{_code(name)}",
             )
         elif now.environment and not was.environment:
             review.add(
                 "low",
                 "gate",
-                f"`{name}` now runs in environment `{now.environment}`",
+                f"{_code(name)} now runs in environment "
+                f"{_code(now.environment)}",
             )
         elif was.environment != now.environment:
             review.add(
                 "medium",
                 "gate",
-                f"`{name}` moved from environment "
-                f"`{was.environment}` to `{now.environment}`",
+                f"{_code(name)} moved from environment "
+                f"{_code(was.environment)} to {_code(now.environment)}",
             )
         widened = _widened(
             was.raw.get("permissions"), now.raw.get("permissions")
@@ -289,7 +341,7 @@ def _compare_jobs(review: FileReview, old, new) -> None:
             review.add(
                 "high",
                 "permissions",
-                f"`{name}` permissions widened: {', '.join(widened)}",
+                f"{_code(name)} permissions widened: {', '.join(widened)}",
             )
         _compare_steps(review, name, was, now)
 
@@ -306,7 +358,7 @@ def _compare_steps(review: FileReview, name: str, was, now) -> None:
             review.add(
                 "medium" if SHA.match(ref) else "high",
                 "action",
-                f"`{name}` uses a new action `{step.uses}`",
+                f"{_code(name)} uses a new action {_code(step.uses)}",
             )
         elif previous != step.uses:
             pinned_before = SHA.match(previous.partition("@")[2])
@@ -314,15 +366,16 @@ def _compare_steps(review: FileReview, name: str, was, now) -> None:
                 review.add(
                     "high",
                     "action",
-                    f"`{name}`: `{action}` unpinned ({previous} -> "
-                    f"{step.uses})",
+                    f"{_code(name)}: {_code(action)} unpinned "
+                    f"({_code(previous)} -> {_code(step.uses)})",
                 )
             else:
                 review.add(
                     "low",
                     "action",
-                    f"`{name}`: `{action}` changed "
-                    f"{previous.partition('@')[2][:12]} -> {ref[:12]}",
+                    f"{_code(name)}: {_code(action)} changed "
+                    f"{_code(previous.partition('@')[2][:12])} -> "
+                    f"{_code(ref[:12])}",
                 )
     for label in sorted(set(old_steps) | set(new_steps)):
         a, b = old_steps.get(label), new_steps.get(label)
@@ -336,8 +389,8 @@ def _compare_steps(review: FileReview, name: str, was, now) -> None:
             review.add(
                 "medium",
                 "command",
-                f'`{name}` step "{label}": command {verb}: '
-                f"`{_short(new_cmd or old_cmd)}`",
+                f"{_code(name)} step {_code(label)}: command {verb}: "
+                f"{_code(_short(new_cmd or old_cmd))}",
             )
 
 
@@ -363,11 +416,30 @@ def _top_permissions(review: FileReview, old, new) -> None:
         )
 
 
+def _suppressions(text: str) -> set[str]:
+    """Rule ids a file silences with ``# mlops-scaffold: ignore[...]``."""
+    from .check import _IGNORE
+
+    return {
+        part.strip()
+        for match in _IGNORE.finditer(text or "")
+        for part in match[1].split(",")
+        if part.strip()
+    }
+
+
 def _compare_file(review: FileReview, old, new, old_text, new_text) -> None:
+    added = _suppressions(new_text) - _suppressions(old_text)
+    if added:
+        review.add(
+            "high",
+            "suppression",
+            f"silences {_names(added)} with `# mlops-scaffold: ignore[...]`",
+        )
     if old is None or new is None:
         pipeline = new or old
         verb = "added" if new else "removed"
-        jobs = ", ".join(f"`{j}`" for j in _jobs(pipeline)) or "no jobs"
+        jobs = _names(_jobs(pipeline)) if _jobs(pipeline) else "no jobs"
         severity = (
             "high"
             if old
@@ -394,10 +466,6 @@ def _node(label: str) -> str:
     return "n_" + re.sub(r"\W", "_", label)
 
 
-def _quote(text: str) -> str:
-    return text.replace('"', "#quot;")
-
-
 def mermaid(pipeline: PipelineFile | None) -> str:
     """The jobs as a flowchart (Azure: inside their stages), with the
     dependencies the service follows (``job_graph``), environments, and an
@@ -418,14 +486,14 @@ def mermaid(pipeline: PipelineFile | None) -> str:
         indent = "  "
         if stage is not None:
             lines.append(
-                f'  subgraph {_node("stage " + stage)}["{_quote(stage)}"]'
+                f'  subgraph {_node("stage " + stage)}["{_label(stage)}"]'
             )
             indent = "    "
         for job in members:
-            text = job.name
+            text = _label(job.name)
             if job.environment:
-                text += f"<br/>env: {job.environment}"
-            lines.append(f'{indent}{_node(job.label)}["{_quote(text)}"]')
+                text += f"<br/>env: {_label(job.environment)}"
+            lines.append(f'{indent}{_node(job.label)}["{text}"]')
         if stage is not None:
             lines.append("  end")
     for job in jobs:
@@ -449,29 +517,28 @@ def review_change(
     to the pipelines of the repository at ``path``."""
     root = gitutil.repository_root(Path(path))
     for ref in (base, head):
-        if ref is not None and not gitutil.branch_exists(root, ref):
-            raise UsageError(
-                f"Unknown git reference {ref!r}.",
-                hint="pass a branch, tag or commit, e.g. --base origin/main",
-            )
+        if ref is not None:
+            _verify_commit(root, ref)
     reviews = []
     before: dict[str, bytes] = {}  # the changed files, for check
     after: dict[str, bytes] = {}
     pairs = _changed_files(root, base, head)
     for old_name, new_name in pairs:
-        old_text = _read(root, base, old_name)
-        new_text = _read(root, head, new_name)
-        if old_name and old_text is not None:
-            before[old_name] = old_text
-        if new_name and new_text is not None:
-            after[new_name] = new_text
+        if CONFIG_FILE in (old_name, new_name):
+            continue  # settings, not a pipeline: compared below
         shown = new_name or old_name
         try:
+            old_text = _read(root, base, old_name)
+            new_text = _read(root, head, new_name)
+            if old_name and old_text is not None:
+                before[old_name] = old_text
+            if new_name and new_text is not None:
+                after[new_name] = new_text
             old = _parse(old_text, old_name)
             new = _parse(new_text, new_name)
         except MalformedFileError as error:
             review = FileReview(shown, "unreadable")
-            review.add("high", "syntax", error.message)
+            review.add("high", "syntax", _plain(error.message))
             reviews.append(review)
             continue
         if old is None and new is None:
@@ -491,10 +558,88 @@ def review_change(
         if review.changes or status != "modified":
             review.before, review.after = mermaid(old), mermaid(new)
             reviews.append(review)
+    settings = _settings_files(root, base)
+    changed = _settings_change(settings, _settings_files(root, head))
+    if changed is not None:
+        reviews.append(changed)
     result = Review(base, head or "working tree", reviews)
     renames = {old: new for old, new in pairs if old and new and old != new}
-    result.new_findings = _new_findings(root, before, after, renames)
+    result.new_findings = _new_findings(root, before, after, renames, settings)
     return result
+
+
+def _settings_files(root: Path, ref: str | None) -> dict[str, bytes]:
+    """The files `check` takes its settings from, at ``ref``."""
+    found = {}
+    for name in (CONFIG_FILE, "pyproject.toml"):
+        data = _read(root, ref, name)
+        if data is not None:
+            found[name] = data
+    return found
+
+
+def _load_settings(files: dict[str, bytes]):
+    import tempfile
+
+    from .check import load_settings
+
+    with tempfile.TemporaryDirectory(prefix="mlops-scaffold-review-") as tmp:
+        for name, data in files.items():
+            (Path(tmp) / name).write_bytes(data)
+        try:
+            return load_settings(Path(tmp))
+        except MalformedFileError as error:
+            # Name the file as the repository knows it, not the scratch copy.
+            where = f"{error.path}:{error.line}" if error.line else error.path
+            raise MalformedFileError(
+                Path(error.path).name,
+                error.message[len(f"{where}: ") :],
+                line=error.line,
+                hint=error.hint,
+            ) from None
+
+
+def _settings_change(
+    base: dict[str, bytes], head: dict[str, bytes]
+) -> FileReview | None:
+    """A risk item when the change alters what `check` reports (ignore,
+    exclude, per-file-ignores, severity): a pull request must not hide its
+    own findings, so new findings use the base's settings."""
+    before, after = _load_settings(base), _load_settings(head)
+    if before == after:
+        return None
+    name = next(
+        (
+            n
+            for n in (CONFIG_FILE, "pyproject.toml")
+            if base.get(n) != head.get(n)
+        ),
+        CONFIG_FILE,
+    )
+    review = FileReview(name, "settings changed")
+    review.add(
+        "high",
+        "settings",
+        "the change alters what `mlops-scaffold check` ignores or excludes "
+        "(ignore, exclude, per-file-ignores, severity); new findings below "
+        "use the base's settings",
+    )
+    return review
+
+
+def _verify_commit(root: Path, ref: str) -> None:
+    """A ref that names a commit, else bad input: an option-like ref is
+    never passed to git; a blob or tree (``HEAD:README.md``) is not a
+    commit."""
+    hint = "pass a branch, tag or commit, e.g. --base origin/main"
+    if ref.startswith("-") or not gitutil.branch_exists(root, ref):
+        raise UsageError(f"Unknown git reference {ref!r}.", hint=hint)
+    found = gitutil.git(
+        "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}",
+        cwd=root, check=False,
+    )  # fmt: skip
+    if found.returncode != 0:
+        raise UsageError(f"{ref!r} is not a commit.", hint=hint)
 
 
 def _new_findings(
@@ -502,22 +647,22 @@ def _new_findings(
     before: dict[str, bytes],
     after: dict[str, bytes],
     renames: dict[str, str],
+    settings: dict[str, bytes],
 ) -> list[dict]:
     """`check` findings in the changed pipeline files at head that base
     does not have (compared without line numbers, which any edit above
     them shifts). Each side's files are checked in a scratch folder with
-    the repository's settings (suppressions apply)."""
+    the base revision's settings, which the change cannot alter."""
     import tempfile
 
-    from .check import CONFIG_FILE, check
+    from .check import check
 
     def findings_of(files: dict[str, bytes], folder: Path):
         if not files:
             return []
-        for name in (CONFIG_FILE, "pyproject.toml"):
-            if (root / name).is_file():
-                (folder / name).parent.mkdir(parents=True, exist_ok=True)
-                (folder / name).write_bytes((root / name).read_bytes())
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in settings.items():  # the base's, on both sides
+            (folder / name).write_bytes(data)
         for name, data in files.items():
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
@@ -533,18 +678,27 @@ def _new_findings(
     ]
 
 
+def _where(finding: dict) -> str:
+    return f"{finding['file']}:{finding['line']}"
+
+
 def to_markdown(review: Review) -> str:
     counts = review.counts()
     lines = [MARKER, "## Pipeline review", ""]
     lines.append(
-        f"`{review.base}` → `{review.head}`: {len(review.files)} pipeline "
+        f"{_code(review.base)} → {_code(review.head)}: "
+        f"{len(review.files)} pipeline "
         f"file(s) changed; risk: **{counts['high']} high**, "
         f"{counts['medium']} medium, {counts['low']} low."
     )
     if not review.files:
         lines += ["", "No workflow or pipeline changes."]
     for file in review.files:
-        lines += ["", f"### `{file.file}` ({file.status})", ""]
+        lines += [
+            "",
+            f"### {_code(file.file)} ({_plain(file.status)})",
+            "",
+        ]
         ordered = sorted(file.changes, key=lambda c: SEVERITY_ORDER[c.severity])
         for change in ordered:
             mark = {"high": "🔴", "medium": "🟠", "low": "🟢"}[change.severity]
@@ -568,8 +722,9 @@ def to_markdown(review: Review) -> str:
     lines += ["", "### New findings", ""]
     if review.new_findings:
         lines += [
-            f"- `{f['file']}:{f['line']}` **{f['severity']}** {f['rule']} "
-            f"{f['title']}: {f['message']}"
+            f"- {_code(_where(f))} **{f['severity']}** "
+            f"{_plain(f['rule'])} {_plain(f['title'])}: "
+            f"{_plain(f['message'])}"
             for f in review.new_findings
         ]
     else:

@@ -54,11 +54,12 @@ def default_branch(root: Path) -> str:
     remote's HEAD, else ``main``."""
     answers = root / ".copier-answers.yml"
     if answers.is_file():
-        from ...yamlio import load_plain
+        from ...errors import MalformedFileError
+        from ...yamlio import load_untrusted, read_bounded
 
-        try:
-            data = load_plain(answers.read_text(encoding="utf-8"))
-        except Exception:  # noqa: BLE001 - a broken answers file: fall back
+        try:  # a pull request may change it: read it bounded
+            data, _ = load_untrusted(read_bounded(answers), answers)
+        except (MalformedFileError, OSError):  # broken: fall back
             data = None
         if isinstance(data, dict) and isinstance(
             data.get("default_branch"), str
