@@ -122,6 +122,13 @@ def setup(case: str, tmp: Path, generated: Path) -> dict[str, Path]:
         (tmp / "mine.py").write_text("print('my own work')\n")
         (tmp / "good.py").write_text("# my own analysis\n")
         (tmp / "notes.txt").write_text("notes\n")
+        (tmp / "text.ipynb").write_text(
+            json.dumps({"nbformat": "4", "cells": [], "metadata": {}})
+        )
+        if case == "notebook-device":
+            (tmp / "zero.ipynb").symlink_to("/dev/zero")
+        elif case == "notebook-fifo":
+            os.mkfifo(tmp / "pipe.ipynb")
     return places
 
 

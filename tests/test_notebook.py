@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -210,8 +211,33 @@ def test_an_empty_notebook_gives_a_valid_module(tmp_path: Path):
             ),
             "not a valid notebook",
         ),  # fmt: skip
+        (
+            json.dumps({"nbformat": "4", "cells": [], "metadata": {}}),
+            'has nbformat "4"; the notebook format must be an integer, 4',
+        ),
+        (
+            json.dumps({"nbformat": True, "cells": [], "metadata": {}}),
+            "has nbformat true; the notebook format must be an integer",
+        ),
+        (
+            json.dumps({"cells": [], "metadata": {}}),
+            "has no nbformat field; the notebook format must be an integer",
+        ),
+        (
+            json.dumps({"nbformat": 4.0, "cells": [], "metadata": {}}),
+            "has nbformat 4.0; the notebook format must be an integer",
+        ),
     ],
-    ids=["corrupt", "not-a-notebook", "old-format", "invalid-cells"],
+    ids=[
+        "corrupt",
+        "not-a-notebook",
+        "old-format",
+        "invalid-cells",
+        "format-string",
+        "format-bool",
+        "format-missing",
+        "format-float",
+    ],
 )
 def test_bad_notebooks_get_clear_errors_and_no_output(
     tmp_path: Path, content, words
@@ -737,3 +763,128 @@ def test_a_symlinked_target_is_left_alone(tmp_path: Path):
     result = invoke("notebook", "convert", source)
     assert result.exit_code == 2 and "not a regular file" in result.stderr
     assert link.is_symlink() and "x.ipynb" in elsewhere.read_text()
+
+
+SHIPPED = REPO / "templates/project/scripts/notebook_to_script.py"
+
+
+def _limit_memory() -> None:  # a regression must fail, not eat the machine
+    resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "folder", "dir-link"])
+@pytest.mark.parametrize("check", [False, True], ids=["write", "check"])
+def test_a_notebook_that_is_not_a_regular_file_is_refused(
+    tmp_path: Path, kind: str, check: bool
+):
+    """A pull request can commit a link to /dev/zero (endless) or a FIFO
+    (never answers): refused, named, nothing read or written. The shipped
+    script runs in a subprocess with a time and memory bound, as CI runs
+    it, so a regression fails instead of hanging."""
+    source = tmp_path / "nb.ipynb"
+    if kind == "device":
+        source.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(source)
+    elif kind == "folder":
+        source.mkdir()
+    else:
+        (tmp_path / "real").mkdir()
+        source.symlink_to(tmp_path / "real")
+    good = notebook(code("print(1)"), path=tmp_path / "good.ipynb")
+    before = snapshot(tmp_path)
+    command = [sys.executable, str(SHIPPED), str(good), str(source)]
+    command += ["--check"] if check else ["-o", str(tmp_path / "out")]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=120,
+        preexec_fn=_limit_memory,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert f"{source}: is not a regular file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_the_tool_refuses_a_link_to_a_device(tmp_path: Path):
+    source = tmp_path / "nb.ipynb"
+    source.symlink_to("/dev/zero")
+    result = invoke("notebook", "convert", source, "-o", tmp_path / "z.py")
+    assert result.exit_code == 2, result.stderr
+    assert "nb.ipynb: is not a regular file" in result.stderr
+    assert not (tmp_path / "z.py").exists()
+
+
+def test_a_notebook_is_read_no_further_than_the_limit(
+    tmp_path: Path, monkeypatch
+):
+    """The size comes from what is read (MAX_BYTES + 1 at most), not from
+    a stat that a growing file outruns."""
+    from mlops_scaffold.notebook import converter
+
+    module = converter()
+    monkeypatch.setattr(module, "MAX_BYTES", 100)
+    big = tmp_path / "big.ipynb"
+    big.write_bytes(b" " * 5000)
+    assert len(module._read_bounded(big)) == 101
+
+
+@contextlib.contextmanager
+def umask(mask: int):
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o002, 0o077], ids=oct)
+def test_scripts_are_created_with_the_umask_mode(tmp_path: Path, mask: int):
+    """As a plain open() creates them: others (CI containers, teammates)
+    read them under the usual umask 022."""
+    source = notebook(code("print(1)"), path=tmp_path / "n.ipynb")
+    with umask(mask):
+        result = invoke("notebook", "convert", source, "-o", tmp_path / "s")
+    assert result.exit_code == 0, result.stderr
+    mode = (tmp_path / "s" / "n.py").stat().st_mode & 0o777
+    assert mode == 0o666 & ~mask
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o755, 0o600], ids=oct)
+def test_a_replaced_script_keeps_its_mode(tmp_path: Path, mode: int):
+    target = tmp_path / "n.py"
+    source = notebook(code("print(1)"), path=tmp_path / "n.ipynb")
+    assert invoke("notebook", "convert", source, "-o", target).exit_code == 0
+    target.chmod(mode)
+    notebook(code("print(2)"), path=source)
+    with umask(0o022):
+        result = invoke("notebook", "convert", source, "-o", target)
+    assert result.exit_code == 0 and "(written)" in result.stdout
+    assert "print(2)" in target.read_text()
+    assert target.stat().st_mode & 0o7777 == mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.ipynb", "n.py"]
+
+
+@pytest.mark.parametrize(
+    ("output", "blocker"),
+    [
+        ("good.ipynb/x.py", "good.ipynb"),
+        ("good.ipynb/a/b/x.py", "good.ipynb"),
+        ("good.ipynb/scripts", "good.ipynb"),
+        ("notes.txt/x.py", "notes.txt"),
+        ("link/x.py", "link"),
+    ],
+    ids=["file", "deep", "folder-option", "other-file", "dangling-link"],
+)
+def test_an_output_below_a_file_is_bad_input(
+    tmp_path: Path, monkeypatch, output: str, blocker: str
+):
+    monkeypatch.chdir(tmp_path)
+    notebook(code("print(1)"), path=tmp_path / "good.ipynb")
+    (tmp_path / "notes.txt").write_text("notes\n")
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    before = snapshot(tmp_path)
+    result = invoke("notebook", "convert", "good.ipynb", "-o", output)
+    assert result.exit_code == 2, result.stderr
+    assert f"{blocker}: is not a folder" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(tmp_path) == before
