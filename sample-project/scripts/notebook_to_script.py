@@ -23,7 +23,11 @@ Converts Jupyter notebooks into Python modules for review and reuse:
 - the module starts with a header naming the notebook, is formatted with
   ruff at 80 columns, and is deterministic: the same notebook gives the
   same bytes. An existing file without that header is never overwritten;
-  several scripts are written all or nothing.
+  several scripts are written all or nothing, created as a plain open()
+  creates a file (the umask decides; a replaced script keeps its mode);
+- notebooks come from pull requests: one that is not a regular file (a
+  link to /dev/zero, a FIFO) is refused unread; one over 64 MiB is
+  refused after reading no more than that.
 
 ``--check`` writes nothing and exits 1 when a script is out of date.
 
@@ -42,9 +46,10 @@ import io
 import json
 import os
 import re
+import secrets
+import stat
 import subprocess
 import sys
-import tempfile
 import textwrap
 import tokenize
 import warnings
@@ -113,16 +118,57 @@ def _require(name: str):
         ) from error
 
 
+def _read_bounded(path: Path) -> bytes:
+    """At most MAX_BYTES + 1 bytes of a regular file. Anything else (a
+    link to /dev/zero, a FIFO, a folder) is refused before it is read: it
+    could be endless or never answer. O_NONBLOCK keeps the open of a FIFO
+    from waiting for a writer; fstat checks what was opened."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise NotebookError(path, _NOT_REGULAR, hint=_REGULAR_HINT)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(path, flags)
+    with os.fdopen(descriptor, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise NotebookError(path, _NOT_REGULAR, hint=_REGULAR_HINT)
+        return stream.read(MAX_BYTES + 1)
+
+
+_NOT_REGULAR = "is not a regular file (a device, FIFO, socket or folder)"
+_REGULAR_HINT = "convert only .ipynb files saved by Jupyter"
+
+
+def _format_problem(version) -> str | None:
+    """Why the notebook's nbformat field is unusable, or None."""
+    if isinstance(version, int) and not isinstance(version, bool):
+        if version >= 4:
+            return None
+        return (
+            f"uses notebook format {version}, older than 4; open it in a "
+            "current Jupyter and save it to upgrade it"
+        )
+    if version is None:
+        shown = "no nbformat field"
+    else:
+        shown = json.dumps(version)
+        shown = f"nbformat {shown if len(shown) <= 20 else shown[:17] + '...'}"
+    return (
+        f"has {shown}; the notebook format must be an integer, 4 or "
+        "later; open it in a current Jupyter and save it again"
+    )
+
+
 def read_notebook(path: Path):
     """The notebook as an nbformat v4 node, or a clear NotebookError."""
     nbformat = _require("nbformat")
     try:
-        size = path.stat().st_size
-        raw = None if size > MAX_BYTES else json.loads(path.read_bytes())
+        data = _read_bounded(path)
     except OSError as error:
         raise NotebookError(
             path, f"cannot read it ({error.strerror})"
         ) from error
+    size = len(data)
+    try:
+        raw = None if size > MAX_BYTES else json.loads(data)
     except UnicodeDecodeError as error:
         raise NotebookError(path, "is not UTF-8 text") from error
     except ValueError as error:
@@ -141,13 +187,9 @@ def read_notebook(path: Path):
         "cells" not in raw and "worksheets" not in raw
     ):
         raise NotebookError(path, "is JSON but not a Jupyter notebook")
-    version = raw.get("nbformat")
-    if not isinstance(version, int) or version < 4:
-        raise NotebookError(
-            path,
-            f"uses notebook format {version}, older than 4; open it in a "
-            "current Jupyter and save it to upgrade it",
-        )
+    problem = _format_problem(raw.get("nbformat"))
+    if problem:
+        raise NotebookError(path, problem)
     try:
         notebook = nbformat.from_dict(raw)
         with warnings.catch_warnings():
@@ -996,6 +1038,20 @@ def _refuse_foreign(target: Path) -> None:
             )
 
 
+def _refuse_non_folder(target: Path) -> None:
+    """Every existing folder above the target must be a folder: a file
+    there (``-o good.ipynb/x.py``) is a mistake in the command."""
+    parent = target.parent
+    while not parent.is_dir() and parent != parent.parent:
+        if parent.exists() or parent.is_symlink():
+            raise NotebookError(
+                parent,
+                f"is not a folder, so {target} cannot be written there",
+                hint="give -o a path whose folders exist or can be made",
+            )
+        parent = parent.parent
+
+
 def _plan(sources: list[Path], output: Path | None) -> list[tuple[Path, Path]]:
     unique: dict[Path, Path] = {}
     for source in sources:
@@ -1023,8 +1079,31 @@ def _plan(sources: list[Path], output: Path | None) -> list[tuple[Path, Path]]:
                 "different folders",
             )
         seen[key] = source
+        _refuse_non_folder(target)
         plan.append((source, target))
     return plan
+
+
+def _stage(target: Path, mode: int | None) -> tuple[Path, int]:
+    """A new, empty file beside the target. Created as a plain open()
+    would create it (0o666 less the umask, which the kernel applies), or
+    with the mode of the script it replaces, so others can read it."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        name = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            handle = os.open(name, flags, 0o666)
+        except FileExistsError:
+            continue
+        if mode is not None:
+            try:
+                os.fchmod(handle, mode)
+            except BaseException:
+                os.close(handle)
+                name.unlink(missing_ok=True)
+                raise
+        return name, handle
+    raise FileExistsError(f"{target.parent}: no free temporary name")
 
 
 def _write_all(conversions: list[Conversion]) -> None:
@@ -1045,12 +1124,13 @@ def _write_all(conversions: list[Conversion]) -> None:
                 folder.mkdir()
                 made.append(folder)
             before = target.read_bytes() if target.is_file() else None
-            handle, name = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-            )
+            mode = None
+            if before is not None:  # keep the mode of the script replaced
+                mode = stat.S_IMODE(target.stat().st_mode)
+            name, handle = _stage(target, mode)
+            staged.append((name, target, before))
             with os.fdopen(handle, "wb") as stream:
                 stream.write(conversion.text.encode("utf-8"))
-            staged.append((Path(name), target, before))
         for temporary, target, before in staged:
             os.replace(temporary, target)
             moved.append((target, before))
@@ -1070,6 +1150,19 @@ def _write_all(conversions: list[Conversion]) -> None:
         raise
 
 
+def _holds(target: Path, data: bytes) -> bool:
+    """The target is a regular file with exactly these bytes (read only
+    when the size matches: a committed script may be huge)."""
+    try:
+        if target.is_symlink() or not target.is_file():
+            return False
+        if target.stat().st_size != len(data):
+            return False
+        return target.read_bytes() == data
+    except OSError:
+        return False
+
+
 def convert_notebooks(
     sources: list[Path], output: Path | None = None, *, check: bool = False
 ) -> tuple[list[Conversion], list[Path]]:
@@ -1081,12 +1174,8 @@ def convert_notebooks(
     stale = []
     for conversion in conversions:
         target = conversion.target
-        if target.is_file() and not target.is_symlink():
-            try:
-                if target.read_bytes() == conversion.text.encode("utf-8"):
-                    continue
-            except OSError:
-                pass
+        if _holds(target, conversion.text.encode("utf-8")):
+            continue
         stale.append(target)
     if not check:
         for target in stale:
