@@ -411,16 +411,17 @@ def update_project(
     )
     overrides = dict(data or {})
     check_known(overrides)
-    answers = {
-        **{k: v for k, v in meta.items() if not k.startswith("_")},
-        **overrides,
-    }
+    recorded = {k: v for k, v in meta.items() if not k.startswith("_")}
+    answers = {**recorded, **overrides}
     result = UpdateResult(branch=branch)
 
     with staging_folder(Path(tempfile.gettempdir())) as staging:
         base = _find_base(root, result)
         if base is None:
-            base = copier_base(root, answers, meta, staging, result)
+            # The base is what the project was made from: the RECORDED
+            # answers only. With the overrides in it too, an answer change
+            # would be in the base already and never reach the project.
+            base = copier_base(root, recorded, meta, staging, result)
         rendered = staging / "new" / root.name
         rendered.parent.mkdir()
         render_recorded(root, rendered, answers, overrides)
