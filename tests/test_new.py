@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+from test_bad_input import alias_bomb
 
 from helpers import generate, git, invoke, snapshot
 from mlops_scaffold import __version__, render
@@ -152,10 +154,31 @@ BAD_INPUTS = [
         ["--data-file", "{missing}"],
         None,
         2,
-        "Cannot read",
+        "nope.yml: cannot be read",
     ),
     ("bad-ci-option", ["--ci", "jenkins"], None, 2, "jenkins"),
+    *[
+        (
+            f"alias-bomb-{name}",
+            ["--data", f"{name}={alias_bomb()}"],
+            None,
+            2,
+            f"--data, answer {name}:1: expands to more than",
+        )
+        for name in ("sprint_length_weeks", "retrain_on_drift")
+    ],
 ]
+
+
+def test_a_fifo_as_data_file_is_refused_without_blocking(tmp_path: Path):
+    fifo = tmp_path / "answers.yml"
+    os.mkfifo(fifo)
+    result = invoke(
+        "new", tmp_path / "p", "--defaults", "--data-file", str(fifo)
+    )
+    assert result.exit_code == 2, result.stderr
+    assert f"{fifo}: is not a regular file" in result.stderr
+    assert not (tmp_path / "p").exists()
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, gitutil
-from .answers import check_known
+from .answers import bound_yaml_answers, check_known, load_answers_yaml
 from .errors import (
     InvalidAnswerError,
     LocalFilesInTheWayError,
@@ -50,6 +50,7 @@ from .errors import (
 )
 from .render import render, staging_folder
 from .template import ANSWERS_FILE, TEMPLATE_BRANCH
+from .yamlio import read_bounded
 
 #: The first line of every commit that holds pristine template output (and
 #: of the first commit ``new`` makes, whose tree is one).
@@ -75,10 +76,6 @@ class UpdateResult:
 def read_answers_file(root: Path) -> dict[str, Any]:
     """``.copier-answers.yml`` as a mapping (the ``_`` keys included), or a
     clear error that names it."""
-    from yaml import YAMLError
-
-    from .yamlio import load_plain
-
     path = root / ANSWERS_FILE
     if not os.path.lexists(path):
         raise UsageError(
@@ -89,36 +86,11 @@ def read_answers_file(root: Path) -> dict[str, Any]:
         "restore it from git (`git log -p -- .copier-answers.yml` shows its "
         "history) or fix it by hand, then update again; nothing was changed"
     )
-    if path.is_symlink() or not path.is_file():
+    if path.is_symlink():
         raise MalformedFileError(path, "is not a regular file", hint=fix)
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise MalformedFileError(
-            path, f"cannot be read: {error.strerror}", hint=fix
-        ) from error
-    if len(raw) > MAX_ANSWERS_BYTES:
-        raise MalformedFileError(
-            path, f"is larger than {MAX_ANSWERS_BYTES} bytes", hint=fix
-        )
-    try:
-        loaded = load_plain(raw.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise MalformedFileError(path, "is not UTF-8 text", hint=fix) from error
-    except YAMLError as error:
-        mark = getattr(error, "context_mark", None) or getattr(
-            error, "problem_mark", None
-        )
-        raise MalformedFileError(
-            path,
-            f"is not valid YAML: {getattr(error, 'problem', None) or error}",
-            line=mark.line + 1 if mark else None,
-            hint=fix,
-        ) from error
-    except RecursionError as error:
-        raise MalformedFileError(path, "is nested too deeply", hint=fix) from (
-            error
-        )
+    loaded = load_answers_yaml(
+        read_bounded(path, MAX_ANSWERS_BYTES, hint=fix), path, hint=fix
+    )
     if not isinstance(loaded, dict) or not all(
         isinstance(key, str) for key in loaded
     ):
@@ -127,6 +99,7 @@ def read_answers_file(root: Path) -> dict[str, Any]:
             "must be a YAML mapping of answer names to values",
             hint=fix,
         )
+    bound_yaml_answers(loaded, path)
     return loaded
 
 
