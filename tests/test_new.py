@@ -449,3 +449,16 @@ def test_a_signal_at_any_time_leaves_nothing_behind(
             -signal.SIGINT,
         )
         assert not (tmp_path / "deep").exists()
+
+
+@pytest.mark.parametrize("folder", ["/proc", "/sys"])
+def test_a_destination_the_os_refuses_is_a_usage_error(folder: str):
+    """/proc refuses new folders with ENOENT, /sys with EPERM: either is
+    a message naming the folder, not a traceback."""
+    if not Path(folder).is_dir():
+        pytest.skip(f"no {folder} here")
+    result = invoke("new", f"{folder}/mlops-x", "--defaults", "--no-git")
+    assert result.exit_code == 2, result.stderr
+    assert f"Cannot create files in {folder}:" in result.stderr
+    assert "hint:" in result.stderr
+    assert not Path(folder, "mlops-x").exists()

@@ -13,6 +13,7 @@ from . import gitutil
 from .answers import check_known
 from .errors import DestinationError, GitError
 from .render import (
+    cannot_write,
     render,
     signals_held,
     staging_folder,
@@ -60,7 +61,10 @@ def _new_project(
     git: bool,
     template_source: str | None,
 ) -> NewProject:
-    _check_destination(destination)
+    try:
+        _check_destination(destination)
+    except OSError as error:  # an unreadable parent, a vanished folder
+        raise cannot_write(destination.parent, error) from error
     check_known(answers_in)
 
     created_parents = _missing_parents(destination)
@@ -221,9 +225,12 @@ def _missing_parents(destination: Path) -> list[Path]:
 
 
 def _move_into_place(rendered: Path, destination: Path) -> None:
-    if destination.is_dir():
-        # An empty folder the user made: fill it, keep the folder itself.
-        for child in sorted(rendered.iterdir()):
-            child.rename(destination / child.name)
-    else:
-        rendered.rename(destination)
+    try:
+        if destination.is_dir():
+            # An empty folder the user made: fill it, keep the folder.
+            for child in sorted(rendered.iterdir()):
+                child.rename(destination / child.name)
+        else:
+            rendered.rename(destination)
+    except OSError as error:
+        raise cannot_write(destination.parent, error) from error

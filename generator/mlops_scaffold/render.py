@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import GenerationError, InvalidAnswerError
+from .errors import DestinationError, GenerationError, InvalidAnswerError
 from .template import ANSWERS_FILE, copier_config, template_root
 
 #: Prefix of every staging folder (interrupt tests look for leftovers).
@@ -36,10 +36,13 @@ def staging_folder(near: Path) -> Iterator[Path]:
     exit whatever happens. SIGTERM becomes KeyboardInterrupt meanwhile, and
     Ctrl-C and SIGTERM are held while the folder is made and removed, so
     that no signal can leave it behind."""
-    near.mkdir(parents=True, exist_ok=True)
     with terminate_as_interrupt():
         with signals_held():
-            folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=near))
+            try:
+                near.mkdir(parents=True, exist_ok=True)
+                folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=near))
+            except OSError as error:
+                raise cannot_write(near, error) from error
         try:
             yield folder
         finally:
@@ -47,6 +50,17 @@ def staging_folder(near: Path) -> Iterator[Path]:
             # clean-up is dropped rather than reported as a failure.
             with signals_held(committing=True):
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def cannot_write(folder: Path, error: OSError) -> DestinationError:
+    """An OS refusal to create something in ``folder`` (a read-only or
+    virtual file system such as /proc, no permission, no space), as the
+    usage error it is."""
+    return DestinationError(
+        f"Cannot create files in {folder}: "
+        f"{error.strerror or error.__class__.__name__}.",
+        hint="choose a destination in a folder you can write in",
+    )
 
 
 _HELD = {signal.SIGINT, signal.SIGTERM}
@@ -163,8 +177,13 @@ def _questions_only(destination: Path, git_source: str | None):
         return
     root = template_root()
     subdirectory = copier_config().get("_subdirectory", "")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    view = Path(tempfile.mkdtemp(prefix=".questions-", dir=destination.parent))
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        view = Path(
+            tempfile.mkdtemp(prefix=".questions-", dir=destination.parent)
+        )
+    except OSError as error:
+        raise cannot_write(destination.parent, error) from error
     try:
         (view / "copier.yml").symlink_to(root / "copier.yml")
         (view / subdirectory).mkdir(parents=True, exist_ok=True)
