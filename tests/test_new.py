@@ -462,3 +462,43 @@ def test_a_destination_the_os_refuses_is_a_usage_error(folder: str):
     assert f"Cannot create files in {folder}:" in result.stderr
     assert "hint:" in result.stderr
     assert not Path(folder, "mlops-x").exists()
+
+
+def test_git_variables_of_a_hook_do_not_leak_into_the_render(
+    tmp_path: Path, monkeypatch
+):
+    """Inside a git hook GIT_DIR, GIT_INDEX_FILE... point at the hook's
+    repository; Copier's git and ours must work on the new project."""
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "--quiet")
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(other))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(other / ".git/index"))
+    result = invoke("new", tmp_path / "g4", "--defaults")
+    assert result.exit_code == 0, result.stderr
+    assert os.environ["GIT_DIR"] == str(other / ".git")  # restored
+    monkeypatch.delenv("GIT_DIR")
+    monkeypatch.delenv("GIT_WORK_TREE")
+    monkeypatch.delenv("GIT_INDEX_FILE")
+    assert git(tmp_path / "g4", "rev-list", "--count", "HEAD") == "1"
+    assert git(other, "for-each-ref") == ""
+    assert not (other / ".git/index").exists()
+
+
+def test_a_failing_git_inside_copier_is_a_message(tmp_path: Path, monkeypatch):
+    import copier
+    from plumbum import ProcessExecutionError
+
+    def fail(*args, **kwargs):
+        raise ProcessExecutionError(
+            ["git", "clone", "x"], 128, "", "fatal: not a git repository"
+        )
+
+    monkeypatch.setattr(copier, "run_copy", fail)
+    result = invoke("new", tmp_path / "p", "--defaults")
+    assert result.exit_code == 1, result.stderr
+    assert "`git clone x` failed (exit 128)" in result.stderr
+    assert "fatal: not a git repository" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "p").exists()

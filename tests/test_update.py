@@ -513,3 +513,20 @@ def test_a_copier_project_whose_template_is_gone_takes_the_installed_one(
         result.stdout
     )
     assert git(project, "rev-parse", "--verify", "mlops-scaffold/template")
+
+
+def test_update_ignores_the_git_variables_of_a_hook(
+    tmp_path: Path, project: Path, monkeypatch
+):
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "--quiet")
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(other / ".git/index"))
+    result = invoke("update", project, "--ci", "both")
+    monkeypatch.delenv("GIT_DIR")
+    monkeypatch.delenv("GIT_INDEX_FILE")
+    assert result.exit_code == 0, result.stderr
+    assert (project / "azure-pipelines").is_dir()
+    assert git(project, "status", "--porcelain") == ""
+    assert git(other, "for-each-ref") == ""

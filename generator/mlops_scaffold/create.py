@@ -14,6 +14,7 @@ from .answers import check_known
 from .errors import DestinationError, GitError
 from .render import (
     cannot_write,
+    own_git_environment,
     render,
     signals_held,
     staging_folder,
@@ -43,7 +44,7 @@ def new_project(
     moved into place only when rendering, validation and the initial commit
     have all worked: a failure or an interrupt leaves nothing behind.
     """
-    with terminate_as_interrupt():
+    with terminate_as_interrupt(), own_git_environment():
         return _new_project(
             Path(destination).expanduser().absolute(),
             answers_in=dict(data or {}),

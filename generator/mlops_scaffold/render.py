@@ -14,6 +14,7 @@ so a failure, Ctrl-C or SIGTERM leaves the destination as it was.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import tempfile
@@ -50,6 +51,38 @@ def staging_folder(near: Path) -> Iterator[Path]:
             # clean-up is dropped rather than reported as a failure.
             with signals_held(committing=True):
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+#: The variables that point git at a repository other than the one in the
+#: current folder (``git rev-parse --local-env-vars``, less the ones that
+#: only carry ``git -c`` settings).
+GIT_LOCATION_VARIABLES = (
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_DIR",
+    "GIT_GRAFT_FILE", "GIT_IMPLICIT_WORK_TREE", "GIT_INDEX_FILE",
+    "GIT_INTERNAL_SUPER_PREFIX", "GIT_NO_REPLACE_OBJECTS",
+    "GIT_OBJECT_DIRECTORY", "GIT_PREFIX", "GIT_REPLACE_REF_BASE",
+    "GIT_SHALLOW_FILE", "GIT_WORK_TREE",
+)  # fmt: skip
+
+
+@contextlib.contextmanager
+def own_git_environment() -> Iterator[None]:
+    """Run the block with git's repository-locating variables removed
+    from ``os.environ``, then put them back. Inside a git hook (or after
+    ``export GIT_DIR=...``) git sets GIT_DIR, GIT_INDEX_FILE and friends,
+    and every git that Copier and we start obeys them: it would read or
+    write that other repository instead of the one being made or updated.
+    Copier runs git itself, so the variables must be gone from the
+    process environment, not only from our own calls."""
+    saved = {
+        name: os.environ.pop(name)
+        for name in GIT_LOCATION_VARIABLES
+        if name in os.environ
+    }
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def cannot_write(folder: Path, error: OSError) -> DestinationError:
@@ -210,6 +243,7 @@ def _run_copy(
         InteractiveSessionError,
     )
     from jinja2 import TemplateError
+    from plumbum import ProcessExecutionError
 
     try:
         with warnings.catch_warnings():
@@ -246,6 +280,14 @@ def _run_copy(
         raise GenerationError(
             f"Rendering the template failed: {error}",
             hint="this is a bug in the template; please report it",
+        ) from error
+    except ProcessExecutionError as error:  # a git that Copier ran
+        stderr = (error.stderr or "").strip().splitlines()
+        raise GenerationError(
+            f"Copier's `{' '.join(map(str, error.argv[:3]))}` failed "
+            f"(exit {error.retcode}): {stderr[-1] if stderr else ''}",
+            hint="check that the template source is a readable git "
+            "repository or folder, then run the command again",
         ) from error
 
 

@@ -48,7 +48,7 @@ from .errors import (
     UpdateConflictError,
     UsageError,
 )
-from .render import render, staging_folder
+from .render import own_git_environment, render, staging_folder
 from .template import ANSWERS_FILE, TEMPLATE_BRANCH
 from .yamlio import read_bounded
 
@@ -373,6 +373,17 @@ def update_project(
     data: Mapping[str, Any] | None = None,
     pretend: bool = False,
     branch: str | None = None,
+) -> UpdateResult:
+    with own_git_environment():
+        return _update_project(path, data=data, pretend=pretend, branch=branch)
+
+
+def _update_project(
+    path: Path | str,
+    *,
+    data: Mapping[str, Any] | None,
+    pretend: bool,
+    branch: str | None,
 ) -> UpdateResult:
     root = gitutil.repository_root(Path(path).absolute())
     _check_state(root, branch)
