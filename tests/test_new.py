@@ -502,3 +502,59 @@ def test_a_failing_git_inside_copier_is_a_message(tmp_path: Path, monkeypatch):
     assert "fatal: not a git repository" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "p").exists()
+
+
+LINE_BREAKS = ["\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85",
+               "\u2028", "\u2029", "\x00", "\x7f"]  # fmt: skip
+
+
+def _text_questions() -> dict:
+    from mlops_scaffold.template import asked_questions
+
+    return {
+        name: spec
+        for name, spec in asked_questions().items()
+        if spec.get("type") == "str" and "choices" not in spec
+    }
+
+
+def _validate(name: str, value: str) -> str:
+    """The question's validator, rendered as Copier renders it (its
+    Jinja options from copier.yml, its default filters), over answers that
+    are otherwise valid."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from mlops_scaffold.template import copier_config
+
+    env = SandboxedEnvironment(
+        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
+        **copier_config()["_envops"],
+    )
+    context = {"staging_environment": "staging", "reserved_package_names": ""}
+    validator = _text_questions()[name]["validator"]
+    return env.from_string(validator).render({**context, name: value}).strip()
+
+
+@pytest.mark.parametrize("name", sorted(_text_questions()))
+def test_every_text_answer_refuses_every_line_break(name: str):
+    valid = {"author_email": "a@b.example", "code_owners": "@alice",
+             "platform_owners": "@bob", "project_name": "Fraud",
+             "description": "Scores", "author_name": "Team",
+             "azure_location": "westeurope"}  # fmt: skip
+    plain = valid.get(name, "ab")
+    assert _validate(name, plain) == ""  # the check can pass
+    for separator in LINE_BREAKS:
+        for value in (plain + separator + "x", plain + separator):
+            message = _validate(name, value)
+            assert "must be one line" in message, (name, repr(value))
+
+
+def test_copier_itself_refuses_a_unicode_line_separator(tmp_path: Path):
+    result = invoke(
+        "new", tmp_path / "p", "--defaults", "--no-git",
+        "--data", "description=Scores\u2028records",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.stderr
+    assert "'description'" in result.stderr
+    assert "must be one line" in result.stderr
+    assert not (tmp_path / "p").exists()
