@@ -558,3 +558,17 @@ def test_copier_itself_refuses_a_unicode_line_separator(tmp_path: Path):
     assert "'description'" in result.stderr
     assert "must be one line" in result.stderr
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize(
+    "source", ["/tmp/x\n_commit: v9", "a\tb", "x\u2028y", "  "]
+)
+def test_a_template_source_that_is_not_one_line_is_refused(
+    tmp_path: Path, source: str
+):
+    result = invoke(
+        "new", tmp_path / "p", "--defaults", "--template-source", source
+    )
+    assert result.exit_code == 2, result.stderr
+    assert "--template-source" in result.stderr and "hint:" in result.stderr
+    assert not (tmp_path / "p").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 
 from . import gitutil
 from .answers import check_known
-from .errors import DestinationError, GitError
+from .errors import DestinationError, GitError, InvalidAnswerError
 from .render import (
     cannot_write,
     own_git_environment,
@@ -44,6 +45,8 @@ def new_project(
     moved into place only when rendering, validation and the initial commit
     have all worked: a failure or an interrupt leaves nothing behind.
     """
+    if template_source is not None:
+        check_template_source(template_source)
     with terminate_as_interrupt(), own_git_environment():
         return _new_project(
             Path(destination).expanduser().absolute(),
@@ -92,6 +95,22 @@ def _new_project(
                 break
         raise
     return NewProject(path=destination, answers=answers, committed=git)
+
+
+#: What no path or URL holds, and what would break the answers file's line.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def check_template_source(source: str) -> None:
+    """``--template-source`` is recorded in ``.copier-answers.yml``: one
+    line, no control character, not empty."""
+    if not source.strip() or _CONTROL.search(source):
+        raise InvalidAnswerError(
+            f"--template-source {source!r} is not a path or URL: it is "
+            "empty or holds a line break or control character.",
+            hint="pass a folder or a git URL on one line, or leave the "
+            "option out",
+        )
 
 
 def initial_commit(project: Path, answers: Mapping[str, Any]) -> None:
