@@ -164,6 +164,8 @@ def update_situation(case: str, project: Path) -> None:
     elif case in UPDATE_ANSWERS:
         (project / ".copier-answers.yml").write_bytes(UPDATE_ANSWERS[case])
         git(project, "commit", "--quiet", "-am", "broken answers")
+    elif case == "update-index-lock":
+        (project / ".git/index.lock").write_text("")
     elif case == "update-on-template-branch":
         git(project, "switch", "--quiet", "mlops-scaffold/template")
     elif case == "update-detached-head":

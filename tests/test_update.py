@@ -530,3 +530,18 @@ def test_update_ignores_the_git_variables_of_a_hook(
     assert (project / "azure-pipelines").is_dir()
     assert git(project, "status", "--porcelain") == ""
     assert git(other, "for-each-ref") == ""
+
+
+def test_an_index_lock_stops_the_update_before_any_change(project: Path):
+    lock = project / ".git/index.lock"
+    lock.write_text("")
+    refs, before = git(project, "show-ref"), snapshot(project)
+    result = invoke("update", project, "--ci", "both")
+    assert result.exit_code == 1, result.stderr
+    assert "another git process seems to be running" in result.stderr
+    assert f"remove {lock}" in result.stderr
+    assert git(project, "show-ref") == refs and snapshot(project) == before
+    lock.unlink()
+    again = invoke("update", project, "--ci", "both")
+    assert again.exit_code == 0, again.stderr
+    assert (project / "azure-pipelines").is_dir()

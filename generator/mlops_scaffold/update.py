@@ -204,6 +204,21 @@ def _check_state(root: Path, branch: str | None) -> None:
             )
 
 
+def _check_no_lock(root: Path) -> None:
+    """git's index lock: another git is running (an editor's, a hook's) or
+    one crashed. The merge would fail half-way with "stash failed"."""
+    lock = Path(
+        gitutil.output("rev-parse", "--git-path", "index.lock", cwd=root)
+    )
+    lock = lock if lock.is_absolute() else root / lock
+    if os.path.lexists(lock):
+        raise ScaffoldError(
+            f"{lock} exists: another git process seems to be running.",
+            hint=f"if not, remove {lock}, then run `mlops-scaffold update` "
+            "again; nothing was changed",
+        )
+
+
 # ---------------------------------------------------------- finding a base
 @dataclass
 class _Base:
@@ -387,6 +402,8 @@ def _update_project(
 ) -> UpdateResult:
     root = gitutil.repository_root(Path(path).absolute())
     _check_state(root, branch)
+    if not pretend:
+        _check_no_lock(root)
     meta = read_answers_file(root)
     gitutil.require_clean(
         root,
