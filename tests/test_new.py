@@ -572,3 +572,33 @@ def test_a_template_source_that_is_not_one_line_is_refused(
     assert result.exit_code == 2, result.stderr
     assert "--template-source" in result.stderr and "hint:" in result.stderr
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize(
+    ("failure", "words"),
+    [
+        (ZeroDivisionError("division by zero"), "ZeroDivisionError"),
+        (OSError(28, "No space left on device", "/x"), "No space left"),
+    ],
+)
+def test_an_unexpected_exception_is_an_internal_error_paragraph(
+    tmp_path: Path, monkeypatch, failure, words
+):
+    from mlops_scaffold import create
+
+    def fail(*args, **kwargs):
+        raise failure
+
+    monkeypatch.delenv("MLOPS_SCAFFOLD_DEBUG")
+    monkeypatch.setattr(create, "render", fail)
+    result = invoke("new", tmp_path / "p", "--defaults", "--no-git")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Internal error: ")
+    assert words in result.stderr and "/issues" in result.stderr
+    assert "MLOPS_SCAFFOLD_DEBUG=1" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setenv("MLOPS_SCAFFOLD_DEBUG", "1")
+    with pytest.raises(type(failure)):
+        invoke("new", tmp_path / "q", "--defaults", "--no-git")
