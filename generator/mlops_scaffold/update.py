@@ -25,7 +25,9 @@ fails before the merge is committed puts the branch and working tree back.
 nothing. A project made by plain ``copier copy`` (no template branch yet)
 gets its base from what Copier recorded: the recorded answers rendered at
 the recorded template version when that template is available locally, else
-the installed template (with a note); see ``copier_base``.
+the installed template (with a note); see ``copier_base``. Either way the
+base is rendered from the recorded answers only, so an answer changed by
+this update (``--ci both``) is a change from the base, and lands.
 """
 
 from __future__ import annotations
@@ -321,7 +323,8 @@ def copier_base(
         result.notes.append(
             f"the template Copier recorded ({source!s} at {commit!s}) is "
             "not available here: the installed template is the base, so "
-            "this update brings no template change; later ones will"
+            "this update brings your answer changes but no template change; "
+            "later ones will"
         )
     import shutil
 
