@@ -545,3 +545,16 @@ def test_an_index_lock_stops_the_update_before_any_change(project: Path):
     again = invoke("update", project, "--ci", "both")
     assert again.exit_code == 0, again.stderr
     assert (project / "azure-pipelines").is_dir()
+
+
+def test_update_keeps_the_recorded_template_source(tmp_path: Path):
+    source = "https://example.invalid/our-fork/mlops-scaffold.git"
+    created = invoke(
+        "new", tmp_path / "p", "--defaults", "--template-source", source
+    )
+    assert created.exit_code == 0, created.stderr
+    result = invoke("update", tmp_path / "p", "--ci", "both")
+    assert result.exit_code == 0, result.stderr
+    answers = yaml.safe_load((tmp_path / "p/.copier-answers.yml").read_text())
+    assert answers["_src_path"] == source
+    assert answers["ci_provider"] == "both"

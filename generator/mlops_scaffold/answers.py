@@ -7,6 +7,7 @@ that defaults are validated too).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,22 @@ def bound_yaml_answers(data: Mapping[str, Any], source: Path | str) -> None:
 def _example(spec: Mapping[str, Any]) -> str:
     default = spec.get("default")
     return repr(default) if isinstance(default, (bool, int)) else "2"
+
+
+#: What no path or URL holds, and what would break the answers file's line.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def check_template_source(source: str) -> None:
+    """``--template-source`` is recorded in ``.copier-answers.yml``: one
+    line, no control character, not empty."""
+    if not source.strip() or _CONTROL.search(source):
+        raise InvalidAnswerError(
+            f"--template-source {source!r} is not a path or URL: it is "
+            "empty or holds a line break or control character.",
+            hint="pass a folder or a git URL on one line, or leave the "
+            "option out",
+        )
 
 
 def check_known(data: Mapping[str, Any]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from . import gitutil
-from .answers import check_known
-from .errors import DestinationError, GitError, InvalidAnswerError
+from .answers import check_known, check_template_source
+from .errors import DestinationError, GitError
 from .render import (
     cannot_write,
     own_git_environment,
@@ -95,22 +94,6 @@ def _new_project(
                 break
         raise
     return NewProject(path=destination, answers=answers, committed=git)
-
-
-#: What no path or URL holds, and what would break the answers file's line.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def check_template_source(source: str) -> None:
-    """``--template-source`` is recorded in ``.copier-answers.yml``: one
-    line, no control character, not empty."""
-    if not source.strip() or _CONTROL.search(source):
-        raise InvalidAnswerError(
-            f"--template-source {source!r} is not a path or URL: it is "
-            "empty or holds a line break or control character.",
-            hint="pass a folder or a git URL on one line, or leave the "
-            "option out",
-        )
 
 
 def initial_commit(project: Path, answers: Mapping[str, Any]) -> None:

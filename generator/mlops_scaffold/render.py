@@ -143,6 +143,7 @@ def render(
     data: Mapping[str, Any],
     defaults: bool,
     template_source: str | None = None,
+    recorded_source: str | None = None,
 ) -> dict[str, Any]:
     """Render the template with Copier into ``destination`` (missing or
     empty, and named like the project's final folder); return every answer,
@@ -160,6 +161,8 @@ def render(
     ``_commit: v<version>``. When it is a local git repository holding that
     release tag, Copier renders from the tag itself, so plain
     ``copier update`` later compares against exactly this template.
+    ``recorded_source`` (``update``: what the project recorded) renders the
+    installed template and records that source unchanged.
     """
     release = f"v{__version__}"
     source = template_source or repository_url()
@@ -191,7 +194,7 @@ def render(
         pretend=False,
     )
     if not git_source:
-        _record_source(destination, source, release)
+        _record_source(destination, recorded_source or source, release)
     return {
         key: value
         for key, value in rendered.answers.combined.items()

@@ -41,7 +41,12 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, gitutil
-from .answers import bound_yaml_answers, check_known, load_answers_yaml
+from .answers import (
+    bound_yaml_answers,
+    check_known,
+    check_template_source,
+    load_answers_yaml,
+)
 from .errors import (
     InvalidAnswerError,
     LocalFilesInTheWayError,
@@ -103,6 +108,19 @@ def read_answers_file(root: Path) -> dict[str, Any]:
         )
     bound_yaml_answers(loaded, path)
     return loaded
+
+
+def recorded_source(root: Path) -> str | None:
+    """The template source the project recorded (``_src_path``), when it
+    is one line of text; None (the default source) otherwise."""
+    source = read_answers_file(root).get("_src_path")
+    if not isinstance(source, str):
+        return None
+    try:
+        check_template_source(source)
+    except InvalidAnswerError:
+        return None
+    return source
 
 
 def recorded_answers(root: Path) -> dict[str, Any]:
@@ -360,7 +378,6 @@ def render_recorded(
 ) -> None:
     """Render the installed template with the project's answers; a bad
     answer is reported with the file it was recorded in."""
-    source = answers.get("_src_path")
     try:
         # Keep the project's recorded template source (`new
         # --template-source`), so that plain `copier update` still works.
@@ -368,7 +385,7 @@ def render_recorded(
             destination,
             data=answers,
             defaults=True,
-            template_source=source if isinstance(source, str) else None,
+            recorded_source=recorded_source(root),
         )
     except InvalidAnswerError as error:
         where = root / ANSWERS_FILE
