@@ -483,7 +483,14 @@ def internal_error(error: Exception) -> str:
 
 
 def run() -> None:
-    sys.exit(main())
+    code = main()
+    # Done and reported: a Ctrl-C or SIGTERM from here on (interpreter
+    # shutdown) would only kill a finished run with the signal's status.
+    import signal
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
