@@ -30,6 +30,9 @@ def _isolated_environment(tmp_path_factory):
             "GIT_CONFIG_NOSYSTEM": "1",
             "COPIER_SETTINGS_PATH": str(home / "copier-settings.yml"),
             "XDG_CONFIG_HOME": str(home / ".config"),
+            # an unexpected exception fails the test with its traceback
+            # instead of becoming cli.main's "internal error" message
+            "MLOPS_SCAFFOLD_DEBUG": "1",
         }
     )
     for variable in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):

@@ -19,6 +19,23 @@ DOC = REPO / "docs" / "bad-input.md"
 ROW = re.compile(r"^\| ([a-z-]+) \| `([^`]+)`[^|]* \| (.+?) \| (\d) \|$")
 
 
+def alias_bomb() -> str:
+    """A billion laughs in YAML flow style: 10**10 values after aliases."""
+    parts = ["&a0 [" + ", ".join(["a"] * 10) + "]"]
+    parts += [
+        f"&a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)
+    ]
+    return "[" + ", ".join(parts) + ", *a9]"
+
+
+NEW_DATA_FILES = {
+    "data-file-too-large": "description: " + "x" * 1_000_000 + "\n",
+    "alias-bomb-data-file": f"sprint_length_weeks: {alias_bomb()}\n",
+    "alias-bomb-data-text": f"retrain_on_drift: '{alias_bomb()}'\n",
+    "deep-data-file": "description: " + "[" * 100_000 + "\n",
+}
+
+
 def rows() -> list[tuple[str, str, str, int]]:
     found = []
     for line in DOC.read_text().splitlines():
@@ -75,6 +92,8 @@ def setup(case: str, tmp: Path, generated: Path) -> dict[str, Path]:
         (places["DEST"] / "notes.txt").write_text("mine")
     elif case == "destination-is-a-file":
         places["DEST"].write_text("a file")
+    elif case in NEW_DATA_FILES:
+        (tmp / "answers.yml").write_text(NEW_DATA_FILES[case])
     elif case == "malformed-answers-file":
         (tmp / "answers.yml").write_text("description: ok\nname: [oops\n")
     elif case.startswith("update"):
@@ -142,6 +161,12 @@ UPDATE_ANSWERS = {
     "update-list-answers": b"- project_name\n- fraud\n",
     "update-binary-answers": b"project_name: \xff\xfe\n",
     "update-wrong-type-answer": b"project_name: Fraud\nci_provider: [a, b]\n",
+    "update-alias-bomb-answers": b"project_name: Fraud\n"
+    + f"sprint_length_weeks: {alias_bomb()}\n".encode(),
+    "update-alias-bomb-text": b"project_name: Fraud\n"
+    + f"retrain_on_drift: '{alias_bomb()}'\n".encode(),
+    "update-deep-answers": b"project_name: " + b"[" * 100_000 + b"\n",
+    "update-huge-answers": b"project_name: " + b"x" * 300_000 + b"\n",
 }
 
 
@@ -152,6 +177,8 @@ def update_situation(case: str, project: Path) -> None:
     elif case in UPDATE_ANSWERS:
         (project / ".copier-answers.yml").write_bytes(UPDATE_ANSWERS[case])
         git(project, "commit", "--quiet", "-am", "broken answers")
+    elif case == "update-index-lock":
+        (project / ".git/index.lock").write_text("")
     elif case == "update-on-template-branch":
         git(project, "switch", "--quiet", "mlops-scaffold/template")
     elif case == "update-detached-head":

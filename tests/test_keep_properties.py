@@ -300,7 +300,16 @@ UPDATE_HOSTILITIES = [
 UPDATE_ARGS = st.sampled_from(
     [[], ["--ci", "both"], ["--pretend", "--ci", "both"]]
 ) | st.sampled_from(
-    ["tpl", "a..b", "main", "-x", "mlops-scaffold/template", "ok/name"]
+    [
+        "tpl",
+        "a..b",
+        "main",
+        "-x",
+        "mlops-scaffold/template",
+        "ok/name",
+        "@",
+        "@{-1}",
+    ]
 ).map(lambda name: ["--ci", "both", "--branch", name])
 
 
@@ -417,9 +426,46 @@ def test_update_keeps_the_contract(
         assert again.exit_code == 1 and "have conflicts" in again.stderr
         return
     assert git(root, "status", "--porcelain") == ""
+    if "both" in args:  # the answer change landed, whatever the base
+        assert (root / "azure-pipelines").is_dir()
+        recorded = yaml.safe_load((root / ".copier-answers.yml").read_text())
+        assert recorded["ci_provider"] == "both"
     again = invoke("update", root)
     assert again.exit_code == 0, again.stderr
     assert "Already up to date" in again.stdout
+
+
+LINE_BREAKS = ["\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e",
+               "\x85", "\u2028", "\u2029"]  # fmt: skip
+
+
+@SETTINGS
+@given(
+    name=st.sampled_from(["project_name", "description", "author_name"]),
+    separator=st.sampled_from(LINE_BREAKS),
+    args=st.sampled_from([[], ["--ci", "both"]]),
+)
+def test_a_recorded_answer_with_a_line_break_is_refused_not_rewritten(
+    tmp_path_factory, pristine_project, name, separator, args
+):
+    """A line break committed in a text answer (by hand, or by an older
+    version) is refused with the file named; the answer is never folded
+    and silently rewritten by the merge."""
+    root = copy_project(pristine_project, tmp_path_factory.mktemp("lines"))
+    path = root / ".copier-answers.yml"
+    answers = yaml.safe_load(path.read_text())
+    answers[name] = f"Two{separator}lines"
+    path.write_text(yaml.safe_dump(answers, sort_keys=False))
+    git(root, "commit", "--quiet", "-am", "a line break")
+    before, refs_before = state(root), refs(root)
+    result = invoke("update", root, *args)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert ".copier-answers.yml" in result.stderr
+    assert f"'{name}'" in result.stderr and "must be one line" in (
+        result.stderr
+    )
+    assert state(root) == before and refs(root) == refs_before
+    assert yaml.safe_load(path.read_text())[name] == f"Two{separator}lines"
 
 
 # -------------------------------------------------------------- interrupts

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+from test_bad_input import alias_bomb
 
 from helpers import generate, git, invoke, snapshot
 from mlops_scaffold import __version__, render
@@ -152,10 +154,31 @@ BAD_INPUTS = [
         ["--data-file", "{missing}"],
         None,
         2,
-        "Cannot read",
+        "nope.yml: cannot be read",
     ),
     ("bad-ci-option", ["--ci", "jenkins"], None, 2, "jenkins"),
+    *[
+        (
+            f"alias-bomb-{name}",
+            ["--data", f"{name}={alias_bomb()}"],
+            None,
+            2,
+            f"--data, answer {name}:1: expands to more than",
+        )
+        for name in ("sprint_length_weeks", "retrain_on_drift")
+    ],
 ]
+
+
+def test_a_fifo_as_data_file_is_refused_without_blocking(tmp_path: Path):
+    fifo = tmp_path / "answers.yml"
+    os.mkfifo(fifo)
+    result = invoke(
+        "new", tmp_path / "p", "--defaults", "--data-file", str(fifo)
+    )
+    assert result.exit_code == 2, result.stderr
+    assert f"{fifo}: is not a regular file" in result.stderr
+    assert not (tmp_path / "p").exists()
 
 
 @pytest.mark.parametrize(
@@ -429,3 +452,156 @@ def test_a_signal_at_any_time_leaves_nothing_behind(
             -signal.SIGINT,
         )
         assert not (tmp_path / "deep").exists()
+
+
+@pytest.mark.parametrize("folder", ["/proc", "/sys"])
+def test_a_destination_the_os_refuses_is_a_usage_error(folder: str):
+    """/proc refuses new folders with ENOENT, /sys with EPERM: either is
+    a message naming the folder, not a traceback."""
+    if not Path(folder).is_dir():
+        pytest.skip(f"no {folder} here")
+    result = invoke("new", f"{folder}/mlops-x", "--defaults", "--no-git")
+    assert result.exit_code == 2, result.stderr
+    assert f"Cannot create files in {folder}:" in result.stderr
+    assert "hint:" in result.stderr
+    assert not Path(folder, "mlops-x").exists()
+
+
+def test_git_variables_of_a_hook_do_not_leak_into_the_render(
+    tmp_path: Path, monkeypatch
+):
+    """Inside a git hook GIT_DIR, GIT_INDEX_FILE... point at the hook's
+    repository; Copier's git and ours must work on the new project."""
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "--quiet")
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(other))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(other / ".git/index"))
+    result = invoke("new", tmp_path / "g4", "--defaults")
+    assert result.exit_code == 0, result.stderr
+    assert os.environ["GIT_DIR"] == str(other / ".git")  # restored
+    monkeypatch.delenv("GIT_DIR")
+    monkeypatch.delenv("GIT_WORK_TREE")
+    monkeypatch.delenv("GIT_INDEX_FILE")
+    assert git(tmp_path / "g4", "rev-list", "--count", "HEAD") == "1"
+    assert git(other, "for-each-ref") == ""
+    assert not (other / ".git/index").exists()
+
+
+def test_a_failing_git_inside_copier_is_a_message(tmp_path: Path, monkeypatch):
+    import copier
+    from plumbum import ProcessExecutionError
+
+    def fail(*args, **kwargs):
+        raise ProcessExecutionError(
+            ["git", "clone", "x"], 128, "", "fatal: not a git repository"
+        )
+
+    monkeypatch.setattr(copier, "run_copy", fail)
+    result = invoke("new", tmp_path / "p", "--defaults")
+    assert result.exit_code == 1, result.stderr
+    assert "`git clone x` failed (exit 128)" in result.stderr
+    assert "fatal: not a git repository" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "p").exists()
+
+
+LINE_BREAKS = ["\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85",
+               "\u2028", "\u2029", "\x00", "\x7f"]  # fmt: skip
+
+
+def _text_questions() -> dict:
+    from mlops_scaffold.template import asked_questions
+
+    return {
+        name: spec
+        for name, spec in asked_questions().items()
+        if spec.get("type") == "str" and "choices" not in spec
+    }
+
+
+def _validate(name: str, value: str) -> str:
+    """The question's validator, rendered as Copier renders it (its
+    Jinja options from copier.yml, its default filters), over answers that
+    are otherwise valid."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from mlops_scaffold.template import copier_config
+
+    env = SandboxedEnvironment(
+        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
+        **copier_config()["_envops"],
+    )
+    context = {"staging_environment": "staging", "reserved_package_names": ""}
+    validator = _text_questions()[name]["validator"]
+    return env.from_string(validator).render({**context, name: value}).strip()
+
+
+@pytest.mark.parametrize("name", sorted(_text_questions()))
+def test_every_text_answer_refuses_every_line_break(name: str):
+    valid = {"author_email": "a@b.example", "code_owners": "@alice",
+             "platform_owners": "@bob", "project_name": "Fraud",
+             "description": "Scores", "author_name": "Team",
+             "azure_location": "westeurope"}  # fmt: skip
+    plain = valid.get(name, "ab")
+    assert _validate(name, plain) == ""  # the check can pass
+    for separator in LINE_BREAKS:
+        for value in (plain + separator + "x", plain + separator):
+            message = _validate(name, value)
+            assert "must be one line" in message, (name, repr(value))
+
+
+def test_copier_itself_refuses_a_unicode_line_separator(tmp_path: Path):
+    result = invoke(
+        "new", tmp_path / "p", "--defaults", "--no-git",
+        "--data", "description=Scores\u2028records",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.stderr
+    assert "'description'" in result.stderr
+    assert "must be one line" in result.stderr
+    assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize(
+    "source", ["/tmp/x\n_commit: v9", "a\tb", "x\u2028y", "  "]
+)
+def test_a_template_source_that_is_not_one_line_is_refused(
+    tmp_path: Path, source: str
+):
+    result = invoke(
+        "new", tmp_path / "p", "--defaults", "--template-source", source
+    )
+    assert result.exit_code == 2, result.stderr
+    assert "--template-source" in result.stderr and "hint:" in result.stderr
+    assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize(
+    ("failure", "words"),
+    [
+        (ZeroDivisionError("division by zero"), "ZeroDivisionError"),
+        (OSError(28, "No space left on device", "/x"), "No space left"),
+    ],
+)
+def test_an_unexpected_exception_is_an_internal_error_paragraph(
+    tmp_path: Path, monkeypatch, failure, words
+):
+    from mlops_scaffold import create
+
+    def fail(*args, **kwargs):
+        raise failure
+
+    monkeypatch.delenv("MLOPS_SCAFFOLD_DEBUG")
+    monkeypatch.setattr(create, "render", fail)
+    result = invoke("new", tmp_path / "p", "--defaults", "--no-git")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Internal error: ")
+    assert words in result.stderr and "/issues" in result.stderr
+    assert "MLOPS_SCAFFOLD_DEBUG=1" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setenv("MLOPS_SCAFFOLD_DEBUG", "1")
+    with pytest.raises(type(failure)):
+        invoke("new", tmp_path / "q", "--defaults", "--no-git")

@@ -25,7 +25,7 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc")),
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")),
     min_size=1,
     max_size=120,
 ).filter(lambda s: s.strip())

@@ -439,6 +439,58 @@ def test_a_project_made_by_plain_copier_copy_updates(tmp_path: Path):
     assert "Copier" not in again.stdout
 
 
+def test_an_answer_change_reaches_a_plain_copier_project_at_a_tag(
+    tmp_path: Path,
+):
+    """`copier copy` from a local template at a tag, then `update --ci
+    both`: the base is the RECORDED answers, so the change lands."""
+    import copier
+
+    source = tmp_path / "mlops-scaffold"
+    source.mkdir()
+    shutil.copy(REPO / "copier.yml", source / "copier.yml")
+    shutil.copytree(
+        REPO / "templates",
+        source / "templates",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    git(source, "init", "--quiet", "--initial-branch=main")
+    git(source, "add", "--all")
+    git(source, "commit", "--quiet", "-m", "v0.0.1")
+    git(source, "tag", "v0.0.1")
+    project = tmp_path / "fraud-model"
+    copier.run_copy(str(source), project, defaults=True, quiet=True)
+    _answer_change_lands(project)
+
+
+def _answer_change_lands(project: Path) -> None:
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "from copier")
+    assert not (project / "azure-pipelines").exists()
+    result = invoke("update", project, "--ci", "both")
+    assert result.exit_code == 0, result.stderr
+    assert "Already up to date" not in result.stdout
+    assert (project / "azure-pipelines").is_dir()
+    assert (project / ".github/workflows").is_dir()
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["ci_provider"] == "both"
+    assert git(project, "status", "--porcelain") == ""
+    again = invoke("update", project)
+    assert again.exit_code == 0, again.stderr
+    assert "Already up to date" in again.stdout
+
+
+def test_an_answer_change_reaches_a_project_without_a_template_branch(
+    tmp_path: Path,
+):
+    """The hostile-review repro: `new --defaults --no-git`, `git init`,
+    commit, `update --ci both` used to say "Already up to date"."""
+    created = invoke("new", tmp_path / "u4", "--defaults", "--no-git")
+    assert created.exit_code == 0, created.stderr
+    _answer_change_lands(tmp_path / "u4")
+
+
 def test_a_copier_project_whose_template_is_gone_takes_the_installed_one(
     tmp_path: Path,
 ):
@@ -461,3 +513,48 @@ def test_a_copier_project_whose_template_is_gone_takes_the_installed_one(
         result.stdout
     )
     assert git(project, "rev-parse", "--verify", "mlops-scaffold/template")
+
+
+def test_update_ignores_the_git_variables_of_a_hook(
+    tmp_path: Path, project: Path, monkeypatch
+):
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "--quiet")
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(other / ".git/index"))
+    result = invoke("update", project, "--ci", "both")
+    monkeypatch.delenv("GIT_DIR")
+    monkeypatch.delenv("GIT_INDEX_FILE")
+    assert result.exit_code == 0, result.stderr
+    assert (project / "azure-pipelines").is_dir()
+    assert git(project, "status", "--porcelain") == ""
+    assert git(other, "for-each-ref") == ""
+
+
+def test_an_index_lock_stops_the_update_before_any_change(project: Path):
+    lock = project / ".git/index.lock"
+    lock.write_text("")
+    refs, before = git(project, "show-ref"), snapshot(project)
+    result = invoke("update", project, "--ci", "both")
+    assert result.exit_code == 1, result.stderr
+    assert "another git process seems to be running" in result.stderr
+    assert f"remove {lock}" in result.stderr
+    assert git(project, "show-ref") == refs and snapshot(project) == before
+    lock.unlink()
+    again = invoke("update", project, "--ci", "both")
+    assert again.exit_code == 0, again.stderr
+    assert (project / "azure-pipelines").is_dir()
+
+
+def test_update_keeps_the_recorded_template_source(tmp_path: Path):
+    source = "https://example.invalid/our-fork/mlops-scaffold.git"
+    created = invoke(
+        "new", tmp_path / "p", "--defaults", "--template-source", source
+    )
+    assert created.exit_code == 0, created.stderr
+    result = invoke("update", tmp_path / "p", "--ci", "both")
+    assert result.exit_code == 0, result.stderr
+    answers = yaml.safe_load((tmp_path / "p/.copier-answers.yml").read_text())
+    assert answers["_src_path"] == source
+    assert answers["ci_provider"] == "both"

@@ -8,6 +8,7 @@ usage or input, 130 interrupted.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -451,11 +452,46 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
+    except Exception as error:  # noqa: BLE001 - the one catch-all
+        if os.environ.get("MLOPS_SCAFFOLD_DEBUG") == "1":
+            raise
+        click.echo(internal_error(error), err=True)
+        return 1
     return result if isinstance(result, int) else 0
 
 
+def internal_error(error: Exception) -> str:
+    """One paragraph for an exception no rule expected: what happened, that
+    it is our bug, and how to report it."""
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ({error.filename})" if error.filename else ""
+        what = f"the operating system refused: {error.strerror}{where}"
+    else:
+        what = f"{type(error).__name__}: {error}"
+    try:
+        from .render import repository_url
+
+        issues = f"{repository_url().removesuffix('.git')}/issues"
+    except Exception:  # noqa: BLE001 - the report must not fail too
+        issues = "the project's issue tracker"
+    return (
+        f"Internal error: {what}. This is probably a bug in mlops-scaffold "
+        f"{__version__}; please report it at {issues} with the command you "
+        "ran (run it again with MLOPS_SCAFFOLD_DEBUG=1 to see the "
+        "traceback). A repository it was changing is left as it was, or "
+        "as the message above says."
+    )
+
+
 def run() -> None:
-    sys.exit(main())
+    code = main()
+    # Done and reported: a Ctrl-C or SIGTERM from here on (interpreter
+    # shutdown) would only kill a finished run with the signal's status.
+    import signal
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from . import gitutil
-from .answers import check_known
+from .answers import check_known, check_template_source
 from .errors import DestinationError, GitError
 from .render import (
+    cannot_write,
+    own_git_environment,
     render,
     signals_held,
     staging_folder,
@@ -42,7 +44,9 @@ def new_project(
     moved into place only when rendering, validation and the initial commit
     have all worked: a failure or an interrupt leaves nothing behind.
     """
-    with terminate_as_interrupt():
+    if template_source is not None:
+        check_template_source(template_source)
+    with terminate_as_interrupt(), own_git_environment():
         return _new_project(
             Path(destination).expanduser().absolute(),
             answers_in=dict(data or {}),
@@ -60,7 +64,10 @@ def _new_project(
     git: bool,
     template_source: str | None,
 ) -> NewProject:
-    _check_destination(destination)
+    try:
+        _check_destination(destination)
+    except OSError as error:  # an unreadable parent, a vanished folder
+        raise cannot_write(destination.parent, error) from error
     check_known(answers_in)
 
     created_parents = _missing_parents(destination)
@@ -233,9 +240,12 @@ def _missing_parents(destination: Path) -> list[Path]:
 
 
 def _move_into_place(rendered: Path, destination: Path) -> None:
-    if destination.is_dir():
-        # An empty folder the user made: fill it, keep the folder itself.
-        for child in sorted(rendered.iterdir()):
-            child.rename(destination / child.name)
-    else:
-        rendered.rename(destination)
+    try:
+        if destination.is_dir():
+            # An empty folder the user made: fill it, keep the folder.
+            for child in sorted(rendered.iterdir()):
+                child.rename(destination / child.name)
+        else:
+            rendered.rename(destination)
+    except OSError as error:
+        raise cannot_write(destination.parent, error) from error

@@ -181,6 +181,12 @@ def tree_files(root: Path, commit: str) -> dict[str, str]:
 
 
 def valid_branch_name(root: Path, name: str) -> bool:
-    return git(
-        "check-ref-format", "--branch", name, cwd=root, check=False
-    ).returncode == 0 and not name.startswith("-")
+    """A name git accepts for a new branch as typed: `--branch` semantics,
+    and the full ref too, because --branch expands "@" and "@{-1}" to the
+    current or previous branch instead of refusing them."""
+    if name.startswith("-") or name == "@" or "@{" in name:
+        return False
+    return all(
+        git("check-ref-format", *args, cwd=root, check=False).returncode == 0
+        for args in (("--branch", name), (f"refs/heads/{name}",))
+    )

@@ -14,6 +14,7 @@ so a failure, Ctrl-C or SIGTERM leaves the destination as it was.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import tempfile
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import GenerationError, InvalidAnswerError
+from .errors import DestinationError, GenerationError, InvalidAnswerError
 from .template import ANSWERS_FILE, copier_config, template_root
 
 #: Prefix of every staging folder (interrupt tests look for leftovers).
@@ -36,10 +37,13 @@ def staging_folder(near: Path) -> Iterator[Path]:
     exit whatever happens. SIGTERM becomes KeyboardInterrupt meanwhile, and
     Ctrl-C and SIGTERM are held while the folder is made and removed, so
     that no signal can leave it behind."""
-    near.mkdir(parents=True, exist_ok=True)
     with terminate_as_interrupt():
         with signals_held():
-            folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=near))
+            try:
+                near.mkdir(parents=True, exist_ok=True)
+                folder = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=near))
+            except OSError as error:
+                raise cannot_write(near, error) from error
         try:
             yield folder
         finally:
@@ -47,6 +51,49 @@ def staging_folder(near: Path) -> Iterator[Path]:
             # clean-up is dropped rather than reported as a failure.
             with signals_held(committing=True):
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+#: The variables that point git at a repository other than the one in the
+#: current folder (``git rev-parse --local-env-vars``, less the ones that
+#: only carry ``git -c`` settings).
+GIT_LOCATION_VARIABLES = (
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_DIR",
+    "GIT_GRAFT_FILE", "GIT_IMPLICIT_WORK_TREE", "GIT_INDEX_FILE",
+    "GIT_INTERNAL_SUPER_PREFIX", "GIT_NO_REPLACE_OBJECTS",
+    "GIT_OBJECT_DIRECTORY", "GIT_PREFIX", "GIT_REPLACE_REF_BASE",
+    "GIT_SHALLOW_FILE", "GIT_WORK_TREE",
+)  # fmt: skip
+
+
+@contextlib.contextmanager
+def own_git_environment() -> Iterator[None]:
+    """Run the block with git's repository-locating variables removed
+    from ``os.environ``, then put them back. Inside a git hook (or after
+    ``export GIT_DIR=...``) git sets GIT_DIR, GIT_INDEX_FILE and friends,
+    and every git that Copier and we start obeys them: it would read or
+    write that other repository instead of the one being made or updated.
+    Copier runs git itself, so the variables must be gone from the
+    process environment, not only from our own calls."""
+    saved = {
+        name: os.environ.pop(name)
+        for name in GIT_LOCATION_VARIABLES
+        if name in os.environ
+    }
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def cannot_write(folder: Path, error: OSError) -> DestinationError:
+    """An OS refusal to create something in ``folder`` (a read-only or
+    virtual file system such as /proc, no permission, no space), as the
+    usage error it is."""
+    return DestinationError(
+        f"Cannot create files in {folder}: "
+        f"{error.strerror or error.__class__.__name__}.",
+        hint="choose a destination in a folder you can write in",
+    )
 
 
 _HELD = {signal.SIGINT, signal.SIGTERM}
@@ -96,6 +143,7 @@ def render(
     data: Mapping[str, Any],
     defaults: bool,
     template_source: str | None = None,
+    recorded_source: str | None = None,
 ) -> dict[str, Any]:
     """Render the template with Copier into ``destination`` (missing or
     empty, and named like the project's final folder); return every answer,
@@ -113,6 +161,8 @@ def render(
     ``_commit: v<version>``. When it is a local git repository holding that
     release tag, Copier renders from the tag itself, so plain
     ``copier update`` later compares against exactly this template.
+    ``recorded_source`` (``update``: what the project recorded) renders the
+    installed template and records that source unchanged.
     """
     release = f"v{__version__}"
     source = template_source or repository_url()
@@ -144,7 +194,7 @@ def render(
         pretend=False,
     )
     if not git_source:
-        _record_source(destination, source, release)
+        _record_source(destination, recorded_source or source, release)
     return {
         key: value
         for key, value in rendered.answers.combined.items()
@@ -163,8 +213,13 @@ def _questions_only(destination: Path, git_source: str | None):
         return
     root = template_root()
     subdirectory = copier_config().get("_subdirectory", "")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    view = Path(tempfile.mkdtemp(prefix=".questions-", dir=destination.parent))
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        view = Path(
+            tempfile.mkdtemp(prefix=".questions-", dir=destination.parent)
+        )
+    except OSError as error:
+        raise cannot_write(destination.parent, error) from error
     try:
         (view / "copier.yml").symlink_to(root / "copier.yml")
         (view / subdirectory).mkdir(parents=True, exist_ok=True)
@@ -191,6 +246,7 @@ def _run_copy(
         InteractiveSessionError,
     )
     from jinja2 import TemplateError
+    from plumbum import ProcessExecutionError
 
     try:
         with warnings.catch_warnings():
@@ -227,6 +283,14 @@ def _run_copy(
         raise GenerationError(
             f"Rendering the template failed: {error}",
             hint="this is a bug in the template; please report it",
+        ) from error
+    except ProcessExecutionError as error:  # a git that Copier ran
+        stderr = (error.stderr or "").strip().splitlines()
+        raise GenerationError(
+            f"Copier's `{' '.join(map(str, error.argv[:3]))}` failed "
+            f"(exit {error.retcode}): {stderr[-1] if stderr else ''}",
+            hint="check that the template source is a readable git "
+            "repository or folder, then run the command again",
         ) from error
 
 

@@ -25,7 +25,9 @@ fails before the merge is committed puts the branch and working tree back.
 nothing. A project made by plain ``copier copy`` (no template branch yet)
 gets its base from what Copier recorded: the recorded answers rendered at
 the recorded template version when that template is available locally, else
-the installed template (with a note); see ``copier_base``.
+the installed template (with a note); see ``copier_base``. Either way the
+base is rendered from the recorded answers only, so an answer changed by
+this update (``--ci both``) is a change from the base, and lands.
 """
 
 from __future__ import annotations
@@ -39,7 +41,12 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, gitutil
-from .answers import check_known
+from .answers import (
+    bound_yaml_answers,
+    check_known,
+    check_template_source,
+    load_answers_yaml,
+)
 from .errors import (
     InvalidAnswerError,
     LocalFilesInTheWayError,
@@ -48,8 +55,9 @@ from .errors import (
     UpdateConflictError,
     UsageError,
 )
-from .render import render, staging_folder
+from .render import own_git_environment, render, staging_folder
 from .template import ANSWERS_FILE, TEMPLATE_BRANCH
+from .yamlio import read_bounded
 
 #: The first line of every commit that holds pristine template output (and
 #: of the first commit ``new`` makes, whose tree is one).
@@ -75,10 +83,6 @@ class UpdateResult:
 def read_answers_file(root: Path) -> dict[str, Any]:
     """``.copier-answers.yml`` as a mapping (the ``_`` keys included), or a
     clear error that names it."""
-    from yaml import YAMLError
-
-    from .yamlio import load_plain
-
     path = root / ANSWERS_FILE
     if not os.path.lexists(path):
         raise UsageError(
@@ -89,36 +93,11 @@ def read_answers_file(root: Path) -> dict[str, Any]:
         "restore it from git (`git log -p -- .copier-answers.yml` shows its "
         "history) or fix it by hand, then update again; nothing was changed"
     )
-    if path.is_symlink() or not path.is_file():
+    if path.is_symlink():
         raise MalformedFileError(path, "is not a regular file", hint=fix)
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise MalformedFileError(
-            path, f"cannot be read: {error.strerror}", hint=fix
-        ) from error
-    if len(raw) > MAX_ANSWERS_BYTES:
-        raise MalformedFileError(
-            path, f"is larger than {MAX_ANSWERS_BYTES} bytes", hint=fix
-        )
-    try:
-        loaded = load_plain(raw.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise MalformedFileError(path, "is not UTF-8 text", hint=fix) from error
-    except YAMLError as error:
-        mark = getattr(error, "context_mark", None) or getattr(
-            error, "problem_mark", None
-        )
-        raise MalformedFileError(
-            path,
-            f"is not valid YAML: {getattr(error, 'problem', None) or error}",
-            line=mark.line + 1 if mark else None,
-            hint=fix,
-        ) from error
-    except RecursionError as error:
-        raise MalformedFileError(path, "is nested too deeply", hint=fix) from (
-            error
-        )
+    loaded = load_answers_yaml(
+        read_bounded(path, MAX_ANSWERS_BYTES, hint=fix), path, hint=fix
+    )
     if not isinstance(loaded, dict) or not all(
         isinstance(key, str) for key in loaded
     ):
@@ -127,7 +106,21 @@ def read_answers_file(root: Path) -> dict[str, Any]:
             "must be a YAML mapping of answer names to values",
             hint=fix,
         )
+    bound_yaml_answers(loaded, path)
     return loaded
+
+
+def recorded_source(root: Path) -> str | None:
+    """The template source the project recorded (``_src_path``), when it
+    is one line of text; None (the default source) otherwise."""
+    source = read_answers_file(root).get("_src_path")
+    if not isinstance(source, str):
+        return None
+    try:
+        check_template_source(source)
+    except InvalidAnswerError:
+        return None
+    return source
 
 
 def recorded_answers(root: Path) -> dict[str, Any]:
@@ -229,6 +222,21 @@ def _check_state(root: Path, branch: str | None) -> None:
                 hint="pick another name, or delete it "
                 f"(`git branch -D {branch}`) if it is an old update",
             )
+
+
+def _check_no_lock(root: Path) -> None:
+    """git's index lock: another git is running (an editor's, a hook's) or
+    one crashed. The merge would fail half-way with "stash failed"."""
+    lock = Path(
+        gitutil.output("rev-parse", "--git-path", "index.lock", cwd=root)
+    )
+    lock = lock if lock.is_absolute() else root / lock
+    if os.path.lexists(lock):
+        raise ScaffoldError(
+            f"{lock} exists: another git process seems to be running.",
+            hint=f"if not, remove {lock}, then run `mlops-scaffold update` "
+            "again; nothing was changed",
+        )
 
 
 # ---------------------------------------------------------- finding a base
@@ -333,7 +341,8 @@ def copier_base(
         result.notes.append(
             f"the template Copier recorded ({source!s} at {commit!s}) is "
             "not available here: the installed template is the base, so "
-            "this update brings no template change; later ones will"
+            "this update brings your answer changes but no template change; "
+            "later ones will"
         )
     import shutil
 
@@ -369,7 +378,6 @@ def render_recorded(
 ) -> None:
     """Render the installed template with the project's answers; a bad
     answer is reported with the file it was recorded in."""
-    source = answers.get("_src_path")
     try:
         # Keep the project's recorded template source (`new
         # --template-source`), so that plain `copier update` still works.
@@ -377,7 +385,7 @@ def render_recorded(
             destination,
             data=answers,
             defaults=True,
-            template_source=source if isinstance(source, str) else None,
+            recorded_source=recorded_source(root),
         )
     except InvalidAnswerError as error:
         where = root / ANSWERS_FILE
@@ -401,8 +409,21 @@ def update_project(
     pretend: bool = False,
     branch: str | None = None,
 ) -> UpdateResult:
+    with own_git_environment():
+        return _update_project(path, data=data, pretend=pretend, branch=branch)
+
+
+def _update_project(
+    path: Path | str,
+    *,
+    data: Mapping[str, Any] | None,
+    pretend: bool,
+    branch: str | None,
+) -> UpdateResult:
     root = gitutil.repository_root(Path(path).absolute())
     _check_state(root, branch)
+    if not pretend:
+        _check_no_lock(root)
     meta = read_answers_file(root)
     gitutil.require_clean(
         root,
@@ -411,16 +432,17 @@ def update_project(
     )
     overrides = dict(data or {})
     check_known(overrides)
-    answers = {
-        **{k: v for k, v in meta.items() if not k.startswith("_")},
-        **overrides,
-    }
+    recorded = {k: v for k, v in meta.items() if not k.startswith("_")}
+    answers = {**recorded, **overrides}
     result = UpdateResult(branch=branch)
 
     with staging_folder(Path(tempfile.gettempdir())) as staging:
         base = _find_base(root, result)
         if base is None:
-            base = copier_base(root, answers, meta, staging, result)
+            # The base is what the project was made from: the RECORDED
+            # answers only. With the overrides in it too, an answer change
+            # would be in the base already and never reach the project.
+            base = copier_base(root, recorded, meta, staging, result)
         rendered = staging / "new" / root.name
         rendered.parent.mkdir()
         render_recorded(root, rendered, answers, overrides)

@@ -7,7 +7,9 @@ the string key "on" (only true/false are booleans, as in YAML 1.2).
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -254,17 +256,20 @@ def _children(node) -> list:
     return []
 
 
-def load_untrusted(raw: bytes | str, source: Path | str) -> tuple[Any, Lines]:
+def load_untrusted(
+    raw: bytes | str, source: Path | str, *, yaml11: bool = False
+) -> tuple[Any, Lines]:
     """Like ``load_with_lines`` for a file a stranger may have written:
     bounded size, nesting and alias expansion; a MalformedFileError (with
     the line) for anything over a bound, never a RecursionError or an
-    exhausted memory."""
+    exhausted memory. ``yaml11`` reads booleans as ``load_plain`` (and
+    Copier) do."""
     text = decode_untrusted(raw, source) if isinstance(raw, bytes) else raw
     if len(text) > MAX_BYTES:
         raise MalformedFileError(
             source, f"is over the {MAX_BYTES:,}-byte limit for a pipeline file"
         )
-    loader = _Loader(text)
+    loader = (_BASE if yaml11 else _Loader)(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -283,13 +288,58 @@ def load_untrusted(raw: bytes | str, source: Path | str) -> tuple[Any, Lines]:
             f"is not valid YAML: {problem}",
             line=mark.line + 1 if mark else None,
         ) from None
-    except RecursionError:
+    except (RecursionError, MemoryError):
         raise MalformedFileError(
             source, f"nests deeper than {MAX_DEPTH} levels; flatten it"
         ) from None
     finally:
         loader.dispose()
     return data, lines
+
+
+# ------------------------------------------------------ files a user names
+def read_bounded(path: Path, limit: int, *, hint: str = "") -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them:
+    the one reader for every file a user hands a command (``--data-file``,
+    ``.copier-answers.yml``). The opened descriptor is checked (fstat), so
+    a FIFO, a device such as /dev/zero or a file swapped in after a check
+    is refused, and no more than ``limit + 1`` bytes are ever read."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_NOCTTY", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        raise MalformedFileError(
+            path, f"cannot be read: {error.strerror}", hint=hint
+        ) from error
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise MalformedFileError(path, "is not a regular file", hint=hint)
+        if status.st_size > limit:
+            raise MalformedFileError(
+                path,
+                f"is {status.st_size:,} bytes, over the {limit:,}-byte limit",
+                hint=hint,
+            )
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(descriptor, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        raise MalformedFileError(
+            path, f"cannot be read: {error.strerror}", hint=hint
+        ) from error
+    finally:
+        os.close(descriptor)
+    if size > limit:
+        raise MalformedFileError(
+            path, f"is over the {limit:,}-byte limit", hint=hint
+        )
+    return b"".join(chunks)
 
 
 def _line_map_bounded(node, lines: Lines, source: Path | str) -> bool:
