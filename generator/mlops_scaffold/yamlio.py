@@ -134,17 +134,25 @@ class NotRegularFileError(MalformedFileError):
     could block forever or never end)."""
 
 
-def read_bounded(path: Path | str, limit: int = MAX_BYTES) -> bytes:
-    """The bytes of a regular file, at most ``limit`` (more is a
-    MalformedFileError). The file is opened without blocking and checked
-    on the opened descriptor, so a FIFO or device swapped in after a
-    ``stat`` is never read."""
-    import os
-    import stat
+def read_bounded(
+    path: Path | str, limit: int = MAX_BYTES, *, hint: str = ""
+) -> bytes:
+    """The bytes of a regular file, at most ``limit``: the one reader for
+    every file a user or a pull request hands the tool (pipelines, settings,
+    ``--data-file``, ``.copier-answers.yml``). The file is opened without
+    blocking and checked on the opened descriptor, so a FIFO or a device
+    such as /dev/zero swapped in after a ``stat`` is never read, and no more
+    than ``limit + 1`` bytes are. Every failure is a MalformedFileError
+    naming the file (NotRegularFileError for a FIFO, device or folder)."""
 
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
     flags |= getattr(os, "O_NOCTTY", 0)
-    descriptor = os.open(path, flags)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        raise MalformedFileError(
+            path, f"cannot be read: {error.strerror}", hint=hint
+        ) from error
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
@@ -152,9 +160,10 @@ def read_bounded(path: Path | str, limit: int = MAX_BYTES) -> bytes:
                 path,
                 "is not a regular file (a FIFO, device, socket or folder); "
                 "not read",
+                hint=hint,
             )
         if info.st_size > limit:
-            raise _too_big(path, info.st_size, limit)
+            raise _too_big(path, info.st_size, limit, hint)
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(descriptor, min(1 << 20, limit + 1 - size))
@@ -162,18 +171,25 @@ def read_bounded(path: Path | str, limit: int = MAX_BYTES) -> bytes:
                 break
             chunks.append(chunk)
             size += len(chunk)
-        if size > limit:
-            raise _too_big(path, size, limit)
-        return b"".join(chunks)
+    except OSError as error:
+        raise MalformedFileError(
+            path, f"cannot be read: {error.strerror}", hint=hint
+        ) from error
     finally:
         os.close(descriptor)
+    if size > limit:
+        raise _too_big(path, size, limit, hint)
+    return b"".join(chunks)
 
 
-def _too_big(path: Path | str, size: int, limit: int) -> MalformedFileError:
+def _too_big(
+    path: Path | str, size: int, limit: int, hint: str = ""
+) -> MalformedFileError:
     return MalformedFileError(
         path,
         f"is {size:,} bytes or more, over the {limit:,}-byte limit for "
         "a file mlops-scaffold reads",
+        hint=hint,
     )
 
 
@@ -295,51 +311,6 @@ def load_untrusted(
     finally:
         loader.dispose()
     return data, lines
-
-
-# ------------------------------------------------------ files a user names
-def read_bounded(path: Path, limit: int, *, hint: str = "") -> bytes:
-    """The bytes of the regular file ``path``, at most ``limit`` of them:
-    the one reader for every file a user hands a command (``--data-file``,
-    ``.copier-answers.yml``). The opened descriptor is checked (fstat), so
-    a FIFO, a device such as /dev/zero or a file swapped in after a check
-    is refused, and no more than ``limit + 1`` bytes are ever read."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
-    flags |= getattr(os, "O_NOCTTY", 0)
-    try:
-        descriptor = os.open(path, flags)
-    except OSError as error:
-        raise MalformedFileError(
-            path, f"cannot be read: {error.strerror}", hint=hint
-        ) from error
-    try:
-        status = os.fstat(descriptor)
-        if not stat.S_ISREG(status.st_mode):
-            raise MalformedFileError(path, "is not a regular file", hint=hint)
-        if status.st_size > limit:
-            raise MalformedFileError(
-                path,
-                f"is {status.st_size:,} bytes, over the {limit:,}-byte limit",
-                hint=hint,
-            )
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(descriptor, limit + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as error:
-        raise MalformedFileError(
-            path, f"cannot be read: {error.strerror}", hint=hint
-        ) from error
-    finally:
-        os.close(descriptor)
-    if size > limit:
-        raise MalformedFileError(
-            path, f"is over the {limit:,}-byte limit", hint=hint
-        )
-    return b"".join(chunks)
 
 
 def _line_map_bounded(node, lines: Lines, source: Path | str) -> bool:

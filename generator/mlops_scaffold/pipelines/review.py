@@ -12,6 +12,7 @@ pull-request comment and update it in place.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -79,10 +80,9 @@ def _read(root: Path, ref: str | None, relative: str | None) -> bytes | None:
         path = root / relative
         if not path.resolve().is_relative_to(root.resolve()):
             return None  # a link out of the repository is never read
-        try:  # over the size bound or not a regular file: unreadable
-            return read_bounded(path)
-        except FileNotFoundError:
+        if not os.path.lexists(path):
             return None
+        return read_bounded(path)  # over the bound or not regular: unreadable
     import subprocess
 
     result = subprocess.run(
