@@ -372,8 +372,14 @@ def federation(spec: dict, options: dict) -> dict[str, str]:
     issuer and sc://<org>/<project>/<connection>)."""
     tenant = spec["authorization"]["parameters"]["tenantid"]
     if os.environ.get("FAKE_AZ_CONNECTION_ISSUER") == "vstoken":
-        org = str(options.get("--organization") or config()["devops"][
-            "organization"]).rstrip("/").rsplit("/", 1)[-1]
+        org = (
+            str(
+                options.get("--organization")
+                or config()["devops"]["organization"]
+            )
+            .rstrip("/")
+            .rsplit("/", 1)[-1]
+        )
         project = options.get("--project") or config()["devops"]["project"]
         return {
             "workloadIdentityFederationIssuer":
@@ -468,13 +474,12 @@ def devops_cli(state: dict, args: list[str]) -> str:
             if key not in spec:
                 raise Refused(f"Bad Request(400): {key} is required", 1)
         spec["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, spec["name"]))
-        spec["authorization"]["parameters"].update(
-            federation(spec, options)
-        )
+        spec["authorization"]["parameters"].update(federation(spec, options))
         devops.setdefault("connections", []).append(spec)
         return ""
     if not config().has_option("devops", "organization") and not {
-        "--organization", "--org"
+        "--organization",
+        "--org",
     } & set(args):
         raise Refused("--organization must be specified (az devops "
                       "configure --defaults organization=...)")  # fmt: skip

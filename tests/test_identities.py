@@ -392,9 +392,7 @@ def _commands_in(text: str, python: bool = False) -> list[str]:
 def _called_functions(library: str, text: str) -> str:
     """The bodies of the shell functions in `library` that `text` calls,
     directly or through another of them."""
-    functions = dict(
-        re.findall(r"^(\w+)\(\) \{(.*?)^\}", library, re.M | re.S)
-    )
+    functions = dict(re.findall(r"^(\w+)\(\) \{(.*?)^\}", library, re.M | re.S))
     called: dict[str, str] = {}
     while True:
         found = {
@@ -786,8 +784,10 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
         for identity in config["identities"].values():
             connection = identity["azure_devops"]
             shown = f"/eid1/c/pub/t/dA/a/YQ/sc/o/{connection}"
-            assert f'"{connection}":{{"issuer":"{ISSUER}","subject":' \
-                f'"{shown}"}}' in trusted, connection
+            assert (
+                f'"{connection}":{{"issuer":"{ISSUER}","subject":'
+                f'"{shown}"}}' in trusted
+            ), connection
 
 
 @pytest.mark.parametrize(

@@ -123,7 +123,9 @@ def test_the_monitoring_label_is_the_one_planning_creates(project: Path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert (module.LABEL, module.LABEL_COLOR, module.LABEL_DESCRIPTION) == (
-        planned["name"], str(planned["color"]), planned["description"]
+        planned["name"],
+        str(planned["color"]),
+        planned["description"],
     )
 
 

@@ -883,8 +883,13 @@ def test_azure_devops_identities_trust_their_own_connection(setup_cloud, kind):
     cloud = json.loads(state.read_text())
     assert all(not i["credentials"] for i in cloud["identities"].values())
     env = {**env, **ids, "AZURE_TENANT_ID": "tenant-1"}
-    trust_args = ("bash", "scripts/setup_azure_federation.sh",
-                  "azure-devops", "https://dev.azure.com/acme", "Fraud")
+    trust_args = (
+        "bash",
+        "scripts/setup_azure_federation.sh",
+        "azure-devops",
+        "https://dev.azure.com/acme",
+        "Fraud",
+    )
     early = run(project, env, *trust_args)
     assert early.returncode == 1 and "setup_azure_devops.sh" in early.stderr
     setup = run(project, env, "bash", "scripts/setup_azure_devops.sh",
