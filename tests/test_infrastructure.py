@@ -525,7 +525,7 @@ def test_every_infra_job_that_runs_terraform_installs_the_pinned_release(
 
 
 def test_the_terraform_installer_refuses_a_release_not_signed_by_hashicorp(
-    both_project: Path, tmp_path: Path
+    both_project: Path, tmp_path: Path, request
 ):
     """A SHA256SUMS file signed by any key but HashiCorp's is refused, so a
     tampered mirror cannot hand the pipeline another binary."""
@@ -538,6 +538,14 @@ def test_the_terraform_installer_refuses_a_release_not_signed_by_hashicorp(
     served.mkdir()
     gnupg = tmp_path / "gnupg"
     gnupg.mkdir(mode=0o700)
+    # gpg starts an agent for this keyring: stop it when the test ends.
+    request.addfinalizer(
+        lambda: subprocess.run(
+            ["gpgconf", "--homedir", str(gnupg), "--kill", "all"],
+            capture_output=True,
+            check=False,
+        )
+    )
     gpg = ["gpg", "--batch", "--homedir", str(gnupg), "--passphrase", ""]
     subprocess.run(
         [*gpg, "--quick-gen-key", "mallory@example.com", "rsa2048", "sign"],
