@@ -154,13 +154,11 @@ def infer_answers(root: Path) -> tuple[dict[str, Any], str]:
 
 
 def _default_branch(root: Path) -> str:
-    remote = gitutil.git(
-        "symbolic-ref", "--short", "refs/remotes/origin/HEAD",
-        cwd=root, check=False,
-    )  # fmt: skip
-    if remote.returncode == 0 and remote.stdout.strip():
-        return remote.stdout.strip().split("/", 1)[-1]
-    return gitutil.current_branch(root) or "main"
+    return (
+        gitutil.remote_default_branch(root)
+        or gitutil.current_branch(root)
+        or "main"
+    )
 
 
 # ------------------------------------------------------------------ merging

@@ -124,6 +124,16 @@ def branch_exists(root: Path, ref: str) -> bool:
     )
 
 
+def remote_default_branch(root: Path) -> str | None:
+    """The default branch of ``origin`` (its HEAD), None when unknown."""
+    remote = git("symbolic-ref", "--short", "refs/remotes/origin/HEAD",
+                 cwd=root, check=False)  # fmt: skip
+    name = remote.stdout.strip()
+    if remote.returncode != 0 or "/" not in name:
+        return None
+    return name.split("/", 1)[1]
+
+
 def current_branch(root: Path) -> str | None:
     """The checked-out branch, None on a detached HEAD."""
     return output("branch", "--show-current", cwd=root) or None

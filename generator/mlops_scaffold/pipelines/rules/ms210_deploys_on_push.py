@@ -9,10 +9,11 @@ skipped job silently switches off is found before the first release.
 from __future__ import annotations
 
 import functools
-import subprocess
 from pathlib import Path
 
-from ...errors import MalformedFileError
+from ... import gitutil
+from ...errors import GitError, MalformedFileError
+from ...yamlio import load_untrusted, read_bounded
 from ..model import ACTION, TEMPLATE
 from ..planner import unreachable_deployments
 from . import Hit, rule
@@ -54,27 +55,15 @@ def default_branch(root: Path) -> str:
     remote's HEAD, else ``main``."""
     answers = root / ".copier-answers.yml"
     if answers.is_file():
-        from ...errors import MalformedFileError
-        from ...yamlio import load_untrusted, read_bounded
-
         try:  # a pull request may change it: read it bounded
             data, _ = load_untrusted(read_bounded(answers), answers)
-        except (MalformedFileError, OSError):  # broken: fall back
+        except MalformedFileError:  # broken: fall back
             data = None
         if isinstance(data, dict) and isinstance(
             data.get("default_branch"), str
         ):
             return data["default_branch"]
     try:
-        head = subprocess.run(
-            ["git", "symbolic-ref", "--short", "refs/remotes/origin/HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
+        return gitutil.remote_default_branch(root) or "main"
+    except (GitError, OSError):  # no git here, or not a repository
         return "main"
-    if head.returncode == 0 and "/" in head.stdout.strip():
-        return head.stdout.strip().split("/", 1)[1]
-    return "main"
