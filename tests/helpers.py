@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,3 +82,27 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
     ).stdout.strip()
+
+
+def template_repository(
+    root: Path, tag: str, edit: Callable[[Path], None] | None = None
+) -> Path:
+    """This repository's template (root copier.yml + templates/) as a git
+    repository of its own, tagged ``tag``: what a clone of the published
+    repository holds. ``edit`` changes the copy before the commit."""
+    repo = Path(__file__).resolve().parents[1]
+    source = root / "mlops-scaffold"
+    source.mkdir(parents=True)
+    shutil.copy(repo / "copier.yml", source / "copier.yml")
+    shutil.copytree(
+        repo / "templates",
+        source / "templates",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    if edit is not None:
+        edit(source)
+    git(source, "init", "--quiet", "--initial-branch=main")
+    git(source, "add", "--all")
+    git(source, "commit", "--quiet", "-m", tag)
+    git(source, "tag", tag)
+    return source

@@ -4,7 +4,6 @@ plain `copier copy` / `copier update` serve too, without --trust."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import helpers
 from conftest import REPO
 from helpers import generate, git, invoke, snapshot
 from mlops_scaffold import __version__
@@ -25,22 +25,8 @@ def answers_of(project: Path) -> dict:
 
 
 def template_repository(root: Path) -> Path:
-    """This repository's template (root copier.yml + templates/) as a git
-    repository of its own, tagged with this release: what a clone of the
-    published repository holds."""
-    source = root / "mlops-scaffold"
-    source.mkdir(parents=True)
-    shutil.copy(REPO / "copier.yml", source / "copier.yml")
-    shutil.copytree(
-        REPO / "templates",
-        source / "templates",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
-    git(source, "init", "--quiet", "--initial-branch=main")
-    git(source, "add", "--all")
-    git(source, "commit", "--quiet", "-m", "template")
-    git(source, "tag", f"v{__version__}")
-    return source
+    """The template tagged with this release."""
+    return helpers.template_repository(root, f"v{__version__}")
 
 
 def next_release(source: Path) -> str:

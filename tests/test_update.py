@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from helpers import generate, git, invoke, snapshot
+from helpers import generate, git, invoke, snapshot, template_repository
 
 
 @pytest.fixture
@@ -395,23 +395,15 @@ def test_a_project_made_by_plain_copier_copy_updates(tmp_path: Path):
     so the user's edits survive and the template's changes arrive."""
     import copier
 
-    source = tmp_path / "mlops-scaffold"
-    source.mkdir()
-    shutil.copy(REPO / "copier.yml", source / "copier.yml")
-    shutil.copytree(
-        REPO / "templates",
-        source / "templates",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    source = template_repository(
+        tmp_path,
+        "v0.0.1",
+        lambda copy: edit(
+            copy / "templates/project/Makefile.jinja",
+            "# The task runner.",
+            "# The old runner.",
+        ),
     )
-    edit(
-        source / "templates/project/Makefile.jinja",
-        "# The task runner.",
-        "# The old runner.",
-    )
-    git(source, "init", "--quiet", "--initial-branch=main")
-    git(source, "add", "--all")
-    git(source, "commit", "--quiet", "-m", "v0.0.1")
-    git(source, "tag", "v0.0.1")
     project = tmp_path / "fraud-model"
     copier.run_copy(str(source), project, defaults=True, quiet=True)
     git(project, "init", "--quiet", "--initial-branch=main")
@@ -446,18 +438,7 @@ def test_an_answer_change_reaches_a_plain_copier_project_at_a_tag(
     both`: the base is the RECORDED answers, so the change lands."""
     import copier
 
-    source = tmp_path / "mlops-scaffold"
-    source.mkdir()
-    shutil.copy(REPO / "copier.yml", source / "copier.yml")
-    shutil.copytree(
-        REPO / "templates",
-        source / "templates",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
-    git(source, "init", "--quiet", "--initial-branch=main")
-    git(source, "add", "--all")
-    git(source, "commit", "--quiet", "-m", "v0.0.1")
-    git(source, "tag", "v0.0.1")
+    source = template_repository(tmp_path, "v0.0.1")
     project = tmp_path / "fraud-model"
     copier.run_copy(str(source), project, defaults=True, quiet=True)
     _answer_change_lands(project)
