@@ -12,10 +12,8 @@ branch of an ``anyOf``), in words.
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -155,40 +153,22 @@ def _reference_validator(name: str):
 
 
 @functools.cache
-def _fast_validator(name: str):
-    """The bundled schema compiled to Python code by fastjsonschema (several
-    times faster than walking it), cached on disk by the schema's hash. Only
-    a yes/no: a rejected file is validated again by the reference
-    validator, which gives the message and the final word. None when the
-    schema does not compile."""
+def _fast_validator(name: str) -> Any:
+    """The bundled schema compiled by fastjsonschema (several times faster
+    than walking it), in memory only: code is never loaded from a cache
+    another process could have written (on a shared runner, an earlier
+    pull-request job). Only a yes/no: a rejected file is validated again by
+    the reference validator, which gives the message and the final word.
+    None when fastjsonschema does not support the schema, the one failure
+    that is expected; any other failure propagates."""
     import fastjsonschema
 
-    schema, raw = _schema(name)
-    digest = hashlib.sha256(raw).hexdigest()[:16]
-    cache = (
-        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        / "mlops-scaffold"
-    )
-    stem = re.sub(r"\W", "_", name)
-    module_path = cache / f"{stem}_{digest}_v7.py"
+    schema, _ = _schema(name)
     try:
-        if not module_path.is_file():
-            cache.mkdir(parents=True, exist_ok=True)
-            # use_default=False: validate only; never fill defaults into
-            # the data the rules read next.
-            code = fastjsonschema.compile_to_code(schema, use_default=False)
-            entry = re.search(r"^def (validate\w*)\(", code, re.M)[1]
-            code += f"\n\nvalidate = {entry}\n"
-            partial = module_path.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(code, encoding="utf-8")
-            partial.replace(module_path)
-        spec = importlib.util.spec_from_file_location(
-            module_path.stem, module_path
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module.validate
-    except Exception:  # noqa: BLE001 - any failure: the reference decides
+        # use_default=False: validate only; never fill defaults into the
+        # data the rules read next.
+        return fastjsonschema.compile(schema, use_default=False)
+    except fastjsonschema.JsonSchemaDefinitionException:
         return None
 
 
@@ -241,8 +221,8 @@ def validate(pipeline: PipelineFile) -> tuple[tuple, str] | None:
         try:
             fast(data)
             return None
-        except Exception:  # noqa: BLE001 - fastjsonschema's own errors
-            pass
+        except Exception:  # noqa: BLE001 - a gate: anything but a clean pass
+            pass  # goes to the reference validator, which has the last word
     errors = list(_reference_validator(name).iter_errors(data))
     if not errors:
         return None
