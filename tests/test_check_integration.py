@@ -443,7 +443,7 @@ def test_the_pre_commit_hook_is_declared():
     )
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_pre_commit_try_repo_passes_on_a_generated_project(
     both_project, tmp_path
 ):

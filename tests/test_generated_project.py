@@ -16,7 +16,7 @@ import pytest
 
 from helpers import generate, load_yaml
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 
 def make_venv(project: Path) -> Path:

@@ -17,7 +17,7 @@ import validators
 from conftest import REPO
 from helpers import invoke, snapshot
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,16 @@ need them so that ``mlops-scaffold --help`` stays fast.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what a user's type checker sees; imported lazily below
+    from .adopt import adopt_project
+    from .create import new_project
+    from .notebook import convert_notebooks
+    from .pipelines.check import check_repository
+    from .pipelines.review import review_change
+    from .update import update_project
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -30,7 +40,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(name)

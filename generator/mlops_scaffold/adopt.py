@@ -193,7 +193,7 @@ def _names(items, *keys: str) -> set[str]:
     }
 
 
-def _add_missing(ours, theirs, provider: str | None) -> bool:
+def _add_missing(ours: Any, theirs: Any, provider: str | None) -> bool:
     """Add the template's missing jobs (or stages) to ``ours`` in place;
     False when the shapes do not allow it."""
     if not isinstance(ours, dict) or not isinstance(theirs, dict):
@@ -209,7 +209,9 @@ def _add_missing(ours, theirs, provider: str | None) -> bool:
     variables = theirs.get("variables")
     if isinstance(variables, dict):
         if "variables" not in ours:
-            ours.insert(max(len(ours) - 1, 0), "variables", variables)
+            # ``ours`` is ruamel's round-trip mapping (keeps key order).
+            insert = getattr(ours, "insert")  # noqa: B009 - not on dict
+            insert(max(len(ours) - 1, 0), "variables", variables)
         elif isinstance(ours["variables"], dict):
             for name, value in variables.items():
                 ours["variables"].setdefault(name, value)

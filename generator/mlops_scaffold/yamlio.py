@@ -320,7 +320,7 @@ def _line_map_bounded(node, lines: Lines, source: Path | str) -> bool:
     document uses aliases)."""
     seen: set[int] = set()
     shared = False
-    stack = [(node, ())]
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(node, ())]
     while stack:
         current, path = stack.pop()
         lines.setdefault(path, current.start_mark.line + 1)

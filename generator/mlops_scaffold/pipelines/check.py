@@ -339,9 +339,9 @@ def _check_one(source, found: Discovered, repository, rules, texts):
     pipeline: PipelineFile = found.parsed[source.relative]
     texts[source.relative] = pipeline.text
     findings = []
-    error = schema.schema_error(pipeline)
-    if error is not None:
-        findings.append(Finding("MS101", source.relative, *error))
+    invalid = schema.schema_error(pipeline)
+    if invalid is not None:
+        findings.append(Finding("MS101", source.relative, *invalid))
     for rule in rules:
         if pipeline.provider not in rule.providers:
             continue

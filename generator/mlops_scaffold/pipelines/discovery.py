@@ -234,7 +234,7 @@ def discover(root: Path, files: list[str] | None = None) -> Discovered:
     parsed: dict[str, Any] = {}
     unreadable: dict[str, MalformedFileError] = {}
     skipped: dict[str, MalformedFileError] = {}
-    queue = [(name, None) for name in chosen]
+    queue: list[tuple[str, str | None]] = [(name, None) for name in chosen]
     while queue:
         relative, forced = queue.pop(0)
         if relative in sources or relative in unreadable:

@@ -390,7 +390,7 @@ def _compare_steps(review: FileReview, name: str, was, now) -> None:
                 "medium",
                 "command",
                 f"{_code(name)} step {_code(label)}: command {verb}: "
-                f"{_code(_short(new_cmd or old_cmd))}",
+                f"{_code(_short(new_cmd or old_cmd or ''))}",
             )
 
 
@@ -526,7 +526,7 @@ def review_change(
     for old_name, new_name in pairs:
         if CONFIG_FILE in (old_name, new_name):
             continue  # settings, not a pipeline: compared below
-        shown = new_name or old_name
+        shown = new_name or old_name or ""
         try:
             old_text = _read(root, base, old_name)
             new_text = _read(root, head, new_name)
@@ -592,7 +592,7 @@ def _load_settings(files: dict[str, bytes]):
             # Name the file as the repository knows it, not the scratch copy.
             where = f"{error.path}:{error.line}" if error.line else error.path
             raise MalformedFileError(
-                Path(error.path).name,
+                Path(str(error.path)).name,
                 error.message[len(f"{where}: ") :],
                 line=error.line,
                 hint=error.hint,

@@ -48,6 +48,8 @@ def _schema_path(name: str) -> Path:
     # Read the bundled file without importing check_jsonschema, whose
     # package import sets up its whole CLI (a third of a second).
     package = importlib.util.find_spec("check_jsonschema")
+    if package is None or not package.submodule_search_locations:
+        raise ModuleNotFoundError("check_jsonschema")
     return (
         Path(package.submodule_search_locations[0])
         / "builtin_schemas"
@@ -314,7 +316,7 @@ def describe(error) -> str:
     if kind == "type":
         expected = error.validator_value
         expected = expected if isinstance(expected, list) else [expected]
-        wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
+        wanted = " or ".join(_TYPE_NAMES.get(t, str(t)) for t in expected)
         return f"{where}: {_short(value)} should be {wanted}"
     if kind in ("enum", "const"):
         options = (

@@ -1,6 +1,8 @@
 """MS102: every local Azure ``template:`` names a file in the repository,
 and no template includes itself (a.yml -> b.yml -> a.yml)."""
 
+from typing import Any
+
 from ..discovery import resolve_template
 from ..model import AZURE
 from . import Hit, rule
@@ -41,8 +43,9 @@ def template_reference(pipeline, repository):
 
 def references(data) -> list[tuple[tuple, str]]:
     """(path in the document, reference) of each local ``template:``."""
-    found = []
-    stack, seen = [((), data)], 0
+    found: list[tuple[tuple[Any, ...], str]] = []
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
+    seen = 0
     while stack and seen < 100_000:
         seen += 1
         path, node = stack.pop()
