@@ -12,6 +12,29 @@ from helpers import generate
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The test tiers. `python -m pytest -m "not e2e"` is the inner loop (under
+# a minute); everything runs in CI. A test is end-to-end when it trains,
+# installs or runs a whole project, a wheel or an external tool: marked in
+# its module, or here by the fixtures that do that work.
+E2E_FIXTURES = frozenset(
+    {
+        "trained",  # test_monitoring: a model trained by the project's code
+        "installed",  # test_generated_project: the project installed
+        "locked_project",  # test_toolchain: uv lock against the index
+        "packaged",  # test_release: trained, gated and packaged
+        "federated",
+        "released",
+        "setup_cloud",  # test_release: set-up scripts on the stand-ins
+        "every_combination",  # test_validators: every validator
+    }
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_environment(tmp_path_factory):
@@ -56,3 +79,20 @@ def both_project(tmp_path_factory) -> Path:
         ci_provider="both",
         iac="both",
     )
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory):
+    """``rendered(**answers)``: a project rendered once per session for
+    those answers (no git), shared by every test that reads it. A test that
+    changes files copies the project first."""
+    cache: dict[tuple[tuple[str, str], ...], Path] = {}
+
+    def render(**answers) -> Path:
+        key = tuple(sorted((name, repr(v)) for name, v in answers.items()))
+        if key not in cache:
+            folder = tmp_path_factory.mktemp("rendered")
+            cache[key] = generate(folder / "fraud-model", git=False, **answers)
+        return cache[key]
+
+    return render

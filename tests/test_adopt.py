@@ -12,6 +12,9 @@ import yaml
 
 from helpers import git, invoke, snapshot
 
+# adopt runs end to end on whole repositories (render, merge, commit)
+pytestmark = pytest.mark.e2e
+
 GOLDEN = Path(__file__).parent / "golden" / "adopt"
 
 

@@ -204,8 +204,15 @@ def test_the_table_covers_every_command():
     assert len(rows()) >= 20
 
 
+def _row(case: str, command: str, message: str, code: int):
+    """A table row; update and adopt rows run on whole projects (e2e)."""
+    whole = command.split()[0] in {"update", "adopt"}
+    marks = [pytest.mark.e2e] if whole else []
+    return pytest.param(case, command, message, code, marks=marks, id=case)
+
+
 @pytest.mark.parametrize(
-    ("case", "command", "message", "code"), rows(), ids=[r[0] for r in rows()]
+    ("case", "command", "message", "code"), [_row(*row) for row in rows()]
 )
 def test_bad_input(
     tmp_path, monkeypatch, generated, case, command, message, code
@@ -231,6 +238,7 @@ def test_bad_input(
             assert git(path, "rev-parse", "--all") == repo_state[name]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "failure", [RuntimeError("disk full"), KeyboardInterrupt()]
 )

@@ -98,6 +98,7 @@ def _dump(document) -> bytes:
 
 @FILE_LIMITS
 @given(document=documents, where=st.sampled_from(WHERE))
+@pytest.mark.e2e
 def test_check_survives_any_document(tmp_path_factory, document, where):
     root = tmp_path_factory.mktemp("any")
     _write(root, where, _dump(document))
@@ -129,6 +130,7 @@ def _limited():
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+@pytest.mark.e2e
 def test_the_command_keeps_its_contract_on_every_hostile_file(tmp_path):
     """The installed command, as CI runs it: all the hostile files at
     once, in 1 GiB of memory and a minute, exit 1, no traceback."""
@@ -168,6 +170,7 @@ def test_a_huge_file_is_refused_with_its_size(tmp_path):
     after=st.one_of(documents.map(_dump), st.sampled_from(RAW)),
     where=st.sampled_from(WHERE),
 )
+@pytest.mark.e2e
 def test_review_survives_any_change(tmp_path_factory, before, after, where):
     root = tmp_path_factory.mktemp("review")
     git(root, "init", "--quiet", "--initial-branch=main")
@@ -326,6 +329,7 @@ def test_untrusted_text_never_prints_control_characters(tmp_path, style):
         assert "\\x1b[2J" in output
 
 
+@pytest.mark.e2e
 def test_a_finding_message_is_bounded(tmp_path):
     """100,000 top-level keys: no megabyte line, and the cut says how much
     was left out."""

@@ -144,6 +144,7 @@ def fake(tmp_path: Path, name: str, source: str) -> dict:
     }
 
 
+@pytest.mark.e2e
 def test_github_planning_creates_everything_once(project: Path, tmp_path: Path):
     env = fake(tmp_path, "gh", "fake_gh.py")
     script = [sys.executable, "scripts/setup_github_planning.py", "acme/fraud"]
@@ -164,6 +165,7 @@ def test_github_planning_creates_everything_once(project: Path, tmp_path: Path):
     assert "model-monitoring" in state["labels"]
 
 
+@pytest.mark.e2e
 def test_azure_boards_creates_everything_once(project: Path, tmp_path: Path):
     env = fake(tmp_path, "az", "fake_az_boards.py")
     org = "https://dev.azure.com/acme"

@@ -96,6 +96,7 @@ def test_defaults_come_from_the_destination_folder(tmp_path: Path):
     assert recorded["package_name"] == "card_fraud_scoring"
 
 
+@pytest.mark.e2e
 def test_copier_copy_of_the_repository_equals_new(tmp_path: Path):
     source = template_repository(tmp_path)
     copied = tmp_path / "copied" / "fraud-model"
@@ -117,6 +118,7 @@ def test_copier_copy_of_the_repository_equals_new(tmp_path: Path):
     }
 
 
+@pytest.mark.e2e
 def test_new_from_a_template_source_takes_plain_copier_update(tmp_path):
     """`new --template-source <local git repository>` renders from its
     release tag and records it, so plain `copier update` takes a newer
@@ -144,6 +146,7 @@ def test_new_from_a_template_source_takes_plain_copier_update(tmp_path):
     assert answers_of(project)["_commit"] == tag
 
 
+@pytest.mark.e2e
 def test_plain_copier_update_serves_copier_users(tmp_path: Path):
     """A project made with `copier copy` of a release tag takes the next
     tag with plain `copier update`."""

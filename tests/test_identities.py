@@ -30,7 +30,7 @@ from cli_rules import (
 from pycep import BicepParser
 from test_infrastructure import hcl
 
-from helpers import generate, load_yaml
+from helpers import load_yaml
 
 #: Actions that read or simulate and never change a resource.
 #: https://learn.microsoft.com/azure/azure-resource-manager/templates/deploy-what-if
@@ -64,14 +64,9 @@ COMBINATIONS = [
 
 
 @pytest.fixture(scope="module", params=COMBINATIONS, ids=lambda c: "-".join(c))
-def project(request, tmp_path_factory) -> Path:
+def project(request, rendered) -> Path:
     ci, iac = request.param
-    return generate(
-        tmp_path_factory.mktemp(f"id-{ci}-{iac}") / "fraud-model",
-        git=False,
-        ci_provider=ci,
-        iac=iac,
-    )
+    return rendered(ci_provider=ci, iac=iac)
 
 
 def identities(project: Path) -> dict:
@@ -156,6 +151,7 @@ def test_every_assignment_names_a_known_identity_scope_and_environment(
         assert {r["scope"] for r in roles} <= {"storage", "registry"}
 
 
+@pytest.mark.e2e
 def test_bicep_role_ids_are_the_published_ones(project):
     bicep_dir = project / "infra" / "bicep"
     if not bicep_dir.exists():
@@ -242,6 +238,7 @@ def test_role_administration_is_constrained_to_non_privileged_roles(
 # ------------------------------------ (c) Bicep and Terraform follow the file
 
 
+@pytest.mark.e2e
 def test_bicep_reads_identities_yml_and_grants_each_listed_role(project):
     bicep_dir = project / "infra" / "bicep"
     if not bicep_dir.exists():
@@ -283,6 +280,7 @@ def test_bicep_reads_identities_yml_and_grants_each_listed_role(project):
     )
 
 
+@pytest.mark.e2e
 def test_terraform_reads_identities_yml_and_grants_each_listed_role(project):
     tf = project / "infra" / "terraform"
     if not tf.exists():

@@ -85,6 +85,7 @@ def infra(both_project: Path) -> Path:
     return both_project / "infra"
 
 
+@pytest.mark.e2e
 def test_terraform_parses_with_a_real_hcl_parser(infra: Path):
     files = sorted(p for p in (infra / "terraform").rglob("*") if p.is_file())
     assert {f.suffix for f in files} == {".tf", ".tfvars", ".hcl"}
@@ -93,6 +94,7 @@ def test_terraform_parses_with_a_real_hcl_parser(infra: Path):
         assert hcl(path.read_text()), path
 
 
+@pytest.mark.e2e
 def test_bicep_parses_with_pycep(infra: Path):
     files = sorted((infra / "bicep").rglob("*.bicep"))
     assert len(files) >= 7
@@ -126,6 +128,7 @@ def terraform_kinds(infra: Path) -> set[str]:
     return kinds
 
 
+@pytest.mark.e2e
 def test_both_languages_declare_the_same_resource_kinds(infra: Path):
     assert (
         bicep_kinds(infra)
@@ -163,6 +166,7 @@ def test_parameter_sets_exist_for_both_environments(infra: Path):
     assert len(keys) == 2, "one state key per environment"
 
 
+@pytest.mark.e2e
 def test_secure_defaults(infra: Path):
     main = hcl((infra / "terraform" / "main.tf").read_text())
     resources = {
@@ -251,6 +255,7 @@ def test_environment_resource_groups_come_from_the_identities_deployment(
     assert "environmentGroups" in parsed["resources"]
 
 
+@pytest.mark.e2e
 def test_every_skipped_check_says_why(infra: Path):
     skips = [
         line
@@ -365,6 +370,7 @@ def test_names_are_valid_for_awkward_project_names(
     ).filter(lambda s: s[0].isalpha() and s.strip() == s),
     staging=st.from_regex(r"[a-z][a-z0-9]{1,9}", fullmatch=True),
 )
+@pytest.mark.e2e
 def test_names_are_valid_for_any_accepted_name(tmp_path_factory, name, staging):
     from mlops_scaffold.errors import InvalidAnswerError
 
@@ -524,6 +530,7 @@ def test_every_infra_job_that_runs_terraform_installs_the_pinned_release(
             assert uses and installs and installs[0] < uses[0], stage["stage"]
 
 
+@pytest.mark.e2e
 def test_the_terraform_installer_refuses_a_release_not_signed_by_hashicorp(
     both_project: Path, tmp_path: Path, request
 ):

@@ -29,6 +29,8 @@ from hypothesis import strategies as st
 
 from helpers import generate, git, invoke
 
+pytestmark = pytest.mark.e2e  # property suites that run update/adopt many times
+
 SETTINGS = settings(
     max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "6")),
     deadline=None,

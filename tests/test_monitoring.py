@@ -14,16 +14,12 @@ import pytest
 import yaml
 from test_collaboration import fake
 
-from helpers import generate, load_yaml
+from helpers import load_yaml
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    return generate(
-        tmp_path_factory.mktemp("monitor") / "fraud-model",
-        git=False,
-        ci_provider="both",
-    )
+def project(rendered) -> Path:
+    return rendered(ci_provider="both")
 
 
 def test_github_monitor_runs_on_a_schedule_with_least_privilege(project: Path):
@@ -42,9 +38,8 @@ def test_github_monitor_runs_on_a_schedule_with_least_privilege(project: Path):
     assert "vars.RETRAIN_ON_DRIFT == 'true' || false" in jobs["retrain"]["if"]
 
 
-def test_retraining_on_drift_is_an_answer(tmp_path: Path):
-    project = generate(tmp_path / "p", git=False, ci_provider="both",
-                       retrain_on_drift=True)  # fmt: skip
+def test_retraining_on_drift_is_an_answer(rendered):
+    project = rendered(ci_provider="both", retrain_on_drift=True)
     workflow = load_yaml(project / ".github/workflows/monitor.yml")
     assert "|| true" in workflow["jobs"]["retrain"]["if"]
     azure = yaml.safe_load(

@@ -298,6 +298,7 @@ def run_in_terminal(args: list[str], timeout: float = 120.0) -> tuple[int, str]:
     return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
 
 
+@pytest.mark.e2e
 def test_interactive_answers_give_the_same_project_as_defaults(tmp_path: Path):
     """Accepting every prompt gives the --defaults project (both are
     Copier's questionnaire; the prompts are its TUI)."""
@@ -315,6 +316,7 @@ def test_interactive_answers_give_the_same_project_as_defaults(tmp_path: Path):
     assert snapshot(asked) == snapshot(defaults)
 
 
+@pytest.mark.e2e
 def test_the_longest_package_name_keeps_the_project_lint_clean(tmp_path):
     """The package-name limit in copier.yml is the real one: a name of that
     length passes the generated project's own ruff (80 columns)."""
@@ -371,6 +373,7 @@ def test_reserved_package_names_cover_the_standard_library_and_deps(
         assert module in reserved, requirement
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "author", ["Ada <ada@example.com>", "...", "<>", "a>b", " , ", "Zoë 李"]
 )
@@ -412,6 +415,7 @@ def test_any_accepted_author_makes_the_first_commit_without_git_identity(
         assert name == author
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("after", [0.4, 0.8, 1.2])
 def test_a_signal_at_any_time_leaves_nothing_behind(

@@ -486,6 +486,7 @@ def test_the_corpus_holds_real_notebooks_with_their_licences():
     assert len(repos) >= 3
 
 
+@pytest.mark.e2e
 def test_corpus_conversion_is_deterministic(corpus_scripts: Path):
     again = invoke(
         "notebook", "convert", "--check", *CORPUS_NOTEBOOKS,

@@ -16,7 +16,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import generate
 from mlops_scaffold.pipelines import planner as P
 from mlops_scaffold.pipelines.planner import Event, Verdict
 
@@ -1288,17 +1287,11 @@ KNOWN_DEFECTS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
-def generated(tmp_path_factory):
-    """Generate each --ci x --iac combination once, on first use."""
-    cache: dict[tuple[str, str], Path] = {}
+def generated(rendered):
+    """Each --ci x --iac combination, rendered once per session."""
 
     def get(ci: str, iac: str) -> Path:
-        if (ci, iac) not in cache:
-            folder = tmp_path_factory.mktemp(f"plan-{ci}-{iac}")
-            cache[(ci, iac)] = generate(
-                folder / "fraud-model", git=False, ci_provider=ci, iac=iac
-            )
-        return cache[(ci, iac)]
+        return rendered(ci_provider=ci, iac=iac)
 
     return get
 

@@ -10,6 +10,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,8 @@ from hypothesis import strategies as st
 from helpers import generate, invoke
 from mlops_scaffold.pipelines.check import check_repository
 from mlops_scaffold.template import asked_questions
+
+pytestmark = pytest.mark.e2e  # property suites that render many projects
 
 SETTINGS = settings(
     max_examples=12,

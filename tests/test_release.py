@@ -17,6 +17,8 @@ from cli_rules import AZURE_DEVOPS_APP
 
 from helpers import load_yaml
 
+pytestmark = pytest.mark.e2e  # release scripts run against the strict stand-ins
+
 FAKE_AZ = Path(__file__).with_name("fake_az.py")
 
 

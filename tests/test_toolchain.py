@@ -20,6 +20,10 @@ import yaml
 from conftest import REPO
 from helpers import generate, load_yaml
 
+pytestmark = (
+    pytest.mark.e2e
+)  # uv installs, MLflow runs and pre-commit on generated projects
+
 PINS = json.loads(
     (REPO / "generator" / "mlops_scaffold" / "action-pins.json").read_text()
 )

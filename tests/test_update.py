@@ -13,6 +13,9 @@ import yaml
 from conftest import REPO
 from helpers import generate, git, invoke, snapshot, template_repository
 
+# update runs end to end on whole projects (render, merge, commit)
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 def use_template(monkeypatch):
@@ -388,7 +391,6 @@ def test_an_interrupt_at_any_git_step_is_undone_and_a_rerun_finishes(
 
 
 # ------------------------------------------- projects made by copier copy
-@pytest.mark.e2e  # three Copier renders from a git clone: about 20 s
 def test_a_project_made_by_plain_copier_copy_updates(tmp_path: Path):
     """`copier copy` from a tagged git repository of this template, then
     `mlops-scaffold update`: the base is rendered from what Copier recorded,

@@ -13,6 +13,8 @@ import pytest
 import validators
 from helpers import generate
 
+pytestmark = pytest.mark.e2e  # seven external validators over every combination
+
 CI = ("github", "azure", "both")
 IAC = ("bicep", "terraform", "both", "none")
 
