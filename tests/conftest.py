@@ -3,7 +3,11 @@ settings, and generated projects built once per session."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -82,17 +86,27 @@ def both_project(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def rendered(tmp_path_factory):
-    """``rendered(**answers)``: a project rendered once per session for
-    those answers (no git), shared by every test that reads it. A test that
-    changes files copies the project first."""
-    cache: dict[tuple[tuple[str, str], ...], Path] = {}
+def rendered(tmp_path_factory, worker_id):
+    """``rendered(**answers)``: a project rendered once per test run for
+    those answers (no git), shared by every test that reads it, across
+    xdist workers (a folder beside the workers' own, under a file lock).
+    A test that changes files copies the project first."""
+    run = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's folder is inside this run's folder.
+    shared = (run if worker_id == "master" else run.parent) / "rendered"
+    shared.mkdir(exist_ok=True)
 
     def render(**answers) -> Path:
-        key = tuple(sorted((name, repr(v)) for name, v in answers.items()))
-        if key not in cache:
-            folder = tmp_path_factory.mktemp("rendered")
-            cache[key] = generate(folder / "fraud-model", git=False, **answers)
-        return cache[key]
+        key = json.dumps(answers, sort_keys=True, default=repr)
+        folder = shared / hashlib.sha256(key.encode()).hexdigest()[:16]
+        project = folder / "fraud-model"
+        folder.mkdir(exist_ok=True)
+        with (folder / ".lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (folder / ".done").exists():
+                shutil.rmtree(project, ignore_errors=True)
+                generate(project, git=False, **answers)
+                (folder / ".done").write_text(key)
+        return project
 
     return render

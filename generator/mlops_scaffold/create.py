@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,15 +142,14 @@ def initial_commit(project: Path, answers: Mapping[str, Any]) -> None:
         chunks.append(b"data %d\n" % len(content) + content + b"\n")
     reset = f"reset refs/heads/{TEMPLATE_BRANCH}\nfrom refs/heads/{branch}\n"
     chunks.append(b"\n" + reset.encode())
-    result = subprocess.run(
-        ["git", "fast-import", "--quiet"],
-        cwd=project,
-        input=b"".join(chunks),
-        capture_output=True,
-    )
+    result = gitutil.run(
+        "fast-import", "--quiet", cwd=project, input_bytes=b"".join(chunks),
+        check=False,
+    )  # fmt: skip
     if result.returncode != 0:
         raise GitError(
-            f"git fast-import failed: {result.stderr.decode().strip()}"
+            "git fast-import failed: "
+            + result.stderr.decode("utf-8", "replace").strip()
         )
     gitutil.git("read-tree", "HEAD", cwd=project)  # index = the commit
 

@@ -1,4 +1,5 @@
-"""The few git operations mlops-scaffold needs, as plain subprocess calls."""
+"""Every git call mlops-scaffold makes: one module, one timeout policy,
+bytes where git speaks bytes (file names and contents)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,56 @@ FALLBACK_IDENTITY = (
 )
 
 
+#: One timeout for every git call: generous for a large repository, short
+#: enough that a git waiting on something (a lock, a credential prompt that
+#: cannot appear) does not hang a CI job for hours.
+TIMEOUT_SECONDS = 600
+
+
+def run(
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    input_bytes: bytes | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Every git call of the tool goes through here (bytes in and out: file
+    names and contents are bytes to git). A missing git, an OS refusal and
+    the timeout are GitError; ``check`` makes a non-zero exit one too."""
+    if shutil.which("git") is None:
+        raise GitError(
+            "git is not installed.",
+            hint="install git, or pass --no-git to skip the initial commit",
+        )
+    full_env = {**os.environ, **(env or {})}
+    try:
+        result = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=full_env,
+            capture_output=True,
+            input=input_bytes,
+            timeout=TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise GitError(
+            f"`git {' '.join(args)}` did not finish in {TIMEOUT_SECONDS} s "
+            f"in {cwd}.",
+            hint="check that no other git is holding the repository",
+        ) from error
+    except OSError as error:
+        raise GitError(
+            f"`git {args[0]}` could not run in {cwd}: {error}"
+        ) from error
+    if check and result.returncode != 0:
+        message = result.stderr.strip() or result.stdout.strip()
+        raise GitError(
+            f"`git {' '.join(args)}` failed in {cwd}:\n"
+            f"{message.decode('utf-8', 'replace')}"
+        )
+    return result
+
+
 def git(
     *args: str,
     cwd: Path,
@@ -29,26 +80,64 @@ def git(
     check: bool = True,
     input_text: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    if shutil.which("git") is None:
-        raise GitError(
-            "git is not installed.",
-            hint="install git, or pass --no-git to skip the initial commit",
-        )
-    full_env = {**os.environ, **(env or {})}
-    result = subprocess.run(
-        ["git", *args],
+    """``run`` for text: output decoded as UTF-8 (undecodable bytes
+    replaced), for refs, messages and porcelain output."""
+    done = run(
+        *args,
         cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        input=input_text,
+        env=env,
+        check=check,
+        input_bytes=None if input_text is None else input_text.encode(),
     )
-    if check and result.returncode != 0:
-        raise GitError(
-            f"`git {' '.join(args)}` failed in {cwd}:\n"
-            f"{result.stderr.strip() or result.stdout.strip()}"
-        )
-    return result
+    return subprocess.CompletedProcess(
+        done.args,
+        done.returncode,
+        done.stdout.decode("utf-8", "replace"),
+        done.stderr.decode("utf-8", "replace"),
+    )
+
+
+def top_level(folder: Path) -> Path | None:
+    """git's top level of the repository holding ``folder``; None outside
+    a repository or without git."""
+    try:
+        found = git("rev-parse", "--show-toplevel", cwd=folder, check=False)
+    except GitError:
+        return None
+    if found.returncode != 0:
+        return None
+    return Path(found.stdout.strip())
+
+
+def has_ref(root: Path, ref: str) -> bool:
+    return (
+        run(
+            "rev-parse", "--quiet", "--verify", ref, cwd=root, check=False
+        ).returncode
+        == 0
+    )
+
+
+def show(root: Path, ref: str, relative: str) -> bytes | None:
+    """The bytes of ``relative`` at ``ref``; None where it does not exist."""
+    done = run("show", f"{ref}:{relative}", cwd=root, check=False)
+    return done.stdout if done.returncode == 0 else None
+
+
+def list_files(root: Path, *patterns: str) -> list[str] | None:
+    """Tracked and untracked, not ignored files matching ``patterns`` (NUL
+    separated, so any name survives); None when git cannot say."""
+    try:
+        done = run(
+            "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+            "--", *patterns, cwd=root, check=False,
+        )  # fmt: skip
+    except GitError:
+        return None
+    if done.returncode != 0:
+        return None
+    names = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [name for name in names if name]
 
 
 def output(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> str:

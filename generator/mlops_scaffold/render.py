@@ -341,22 +341,14 @@ def _local_release(source: str, release: str) -> str | None:
     the tag ``release``; None for anything else (a URL, a plain folder).
     A local repository without the tag is refused: recording a tag it does
     not have would break ``copier update`` later."""
-    import subprocess
+    from . import gitutil
 
     path = Path(source).expanduser()
     if "://" in source or not path.is_dir():
         return None
-    top = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"],
-        cwd=path, capture_output=True, text=True,
-    )  # fmt: skip
-    if top.returncode != 0 or Path(top.stdout.strip()) != path.resolve():
+    if gitutil.top_level(path) != path.resolve():
         return None
-    tag = subprocess.run(
-        ["git", "rev-parse", "--quiet", "--verify", f"refs/tags/{release}"],
-        cwd=path, capture_output=True, text=True,
-    )  # fmt: skip
-    if tag.returncode != 0:
+    if not gitutil.has_ref(path, f"refs/tags/{release}"):
         raise InvalidAnswerError(
             f"The template source {source} has no tag {release} (this "
             "release of mlops-scaffold).",

@@ -239,23 +239,13 @@ def _relative_files(root: Path, files: list[Path]) -> list[str]:
 def repository_of(files: list[Path]) -> Path:
     """The repository that holds FILE arguments: git's top level of their
     folders (one for all), else the current folder outside git."""
-    import subprocess
+    from .. import gitutil
 
     tops = set()
     for file in files:
         folder = (file if file.is_absolute() else Path.cwd() / file).parent
-        try:
-            found = subprocess.run(
-                ["git", "rev-parse", "--show-toplevel"],
-                cwd=folder, capture_output=True, text=True, check=False,
-                timeout=60,
-            )  # fmt: skip
-        except (OSError, subprocess.SubprocessError):
-            found = None
-        if found is not None and found.returncode == 0:
-            tops.add(Path(found.stdout.strip()).resolve())
-        else:
-            tops.add(Path.cwd().resolve())
+        top = gitutil.top_level(folder) if folder.is_dir() else None
+        tops.add((top or Path.cwd()).resolve())
     if len(tops) > 1:
         names = ", ".join(f"'{top}'" for top in sorted(tops))
         raise UsageError(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -166,20 +165,12 @@ def candidate_files(root: Path) -> list[str]:
 
 
 def _git_listed(root: Path) -> list[str] | None:
-    try:
-        result = subprocess.run(
-            [
-                "git", "ls-files", "-z", "--cached", "--others",
-                "--exclude-standard", "--", "*.yml", "*.yaml",
-            ],
-            cwd=root, capture_output=True, timeout=60, check=False,
-        )  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
+    from .. import gitutil
+
+    names = gitutil.list_files(root, "*.yml", "*.yaml")
+    if names is None:
         return None
-    if result.returncode != 0:
-        return None
-    names = result.stdout.decode("utf-8", "replace").split("\0")
-    return [n for n in names if n and os.path.lexists(root / n)]
+    return [n for n in names if os.path.lexists(root / n)]
 
 
 def _walk(root: Path) -> list[str]:

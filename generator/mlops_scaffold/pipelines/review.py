@@ -83,13 +83,7 @@ def _read(root: Path, ref: str | None, relative: str | None) -> bytes | None:
         if not os.path.lexists(path):
             return None
         return read_bounded(path)  # over the bound or not regular: unreadable
-    import subprocess
-
-    result = subprocess.run(
-        ["git", "show", f"{ref}:{relative}"],
-        cwd=root, capture_output=True, check=False,
-    )  # fmt: skip
-    return result.stdout if result.returncode == 0 else None
+    return gitutil.show(root, ref, relative)
 
 
 def _changed_files(
