@@ -332,6 +332,7 @@ def assert_valid_names(project: Path) -> None:
     )
 
 
+@pytest.mark.e2e  # a project rendered per name
 @pytest.mark.parametrize(
     "project_name",
     [
