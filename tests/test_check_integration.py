@@ -486,22 +486,45 @@ def test_pre_commit_try_repo_passes_on_a_generated_project(
     assert result.returncode == 1 and "MS204" in result.stdout, result.stdout
 
 
-def test_a_rule_is_one_module_in_the_rules_package():
-    """The registration point (for MS210 and others): every module of
-    pipelines/rules registers its rules on import, no list to edit."""
+def test_a_rule_is_one_module_and_one_line_of_the_explicit_list():
+    """Every msNNN module holds one rule class whose id is its own, and
+    that class is in registry.RULES; nothing registers by import."""
+    import importlib
+    import inspect
     import pkgutil
 
     from mlops_scaffold.pipelines import rules
+    from mlops_scaffold.pipelines.rules.registry import RULES
 
-    modules = [m.name for m in pkgutil.iter_modules(rules.__path__)]
-    registered = all_rules()
-    for name in modules:
-        ids = {
-            r.id for r in registered.values()
-            if r.check is not None and r.check.__module__.endswith("." + name)
-        }  # fmt: skip
-        if name not in ("core", "zizmor_audits"):
-            assert ids, f"{name} registers no rule"
+    listed = {kind.__module__.rpartition(".")[2]: kind for kind in RULES}
+    for module in pkgutil.iter_modules(rules.__path__):
+        if not module.name.startswith("ms"):
+            continue
+        loaded = importlib.import_module(f"{rules.__name__}.{module.name}")
+        classes = [
+            c for _, c in inspect.getmembers(loaded, inspect.isclass)
+            if issubclass(c, rules.Rule) and c is not rules.Rule
+            and c.__module__ == loaded.__name__
+        ]  # fmt: skip
+        assert len(classes) == 1, module.name
+        assert listed.get(module.name) is classes[0], module.name
+        assert module.name.startswith(classes[0].meta.id.lower() + "_")
+
+
+def test_a_rule_that_cannot_run_is_a_note_not_a_finding(tmp_path, monkeypatch):
+    from mlops_scaffold.pipelines.rules import RuleMeta, RuleSkipped, registry
+
+    class Unavailable(registry.Rule):
+        meta = RuleMeta("MS999", "test-only", "error", "why", "fix")
+
+        def __init__(self, context):
+            raise RuleSkipped("no such tool here")
+
+    monkeypatch.setattr(registry, "RULES", (*registry.RULES, Unavailable))
+    write(tmp_path, {GITHUB_FILE: CLEAN_GITHUB})
+    result = check(tmp_path, use_auditor=False)
+    assert result.notes == ["MS999 did not run: no such tool here"]
+    assert not [f for f in result.findings if f.rule == "MS999"]
 
 
 @pytest.mark.parametrize("reference", ["../../../etc/x.yml", "/../x.yml"])

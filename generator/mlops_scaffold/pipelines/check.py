@@ -29,7 +29,15 @@ from ..yamlio import line_of, read_bounded
 from . import auditor, schema
 from .discovery import Discovered, discover
 from .model import GITHUB, PipelineFile
-from .rules import SEVERITIES, Repository, all_rules
+from .rules import (
+    SEVERITIES,
+    Context,
+    Hit,
+    Rule,
+    RuleSkipped,
+    all_rules,
+    registry,
+)
 
 _IGNORE = re.compile(r"#\s*mlops-scaffold:\s*ignore\[([^\]]*)\]")
 CONFIG_FILE = ".mlops-scaffold.yml"
@@ -107,6 +115,7 @@ class Result:
     checked: list[str]
     suppressed: int = 0
     settings: Settings = field(default_factory=Settings)
+    notes: list[str] = field(default_factory=list)  # rules that could not run
 
     def failing(self, threshold: str) -> list[Finding]:
         """Findings at or above ``threshold`` (error > warning > note)."""
@@ -284,8 +293,7 @@ def check(
         if not any(fnmatch.fnmatch(name, g) for g in settings.exclude)
     ]
     texts: dict[str, str] = {}
-    repository = Repository(root, dict(found.parsed))
-    rules = [r for r in all_rules().values() if r.check is not None]
+    rules, notes = _rules(registry.context(root, dict(found.parsed)))
     github = [
         s.relative
         for s in sources
@@ -300,7 +308,7 @@ def check(
         )
         invalid = set()
         for source in sources:
-            mine = _check_one(source, found, repository, rules, texts)
+            mine = _check_one(source, found, rules, texts)
             findings += mine
             if any(f.rule in ("MS100", "MS101") for f in mine):
                 invalid.add(source.relative)
@@ -318,10 +326,39 @@ def check(
         [s.relative for s in sources],
         len(set(findings)) - len(kept),
         settings,
+        notes,
     )
 
 
-def _check_one(source, found: Discovered, repository, rules, texts):
+def _rules(context: Context) -> tuple[list[Rule], list[str]]:
+    """Every rule, constructed once with the run's context; a rule that
+    cannot run here is a note."""
+    rules, notes = [], []
+    for kind in registry.RULES:
+        try:
+            rules.append(kind(context))
+        except RuleSkipped as why:
+            notes.append(f"{kind.meta.id} did not run: {why}")
+    return rules, notes
+
+
+def _hits(rule: Rule, pipeline: PipelineFile) -> list[Hit]:
+    """What one rule finds in one file: its file hook, then its job hook
+    for every job and its step hook for every step of that job."""
+    hits = list(rule.file(pipeline))
+    for job in pipeline.jobs():
+        hits += rule.job(pipeline, job)
+        for step in job.steps:
+            hits += rule.step(pipeline, job, step)
+    return hits
+
+
+def _check_one(
+    source: Any,
+    found: Discovered,
+    rules: list[Rule],
+    texts: dict[str, str],
+) -> list[Finding]:
     if source.relative in found.unreadable:
         error = found.unreadable[source.relative]
         detail = error.message.split(": ", 1)[-1]
@@ -333,9 +370,10 @@ def _check_one(source, found: Discovered, repository, rules, texts):
     if invalid is not None:
         findings.append(Finding("MS101", source.relative, *invalid))
     for rule in rules:
-        if pipeline.provider not in rule.providers:
+        if pipeline.provider not in rule.providers():
             continue
-        for hit in rule.check(pipeline, repository):
+        meta = rule.meta
+        for hit in _hits(rule, pipeline):
             line = (
                 hit.where
                 if isinstance(hit.where, int)
@@ -344,11 +382,11 @@ def _check_one(source, found: Discovered, repository, rules, texts):
             job_line = line_of(pipeline.lines, hit.job) if hit.job else None
             findings.append(
                 Finding(
-                    rule.id,
+                    meta.id,
                     source.relative,
                     line,
                     hit.message,
-                    rule.severity,
+                    meta.severity,
                     job_line,
                 )
             )

@@ -30,6 +30,7 @@ def _text(result: Result) -> str:
         f"    why: {printable(f.why)}\n    fix: {printable(f.hint)}"
         for f in result.findings
     ]
+    lines += [f"note: {printable(note)}" for note in result.notes]
     checked = len(result.checked)
     suppressed = (
         f" ({result.suppressed} suppressed)" if result.suppressed else ""

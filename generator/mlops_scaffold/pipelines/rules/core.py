@@ -2,10 +2,10 @@
 match the provider's schema, or an auditor could not run."""
 
 from ..model import AZURE, GITHUB
-from . import Rule, register
+from . import RuleMeta
 
-register(
-    Rule(
+ENGINE = (
+    RuleMeta(
         "MS001",
         "auditor-unavailable",
         "error",
@@ -15,20 +15,16 @@ register(
         "install zizmor (`pip install zizmor`, a dependency of "
         "mlops-scaffold) or put it on PATH",
         (GITHUB,),
-    )
-)
-register(
-    Rule(
+    ),
+    RuleMeta(
         "MS100",
         "yaml-syntax",
         "error",
         "the file is not valid YAML, or is over a size, nesting or alias "
         "bound for files a pull request may change",
         "fix the YAML at the line shown",
-    )
-)
-register(
-    Rule(
+    ),
+    RuleMeta(
         "MS101",
         "schema",
         "error",
@@ -36,5 +32,5 @@ register(
         "rejects it or ignores part of it",
         "correct the key or value the message names",
         (GITHUB, AZURE),
-    )
+    ),
 )

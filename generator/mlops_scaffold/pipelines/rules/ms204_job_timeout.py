@@ -1,26 +1,30 @@
 """MS204: every job has a timeout."""
 
-from ..model import GITHUB, TEMPLATE
-from . import Hit, rule
+from collections.abc import Iterator
+
+from ..model import GITHUB, TEMPLATE, Job, PipelineFile
+from . import Hit, Rule, RuleMeta
 
 
-@rule(
-    "MS204", "job-timeout", severity="warning",
-    why="a job without a timeout can hang for hours (6 h on GitHub, 60 "
-    "minutes or more on Azure) and hold a runner and the deployment lock",
-    fix="set `timeout-minutes` (GitHub) or `timeoutInMinutes` (Azure)",
-)  # fmt: skip
-def job_timeout(pipeline, repository):
-    for job in pipeline.jobs():
+class JobTimeout(Rule):
+    meta = RuleMeta(
+        "MS204", "job-timeout", "warning",
+        why="a job without a timeout can hang for hours (6 h on GitHub, 60 "
+        "minutes or more on Azure) and hold a runner and the deployment "
+        "lock",
+        fix="set `timeout-minutes` (GitHub) or `timeoutInMinutes` (Azure)",
+    )  # fmt: skip
+
+    def job(self, pipeline: PipelineFile, job: Job) -> Iterator[Hit]:
         if pipeline.provider == GITHUB:
             if job.name == "(action)" or "uses" in job.raw:
-                continue  # an action, or a reusable workflow call
+                return  # an action, or a reusable workflow call
             if "timeout-minutes" in job.raw:
-                continue
+                return
         elif "timeoutInMinutes" in job.raw or job.name == "(steps)":
-            continue
+            return
         elif pipeline.kind == TEMPLATE and _parameterised(job.raw):
-            continue  # the template's caller decides
+            return  # the template's caller decides
         yield Hit(job.path, f"job `{job.label}` has no timeout", job.path)
 
 

@@ -7,50 +7,60 @@ a smoke test (a step or job after it that checks the deployment). An
 infrastructure rollout (Terraform, Bicep) needs the staging apply only.
 """
 
-from ..model import PRODUCTION, STAGING, TEMPLATE_NODE, upstream
-from . import Hit, rule
+from collections.abc import Iterator
+
+from ..model import (
+    PRODUCTION,
+    STAGING,
+    TEMPLATE_NODE,
+    PipelineFile,
+    upstream,
+)
+from . import Hit, Rule, RuleMeta
 
 
-@rule(
-    "MS206", "production-after-staging", severity="error",
-    why="production can be released without the change having passed "
-    "staging and its smoke test",
-    fix="make the production job/stage depend (needs / dependsOn) on the "
-    "staging deployment and the smoke test that follows it",
-)  # fmt: skip
-def production_after_staging(pipeline, repository):
-    jobs = {job.label: job for job in pipeline.jobs()}
-    graph = pipeline.job_graph()
-    stage_graph = pipeline.stages()
-    reported_stages = set()
-    for job in jobs.values():
-        if job.tier() != PRODUCTION or not job.deploys:
-            continue
-        if job.stage and job.stage in reported_stages:
-            continue  # one finding per production stage
-        if job.stage and any(
-            TEMPLATE_NODE in s for s in upstream(stage_graph, job.stage)
-        ):
-            continue  # the path goes through a template we cannot see
-        before = [jobs[label] for label in upstream(graph, job.label)]
-        staging = [j for j in before if j.tier() == STAGING and j.deploys]
-        message = None
-        if not staging:
-            message = (
-                f"`{job.label}` does not wait for a staging deployment "
-                f"(it waits for: {_names(before)})"
-            )
-        elif not job.changes_infrastructure and not _smoke_tested(
-            staging, before, graph
-        ):
-            message = (
-                f"`{job.label}` waits for `{staging[0].label}` but for no "
-                "smoke test of staging"
-            )
-        if message:
-            if job.stage:
-                reported_stages.add(job.stage)
-            yield Hit(job.path, message, job.path)
+class ProductionAfterStaging(Rule):
+    meta = RuleMeta(
+        "MS206", "production-after-staging", "error",
+        why="production can be released without the change having passed "
+        "staging and its smoke test",
+        fix="make the production job/stage depend (needs / dependsOn) on "
+        "the staging deployment and the smoke test that follows it",
+    )  # fmt: skip
+
+    def file(self, pipeline: PipelineFile) -> Iterator[Hit]:
+        jobs = {job.label: job for job in pipeline.jobs()}
+        graph = pipeline.job_graph()
+        stage_graph = pipeline.stages()
+        reported_stages = set()
+        for job in jobs.values():
+            if job.tier() != PRODUCTION or not job.deploys:
+                continue
+            if job.stage and job.stage in reported_stages:
+                continue  # one finding per production stage
+            if job.stage and any(
+                TEMPLATE_NODE in s for s in upstream(stage_graph, job.stage)
+            ):
+                continue  # the path goes through a template we cannot see
+            before = [jobs[label] for label in upstream(graph, job.label)]
+            staging = [j for j in before if j.tier() == STAGING and j.deploys]
+            message = None
+            if not staging:
+                message = (
+                    f"`{job.label}` does not wait for a staging deployment "
+                    f"(it waits for: {_names(before)})"
+                )
+            elif not job.changes_infrastructure and not _smoke_tested(
+                staging, before, graph
+            ):
+                message = (
+                    f"`{job.label}` waits for `{staging[0].label}` but for no "
+                    "smoke test of staging"
+                )
+            if message:
+                if job.stage:
+                    reported_stages.add(job.stage)
+                yield Hit(job.path, message, job.path)
 
 
 def _smoke_tested(staging, before, graph) -> bool:

@@ -2,8 +2,10 @@
 secret. One finding per line."""
 
 import re
+from collections.abc import Iterator
 
-from . import Hit, rule
+from ..model import PipelineFile
+from . import Hit, Rule, RuleMeta
 
 _NAMES = (
     r"AZURE_CREDENTIALS|(?:AZURE|ARM)_CLIENT_SECRET|SERVICE_PRINCIPAL_KEY|"
@@ -19,31 +21,33 @@ SECRET_USE = re.compile(
 )
 
 
-@rule(
-    "MS207", "oidc-not-stored-secrets", severity="error",
-    why="a stored cloud secret can leak and does not expire",
-    fix="log in with OIDC / workload identity federation (azure/login "
-    "with client-id, tenant-id and subscription-id; an Azure service "
-    "connection using workload identity)",
-)  # fmt: skip
-def stored_secrets(pipeline, repository):
-    lines = {}
-    for number, line in enumerate(pipeline.text.splitlines(), start=1):
-        code = line.split("#", 1)[0]
-        match = SECRET_USE.search(code)
-        if match:
-            name = match["a"] or match["b"] or match["c"]
-            lines[number] = f"a stored cloud secret is used: `{name}`"
-    for job in pipeline.jobs():
-        for step in job.steps:
-            if (step.uses or "").lower().startswith("azure/login") and (
-                "creds" in step.inputs
-            ):
-                path = (*step.path, "with", "creds")
-                number = pipeline.lines.get(path)
-                if number is not None:
-                    lines[number] = (
-                        "azure/login uses a stored credential (creds)"
-                    )
-    for number, message in sorted(lines.items()):
-        yield Hit(number, message)
+class StoredSecrets(Rule):
+    meta = RuleMeta(
+        "MS207", "oidc-not-stored-secrets", "error",
+        why="a stored cloud secret can leak and does not expire",
+        fix="log in with OIDC / workload identity federation (azure/login "
+        "with client-id, tenant-id and subscription-id; an Azure service "
+        "connection using workload identity)",
+    )  # fmt: skip
+
+    def file(self, pipeline: PipelineFile) -> Iterator[Hit]:
+        lines = {}
+        for number, line in enumerate(pipeline.text.splitlines(), start=1):
+            code = line.split("#", 1)[0]
+            match = SECRET_USE.search(code)
+            if match:
+                name = match["a"] or match["b"] or match["c"]
+                lines[number] = f"a stored cloud secret is used: `{name}`"
+        for job in pipeline.jobs():
+            for step in job.steps:
+                if (step.uses or "").lower().startswith("azure/login") and (
+                    "creds" in step.inputs
+                ):
+                    path = (*step.path, "with", "creds")
+                    found = pipeline.lines.get(path)
+                    if found is not None:
+                        lines[found] = (
+                            "azure/login uses a stored credential (creds)"
+                        )
+        for number, message in sorted(lines.items()):
+            yield Hit(number, message)

@@ -1,9 +1,10 @@
 """MS209 on Azure (zizmor's template-injection finds it on GitHub)."""
 
 import re
+from collections.abc import Iterator
 
-from ..model import AZURE, GITHUB
-from . import Hit, rule
+from ..model import AZURE, GITHUB, Job, PipelineFile, Step
+from . import Hit, Rule, RuleMeta
 
 AZURE_UNTRUSTED = re.compile(
     r"\$\((Build\.SourceVersionMessage|System\.PullRequest\.SourceBranch|"
@@ -12,24 +13,24 @@ AZURE_UNTRUSTED = re.compile(
 )
 
 
-@rule(
-    "MS209", "no-untrusted-input-in-run", severity="error",
-    why="text an outsider controls (titles, bodies, branch names, commit "
-    "messages) expanded into a shell script can inject commands",
-    fix="pass it through `env:` and quote the variable in the script",
-    providers=(GITHUB, AZURE),
-)  # fmt: skip
-def untrusted_input(pipeline, repository):
-    if pipeline.provider != AZURE:
-        return
-    for job in pipeline.jobs():
-        for step in job.steps:
-            if isinstance(step.command, str) and (
-                match := AZURE_UNTRUSTED.search(step.command)
-            ):
-                yield Hit(
-                    step.path,
-                    f"`{match[0]}` is expanded inside a script in "
-                    f"`{job.label}`",
-                    job.path,
-                )
+class UntrustedInput(Rule):
+    meta = RuleMeta(
+        "MS209", "no-untrusted-input-in-run", "error",
+        why="text an outsider controls (titles, bodies, branch names, "
+        "commit messages) expanded into a shell script can inject commands",
+        fix="pass it through `env:` and quote the variable in the script",
+        providers=(GITHUB, AZURE),
+    )  # fmt: skip
+    runs_on = (AZURE,)
+
+    def step(
+        self, pipeline: PipelineFile, job: Job, step: Step
+    ) -> Iterator[Hit]:
+        if isinstance(step.command, str) and (
+            match := AZURE_UNTRUSTED.search(step.command)
+        ):
+            yield Hit(
+                step.path,
+                f"`{match[0]}` is expanded inside a script in `{job.label}`",
+                job.path,
+            )
