@@ -39,5 +39,5 @@ def test_a_user_sees_the_real_type_of_the_public_api(tmp_path):
     done = mypy("--config-file=", str(user))
     assert "def (destination:" in done.stdout, done.stdout
     assert "-> mlops_scaffold.create.NewProject" in done.stdout
-    assert "-> list[mlops_scaffold.pipelines.check.Finding]" in done.stdout
+    assert "-> list[mlops_scaffold.pipelines.findings.Finding]" in done.stdout
     assert (REPO / "generator" / "mlops_scaffold" / "py.typed").is_file()

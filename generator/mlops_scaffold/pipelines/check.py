@@ -1,36 +1,23 @@
 """`check`: the engine. Discovery, then schema, then rules (ours and
-zizmor's), then suppressions, then the severity threshold for the exit
-code.
-
-Suppressions: ``# mlops-scaffold: ignore[MS204]`` (several ids separated
-by commas) on the finding's line or on its job's line; and in
-``[tool.mlops-scaffold]`` of ``pyproject.toml`` or ``.mlops-scaffold.yml``
-at the root::
-
-    ignore = ["MS204"]                       # everywhere
-    exclude = ["legacy/**"]                  # files not checked at all
-    severity = "warning"                     # default --severity
-    [tool.mlops-scaffold.per-file-ignores]
-    ".github/workflows/release.yml" = ["MS206"]
+zizmor's), then suppressions (``settings``), then the severity threshold for
+the exit code. What it reports lives in ``findings``, how in ``report``.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import re
 import stat
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import MalformedFileError, UsageError
-from ..yamlio import line_of, read_bounded
+from ..errors import UsageError
+from ..yamlio import line_of
 from . import auditor, schema
 from .discovery import Discovered, discover
+from .findings import Finding, Result, printable
 from .model import GITHUB, PipelineFile
 from .rules import (
-    SEVERITIES,
     Context,
     Hit,
     Rule,
@@ -38,181 +25,7 @@ from .rules import (
     all_rules,
     registry,
 )
-
-_IGNORE = re.compile(r"#\s*mlops-scaffold:\s*ignore\[([^\]]*)\]")
-CONFIG_FILE = ".mlops-scaffold.yml"
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    file: str
-    line: int
-    message: str
-    severity: str = "error"
-    job_line: int | None = None
-
-    def __post_init__(self) -> None:
-        # A message quotes the file (keys, names); a file of 100,000 keys
-        # must not make a megabyte line.
-        object.__setattr__(self, "message", bounded(self.message))
-
-    @property
-    def _rule(self):
-        return all_rules().get(self.rule)
-
-    @property
-    def title(self) -> str:
-        rule = self._rule
-        return rule.title if rule else self.rule.partition("/")[2]
-
-    @property
-    def hint(self) -> str:
-        rule = self._rule
-        return rule.fix if rule else "see the zizmor documentation"
-
-    @property
-    def why(self) -> str:
-        rule = self._rule
-        return rule.why if rule else self.message
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("job_line")
-        return {**data, "title": self.title, "hint": self.hint}
-
-
-MAX_MESSAGE = 500
-
-
-def bounded(text: str, limit: int = MAX_MESSAGE) -> str:
-    """``text`` cut to ``limit`` characters, saying how much was left out."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
-
-
-def printable(text: str) -> str:
-    """``text`` with every non-printable character written as Python
-    writes it in a string (``\\n``, ``\\x1b``, ``\\u2028``): one line, no
-    terminal escape sequence."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-@dataclass
-class Settings:
-    ignore: set[str] = field(default_factory=set)
-    per_file: dict[str, set[str]] = field(default_factory=dict)
-    exclude: list[str] = field(default_factory=list)
-    severity: str | None = None
-
-
-@dataclass
-class Result:
-    findings: list[Finding]
-    checked: list[str]
-    suppressed: int = 0
-    settings: Settings = field(default_factory=Settings)
-    notes: list[str] = field(default_factory=list)  # rules that could not run
-
-    def failing(self, threshold: str) -> list[Finding]:
-        """Findings at or above ``threshold`` (error > warning > note)."""
-        limit = SEVERITIES.index(threshold)
-        return [
-            f for f in self.findings if SEVERITIES.index(f.severity) <= limit
-        ]
-
-
-# -------------------------------------------------------------- settings
-def load_settings(root: Path) -> Settings:
-    """The ``[tool.mlops-scaffold]`` table or ``.mlops-scaffold.yml``; a
-    malformed one is bad input (exit 2) naming the file."""
-    import tomllib
-
-    table: Any = None
-    source = root / CONFIG_FILE
-    try:
-        if source.is_file():
-            from ..yamlio import load_untrusted
-
-            table, _ = load_untrusted(read_bounded(source), source)
-            table = table or {}
-        else:
-            source = root / "pyproject.toml"
-            if source.is_file():
-                text = read_bounded(source).decode("utf-8")
-                table = (
-                    tomllib.loads(text).get("tool", {}).get("mlops-scaffold")
-                )
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise MalformedFileError(
-            source, f"is not valid TOML: {error}"
-        ) from None
-    except (RecursionError, MemoryError):
-        raise MalformedFileError(
-            source, "nests too deeply to read; flatten it"
-        ) from None
-    except OSError as error:
-        raise MalformedFileError(
-            source, f"cannot be read: {error.strerror}"
-        ) from None
-    if table is None:
-        return Settings()
-    if not isinstance(table, dict):
-        raise MalformedFileError(source, "settings must be a mapping")
-
-    def ids(value: Any, key: str) -> set[str]:
-        if not isinstance(value, list) or not all(
-            isinstance(v, str) for v in value
-        ):
-            raise MalformedFileError(
-                source, f'`{key}` must be a list of rule ids like "MS204"'
-            )
-        return set(value)
-
-    settings = Settings()
-    settings.ignore = ids(table.get("ignore", []), "ignore")
-    per_file = table.get("per-file-ignores", {})
-    if not isinstance(per_file, dict):
-        raise MalformedFileError(source, "`per-file-ignores` must be a table")
-    settings.per_file = {
-        str(k): ids(v, f"per-file-ignores.{k}") for k, v in per_file.items()
-    }
-    exclude = table.get("exclude", [])
-    if not isinstance(exclude, list) or not all(
-        isinstance(v, str) for v in exclude
-    ):
-        raise MalformedFileError(
-            source,
-            '`exclude` must be a list of glob patterns like "legacy/**"',
-        )
-    settings.exclude = sorted(set(exclude))
-    severity = table.get("severity")
-    if severity is not None and severity not in SEVERITIES:
-        raise MalformedFileError(
-            source, f"`severity` must be one of {', '.join(SEVERITIES)}"
-        )
-    settings.severity = severity
-    return settings
-
-
-def _suppressed(finding: Finding, settings: Settings, text: str) -> bool:
-    if finding.rule in settings.ignore:
-        return True
-    for pattern, rules in settings.per_file.items():
-        if finding.rule in rules and fnmatch.fnmatch(finding.file, pattern):
-            return True
-    lines = text.splitlines()
-    for number in (finding.line, finding.job_line):
-        if number and 0 < number <= len(lines):
-            match = _IGNORE.search(lines[number - 1])
-            if match and finding.rule in {
-                part.strip() for part in match[1].split(",")
-            }:
-                return True
-    return False
+from .settings import load_settings, suppressed
 
 
 # ---------------------------------------------------------------- engine
@@ -318,7 +131,7 @@ def check(
     kept = [
         f
         for f in set(findings)
-        if not _suppressed(f, settings, texts.get(f.file, ""))
+        if not suppressed(f, settings, texts.get(f.file, ""))
     ]
     kept.sort(key=lambda f: (f.file, f.line, f.rule, f.message))
     return Result(

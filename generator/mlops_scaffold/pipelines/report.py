@@ -7,7 +7,7 @@ import json
 from urllib.parse import quote
 
 from .. import __version__
-from .check import Finding, Result, printable
+from .findings import Finding, Result, printable
 from .rules import all_rules
 
 FORMATS = ("text", "json", "github", "sarif")

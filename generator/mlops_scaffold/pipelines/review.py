@@ -21,9 +21,10 @@ from typing import Any
 from .. import gitutil
 from ..errors import MalformedFileError, UsageError
 from ..yamlio import read_bounded
-from .check import CONFIG_FILE, bounded, printable
 from .discovery import classify
+from .findings import bounded, printable
 from .model import PRODUCTION, PipelineFile, tier_of
+from .settings import CONFIG_FILE
 
 SHA = re.compile(r"^[0-9a-f]{40}$")
 MARKER = "<!-- mlops-scaffold:pipeline-review -->"
@@ -412,7 +413,7 @@ def _top_permissions(review: FileReview, old, new) -> None:
 
 def _suppressions(text: str) -> set[str]:
     """Rule ids a file silences with ``# mlops-scaffold: ignore[...]``."""
-    from .check import _IGNORE
+    from .settings import IGNORE_COMMENT as _IGNORE
 
     return {
         part.strip()
@@ -575,7 +576,7 @@ def _settings_files(root: Path, ref: str | None) -> dict[str, bytes]:
 def _load_settings(files: dict[str, bytes]):
     import tempfile
 
-    from .check import load_settings
+    from .settings import load_settings
 
     with tempfile.TemporaryDirectory(prefix="mlops-scaffold-review-") as tmp:
         for name, data in files.items():
