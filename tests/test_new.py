@@ -13,7 +13,7 @@ from test_bad_input import alias_bomb
 from helpers import generate, git, invoke, snapshot
 from mlops_scaffold import __version__, render
 from mlops_scaffold.render import repository_url
-from mlops_scaffold.template import TEMPLATE_BRANCH
+from mlops_scaffold.template_branch import TEMPLATE_BRANCH
 
 
 def test_defaults_make_a_committed_repository(tmp_path: Path):

@@ -37,13 +37,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__, gitutil
+from . import gitutil
 from .answers import check_known
 from .errors import InvalidAnswerError, MalformedFileError, UsageError
 from .pipelines import provider_of
 from .render import render, staging_folder
-from .template import ANSWERS_FILE, TEMPLATE_BRANCH, questions
-from .update import TEMPLATE_MESSAGE, commit_tree, template_commits
+from .template import ANSWERS_FILE, questions
+from .template_branch import (
+    TEMPLATE_BRANCH,
+    commit_tree,
+    template_commits,
+)
+from .template_branch import message as template_message
 from .yamlio import malformed_yaml, round_trip
 
 ALONGSIDE = ".mlops-scaffold"
@@ -595,9 +600,7 @@ def adopt_project(
                 f"{NOTHING_WRITTEN}",
             ) from error
         plan = _plan(root, rendered, result)
-        pristine = commit_tree(
-            root, rendered, None, f"{TEMPLATE_MESSAGE} {__version__}"
-        )
+        pristine = commit_tree(root, rendered, None, template_message())
     _apply(root, plan, pristine, result)
     return result
 

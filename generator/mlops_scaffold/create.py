@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import gitutil
 from .answers import check_known, check_template_source
-from .errors import DestinationError, GitError
+from .errors import DestinationError
 from .render import (
     cannot_write,
     own_git_environment,
@@ -19,7 +18,7 @@ from .render import (
     staging_folder,
     terminate_as_interrupt,
 )
-from .template import TEMPLATE_BRANCH
+from .template_branch import initial_commit
 
 
 @dataclass(frozen=True)
@@ -105,67 +104,6 @@ def _remove_created(created_parents: list[Path]) -> None:
             parent.rmdir()
         except OSError:
             break
-
-
-def initial_commit(project: Path, answers: Mapping[str, Any]) -> None:
-    """`git init` with one commit, and the pristine-template branch that
-    `update` merges from.
-
-    The commit is written by one `git fast-import` stream (one pack, no
-    loose object per file), about three times faster than `git add` and
-    `git commit` for a new project."""
-    import time
-
-    branch = str(answers.get("default_branch", "main"))
-    gitutil.git("init", "--quiet", f"--initial-branch={branch}", cwd=project)
-
-    name, email = gitutil.identity(
-        project,
-        commit_name(str(answers["author_name"])),
-        str(answers["author_email"]),
-    )
-    stamp = f"{int(time.time())} +0000"
-    chunks = [f"commit refs/heads/{branch}\n".encode()]
-    message = b"Initial commit from mlops-scaffold\n"
-    who = f"{name} <{email}> {stamp}\n".encode()
-    chunks += [b"author " + who, b"committer " + who]
-    chunks.append(b"data %d\n" % len(message) + message)
-    for path in sorted(project.rglob("*")):
-        relative = path.relative_to(project)
-        if relative.parts[0] == ".git" or not path.is_file():
-            continue
-        mode = b"100755" if os.access(path, os.X_OK) else b"100644"
-        content = path.read_bytes()
-        chunks.append(
-            b"M " + mode + b" inline " + relative.as_posix().encode() + b"\n"
-        )
-        chunks.append(b"data %d\n" % len(content) + content + b"\n")
-    reset = f"reset refs/heads/{TEMPLATE_BRANCH}\nfrom refs/heads/{branch}\n"
-    chunks.append(b"\n" + reset.encode())
-    result = gitutil.run(
-        "fast-import", "--quiet", cwd=project, input_bytes=b"".join(chunks),
-        check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        raise GitError(
-            "git fast-import failed: "
-            + result.stderr.decode("utf-8", "replace").strip()
-        )
-    gitutil.git("read-tree", "HEAD", cwd=project)  # index = the commit
-
-
-#: What git strips from both ends of a name ("crud"); a name of nothing else
-#: is refused as empty.
-_GIT_CRUD = "".join(chr(c) for c in range(33)) + ".,:;<>\"\\'"
-
-
-def commit_name(author: str) -> str:
-    """The author name as a git ident can hold it (used only when no git
-    identity is configured): git forbids "<", ">" and newlines in a name
-    and refuses one made only of punctuation and spaces."""
-    name = "".join(c for c in author if c not in "<>" and c.isprintable())
-    name = name.strip(_GIT_CRUD)
-    return name or gitutil.FALLBACK_IDENTITY[0]
 
 
 def _check_destination(destination: Path) -> None:

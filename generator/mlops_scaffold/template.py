@@ -16,7 +16,6 @@ from typing import Any
 from .errors import GenerationError
 
 ANSWERS_FILE = ".copier-answers.yml"
-TEMPLATE_BRANCH = "mlops-scaffold/template"
 
 
 def template_root() -> Path:

@@ -56,13 +56,15 @@ from .errors import (
     UsageError,
 )
 from .render import own_git_environment, render, staging_folder
-from .template import ANSWERS_FILE, TEMPLATE_BRANCH
+from .template import ANSWERS_FILE
+from .template_branch import (
+    TEMPLATE_BRANCH,
+    commit_tree,
+    template_commits,
+)
+from .template_branch import message as _message
 from .yamlio import read_bounded
 
-#: The first line of every commit that holds pristine template output (and
-#: of the first commit ``new`` makes, whose tree is one).
-TEMPLATE_MESSAGE = "Template output of mlops-scaffold"
-INITIAL_MESSAGE = "Initial commit from mlops-scaffold"
 #: An answers file is a few dozen lines; anything much larger is not one.
 MAX_ANSWERS_BYTES = 256 * 1024
 
@@ -132,24 +134,6 @@ def recorded_answers(root: Path) -> dict[str, Any]:
 
 
 # -------------------------------------------------------------- git pieces
-def commit_tree(
-    root: Path, tree_dir: Path, parent: str | None, message: str
-) -> str:
-    """Commit the contents of ``tree_dir`` on top of ``parent`` (a root
-    commit when None) without touching the repository's index, working
-    tree or any branch."""
-    with tempfile.TemporaryDirectory() as scratch:
-        env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        gitutil.git("--work-tree", str(tree_dir), "add", "--all", "--force",
-                    ".", cwd=root, env=env)  # fmt: skip
-        tree = gitutil.output("write-tree", cwd=root, env=env)
-    identity = gitutil.identity_env(root, *gitutil.FALLBACK_IDENTITY)
-    parents = ["-p", parent] if parent else []
-    return gitutil.output(
-        "commit-tree", tree, *parents, "-m", message, cwd=root, env=identity
-    )
-
-
 def _tree(root: Path, commit: str) -> str:
     return gitutil.output("rev-parse", f"{commit}^{{tree}}", cwd=root)
 
@@ -246,16 +230,6 @@ class _Base:
     #: False when the base is not in HEAD's history yet (a project made by
     #: plain ``copier copy``): the merge then records it first.
     connected: bool = True
-
-
-def template_commits(root: Path, *revisions: str) -> list[str]:
-    """Pristine-output commits among ``revisions`` (rev-list syntax),
-    newest first."""
-    return gitutil.output(
-        "rev-list", "--topo-order",
-        f"--grep=^{TEMPLATE_MESSAGE}", f"--grep=^{INITIAL_MESSAGE}",
-        *revisions, cwd=root,
-    ).split()  # fmt: skip
 
 
 def _find_base(root: Path, result: UpdateResult) -> _Base | None:
@@ -395,10 +369,6 @@ def render_recorded(
             hint="correct the answer in that file (and commit it), or set "
             "it with --data KEY=VALUE",
         ) from error
-
-
-def _message(version: str | None = None) -> str:
-    return f"{TEMPLATE_MESSAGE} {version or __version__}"
 
 
 # ------------------------------------------------------------------ update
