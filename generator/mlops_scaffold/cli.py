@@ -20,6 +20,14 @@ CI_CHOICES = ("github", "azure", "both")
 IAC_CHOICES = ("bicep", "terraform", "both", "none")
 
 
+def _echo(message: object = "", err: bool = False) -> None:
+    """Every line the tool prints, but `check --format github`'s
+    annotations: no text from a file or a path becomes a CI command."""
+    from .pipelines.findings import no_workflow_commands
+
+    click.echo(no_workflow_commands(str(message)), err=err)
+
+
 def data_options(function):
     """--data / --data-file, shared by the commands that take answers."""
     function = click.option(
@@ -129,8 +137,8 @@ def new(
         git=git,
         template_source=template_source,
     )
-    click.echo(f"Created {project.answers['project_name']!r} in {project.path}")
-    click.echo(
+    _echo(f"Created {project.answers['project_name']!r} in {project.path}")
+    _echo(
         "Next: cd into it; `make install` creates the environment (.venv, "
         "from uv.lock, which it makes on the first run: commit uv.lock and "
         "deploy/conda.yml); then `make lint test quality`."
@@ -180,22 +188,22 @@ def update(path, pretend, branch, data_items, data_file, ci, iac) -> None:
     answers = collect_answers(data_items, data_file, ci=ci, iac=iac)
     result = update_project(path, data=answers, pretend=pretend, branch=branch)
     for note in result.notes:
-        click.echo(f"Note: {note}.")
+        _echo(f"Note: {note}.")
     if result.up_to_date:
-        click.echo("Already up to date with the installed template.")
+        _echo("Already up to date with the installed template.")
         return
     verb = "Would change" if pretend else "Changed"
-    click.echo(f"{verb} {len(result.changed)} file(s):")
+    _echo(f"{verb} {len(result.changed)} file(s):")
     for name in result.changed:
-        click.echo(f"  {name}")
+        _echo(f"  {name}")
     for name in result.kept_deleted:
-        click.echo(f"  kept deleted (you removed it): {name}")
+        _echo(f"  kept deleted (you removed it): {name}")
     for name in result.kept_modified:
-        click.echo(f"  kept (you changed it; the template dropped it): {name}")
+        _echo(f"  kept (you changed it; the template dropped it): {name}")
     if pretend and result.conflicts:
         raise UpdateConflictError(result.conflicts, pretend=True)
     if result.branch and not pretend:
-        click.echo(
+        _echo(
             f"Committed on branch {result.branch}: open a pull request. "
             "Once it is merged, run `mlops-scaffold update` on the branch it "
             "went into: that records the template version (it moves "
@@ -232,27 +240,25 @@ def adopt(path, defaults, data_items, data_file, ci, iac) -> None:
     answers = collect_answers(data_items, data_file, ci=ci, iac=iac)
     result = adopt_project(path, data=answers)
     for note in result.notes:
-        click.echo(f"Note: {note}.")
+        _echo(f"Note: {note}.")
     if result.already_adopted:
-        click.echo(
-            "Already adopted: nothing to add. Use `mlops-scaffold update`."
-        )
+        _echo("Already adopted: nothing to add. Use `mlops-scaffold update`.")
         return
-    click.echo(
+    _echo(
         f"Adopted as {result.answers['project_name']!r} "
         f"(package {result.answers['package_name']!r}, "
         f"CI {result.answers['ci_provider']})."
     )
-    click.echo(f"Added {len(result.added)} file(s).")
+    _echo(f"Added {len(result.added)} file(s).")
     for name in result.merged:
-        click.echo(f"  merged the missing jobs into {name}")
+        _echo(f"  merged the missing jobs into {name}")
     for name, beside in result.alongside:
-        click.echo(
+        _echo(
             f"  {name} exists: the template's version is {beside}; "
             "merge what you need"
         )
     for name, why in result.skipped:
-        click.echo(f"  not added: {name} ({why})", err=True)
+        _echo(f"  not added: {name} ({why})", err=True)
 
 
 @cli.command()
@@ -314,8 +320,10 @@ def check(paths, style, severity, root) -> None:
     else:
         result = run_check(folders[0] if folders else Path(root or "."))
     output = render(result, style)
-    if output:
+    if output and style == "github":  # workflow commands on purpose
         click.echo(output)
+    elif output:
+        _echo(output)
     threshold = severity or result.settings.severity or "note"
     if result.failing(threshold):
         raise click.exceptions.Exit(1)
@@ -344,7 +352,7 @@ def review(path, base, head, style) -> None:
     from .pipelines.review import review_change, to_json, to_markdown
 
     result = review_change(path, base=base, head=head)
-    click.echo(to_markdown(result) if style == "markdown" else to_json(result))
+    _echo(to_markdown(result) if style == "markdown" else to_json(result))
 
 
 @cli.group()
@@ -413,7 +421,7 @@ def notebook_convert(notebooks, output, check) -> None:
         ) from error
     for conversion in conversions:
         if conversion.ipython:
-            click.echo(
+            _echo(
                 f"warning: {conversion.source}: IPython-only code became "
                 "comments: " + "; ".join(conversion.ipython),
                 err=True,
@@ -425,11 +433,11 @@ def notebook_convert(notebooks, output, check) -> None:
                 + ", ".join(str(t) for t in stale),
                 hint="run `mlops-scaffold notebook convert` and commit",
             )
-        click.echo("All scripts are up to date with their notebooks.")
+        _echo("All scripts are up to date with their notebooks.")
         return
     for conversion in conversions:
         state = "written" if conversion.target in stale else "unchanged"
-        click.echo(f"{conversion.source} -> {conversion.target} ({state})")
+        _echo(f"{conversion.source} -> {conversion.target} ({state})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -439,23 +447,23 @@ def main(argv: list[str] | None = None) -> int:
             args=argv, prog_name="mlops-scaffold", standalone_mode=False
         )
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        _echo("Aborted.", err=True)
         return 130
     except KeyboardInterrupt:
-        click.echo("Interrupted; nothing was changed.", err=True)
+        _echo("Interrupted; nothing was changed.", err=True)
         return 130
     except click.ClickException as error:
         error.show()
         return error.exit_code
     except ScaffoldError as error:
-        click.echo(f"Error: {error}", err=True)
+        _echo(f"Error: {error}", err=True)
         return error.exit_code
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
     except Exception as error:  # noqa: BLE001 - the one catch-all
         if os.environ.get("MLOPS_SCAFFOLD_DEBUG") == "1":
             raise
-        click.echo(internal_error(error), err=True)
+        _echo(internal_error(error), err=True)
         return 1
     return result if isinstance(result, int) else 0
 

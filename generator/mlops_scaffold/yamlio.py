@@ -344,3 +344,33 @@ def _line_map_bounded(node, lines: Lines, source: Path | str) -> bool:
             for index, item in enumerate(current.value):
                 stack.append((item, (*path, index)))
     return shared
+
+
+def anchors_and_merge_keys(text: str) -> tuple[int | None, int | None]:
+    """The first line with an anchor or alias, and the first with a merge
+    key (``<<:``), or None: Azure Pipelines refuses anchors ("Anchors are
+    not currently supported"); GitHub Actions takes anchors and aliases but
+    not merge keys. Read from YAML's tokens, so text in strings and
+    comments does not count. Call on text that already parsed."""
+    anchor = merge = None
+    previous_is_key = False
+    try:
+        for token in yaml.scan(text, Loader=_BASE):
+            if anchor is None and isinstance(
+                token, (yaml.AnchorToken, yaml.AliasToken)
+            ):
+                anchor = token.start_mark.line + 1
+            if (
+                merge is None
+                and previous_is_key
+                and isinstance(token, yaml.ScalarToken)
+                and token.plain
+                and token.value == "<<"
+            ):
+                merge = token.start_mark.line + 1
+            previous_is_key = isinstance(token, yaml.KeyToken)
+            if anchor is not None and merge is not None:
+                break
+    except yaml.YAMLError:
+        pass  # the loader has reported it
+    return anchor, merge

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..yamlio import line_of
+from ..yamlio import anchors_and_merge_keys, line_of
 from . import auditor, schema
 from .discovery import Discovered, discover
 from .findings import Finding, Result, printable
-from .model import GITHUB, PipelineFile
+from .model import AZURE, GITHUB, PipelineFile
 from .rules import (
     Context,
     Hit,
@@ -143,6 +143,24 @@ def check(
     )
 
 
+def _unsupported_yaml(pipeline: PipelineFile) -> tuple[int, str] | None:
+    """YAML the service refuses though the YAML is valid: anchors in Azure
+    Pipelines, merge keys in GitHub Actions."""
+    anchor, merge = anchors_and_merge_keys(pipeline.text)
+    if pipeline.provider == AZURE and anchor is not None:
+        return anchor, (
+            'Azure Pipelines refuses YAML anchors and aliases ("Anchors '
+            'are not currently supported"); repeat the value, or use a '
+            "template or a variable"
+        )
+    if pipeline.provider == GITHUB and merge is not None:
+        return merge, (
+            "GitHub Actions takes anchors and aliases but not merge keys "
+            "(`<<:`); write the keys out"
+        )
+    return None
+
+
 def _rules(context: Context) -> tuple[list[Rule], list[str]]:
     """Every rule, constructed once with the run's context; a rule that
     cannot run here is a note."""
@@ -179,6 +197,9 @@ def _check_one(
     pipeline: PipelineFile = found.parsed[source.relative]
     texts[source.relative] = pipeline.text
     findings = []
+    unsupported = _unsupported_yaml(pipeline)
+    if unsupported is not None:
+        return [Finding("MS100", source.relative, *unsupported)]
     invalid = schema.schema_error(pipeline)
     if invalid is not None:
         findings.append(Finding("MS101", source.relative, *invalid))

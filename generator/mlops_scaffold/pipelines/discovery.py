@@ -29,11 +29,17 @@ VENDORED = {
     ".pytest_cache", ".ruff_cache", "bower_components", ".terraform",
 }  # fmt: skip
 
-# A first line-start key that any pipeline file has; a cheap filter before
+# A top-level key that any pipeline file has; a cheap filter before
 # anything is parsed.
+_KEYS = (
+    rb"on|jobs|stages|steps|trigger|pr|extends|runs|parameters|variables"
+    rb"|schedules|resources"
+)
 _LIKELY = re.compile(
-    rb"^(?:\"?on\"?|jobs|stages|steps|trigger|pr|extends|runs|parameters"
-    rb"|variables|schedules|resources)\s*:",
+    # block style: the key at a line start; flow style (JSON-like): after
+    # `{` or `,`, quoted or not
+    rb"^[\"']?(?:" + _KEYS + rb")[\"']?\s*:"
+    rb"|[{,]\s*[\"']?(?:" + _KEYS + rb")[\"']?\s*:",
     re.MULTILINE,
 )
 _STEP_KEYS = {

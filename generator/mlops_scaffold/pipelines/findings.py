@@ -68,6 +68,29 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def no_workflow_commands(text: str) -> str:
+    """``text`` with no line a CI runner reads as a command: a line that
+    starts with ``::`` once the runner trims its white space (GitHub), and
+    ``##vso[`` or ``##[`` anywhere (Azure Pipelines), get a backslash."""
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        stripped = line.lstrip()
+        if stripped.startswith("::"):
+            cut = len(line) - len(stripped)
+            line = line[:cut] + "\\" + stripped
+        lines[index] = line.replace("##vso[", "##vso\\[").replace(
+            "##[", "##\\["
+        )
+    return "\n".join(lines)
+
+
+def shown_path(relative: str) -> str:
+    """A path on one line that starts like a path: printable, and ``./``
+    before one that starts with white space or ``:``."""
+    text = printable(relative)
+    return f"./{text}" if text[:1] in (":", "") or text[:1].isspace() else text
+
+
 @dataclass
 class Result:
     findings: list[Finding]

@@ -409,8 +409,16 @@ def _azure_steps(steps: Any, path: tuple) -> Iterator[Step]:
         for key in ("script", "bash", "pwsh", "powershell"):
             if isinstance(step.get(key), str):
                 command = step[key]
-        if isinstance(inputs.get("inlineScript"), str):
-            command = inputs["inlineScript"]
+        # A task's inline script (Bash@3, PowerShell@2, CmdLine@2 `script`,
+        # AzureCLI@2 `inlineScript`, AzurePowerShell@5 `Inline`); task input
+        # names are case-insensitive.
+        for key, value in inputs.items():
+            if (
+                isinstance(key, str)
+                and isinstance(value, str)
+                and (key.lower() in ("script", "inlinescript", "inline"))
+            ):
+                command = value
         task = step.get("task")
         uses = str(task) if isinstance(task, str) else None
         if uses is None and "checkout" in step:

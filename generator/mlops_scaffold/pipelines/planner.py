@@ -2561,9 +2561,11 @@ class _LazyVars(_Obj):
 
 
 def load(path: Path | str) -> Any:
-    """A workflow or pipeline file as plain data (``on`` stays a string)."""
+    """A workflow or pipeline file as plain data (``on`` stays a string),
+    read as every file a pull request may change is: bounded in size,
+    nesting and alias expansion (an included template too)."""
     path = Path(path)
-    data, _ = yamlio.load_with_lines(path.read_text(encoding="utf-8"), path)
+    data, _ = yamlio.load_untrusted(yamlio.read_bounded(path), path)
     return data
 
 

@@ -7,7 +7,13 @@ import json
 from urllib.parse import quote
 
 from .. import __version__
-from .findings import Finding, Result, printable
+from .findings import (
+    Finding,
+    Result,
+    no_workflow_commands,
+    printable,
+    shown_path,
+)
 from .rules import all_rules
 
 FORMATS = ("text", "json", "github", "sarif")
@@ -41,13 +47,11 @@ def _text(result: Result) -> str:
         if result.findings
         else f"{checked} pipeline file(s) checked: no findings{suppressed}"
     )
-    return "\n".join(lines)
+    return no_workflow_commands("\n".join(lines))
 
 
 def _path(relative: str) -> str:
-    """A path on one line, never read as a workflow command (``::``)."""
-    text = printable(relative)
-    return f"./{text}" if text.startswith(":") else text
+    return shown_path(relative)
 
 
 def _json(result: Result) -> str:
@@ -119,7 +123,11 @@ def _sarif(result: Result) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": quote(f.file)},
+                        "artifactLocation": {
+                            "uri": quote(
+                                f.file.encode("utf-8", "surrogateescape")
+                            )
+                        },
                         "region": {"startLine": max(f.line, 1)},
                     }
                 }

@@ -200,6 +200,19 @@ def _strings(data: Any) -> Any:
     return _scalar(data)
 
 
+def _string_keys(data: Any) -> Any:
+    """Every mapping key as text (GitHub reads keys as strings; a schema's
+    key patterns cannot match a number)."""
+    if isinstance(data, dict):
+        return {
+            k if isinstance(k, str) else str(_scalar(k)): _string_keys(v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [_string_keys(v) for v in data]
+    return data
+
+
 def _scalar(value: Any) -> Any:
     if value is None:
         return ""  # an empty value is an empty string to the service
@@ -218,6 +231,8 @@ def validate(pipeline: PipelineFile) -> tuple[tuple, str] | None:
     data = pipeline.data
     if pipeline.provider == AZURE:
         data = as_azure_reads_it(data)
+    else:
+        data = _string_keys(data)  # `1:` is the key "1" to GitHub
     fast = _fast_validator(name)
     if fast is not None:
         try:

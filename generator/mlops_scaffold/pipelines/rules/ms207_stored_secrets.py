@@ -1,8 +1,11 @@
 """MS207: log in to the cloud with OIDC / workload identity, not a stored
-secret. One finding per line."""
+secret. Read from the document's values, never its text, so a comment
+cannot hide a use (``echo "##vso[...]$(ARM_CLIENT_SECRET)"``) or make
+one. One finding per line."""
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from ..model import PipelineFile
 from . import Hit, Rule, RuleMeta
@@ -15,10 +18,11 @@ _NAMES = (
 # A cloud secret read from the secret store: `secrets.NAME` (GitHub),
 # `$(NAME)` (Azure), or a cloud login variable set from a secret.
 SECRET_USE = re.compile(
-    rf"secrets\.\w*(?P<a>{_NAMES})|\$\(\w*(?P<b>{_NAMES})\)"
-    rf"|^\s*(?P<c>{_NAMES})\s*:\s*.*secrets\.",
+    rf"secrets\.\w*(?P<a>{_NAMES})|\$\(\w*(?P<b>{_NAMES})\)",
     re.IGNORECASE,
 )
+SECRET_NAME = re.compile(rf"^(?:{_NAMES})$", re.IGNORECASE)
+_MAX_VALUES = 200_000  # the bounded loader's own limit on a document
 
 
 class StoredSecrets(Rule):
@@ -31,13 +35,17 @@ class StoredSecrets(Rule):
     )  # fmt: skip
 
     def file(self, pipeline: PipelineFile) -> Iterator[Hit]:
-        lines = {}
-        for number, line in enumerate(pipeline.text.splitlines(), start=1):
-            code = line.split("#", 1)[0]
-            match = SECRET_USE.search(code)
+        lines: dict[int, str] = {}
+        for path, key, value in _values(pipeline.data):
+            line = pipeline.lines.get(path)
+            if line is None:
+                continue
+            match = SECRET_USE.search(value)
             if match:
-                name = match["a"] or match["b"] or match["c"]
-                lines[number] = f"a stored cloud secret is used: `{name}`"
+                name = match["a"] or match["b"]
+                lines[line] = f"a stored cloud secret is used: `{name}`"
+            elif SECRET_NAME.match(key) and "secrets." in value:
+                lines[line] = f"a stored cloud secret is used: `{key}`"
         for job in pipeline.jobs():
             for step in job.steps:
                 if (step.uses or "").lower().startswith("azure/login") and (
@@ -51,3 +59,24 @@ class StoredSecrets(Rule):
                         )
         for number, message in sorted(lines.items()):
             yield Hit(number, message)
+
+
+def _values(data: Any) -> Iterator[tuple[tuple[Any, ...], str, str]]:
+    """(path, key, text) of every string value in the document."""
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
+    seen = 0
+    while stack and seen < _MAX_VALUES:
+        seen += 1
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, str):
+                    yield (*path, key), str(key), value
+                else:
+                    stack.append(((*path, key), value))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                if isinstance(value, str):
+                    yield (*path, index), "", value
+                else:
+                    stack.append(((*path, index), value))

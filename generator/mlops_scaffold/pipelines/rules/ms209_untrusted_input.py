@@ -9,7 +9,8 @@ from . import Hit, Rule, RuleMeta
 AZURE_UNTRUSTED = re.compile(
     r"\$\((Build\.SourceVersionMessage|System\.PullRequest\.SourceBranch|"
     r"Build\.SourceBranchName|System\.PullRequest\.SourceBranchName|"
-    r"System\.PullRequest\.PullRequestTitle|Build\.RequestedFor)\)"
+    r"System\.PullRequest\.PullRequestTitle|Build\.RequestedFor)\)",
+    re.IGNORECASE,  # Azure variable names are case-insensitive
 )
 
 
