@@ -236,6 +236,10 @@ def test_make_train_leaves_an_mlflow_run_with_the_gate_metrics(trained):
     config = yaml.safe_load((trained / "config/model.yml").read_text())
     assert set(config["quality"]["thresholds"]) <= set(run.data.metrics)
     assert run.data.tags["data_version"] == info["data_version"]
+    # the thresholds-only verdict is on the run from the start, so the gate
+    # that follows has nothing to log (and does not load MLflow)
+    assert run.data.tags["quality_gate"] == "passed"
+    assert info["mlflow_verdict"]["passed"] is True
     assert run.data.params["seed"] == "42"
     bundle = {a.path for a in client.list_artifacts(run.info.run_id, "bundle")}
     assert "bundle/model.joblib" in bundle

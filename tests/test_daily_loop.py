@@ -1,0 +1,147 @@
+"""A data scientist's day on a generated project, as a new user meets it:
+`make install` once, then every task from a fresh shell that never activated
+the venv (`env -i` with PATH and HOME only; see `installed_project`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import InstalledProject
+
+pytestmark = pytest.mark.e2e
+
+
+def notebook(*cells: str) -> str:
+    """A minimal notebook whose code cells hold ``cells``, without outputs."""
+    return json.dumps(
+        {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "execution_count": None,
+                    "id": f"cell-{number}",
+                    "metadata": {},
+                    "outputs": [],
+                    "source": source.splitlines(keepends=True),
+                }
+                for number, source in enumerate(cells)
+            ],
+            "metadata": {
+                "kernelspec": {
+                    "display_name": "Python 3",
+                    "language": "python",
+                    "name": "python3",
+                },
+                "language_info": {"name": "python"},
+            },
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        },
+        indent=1,
+    )
+
+
+@pytest.fixture
+def scratch(installed_project: InstalledProject):
+    """Files a test adds to the shared project, removed (and unstaged)
+    afterwards so that the next test sees the project as generated."""
+    added: list[Path] = []
+
+    def add(relative: str, text: str | None = None) -> Path:
+        """Write ``text`` to ``relative``; with no text, only remove it
+        afterwards (a file that a task under test writes)."""
+        path = installed_project.path / relative
+        if text is not None:
+            path.write_text(text, encoding="utf-8")
+        added.append(path)
+        return path
+
+    yield add
+    for path in added:
+        path.unlink(missing_ok=True)
+    installed_project.run("git", "reset", "--quiet")
+
+
+def test_pipeline_lint_finds_the_venv_tools_without_activation(
+    installed_project: InstalledProject,
+):
+    result = installed_project.make("pipeline-lint")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert "is not installed" not in result.stderr
+    assert "pipeline lint: all validators passed" in result.stdout
+
+
+def test_format_fixes_what_a_fix_and_the_formatter_can_fix(
+    installed_project: InstalledProject, scratch
+):
+    scratch(
+        "src/fraud_model/scratch_format.py",
+        'import os\nrates = {"a_rather_long_key": 0.25, "another_long_key": '
+        '0.5, "yet_another_key_here": 0.75}\n',
+    )
+    result = installed_project.make("format")
+    assert result.returncode == 0, result.stdout + result.stderr
+    fixed = (
+        installed_project.path / "src/fraud_model/scratch_format.py"
+    ).read_text()
+    assert "import os" not in fixed
+    assert max(len(line) for line in fixed.splitlines()) <= 80
+
+
+@pytest.mark.parametrize(
+    ("cell", "passes"),
+    [
+        # prose-like code: a long string is fine in a notebook
+        (
+            'title = "A long title for a chart that a data scientist would '
+            'never wrap by hand, since it is one sentence"',
+            True,
+        ),
+        # an unused import fails both, as it does in the package
+        ("import os", False),
+    ],
+    ids=["long-line", "unused-import"],
+)
+def test_pre_commit_and_make_lint_agree_on_a_notebook(
+    installed_project: InstalledProject, scratch, cell: str, passes: bool
+):
+    scratch("notebooks/02-scratch.ipynb", notebook(cell))
+    scratch("notebooks/scripts/02_scratch.py")  # `make notebooks` writes it
+    converted = installed_project.make("notebooks")
+    assert converted.returncode == 0, converted.stderr
+    installed_project.run("git", "add", "notebooks")
+    lint = installed_project.make("lint")
+    hooks = installed_project.run(
+        ".venv/bin/pre-commit",
+        "run",
+        "--files",
+        "notebooks/02-scratch.ipynb",
+        "notebooks/scripts/02_scratch.py",
+    )
+    assert (lint.returncode == 0) is passes, lint.stdout + lint.stderr
+    assert (hooks.returncode == 0) is passes, hooks.stdout
+    if not passes:
+        assert "F401" in lint.stdout and "F401" in hooks.stdout
+
+
+def test_quality_after_train_neither_retrains_nor_loads_mlflow(
+    installed_project: InstalledProject,
+):
+    trained = installed_project.make("train")
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    assert "mlflow: run" in trained.stdout
+    gate = installed_project.make(
+        "quality", "PYTHON=.venv/bin/python -X importtime"
+    )
+    assert gate.returncode == 0, gate.stdout + gate.stderr[-3000:]
+    assert "trained fraud-model" not in gate.stdout
+    assert "has this verdict already" in gate.stdout
+    imported = [line for line in gate.stderr.splitlines() if "mlflow" in line]
+    assert not imported, imported[:5]
+    (installed_project.path / "config" / "model.yml").touch()
+    again = installed_project.make("quality")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "trained fraud-model" in again.stdout
