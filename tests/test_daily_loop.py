@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import InstalledProject
+from helpers import load_yaml
 
 pytestmark = pytest.mark.e2e
 
@@ -145,3 +146,58 @@ def test_quality_after_train_neither_retrains_nor_loads_mlflow(
     again = installed_project.make("quality")
     assert again.returncode == 0, again.stderr[-3000:]
     assert "trained fraud-model" in again.stdout
+
+
+def ci_job_commands(project: Path, job: str) -> list[str]:
+    """The `run:` commands of a job of the generated ci.yml, in order."""
+    workflow = load_yaml(project / ".github" / "workflows" / "ci.yml")
+    return [
+        step["run"] for step in workflow["jobs"][job]["steps"] if "run" in step
+    ]
+
+
+def test_ci_notebook_job_fails_on_a_cell_that_raises_and_keeps_the_html(
+    installed_project: InstalledProject, scratch
+):
+    """Runs the notebook job's commands the way the job does (bash -e in the
+    checkout, after setup-project's `make install`). When `mlops-scaffold
+    run` lands (branch feat/run), it runs the job itself here instead."""
+    scratch(
+        "notebooks/02-broken.ipynb",
+        notebook(
+            'print("before the " + "error")',
+            'raise ValueError("data " + "moved")',
+        ),
+    )
+    html = installed_project.path / "reports" / "notebooks"
+    scratch("reports/notebooks/02-broken.html")
+    commands = ci_job_commands(installed_project.path, "notebooks")
+    assert commands == ["make notebooks-html"]
+    results = [
+        installed_project.run("bash", "-e", "-c", command)
+        for command in commands
+    ]
+    assert results[-1].returncode != 0
+    assert "02-broken.ipynb: ValueError: data moved" in results[-1].stderr
+    assert "notebooks that do not run: notebooks/02-broken.ipynb" in (
+        results[-1].stderr
+    )
+    broken = (html / "02-broken.html").read_text()
+    assert "before the error" in broken and "data moved" in broken
+    assert "ROC AUC: 0." in (html / "01-exploration.html").read_text()
+
+
+def test_notebooks_run_with_the_network_off(
+    installed_project: InstalledProject, scratch
+):
+    scratch(
+        "notebooks/02-online.ipynb",
+        notebook(
+            "import urllib.request\n"
+            'urllib.request.urlopen("https://pypi.org/simple/", timeout=5)'
+        ),
+    )
+    scratch("reports/notebooks/02-online.html")
+    result = installed_project.make("notebooks-html")
+    assert result.returncode != 0
+    assert "network access to 'pypi.org' is off" in result.stderr
