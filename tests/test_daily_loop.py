@@ -5,12 +5,18 @@ the venv (`env -i` with PATH and HOME only; see `installed_project`)."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from conftest import InstalledProject
-from helpers import load_yaml
+from conftest import NETWORK_VARIABLES, REPO, InstalledProject
+from helpers import git, load_yaml
 
 pytestmark = pytest.mark.e2e
 
@@ -201,3 +207,120 @@ def test_notebooks_run_with_the_network_off(
     result = installed_project.make("notebooks-html")
     assert result.returncode != 0
     assert "network access to 'pypi.org' is off" in result.stderr
+
+
+def readme_block(project: Path, containing: str) -> str:
+    """The README's ```sh block that contains ``containing``."""
+    readme = (project / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", readme, re.S)
+    return next(block for block in blocks if containing in block)
+
+
+def network_env() -> dict[str, str]:
+    return {k: os.environ[k] for k in NETWORK_VARIABLES if k in os.environ}
+
+
+def test_the_readme_install_without_uv_works_on_a_default_venv(
+    installed_project: InstalledProject, tmp_path: Path
+):
+    """A venv's own pip (23.x here) has no --group until the README's
+    upgrade step. The last line resolves without installing (--dry-run):
+    the same resolution `make install` already proved."""
+    block = readme_block(installed_project.path, "pip install --upgrade pip")
+    block = block.replace(".venv/", f"{tmp_path}/venv/").replace(
+        "-m venv .venv", f"-m venv {tmp_path}/venv"
+    )
+    script = block.rstrip() + " --dry-run --no-deps\n"
+    result = installed_project.run("sh", "-e", "-c", script, **network_env())
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    assert "Would install" in result.stdout
+    assert "ipykernel" in result.stdout and "zizmor" in result.stdout
+
+
+def test_make_serve_answers_the_readme_curl_line(
+    installed_project: InstalledProject,
+):
+    block = readme_block(installed_project.path, "make serve")
+    install = next(
+        line for line in block.splitlines() if "make install" in line
+    )
+    installed = installed_project.run(
+        "sh", "-c", install.split("#")[0], **network_env()
+    )
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    curl = block[block.index("curl") :].replace("\\\n", " ").strip()
+    curl = curl.replace("localhost:5001", f"127.0.0.1:{port}")
+    server = subprocess.Popen(
+        ["make", "serve", f"PORT={port}"],
+        cwd=installed_project.path,
+        env=installed_project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            answer = installed_project.run("sh", "-c", curl)
+            if (
+                answer.returncode == 0
+                and answer.stdout
+                or (time.monotonic() > deadline or server.poll() is not None)
+            ):
+                break
+            time.sleep(1)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        log = server.communicate(timeout=30)[0]
+    predictions = json.loads(answer.stdout)
+    assert set(predictions) == {"predictions", "probabilities"}, log[-3000:]
+    assert len(predictions["predictions"]) == 2
+
+
+def test_the_readme_installs_the_tool_from_the_recorded_source(
+    installed_project: InstalledProject, tmp_path: Path
+):
+    """The recorded source is the tool's repository at the release tag (an
+    annotated tag, so the commit is the peeled one): a clone of this
+    worktree's HEAD stands in for the published repository."""
+    from mlops_scaffold import __version__
+
+    clone = tmp_path / "mlops-scaffold"
+    subprocess.run(
+        ["git", "clone", "--quiet", str(REPO), str(clone)], check=True
+    )
+    tag = f"v{__version__}"
+    git(clone, "tag", "-a", "-m", tag, tag)
+    commit = git(clone, "rev-parse", "HEAD")
+    answers = installed_project.path / ".copier-answers.yml"
+    original = answers.read_text()
+    recorded = re.sub(
+        r"(?m)^_src_path: .*$", f"_src_path: file://{clone}", original
+    )
+    answers.write_text(recorded)
+    block = readme_block(installed_project.path, "uv tool install")
+    tools = {
+        "UV_TOOL_DIR": str(tmp_path / "tools"),
+        "UV_TOOL_BIN_DIR": str(tmp_path / "bin"),
+    }
+    try:
+        result = installed_project.run(
+            "sh", "-e", "-c", block, **tools, **network_env()
+        )
+    finally:
+        answers.write_text(original)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"MLOPS_SCAFFOLD_SOURCE=git+file://{clone}@{commit}" in (
+        result.stdout
+    )
+    version = subprocess.run(
+        [str(tmp_path / "bin" / "mlops-scaffold"), "--version"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert __version__ in version.stdout, version.stdout + version.stderr

@@ -96,7 +96,7 @@ def test_every_tool_the_makefile_runs_is_locked(ci_project: Path):
     pyproject = tomllib.loads((ci_project / "pyproject.toml").read_text())
     groups = pyproject["dependency-groups"]
     locked = {
-        re.split(r"[<>=\[ ]", req)[0]
+        re.split(r"[<>=\[ ]", req)[0].replace("-", "_")
         for group in groups.values()
         for req in group
     }
