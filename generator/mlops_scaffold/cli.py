@@ -110,7 +110,7 @@ def new(
     Examples:
       mlops-scaffold new fraud-model
       mlops-scaffold new fraud-model --defaults
-      mlops-scaffold new fraud-model --ci both --iac terraform \\
+      mlops-scaffold new fraud-model --ci both --iac terraform --defaults \\
           --data description="Card fraud scoring"
     """
     from .create import new_project
@@ -119,8 +119,9 @@ def new(
     if not defaults and not sys.stdin.isatty():
         raise UsageError(
             "No terminal to ask the questions on.",
-            hint="pass --defaults (with --data KEY=VALUE for the answers "
-            "you want to set)",
+            hint="add --defaults to the same command: the answers given "
+            "with --ci, --iac and --data stay, the other questions take "
+            "their defaults",
         )
     project = new_project(
         destination,
@@ -130,11 +131,8 @@ def new(
         template_source=template_source,
     )
     click.echo(f"Created {project.answers['project_name']!r} in {project.path}")
-    click.echo(
-        "Next: cd into it; `make install` creates the environment (.venv, "
-        "from uv.lock, which it makes on the first run: commit uv.lock and "
-        "deploy/conda.yml); then `make lint test quality`."
-    )
+    for step in project.next_steps():
+        click.echo(f"Next: {step}")
 
 
 @cli.command()
