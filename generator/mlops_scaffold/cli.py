@@ -421,13 +421,25 @@ def notebook_convert(notebooks, output, check) -> None:
             raise FindingsError(
                 "These scripts are out of date with their notebooks: "
                 + ", ".join(str(t) for t in stale),
-                hint="run `mlops-scaffold notebook convert` and commit",
+                hint=f"run `{_convert_command(notebooks, output)}` and "
+                "commit the scripts",
             )
         click.echo("All scripts are up to date with their notebooks.")
         return
     for conversion in conversions:
         state = "written" if conversion.target in stale else "unchanged"
         click.echo(f"{conversion.source} -> {conversion.target} ({state})")
+
+
+def _convert_command(notebooks, output) -> str:
+    """The command that updates what ``--check`` found stale: the same
+    notebooks and the same -o, without --check."""
+    import shlex
+
+    words = ["mlops-scaffold", "notebook", "convert", *map(str, notebooks)]
+    if output:
+        words += ["-o", str(output)]
+    return shlex.join(words)
 
 
 def main(argv: list[str] | None = None) -> int:
