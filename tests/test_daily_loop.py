@@ -324,3 +324,17 @@ def test_the_readme_installs_the_tool_from_the_recorded_source(
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
     assert __version__ in version.stdout, version.stdout + version.stderr
+
+
+def test_make_test_measures_the_package_with_dependencies_preloaded(
+    installed_project: InstalledProject,
+):
+    """`make test` imports pandas, scikit-learn and scipy before coverage
+    starts (tests/preload_dependencies.py); the package is still measured
+    from its first line."""
+    result = installed_project.make("test")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    coverage = (installed_project.path / "reports/coverage.xml").read_text()
+    assert 'filename="src/fraud_model/config.py"' in coverage
+    total = re.search(r"^TOTAL\s.*\s(\d+)%$", result.stdout, re.M)
+    assert total and int(total[1]) >= 50, result.stdout[-2000:]
