@@ -130,6 +130,7 @@ def locked_project(tmp_path_factory) -> Path:
     return project
 
 
+@pytest.mark.e2e
 def test_the_serving_environment_pins_the_locked_versions(locked_project):
     lock = tomllib.loads((locked_project / "uv.lock").read_text())
     locked = {}
@@ -184,6 +185,7 @@ def tool_env(project: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("ci", "iac"),
     [("github", "bicep"), ("azure", "terraform"), ("both", "both")],
@@ -229,6 +231,7 @@ def mlflow_client(project: Path):
     return mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
 
 
+@pytest.mark.e2e
 def test_make_train_leaves_an_mlflow_run_with_the_gate_metrics(trained):
     client = mlflow_client(trained)
     info = json.loads((trained / "models/model-info.json").read_text())
@@ -264,6 +267,7 @@ def gate(project: Path, **env: str):
     return baseline, make(project, "evaluate")
 
 
+@pytest.mark.e2e
 def test_the_gate_says_when_no_production_model_exists(trained):
     shutil.rmtree(trained / "models/production", ignore_errors=True)
     baseline, evaluate = gate(trained)
@@ -273,6 +277,7 @@ def test_the_gate_says_when_no_production_model_exists(trained):
     assert "Baseline: no production model registered yet" in evaluate.stdout
 
 
+@pytest.mark.e2e
 def test_the_gate_fails_on_the_default_branch_when_the_registry_is_unreadable(
     trained, tmp_path
 ):
@@ -292,6 +297,7 @@ def test_the_gate_fails_on_the_default_branch_when_the_registry_is_unreadable(
     assert "WARNING: the model registry could not be read" in evaluate.stdout
 
 
+@pytest.mark.e2e
 def test_the_gate_scores_the_production_model_on_the_same_rows(trained):
     promoted = make(trained, "promote", "MODEL_DIR=models")
     assert promoted.returncode == 0, promoted.stderr[-3000:]
@@ -309,6 +315,7 @@ def test_the_gate_scores_the_production_model_on_the_same_rows(trained):
     assert str(version.version) == "1"
 
 
+@pytest.mark.e2e
 def test_a_registry_without_aliases_finds_the_version_tagged_production(
     trained,
 ):
@@ -325,6 +332,7 @@ def test_a_registry_without_aliases_finds_the_version_tagged_production(
     assert evaluate is not None and "version 2" in evaluate.stdout
 
 
+@pytest.mark.e2e
 def test_a_ci_job_without_a_tracking_server_logs_nothing(tmp_path):
     """A runner's local store would vanish with it: CI says so instead."""
     project = generate(tmp_path / "fraud-model", iac="none")
