@@ -1,7 +1,7 @@
 """Speed and memory of mlops-scaffold, as ratios against baselines measured
 side by side in the same run (absolute times on shared machines are noise).
 
-    python benchmarks/run.py [--quick] [--only new]
+    python benchmarks/run.py [--quick] [--only new|loop] [--install]
 
 Prints a table and rewrites the results section of benchmarks/README.md.
 Each timing is the median of several runs of the real command-line tool in a
@@ -551,6 +551,79 @@ def install_rows() -> list[dict]:
     return rows
 
 
+def loop_rows(quick: bool) -> list[dict]:
+    """A generated project's daily loop against its floor, side by side:
+    `make quality` right after `make train` (the gate evaluates the trained
+    model: no retraining, no MLflow) and `make test`, each against
+    `python -c "import sklearn, pandas"` in the project's venv, the least
+    that anything loading the model and the data costs. Every command runs
+    as a fresh shell would (`env -i` with PATH and HOME, no activated venv).
+    `make install` uses uv's cache, so only a cold cache downloads."""
+    repeat = 3 if quick else 7
+    work = Path(tempfile.mkdtemp(prefix="mlops-scaffold-loop-"))
+    try:
+        project = work / "fraud-model"
+        subprocess.run(
+            [*TOOL, "new", str(project), "--defaults"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        tools = work / "bin"
+        tools.mkdir()
+        (tools / "uv").symlink_to(shutil.which("uv") or BIN / "uv")
+        shell = [
+            "env",
+            "-i",
+            f"PATH={tools}:/usr/bin:/bin",
+            f"HOME={os.environ['HOME']}",
+        ]
+        network = [
+            f"{key}={os.environ[key]}"
+            for key in ("SSL_CERT_FILE", "UV_INDEX_URL", "UV_DEFAULT_INDEX")
+            if key in os.environ
+        ]
+        for task in (["make", "install"], ["make", "train"]):
+            subprocess.run(
+                [*shell, *network, *task] if task[1] == "install" else
+                [*shell, *task],
+                cwd=project,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+        runs = {
+            "floor": [
+                *shell,
+                ".venv/bin/python",
+                "-c",
+                "import sklearn, pandas",
+            ],
+            "quality": [*shell, "make", "quality"],
+            "test": [*shell, "make", "test"],
+        }
+        times = {name: [] for name in runs}
+        peaks = dict.fromkeys(runs, 0)
+        for _ in range(repeat):
+            for name, command in runs.items():
+                seconds, memory = measure(command, cwd=project)
+                times[name].append(seconds)
+                peaks[name] = max(peaks[name], memory)
+        timed = {n: (statistics.median(times[n]), peaks[n]) for n in runs}
+        floor = 'python -c "import sklearn, pandas" (project venv)'
+        return [
+            row(floor, timed["floor"], None, None, None),
+            row(
+                "make quality after make train",
+                timed["quality"],
+                floor,
+                timed["floor"],
+                2.0,
+            ),
+            row("make test", timed["test"], floor, timed["floor"], 3.0),
+        ]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def row(name, measured, base_name, base, budget, note=""):
     seconds, memory = measured
     entry = {
@@ -598,10 +671,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("all", "new"),
+        choices=("all", "new", "loop"),
         default="all",
-        help="new: --help, new, update and the Copier profile; "
-        "other rows are kept from results.json",
+        help="new: --help, new, update and the Copier profile; loop: a "
+        "generated project's make quality and make test against their "
+        "floor (installs it; uv's cache makes that quick); other rows are "
+        "kept from results.json",
     )
     parser.add_argument(
         "--install",
@@ -609,7 +684,9 @@ def main() -> int:
         help="also time a generated project's cold install",
     )
     args = parser.parse_args()
-    rows = run(args.quick, args.only)
+    rows = loop_rows(args.quick) if args.only == "loop" else []
+    if args.only != "loop":
+        rows = run(args.quick, args.only)
     if args.install:
         rows += install_rows()
     results = HERE / "results.json"
@@ -622,6 +699,8 @@ def main() -> int:
             (i for i, r in enumerate(merged) if r["name"].startswith("update")),
             default=len(merged) - 1,
         )
+        if args.only == "loop":
+            last = len(merged) - 1
         rows = (
             merged[: last + 1] + list(fresh_rows.values()) + merged[last + 1 :]
         )

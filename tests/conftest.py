@@ -8,6 +8,9 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,7 @@ E2E_FIXTURES = frozenset(
         "released",
         "setup_cloud",  # test_release: set-up scripts on the stand-ins
         "every_combination",  # test_validators: every validator
+        "installed_project",  # test_daily_loop: `make install` and tasks
     }
 )
 
@@ -110,3 +114,63 @@ def rendered(tmp_path_factory, worker_id):
         return project
 
     return render
+
+
+# What the package index needs on this machine (certificates, a mirror, a
+# proxy): passed to `make install`, the one task that uses the network.
+NETWORK_VARIABLES = (
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "UV_INDEX_URL",
+    "UV_DEFAULT_INDEX",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "NO_PROXY",
+    "no_proxy",
+)
+
+
+@dataclass(frozen=True)
+class InstalledProject:
+    """A generated project after `make install`, and how a fresh shell that
+    never activated its venv runs its tasks (`env -i` with PATH and HOME)."""
+
+    path: Path
+    env: dict[str, str]
+
+    def make(self, *args: str, **env: str) -> subprocess.CompletedProcess:
+        return self.run("make", *args, **env)
+
+    def run(self, *command: str, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            list(command),
+            cwd=self.path,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def installed_project(tmp_path_factory) -> InstalledProject:
+    """`new fraud-model --defaults`, then `make install` with uv against the
+    package index (uv's own cache makes a rerun quick), once per session.
+    PATH holds uv and the system tools only: nothing of this environment."""
+    uv = shutil.which("uv", path=Path(sys.executable).parent) or shutil.which(
+        "uv"
+    )
+    if uv is None:
+        pytest.fail("uv is not installed (pyproject's test extra pins it)")
+    root = tmp_path_factory.mktemp("installed")
+    tools = root / "bin"
+    tools.mkdir()
+    (tools / "uv").symlink_to(uv)
+    env = {
+        "PATH": os.pathsep.join([str(tools), "/usr/bin", "/bin"]),
+        "HOME": os.environ["HOME"],
+    }
+    project = InstalledProject(generate(root / "fraud-model"), env)
+    network = {k: os.environ[k] for k in NETWORK_VARIABLES if k in os.environ}
+    result = project.make("install", **network)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return project

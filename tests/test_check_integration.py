@@ -153,6 +153,23 @@ def test_production_needing_only_build_fails_even_with_staging_elsewhere(
     assert "`build`" in findings[0].message
 
 
+def test_ms206_names_the_direct_dependency_of_production(tmp_path):
+    """The generated CD with production waiting for the build: the build
+    reaches staging only through the Azure ML training job, and the finding
+    names the edge to change (needs: build), not that indirect job."""
+    cd = (REPO / "sample-project" / GITHUB_FILE).read_text()
+    text = cd.replace(
+        "    needs: smoke-test-staging\n", "    needs: build\n", 1
+    )
+    assert text != cd
+    write(tmp_path, {GITHUB_FILE: text})
+    [finding] = check(tmp_path).findings
+    assert finding.rule == "MS206"
+    assert finding.message.startswith(
+        "`deploy-production` waits for `build` (and through it `train-azureml`)"
+    ), finding.message
+
+
 def test_production_after_staging_without_a_smoke_test(tmp_path):
     text = CLEAN_GITHUB.replace(
         "      - run: make smoke-test ENVIRONMENT=staging\n", ""

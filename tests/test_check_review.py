@@ -307,6 +307,16 @@ def test_review_markdown_is_one_updatable_comment_with_paths(repo: Path):
 def test_review_rejects_an_unknown_ref(repo: Path):
     result = invoke("review", repo, "--base", "nope")
     assert result.exit_code == 2 and "Unknown git reference" in result.stderr
+    assert "--base main" in result.stderr
+
+
+def test_review_of_a_remote_branch_not_fetched_says_to_fetch_it(repo: Path):
+    """The hint never suggests the very ref that failed."""
+    git(repo, "remote", "add", "origin", str(repo))
+    result = invoke("review", repo, "--base", "origin/main")
+    assert result.exit_code == 2
+    assert "`git fetch origin main`" in result.stderr
+    assert "--base origin/main" not in result.stderr
 
 
 def test_review_outside_git_is_a_usage_error(tmp_path: Path):

@@ -135,8 +135,36 @@ def test_both_providers_run_the_same_checks_with_the_same_commands(
 ):
     github, azure = github_checks(both_project), azure_checks(both_project)
     assert github == azure
-    assert set(github) == {"lint", "test", "quality", "pipeline-lint"}
+    assert set(github) == {
+        "lint",
+        "test",
+        "quality",
+        "notebooks",
+        "pipeline-lint",
+    }
     makefile = (both_project / "Makefile").read_text()
     for targets in github.values():
         for target in targets:
             assert re.search(rf"^{target}:", makefile, re.M), target
+
+
+def test_both_providers_keep_the_rendered_notebooks(both_project: Path):
+    """The notebook job's HTML is a run artefact on both providers, taken
+    from the folder `make notebooks-html` writes."""
+    makefile = (both_project / "Makefile").read_text()
+    assert "--out reports/notebooks" in makefile
+    job = load_yaml(both_project / ".github/workflows/ci.yml")["jobs"][
+        "notebooks"
+    ]
+    upload = next(
+        s for s in job["steps"] if "upload-artifact" in s.get("uses", "")
+    )
+    assert upload["with"]["path"].strip() == "reports/notebooks/"
+    assert upload["if"] == "${{ !cancelled() }}"
+    pipeline = yaml.safe_load(
+        (both_project / "azure-pipelines/ci.yml").read_text()
+    )
+    azure = next(j for j in pipeline["jobs"] if j["job"] == "notebooks")
+    publish = next(s for s in azure["steps"] if "task" in s)
+    assert publish["inputs"]["targetPath"] == "reports/notebooks"
+    assert publish["condition"] == "succeededOrFailed()"

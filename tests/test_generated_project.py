@@ -88,7 +88,10 @@ def test_ci_steps_run_locally_in_order(installed):
         "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"),
     }
     env.pop("GH_TOKEN", None)
-    steps = ci_run_steps(project)
+    # The notebooks job needs a kernel (ipykernel, nbconvert) that this
+    # borrowed environment does not have: test_daily_loop runs it in a
+    # project installed from its lock.
+    steps = [step for step in ci_run_steps(project) if step[0] != "notebooks"]
     assert [job for job, _, _ in steps] == [
         "lint",
         "test",

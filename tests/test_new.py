@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from pathlib import Path
 
 import pytest
 import yaml
 from test_bad_input import alias_bomb
 
+from conftest import REPO
 from helpers import generate, git, invoke, snapshot
 from mlops_scaffold import __version__, render
 from mlops_scaffold.render import repository_url
@@ -220,6 +222,56 @@ def test_no_terminal_and_no_defaults_is_a_usage_error(tmp_path: Path):
     assert result.exit_code == 2
     assert "--defaults" in result.stderr
     assert not (tmp_path / "p").exists()
+
+
+def test_the_readme_example_works_as_written_outside_a_terminal(
+    tmp_path: Path,
+):
+    """README.md's example passes --defaults; without it the message says
+    to add exactly that."""
+    readme = (REPO / "README.md").read_text()
+    line = next(
+        line.strip()
+        for line in readme.replace("\\\n", " ").splitlines()
+        if line.startswith("mlops-scaffold new fraud-model --ci both")
+    )
+    words = shlex.split(line, comments=True)[2:]
+    asked = [w for w in words if w != "--defaults"]
+    refused = invoke("new", tmp_path / "p", *asked[1:])
+    assert refused.exit_code == 2
+    assert "add --defaults to the same command" in refused.stderr
+    result = invoke("new", tmp_path / "fraud-model", *words[1:], "--no-git")
+    assert result.exit_code == 0, result.stderr
+    answers = yaml.safe_load(
+        (tmp_path / "fraud-model" / ".copier-answers.yml").read_text()
+    )
+    assert (answers["ci_provider"], answers["iac"]) == ("both", "terraform")
+
+
+def test_the_next_lines_name_a_placeholder_code_owner(tmp_path: Path):
+    placeholder = invoke(
+        "new", tmp_path / "fraud-model", "--defaults", "--no-git"
+    )
+    assert placeholder.exit_code == 0, placeholder.stderr
+    assert (
+        "Next: .github/CODEOWNERS names @fraud-model-ml, a placeholder owner"
+        in placeholder.stdout
+    )
+    assert (
+        "`mlops-scaffold update --data code_owners=@ORG/TEAM "
+        "--data platform_owners=@ORG/TEAM`" in placeholder.stdout
+    )
+    chosen = invoke(
+        "new",
+        tmp_path / "chosen",
+        "--defaults",
+        "--no-git",
+        "--data",
+        "code_owners=@acme/ml",
+    )
+    assert chosen.exit_code == 0, chosen.stderr
+    assert "placeholder" not in chosen.stdout
+    assert chosen.stdout.count("Next:") == 1
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import resource
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -168,6 +169,11 @@ def test_check_reports_a_stale_script_and_writes_nothing(
     stale = invoke("notebook", "convert", "--check", rich, "-o", target)
     assert stale.exit_code == 1 and "out of date" in stale.stderr
     assert target.read_bytes() == before
+    # the hint is the command that fixes it: the same notebook and -o
+    command = shlex.join(
+        ["mlops-scaffold", "notebook", "convert", str(rich), "-o", str(target)]
+    )
+    assert f"run `{command}`" in stale.stderr
 
 
 def test_several_notebooks_into_a_folder(tmp_path: Path):

@@ -118,7 +118,7 @@ def new(
     Examples:
       mlops-scaffold new fraud-model
       mlops-scaffold new fraud-model --defaults
-      mlops-scaffold new fraud-model --ci both --iac terraform \\
+      mlops-scaffold new fraud-model --ci both --iac terraform --defaults \\
           --data description="Card fraud scoring"
     """
     from .create import new_project
@@ -127,8 +127,9 @@ def new(
     if not defaults and not sys.stdin.isatty():
         raise UsageError(
             "No terminal to ask the questions on.",
-            hint="pass --defaults (with --data KEY=VALUE for the answers "
-            "you want to set)",
+            hint="add --defaults to the same command: the answers given "
+            "with --ci, --iac and --data stay, the other questions take "
+            "their defaults",
         )
     project = new_project(
         destination,
@@ -138,11 +139,8 @@ def new(
         template_source=template_source,
     )
     _echo(f"Created {project.answers['project_name']!r} in {project.path}")
-    _echo(
-        "Next: cd into it; `make install` creates the environment (.venv, "
-        "from uv.lock, which it makes on the first run: commit uv.lock and "
-        "deploy/conda.yml); then `make lint test quality`."
-    )
+    for step in project.next_steps():
+        _echo(f"Next: {step}")
 
 
 @cli.command()
@@ -431,13 +429,25 @@ def notebook_convert(notebooks, output, check) -> None:
             raise FindingsError(
                 "These scripts are out of date with their notebooks: "
                 + ", ".join(str(t) for t in stale),
-                hint="run `mlops-scaffold notebook convert` and commit",
+                hint=f"run `{_convert_command(notebooks, output)}` and "
+                "commit the scripts",
             )
         _echo("All scripts are up to date with their notebooks.")
         return
     for conversion in conversions:
         state = "written" if conversion.target in stale else "unchanged"
         _echo(f"{conversion.source} -> {conversion.target} ({state})")
+
+
+def _convert_command(notebooks, output) -> str:
+    """The command that updates what ``--check`` found stale: the same
+    notebooks and the same -o, without --check."""
+    import shlex
+
+    words = ["mlops-scaffold", "notebook", "convert", *map(str, notebooks)]
+    if output:
+        words += ["-o", str(output)]
+    return shlex.join(words)
 
 
 def main(argv: list[str] | None = None) -> int:

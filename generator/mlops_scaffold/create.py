@@ -27,6 +27,30 @@ class NewProject:
     answers: dict[str, Any]
     committed: bool
 
+    def next_steps(self) -> list[str]:
+        """What to do next, for `new` to print: the first tasks, and the
+        answers that are still placeholders (a default owner nobody chose)."""
+        steps = [
+            "cd into it; `make install` creates the environment (.venv, "
+            "from uv.lock, which it makes on the first run: commit uv.lock "
+            "and deploy/conda.yml); then `make lint test train quality` "
+            "(no need to activate .venv)."
+        ]
+        placeholder = f"@{self.answers.get('project_slug')}-ml"
+        unchosen = [
+            key
+            for key in ("code_owners", "platform_owners")
+            if self.answers.get(key) == placeholder
+        ]
+        if unchosen and self.answers.get("ci_provider") in ("github", "both"):
+            settings = " ".join(f"--data {key}=@ORG/TEAM" for key in unchosen)
+            steps.append(
+                f".github/CODEOWNERS names {placeholder}, a placeholder "
+                f"owner ({' and '.join(unchosen)} took the default): set the "
+                f"real owners with `mlops-scaffold update {settings}`."
+            )
+        return steps
+
 
 def new_project(
     destination: Path | str,

@@ -626,15 +626,40 @@ def _verify_commit(root: Path, ref: str) -> None:
     """A ref that names a commit, else bad input: an option-like ref is
     never passed to git; a blob or tree (``HEAD:README.md``) is not a
     commit."""
-    hint = "pass a branch, tag or commit, e.g. --base origin/main"
+    hint = "pass a branch, tag or commit"
     if ref.startswith("-") or not gitutil.branch_exists(root, ref):
-        raise UsageError(f"Unknown git reference {ref!r}.", hint=hint)
+        raise UsageError(
+            f"Unknown git reference {ref!r}.", hint=_ref_hint(root, ref)
+        )
     found = gitutil.git(
         "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}",
         cwd=root, check=False,
     )  # fmt: skip
     if found.returncode != 0:
         raise UsageError(f"{ref!r} is not a commit.", hint=hint)
+
+
+def _ref_hint(root: Path, ref: str) -> str:
+    """What to pass instead of a ref git does not know: fetch a remote
+    branch that is not here yet, or one of the branches that are."""
+    remotes = gitutil.output("remote", cwd=root).split()
+    remote, _, branch = ref.partition("/")
+    if remote in remotes and branch:
+        return (
+            f"fetch it first (`git fetch {remote} {branch}`; a shallow CI "
+            "checkout needs fetch-depth: 0), or pass a branch, tag or commit "
+            "that is here"
+        )
+    known = gitutil.output(
+        "for-each-ref", "--format=%(refname:short)", "--count=5",
+        "refs/heads", "refs/remotes", cwd=root,
+    ).split()  # fmt: skip
+    known = [name for name in known if name != ref and "HEAD" not in name]
+    if known:
+        return "pass a branch, tag or commit: here, e.g. " + ", ".join(
+            f"--base {name}" for name in known[:3]
+        )
+    return "pass a branch, tag or commit of this repository"
 
 
 def _new_findings(

@@ -197,12 +197,22 @@ def log_verdict(
     model_dir: Path, scores: dict[str, float], passed: bool, note: str
 ) -> None:
     """Add the verdict to the training's MLflow run, when it is in this
-    store (a model trained on Azure ML logged its run there)."""
+    store (a model trained on Azure ML logged its run there) and the run
+    does not carry this verdict yet: MLflow is loaded only to log."""
+    info_path = model_dir / INFO_FILE
     try:
-        info = json.loads((model_dir / INFO_FILE).read_text("utf-8"))
+        info = json.loads(info_path.read_text("utf-8"))
         run_id = info.get("mlflow_run_id")
-        if run_id and tracking.skip_reason() is None:
-            tracking.log_gate(run_id, scores, passed, note)
+        if not run_id or tracking.skip_reason() is not None:
+            return
+        verdict = {"passed": passed, "baseline": note}
+        if info.get("mlflow_verdict") == verdict:
+            print(f"mlflow: run {run_id} has this verdict already")
+            return
+        tracking.log_gate(run_id, scores, verdict)
+        info["mlflow_verdict"] = verdict
+        info_path.write_text(json.dumps(info, indent=2) + "\n", "utf-8")
+        print(f"mlflow: verdict logged to run {run_id}")
     except Exception as error:  # the verdict stands without the log
         print(f"warning: the verdict was not logged to MLflow: {error}")
 

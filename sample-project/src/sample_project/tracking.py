@@ -83,10 +83,11 @@ def log_model_run(
     params: dict[str, Any],
     scores: dict[str, float],
     run_name: str,
+    verdict: dict[str, Any] | None = None,
 ) -> str:
     """One MLflow run: parameters, metrics, the data fingerprint, the bundle
-    and the model (with its signature and an input example). Returns the
-    run id."""
+    and the model (with its signature and an input example), and the quality
+    gate's ``verdict`` when training knows it already. Returns the run id."""
     mlflow = _mlflow()
     from mlflow.models import infer_signature
 
@@ -103,6 +104,8 @@ def log_model_run(
                 "data_source": info["data_source"],
             }
         )
+        if verdict is not None:
+            _log_verdict(mlflow, scores, verdict)
         for file in BUNDLE_FILES:
             if (model_dir / file).is_file():
                 mlflow.log_artifact(str(model_dir / file), BUNDLE)
@@ -121,13 +124,21 @@ def log_model_run(
         return run.info.run_id
 
 
-def log_gate(run_id: str, scores: dict[str, float], passed: bool, note: str):
+def log_gate(
+    run_id: str, scores: dict[str, float], verdict: dict[str, Any]
+) -> None:
     """Add the quality gate's verdict to the training run."""
     mlflow = _mlflow()
     with mlflow.start_run(run_id=run_id):
-        mlflow.log_metrics({f"gate_{k}": v for k, v in scores.items()})
-        mlflow.set_tags({"quality_gate": "passed" if passed else "failed"})
-        mlflow.set_tag("baseline", note)
+        _log_verdict(mlflow, scores, verdict)
+
+
+def _log_verdict(
+    mlflow: Any, scores: dict[str, float], verdict: dict[str, Any]
+) -> None:
+    mlflow.log_metrics({f"gate_{k}": v for k, v in scores.items()})
+    passed = "passed" if verdict["passed"] else "failed"
+    mlflow.set_tags({"quality_gate": passed, "baseline": verdict["baseline"]})
 
 
 def promote(model_dir: Path) -> tuple[str, str]:

@@ -7,16 +7,27 @@ a later hand edit is checked as strictly as the generated files were:
 yamllint, check-jsonschema (GitHub workflows, issue forms, dependabot and
 Azure Pipelines schemas), actionlint (with shellcheck and pyflakes) and
 zizmor. Exits 1 when any of them reports a finding.
+
+The tools come from the environment this interpreter runs in (.venv/bin,
+where `make install` puts them) before PATH, so the task works from a shell
+that has not activated the venv; actionlint finds shellcheck there too.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def tool_path() -> str:
+    """PATH with this interpreter's scripts folder (the venv's bin) first."""
+    scripts = str(Path(sys.executable).parent)
+    return os.pathsep.join([scripts, os.environ.get("PATH", os.defpath)])
 
 
 def files(pattern: str) -> list[str]:
@@ -112,8 +123,10 @@ def checks() -> list[tuple[str, list[str]]]:
 
 def main() -> int:
     failed = []
+    env = {**os.environ, "PATH": tool_path()}
     for name, command in checks():
-        if command[0] != sys.executable and shutil.which(command[0]) is None:
+        found = shutil.which(command[0], path=env["PATH"])
+        if command[0] != sys.executable and found is None:
             print(
                 f"{name}: `{command[0]}` is not installed; run `make install`",
                 file=sys.stderr,
@@ -121,7 +134,7 @@ def main() -> int:
             failed.append(name)
             continue
         print(f"--- {name}", flush=True)
-        if subprocess.run(command, cwd=ROOT).returncode != 0:
+        if subprocess.run(command, cwd=ROOT, env=env).returncode != 0:
             failed.append(name)
     if failed:
         print(f"pipeline lint failed: {', '.join(failed)}", file=sys.stderr)

@@ -54,8 +54,9 @@ class ProductionAfterStaging(Rule):
                 staging, before, graph
             ):
                 message = (
-                    f"`{job.label}` waits for `{staging[0].label}` but for no "
-                    "smoke test of staging"
+                    f"`{job.label}` waits for "
+                    f"{_path(graph, job, staging[0])} but for no smoke test "
+                    "of staging"
                 )
             if message:
                 if job.stage:
@@ -79,6 +80,17 @@ def _smoke_tested(staging, before, graph) -> bool:
             if job.smoke_tests and deploy.label in upstream(graph, job.label):
                 return True
     return False
+
+
+def _path(graph, job, staging) -> str:
+    """The job's direct dependency that leads to ``staging``, and staging
+    itself when that is further up (the one to change is the direct one)."""
+    for direct in graph.get(job.label, []):
+        if direct == staging.label:
+            break
+        if staging.label in upstream(graph, direct):
+            return f"`{direct}` (and through it `{staging.label}`)"
+    return f"`{staging.label}`"
 
 
 def _names(jobs) -> str:

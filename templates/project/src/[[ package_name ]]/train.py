@@ -87,12 +87,33 @@ def track(config: ModelConfig, out_dir: Path) -> str:
         "seed": config.seed,
         "training_rows": info["training_rows"],
     }
+    verdict = thresholds_verdict(config, scores)
     run_id = tracking.log_model_run(
-        out_dir, model, features.head(5), params, scores, "train"
+        out_dir, model, features.head(5), params, scores, "train", verdict
     )
     info["mlflow_run_id"] = run_id
+    if verdict is not None:
+        info["mlflow_verdict"] = verdict
     info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return run_id
+
+
+def thresholds_verdict(
+    config: ModelConfig, scores: dict[str, float]
+) -> dict[str, object] | None:
+    """The gate's verdict when it compares with the thresholds only (no
+    production model fetched), so that the run carries it from the start
+    and `make quality` right after `make train` need not load MLflow."""
+    from .evaluate import DEFAULT_PRODUCTION, gate, production_model
+
+    try:
+        production, note = production_model(DEFAULT_PRODUCTION)
+    except DataError:
+        return None
+    if production is not None:
+        return None  # the gate scores the production model too, and logs
+    checks = gate(config, scores, None)
+    return {"passed": all(c.passed for c in checks), "baseline": note}
 
 
 def main(argv: list[str] | None = None) -> int:
