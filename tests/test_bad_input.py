@@ -135,6 +135,12 @@ def setup(case: str, tmp: Path, generated: Path) -> dict[str, Path]:
         notebook_cells(tmp / "sub" / "good.ipynb", "print(2)")
         notebook_cells(tmp / "broken.ipynb", "x = 1\ndef f(:")
         notebook_cells(tmp / "gen.ipynb", "for i in range(3):\n    yield i")
+        notebook_cells(tmp / "r.ipynb", "print('hi')")
+        r_notebook = json.loads((tmp / "r.ipynb").read_text())
+        r_notebook["metadata"]["kernelspec"] = {
+            "name": "ir", "display_name": "R", "language": "R",
+        }  # fmt: skip
+        (tmp / "r.ipynb").write_text(json.dumps(r_notebook))
         (tmp / "latin.ipynb").write_bytes(
             '{"nbformat": 4, "é": 1}'.encode("latin-1")
         )

@@ -895,3 +895,64 @@ def test_an_output_below_a_file_is_bad_input(
     assert f"{blocker}: is not a folder" in result.stderr
     assert "Traceback" not in result.stderr
     assert snapshot(tmp_path) == before
+
+
+# ------------------------------------------- hostile notebooks, round 2
+
+
+def test_a_star_import_in_a_try_stays_at_module_level(tmp_path: Path):
+    target, text, _ = convert_one(
+        tmp_path,
+        code(
+            "try:\n    from os.path import *\nexcept ImportError:\n"
+            "    pass\nprint(join('a', 'b'))"
+        ),
+    )
+    assert text.index("from os.path import *") < text.index("def main")
+    assert run(target).strip() == os.path.join("a", "b")
+
+
+@pytest.mark.parametrize("brk", ["\x0c", "\x1c", "\x1d", "\x1e", "\x85"])
+def test_a_line_break_python_keeps_inside_a_line_shifts_nothing(
+    tmp_path: Path, brk: str
+):
+    target, text, result = convert_one(
+        tmp_path, code(f"x = 1  # a{brk}b\n!echo live\nprint(x)")
+    )
+    assert "get_ipython()" not in text  # the shell escape is a comment
+    assert "# IPython only, not run: !echo live" in text
+    assert "b" in text.split("x = 1", 1)[1].split("\n")[0]  # comment kept
+    assert run(target).strip() == "1"
+
+
+@pytest.mark.parametrize(
+    ("kernelspec", "named"),
+    [
+        ({"name": "ir", "display_name": "R", "language": "R"}, "R"),
+        ({"name": "julia-1.10", "display_name": "Julia",
+          "language": "julia"}, "julia"),
+    ],
+)  # fmt: skip
+def test_a_notebook_of_another_language_is_refused(
+    tmp_path: Path, kernelspec: dict, named: str
+):
+    nb = new_notebook(cells=[new_code_cell("print('hi')")])
+    nb.metadata["kernelspec"] = kernelspec
+    source = tmp_path / "other.ipynb"
+    nbformat.write(nb, source)
+    result = invoke("notebook", "convert", source, "-o", tmp_path / "o.py")
+    assert result.exit_code == 2, result.stderr
+    assert f"is written in {named}" in result.stderr
+    assert not (tmp_path / "o.py").exists()
+
+
+def test_names_used_but_never_defined_are_named_with_their_cell(
+    tmp_path: Path,
+):
+    _, _, result = convert_one(
+        tmp_path,
+        code("import math\nvalue = math.pi"),
+        code("print(spark.version, value, len([1]))"),
+    )
+    assert "cell 2: `spark`" in result.stderr
+    assert "`value`" not in result.stderr and "`len`" not in result.stderr

@@ -424,6 +424,13 @@ def notebook_convert(notebooks, output, check) -> None:
                 "comments: " + "; ".join(conversion.ipython),
                 err=True,
             )
+        if conversion.undefined:
+            _echo(
+                f"warning: {conversion.source}: used but never defined in "
+                "the notebook (the script stops there unless something "
+                "defines it): " + "; ".join(conversion.undefined),
+                err=True,
+            )
     if check:
         if stale:
             raise FindingsError(

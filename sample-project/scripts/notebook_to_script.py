@@ -102,6 +102,8 @@ class Conversion:
     target: Path
     text: str
     ipython: list[str] = field(default_factory=list)
+    #: "cell N: `name`" for names the notebook uses but never defines
+    undefined: list[str] = field(default_factory=list)
 
 
 def _require(name: str):
@@ -157,6 +159,23 @@ def _format_problem(version) -> str | None:
     )
 
 
+def _kernel_language(notebook) -> str | None:
+    """The kernel's language when the notebook says it is not Python
+    (kernelspec.language, else language_info.name); None for Python or
+    when the notebook does not say."""
+    metadata = notebook.get("metadata", {}) or {}
+    spec = metadata.get("kernelspec") or {}
+    info = metadata.get("language_info") or {}
+    for value in (spec.get("language"), info.get("name")):
+        if isinstance(value, str) and value.strip():
+            name = value.strip()
+            if name.lower() in ("python", "python3", "ipython", "ipython3"):
+                return None
+            kernel = spec.get("name")
+            return f"{name} (kernel `{kernel}`)" if kernel else name
+    return None
+
+
 def read_notebook(path: Path):
     """The notebook as an nbformat v4 node, or a clear NotebookError."""
     nbformat = _require("nbformat")
@@ -200,6 +219,14 @@ def read_notebook(path: Path):
         raise NotebookError(
             path, f"is not a valid notebook: {message}"
         ) from error
+    language = _kernel_language(notebook)
+    if language is not None:
+        raise NotebookError(
+            path,
+            f"is written in {language}; only Python notebooks convert to "
+            "Python scripts",
+            hint="convert notebooks whose kernel is Python",
+        )
     return notebook
 
 
@@ -218,6 +245,20 @@ def _transform(source: str) -> str:
         return _TRANSFORMER.transform_cell(source)
     except Exception:  # IPython gives up: the compiler will say why
         return source
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _lines(text: str) -> list[str]:
+    """``text`` split where Python ends a line (\\n, \\r\\n, \\r), unlike
+    ``str.splitlines``, which also splits at a form feed, \\x1c-\\x1e,
+    \\x85 and U+2028/9: those are inside a line for the parser, so line
+    numbers of the syntax tree and of the text agree."""
+    lines = _LINE_END.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def _compile(text: str, name: str, flags: int = 0):
@@ -350,7 +391,7 @@ def _indent(code: str, indent: str) -> str:
 
 
 def _comment(text: str, indent: str, nested: bool) -> list[str]:
-    lines = text.splitlines() or [""]
+    lines = _lines(text) or [""]
     first = f"{indent}{'pass  ' if nested else ''}# {NOT_RUN} {lines[0]}"
     return [first.rstrip()] + [
         f"{indent}# {line}".rstrip() for line in lines[1:]
@@ -384,7 +425,7 @@ def _edits(body, lines, found, nested, out) -> None:
                     error.line += statement.lineno - (0 if cell else 1)
                     raise
                 new = _indent(new, indent) if new.strip() else indent + "pass"
-                out.append((*whole, new.splitlines()))
+                out.append((*whole, _lines(new)))
                 continue
             text = _describe(value)
             found.append(text.split("\n")[0])
@@ -437,7 +478,7 @@ def _original_line(source: str, text: str, line: int | None) -> int:
     """A line of IPython's translation, as a line of the cell."""
     if not line:
         return 1
-    ours, theirs = source.splitlines(), text.splitlines()
+    ours, theirs = _lines(source), _lines(text)
     if len(ours) == len(theirs):
         return line
     matcher = difflib.SequenceMatcher(None, ours, theirs, autojunk=False)
@@ -475,7 +516,7 @@ def _python(source: str, found: list[str]) -> str:
         ) from error
     except (ValueError, MemoryError, RecursionError) as error:
         raise _CellError(1, str(error) or type(error).__name__) from error
-    lines = text.splitlines()
+    lines = _lines(text)
     edits: list = []
     _edits(tree.body, lines, found, False, edits)
     return "\n".join(_apply(lines, edits))
@@ -489,7 +530,7 @@ def _statement(node: ast.stmt, text: str, annotations: list[str]) -> str:
     the notebook (not a call) does nothing in a script, so it becomes a
     comment; an annotated assignment keeps its annotation at module level
     (a name declared global cannot be annotated inside the function)."""
-    lines = text.splitlines()
+    lines = _lines(text)
     head = len(lines) - (node.end_lineno - node.lineno + 1)
     leading, own = lines[:head], "\n".join(lines[head:])
     if isinstance(node, ast.Expr) and not isinstance(
@@ -511,7 +552,7 @@ def _statement(node: ast.stmt, text: str, annotations: list[str]) -> str:
 def _chunks(code: str):
     """Top-level statements, each with the comment lines just above it."""
     tree = _parse(code)
-    lines = code.splitlines()
+    lines = _lines(code)
     start = 0
     for node in tree.body:
         end = node.end_lineno
@@ -659,6 +700,67 @@ def _awaits(nodes) -> bool:
     return False
 
 
+_ALWAYS_THERE = {"get_ipython", "display", "__file__", "__name__"}
+
+
+def _undefined_names(cells: list[tuple[int, str]]) -> list[str]:
+    """Names read somewhere in the notebook and bound nowhere in it (nor
+    built in): "cell N: `name`" at the first cell that reads each. Bound
+    anywhere counts as defined (over-generous on purpose: no false alarm);
+    a star import could bind anything, so then nothing is reported."""
+    import builtins
+
+    trees = [(index, _parse(code)) for index, code in cells]
+    bound = set(dir(builtins)) | _ALWAYS_THERE
+    for _, tree in trees:
+        for node in ast.walk(tree):
+            if _star_import(node):
+                return []
+            if isinstance(node, ast.Name) and not isinstance(
+                node.ctx, ast.Load
+            ):
+                bound.add(node.id)
+            elif isinstance(node, ast.arg):
+                bound.add(node.arg)
+            elif isinstance(node, ast.alias):
+                bound.add((node.asname or node.name).split(".")[0])
+            elif isinstance(node, (*DEFINITIONS, ast.ExceptHandler)):
+                if getattr(node, "name", None):
+                    bound.add(node.name)
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                bound.update(node.names)
+            elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+                bound.add(node.name)
+            elif isinstance(node, ast.MatchMapping) and node.rest:
+                bound.add(node.rest)
+    found: dict[str, int] = {}
+    for index, tree in trees:
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Name)
+                and isinstance(node.ctx, ast.Load)
+                and node.id not in bound
+            ):
+                found.setdefault(node.id, index)
+    return [f"cell {index}: `{name}`" for name, index in found.items()]
+
+
+def _star_import(node: ast.AST | None) -> bool:
+    """Whether ``node`` holds ``from x import *`` outside any function or
+    class of its own."""
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.ImportFrom) and any(
+            alias.name == "*" for alias in current.names
+        ):
+            return True
+        for child in ast.iter_child_nodes(current):
+            if not isinstance(child, (*DEFINITIONS, ast.Lambda)):
+                stack.append(child)
+    return False
+
+
 def _globals(names: list[str]) -> list[str]:
     lines, current = [], []
     for name in names:
@@ -678,7 +780,7 @@ def _comment_block(text: str) -> str:
     surrogate) is written as an escape."""
     text = text.replace("\x00", "\\x00")
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return "\n".join(f"# {line}".rstrip() for line in text.splitlines())
+    return "\n".join(f"# {line}".rstrip() for line in _lines(text))
 
 
 def _entry_name(trees) -> str:
@@ -718,16 +820,24 @@ def _header(source_name: str) -> str:
 
 
 def _first_line(source: str) -> str:
-    line = next((s.strip() for s in source.splitlines() if s.strip()), "")
+    line = next((s.strip() for s in _lines(source) if s.strip()), "")
     line = line.encode("utf-8", "backslashreplace").decode("utf-8")
     line = "".join(c if c.isprintable() else "?" for c in line)
     return line if len(line) <= 40 else line[:37] + "..."
 
 
-def build_module(notebook, source_name: str, found: list[str]) -> str:
+def build_module(
+    notebook,
+    source_name: str,
+    found: list[str],
+    undefined: list[str] | None = None,
+) -> str:
     """The restructured, unformatted module text. Raises _CellError with
-    the cell's position in ``args`` when a cell cannot be translated."""
+    the cell's position in ``args`` when a cell cannot be translated.
+    ``undefined`` receives "cell N: `name`" for each name the notebook
+    uses but never defines (a script would stop there)."""
     parameters: list[str] = []
+    cells: list[tuple[int, str]] = []
     chunks: list[tuple[ast.stmt | None, str]] = []
     pending = ""  # markdown waiting for the next statement
     for index, cell in enumerate(notebook.cells, start=1):
@@ -746,6 +856,7 @@ def build_module(notebook, source_name: str, found: list[str]) -> str:
         try:
             _check_unicode(source)
             code = _python(source, found)
+            cells.append((index, code))
             if PARAMETERS_TAG in tags:
                 if _awaits(_parse(code).body):
                     raise _CellError(1, "a parameters cell cannot await")
@@ -760,10 +871,16 @@ def build_module(notebook, source_name: str, found: list[str]) -> str:
     if pending.strip():
         chunks.append((None, pending.strip("\n")))
 
+    if undefined is not None:
+        undefined += _undefined_names(cells)
     stateful = _stateful_definitions([n for n, _ in chunks])
     imports, definitions, body, annotations = [], [], [], []
     for node, text in chunks:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) or _star_import(
+            node
+        ):
+            # a statement holding `from x import *` (in a try, an if) is
+            # only valid at module level: it stays there, in order
             future = isinstance(node, ast.ImportFrom) and (
                 node.module == "__future__"
             )
@@ -814,7 +931,7 @@ def build_module(notebook, source_name: str, found: list[str]) -> str:
         main_lines.append(_indent(text, "    "))
     if not any(
         line.strip() and not line.lstrip().startswith("#")
-        for line in text.splitlines()
+        for line in _lines(text)
     ):  # only comments (values shown in the notebook): still a function
         main_lines.append("    pass")
     parts.append("\n".join(main_lines))
@@ -882,7 +999,7 @@ def _string_spans(tokens) -> list[tuple[int, int, bool]]:
 
 def _wrap_comments(text: str, tokens) -> str:
     """Comment-only lines over 80 columns, re-wrapped."""
-    lines = text.splitlines()
+    lines = _lines(text)
     for token in reversed(tokens):
         if token.type != tokenize.COMMENT:
             continue
@@ -918,7 +1035,7 @@ def _mark_long_lines(text: str) -> str:
     inside a string. A long line inside a one-quote string continued with a
     backslash has no such place: the file gets ruff's file-level mark."""
     tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    lines = text.splitlines()
+    lines = _lines(text)
     spans = _string_spans(tokens)
     ends = {
         t.start[0] for t in tokens if t.type in (tokenize.NEWLINE, tokenize.NL)
@@ -983,8 +1100,9 @@ def target_for(source: Path, output: Path | None, many: bool) -> Path:
 def convert(source: Path, target: Path) -> Conversion:
     notebook = read_notebook(source)
     found: list[str] = []
+    undefined: list[str] = []
     try:
-        module = build_module(notebook, source.name, found)
+        module = build_module(notebook, source.name, found, undefined)
     except _CellError as error:
         index, first = error.cell
         raise NotebookError(
@@ -1010,7 +1128,7 @@ def convert(source: Path, target: Path) -> Conversion:
             "nothing was written; please report this notebook to the "
             "mlops-scaffold developers"
         ) from error
-    return Conversion(source, target, text, found)
+    return Conversion(source, target, text, found, undefined)
 
 
 def _refuse_foreign(target: Path) -> None:
@@ -1206,6 +1324,13 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"warning: {conversion.source}: IPython-only code became "
                 "comments: " + "; ".join(conversion.ipython),
+                file=sys.stderr,
+            )
+        if conversion.undefined:
+            print(
+                f"warning: {conversion.source}: used but never defined in "
+                "the notebook (the script stops there unless something "
+                "defines it): " + "; ".join(conversion.undefined),
                 file=sys.stderr,
             )
     if args.check:
