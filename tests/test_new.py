@@ -661,3 +661,29 @@ def test_an_unexpected_exception_is_an_internal_error_paragraph(
     monkeypatch.setenv("MLOPS_SCAFFOLD_DEBUG", "1")
     with pytest.raises(type(failure)):
         invoke("new", tmp_path / "q", "--defaults", "--no-git")
+
+
+@pytest.mark.parametrize("exists", [True, False], ids=["empty-folder", "new"])
+def test_two_runs_into_one_folder_never_mix(
+    tmp_path: Path, monkeypatch, exists: bool
+):
+    """Another `new` finishes into the destination while this one renders:
+    this one fails cleanly and leaves the other's project untouched."""
+    from mlops_scaffold import create
+
+    destination = tmp_path / "fraud-model"
+    if exists:
+        destination.mkdir()
+    real = create.initial_commit
+
+    def the_other_run_finishes_first(project, answers):
+        destination.mkdir(exist_ok=True)
+        (destination / ".copier-answers.yml").write_text("theirs\n")
+        real(project, answers)
+
+    monkeypatch.setattr(create, "initial_commit", the_other_run_finishes_first)
+    result = invoke("new", destination, "--defaults")
+    assert result.exit_code == 2, result.stderr
+    assert "was filled by something else" in result.stderr
+    assert snapshot(destination) == {".copier-answers.yml": b"theirs\n"}
+    assert [p.name for p in tmp_path.iterdir()] == ["fraud-model"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,12 +203,27 @@ def _missing_parents(destination: Path) -> list[Path]:
 
 
 def _move_into_place(rendered: Path, destination: Path) -> None:
+    """Move the finished project to ``destination`` in one rename, so two
+    runs into one folder cannot mix: the second rename fails on the first
+    one's project. An empty folder the user made is removed only while it
+    is still empty (rmdir is atomic) and comes back with its mode."""
+    emptied = None
     try:
         if destination.is_dir():
-            # An empty folder the user made: fill it, keep the folder.
-            for child in sorted(rendered.iterdir()):
-                child.rename(destination / child.name)
-        else:
-            rendered.rename(destination)
+            emptied = stat.S_IMODE(destination.stat().st_mode)
+            destination.rmdir()  # fails unless still empty
+        rendered.rename(destination)
+        if emptied is not None:
+            os.chmod(destination, emptied)
     except OSError as error:
+        if emptied is not None and not destination.exists():
+            with contextlib.suppress(OSError):
+                destination.mkdir(mode=emptied)  # the user's folder back
+        if error.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            raise DestinationError(
+                f"{destination} was filled by something else while the "
+                "project was being made (another `new`?); nothing of this "
+                "run was written there.",
+                hint="choose another folder, or remove that one and run again",
+            ) from error
         raise cannot_write(destination.parent, error) from error
