@@ -447,3 +447,80 @@ def test_a_project_made_by_copier_is_sent_to_update(tmp_path: Path):
     assert "says Copier made this project" in result.stdout
     assert "Use `mlops-scaffold update`" in result.stdout
     assert git(root, "rev-parse", "HEAD") == head and snapshot(root) == before
+
+
+def test_another_copier_templates_answers_are_never_overwritten(tmp_path):
+    answers = "_commit: v2\n_src_path: gh:someone/their-template\nname: x\n"
+    root = repository(
+        tmp_path / "repo", {**PLAIN, ".copier-answers.yml": answers}
+    )
+    head, before = git(root, "rev-parse", "HEAD"), snapshot(root)
+    result = invoke("adopt", root)
+    assert result.exit_code == 2, result.stderr
+    assert "gh:someone/their-template" in result.stderr
+    assert "--answers-file" in result.stderr
+    assert snapshot(root) == before
+    assert git(root, "rev-parse", "HEAD") == head
+
+
+def test_a_committed_link_at_a_temporary_name_is_never_written_through(
+    tmp_path,
+):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious\n")
+    root = repository(
+        tmp_path / "repo",
+        {
+            **PLAIN,
+            ".github/workflows/ci.yml": (
+                GOLDEN / "github-ci.before.yml"
+            ).read_text(),
+        },
+    )
+    workflows = root / ".github" / "workflows"
+    for name in (".ci.yml.mlops-scaffold-tmp", ".ci.yml.tmp"):
+        (workflows / name).symlink_to(outside)
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "-m", "links")
+    result = invoke("adopt", root)
+    assert result.exit_code == 0, result.stderr
+    assert outside.read_text() == "precious\n"
+    ci = workflows / "ci.yml"
+    assert ci.is_file() and not ci.is_symlink()
+    assert "jobs:" in ci.read_text()
+
+
+def test_a_rerun_after_a_kill_keeps_what_the_user_edited_since(
+    tmp_path, monkeypatch
+):
+    from mlops_scaffold import adopt as adopt_module
+
+    root = repository(tmp_path / "repo", PLAIN)
+    real_write, written = adopt_module._write, []
+
+    class Killed(BaseException):
+        pass
+
+    def dying_write(root_, write):
+        real_write(root_, write)
+        written.append(write)
+        if len(written) == 3:
+            raise Killed
+
+    monkeypatch.setattr(adopt_module, "_write", dying_write)
+    monkeypatch.setattr(
+        adopt_module._Journal, "roll_back", lambda self: []
+    )  # a killed process cleans nothing up
+    with pytest.raises(Killed):
+        adopt_module.adopt_project(root)
+    monkeypatch.undo()
+    target = next(w.target for w in written if "answers" not in w.target)
+    edited = root / target
+    edited.write_text("# my edit after the crash\n")
+    result = invoke("adopt", root)
+    assert result.exit_code == 2, result.stderr
+    assert edited.read_text() == "# my edit after the crash\n"
+    assert f"you changed {target}" in result.stderr
+    assert "kept as they are" in result.stderr
+    rerun = invoke("adopt", root)  # the journal is gone: a plain refusal
+    assert "uncommitted changes" in rerun.stderr

@@ -25,6 +25,7 @@ repository is touched.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -39,7 +40,12 @@ from typing import Any
 
 from . import gitutil
 from .answers import check_known
-from .errors import InvalidAnswerError, MalformedFileError, UsageError
+from .errors import (
+    InvalidAnswerError,
+    MalformedFileError,
+    ScaffoldError,
+    UsageError,
+)
 from .pipelines import provider_of
 from .render import render, staging_folder
 from .template import ANSWERS_FILE, questions
@@ -49,11 +55,13 @@ from .template_branch import (
     template_commits,
 )
 from .template_branch import message as template_message
-from .yamlio import malformed_yaml, round_trip
+from .yamlio import malformed_yaml, read_bounded, round_trip
 
 ALONGSIDE = ".mlops-scaffold"
 ADOPT_MESSAGE = "Adopt the mlops-scaffold pipelines"
 JOURNAL = "mlops-scaffold-adopt"
+#: The largest file adopt writes (template files are a few kB) and reads back.
+MAX_WRITTEN = 16 * 2**20
 #: A distribution name that is also a safe folder name (PEP 508 names).
 _DIST_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,99}$")
 NOTHING_WRITTEN = "nothing was written"
@@ -432,27 +440,60 @@ class _Journal:
             "created": [w.target for w in plan if w.kind != "merge"],
             "created_dirs": sorted(set(created_dirs), key=len, reverse=True),
             "modified": modified,
+            # what this run writes: a file holding anything else was edited
+            # since (by the user, after a kill) and is kept as it is
+            "written": {
+                w.target: hashlib.sha256(w.content).hexdigest() for w in plan
+            },
         }
         temporary = self.folder / "journal.json.tmp"
         temporary.write_text(json.dumps(record), encoding="utf-8")
         os.replace(temporary, self.file)
 
-    def roll_back(self) -> None:
-        """Put back every file the journaled run wrote (index included)."""
+    def roll_back(self) -> list[str]:
+        """Put back every file the journaled run wrote (index included),
+        except one that holds something else than the run wrote (edited
+        since): that one is kept, and named in the list returned."""
         record = json.loads(self.file.read_text(encoding="utf-8"))
+        written = record.get("written", {})
+        kept = []
         gitutil.git("read-tree", "HEAD", cwd=self.root, check=False)
         for relative in record["created"]:
             path = self.root / relative
             if path.is_file() and not path.is_symlink():
-                path.unlink()
+                if self._as_written(path, written.get(relative)):
+                    path.unlink()
+                else:
+                    kept.append(relative)
         for index, relative in enumerate(record["modified"]):
             backup = self.folder / "backup" / str(index)
-            if backup.is_file():
-                os.replace(backup, self.root / relative)
+            path = self.root / relative
+            if not backup.is_file():
+                continue
+            if os.path.lexists(path) and not self._as_written(
+                path, written.get(relative)
+            ):
+                if path.read_bytes() != backup.read_bytes():
+                    kept.append(relative)
+                continue
+            os.replace(backup, path)
         for relative in record["created_dirs"]:
             with contextlib.suppress(OSError):
                 (self.root / relative).rmdir()
         self.finish()
+        return kept
+
+    @staticmethod
+    def _as_written(path: Path, digest: str | None) -> bool:
+        """Whether ``path`` holds what the run wrote (True for journals
+        of earlier versions, which recorded no hash)."""
+        if digest is None:
+            return True
+        try:
+            content = read_bounded(path, MAX_WRITTEN)
+        except (OSError, ScaffoldError):
+            return False
+        return hashlib.sha256(content).hexdigest() == digest
 
     def head(self) -> str:
         return json.loads(self.file.read_text(encoding="utf-8"))["head"]
@@ -465,10 +506,22 @@ def _write(root: Path, write: _Write) -> None:
     target = root / write.target
     target.parent.mkdir(parents=True, exist_ok=True)
     if write.kind == "merge":
-        temporary = target.with_name(f".{target.name}.mlops-scaffold-tmp")
-        temporary.write_bytes(write.content)
-        shutil.copymode(target, temporary)
-        os.replace(temporary, target)
+        # A fresh name, created exclusively (never through a link a
+        # repository may hold at a guessable name), then one rename.
+        descriptor, name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".mlops-scaffold-tmp",
+            dir=target.parent,
+        )  # fmt: skip
+        temporary = Path(name)
+        try:
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(write.content)
+            shutil.copymode(target, temporary)
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            raise
         return
     # "x": never overwrite, even a file that appeared since the plan
     with open(target, "xb") as handle:
@@ -489,7 +542,13 @@ def _recover(root: Path, result: AdoptResult) -> None:
         journal.finish()
         return
     if gitutil.head(root) == head:
-        journal.roll_back()
+        kept = journal.roll_back()
+        if kept:
+            raise UsageError(
+                "An interrupted adopt was put back, but you changed "
+                f"{', '.join(kept)} after it wrote them: kept as they are.",
+                hint="commit, move or delete those files, then adopt again",
+            )
         result.notes.append(
             "put back the files of an interrupted adopt; adopting again"
         )
@@ -545,6 +604,28 @@ def _made_by_copier(root: Path) -> bool:
     )
 
 
+def _refuse_other_templates(root: Path) -> None:
+    """Another Copier template's answers file: adopting would write ours
+    over theirs (and a later update would rewrite their ``_src_path``)."""
+    from .update import read_answers_file
+
+    if not os.path.lexists(root / ANSWERS_FILE):
+        return
+    try:
+        source = read_answers_file(root).get("_src_path")
+    except MalformedFileError:
+        source = None
+    made_by = f" ({source})" if isinstance(source, str) else ""
+    raise UsageError(
+        f"{ANSWERS_FILE} in {root} holds the answers of another Copier "
+        f"template{made_by}; adopting would record mlops-scaffold's answers "
+        "over them.",
+        hint=f"rename that file (for example `git mv {ANSWERS_FILE} "
+        ".copier-answers.theirs.yml`, then `copier update --answers-file "
+        ".copier-answers.theirs.yml` for their template) and adopt again",
+    )
+
+
 def _check_state(root: Path) -> None:
     if gitutil.head(root) is None:
         raise UsageError(
@@ -576,6 +657,7 @@ def adopt_project(
     if _already_adopted(root, result):
         result.already_adopted = True
         return result
+    _refuse_other_templates(root)
     gitutil.require_clean(
         root,
         why="",
