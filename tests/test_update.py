@@ -541,3 +541,32 @@ def test_update_keeps_the_recorded_template_source(tmp_path: Path):
     answers = yaml.safe_load((tmp_path / "p/.copier-answers.yml").read_text())
     assert answers["_src_path"] == source
     assert answers["ci_provider"] == "both"
+
+
+def test_pretend_works_in_a_sparse_checkout(project):
+    git(project, "sparse-checkout", "set", "src", "tests", "config")
+    before = snapshot(project)
+    result = invoke(
+        "update", project, "--pretend", "--data", "ci_provider=both"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "azure-pipelines/ci.yml" in result.stdout
+    assert snapshot(project) == before
+
+
+def test_a_shallow_clone_is_told_to_fetch_its_history(project, tmp_path):
+    (project / "NOTES.md").write_text("# ours\n")
+    git(project, "add", "NOTES.md")
+    git(project, "commit", "--quiet", "-m", "notes")
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "--quiet", "--depth", "1", "--no-single-branch",
+        f"file://{project}", str(clone))  # fmt: skip
+    git(clone, "branch", "--quiet", "mlops-scaffold/template",
+        "origin/mlops-scaffold/template")  # fmt: skip
+    result = invoke("update", clone, "--data", "ci_provider=both")
+    assert result.exit_code == 2, result.stderr
+    assert "shallow clone" in result.stderr
+    assert "git fetch --unshallow" in result.stderr
+    assert "git branch -D" not in result.stderr  # the misleading hint
+    git(clone, "fetch", "--quiet", "--unshallow")
+    assert invoke("update", clone, "--data", "ci_provider=both").exit_code == 0

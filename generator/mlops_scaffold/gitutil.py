@@ -144,6 +144,12 @@ def output(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> str:
     return git(*args, cwd=cwd, env=env).stdout.strip()
 
 
+def is_shallow(root: Path) -> bool:
+    """Whether the clone lacks history (``git clone --depth``)."""
+    done = git("rev-parse", "--is-shallow-repository", cwd=root, check=False)
+    return done.stdout.strip() == "true"
+
+
 def repository_root(path: Path) -> Path:
     """The top folder of the repository that holds ``path`` (a folder)."""
     if not path.exists():

@@ -35,7 +35,10 @@ def commit_tree(
     tree or any branch."""
     with tempfile.TemporaryDirectory() as scratch:
         env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        gitutil.git("--work-tree", str(tree_dir), "add", "--all", "--force",
+        # The scratch index is not the checkout's: its sparsity (a sparse
+        # checkout refuses paths outside its cone) does not apply.
+        gitutil.git("-c", "core.sparseCheckout=false",
+                    "--work-tree", str(tree_dir), "add", "--all", "--force",
                     ".", cwd=root, env=env)  # fmt: skip
         tree = gitutil.output("write-tree", cwd=root, env=env)
     identity = gitutil.identity_env(root, *gitutil.FALLBACK_IDENTITY)

@@ -257,6 +257,13 @@ def _find_base(root: Path, result: UpdateResult) -> _Base | None:
         # request not merged here, or an older version of this tool that
         # moved the branch before merging). Start from what HEAD has.
         common = gitutil.git("merge-base", tip, "HEAD", cwd=root, check=False)
+        if common.returncode != 0 and gitutil.is_shallow(root):
+            raise UsageError(
+                f"{root} is a shallow clone: the history that joins "
+                f"{TEMPLATE_BRANCH} and the current branch was not fetched.",
+                hint="fetch the whole history (`git fetch --unshallow`) and "
+                "update again; keep the template branch",
+            )
         if common.returncode != 0:
             raise UsageError(
                 f"{TEMPLATE_BRANCH} shares no history with the current branch.",
