@@ -5,6 +5,7 @@ errors, idempotence, and `update` working afterwards."""
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -239,18 +240,6 @@ def test_odd_pyproject_values_are_ignored(tmp_path, pyproject):
     recorded = answers(root)
     assert recorded["project_slug"] == "churn"
     assert (root / "pyproject.toml").read_text() == pyproject
-
-
-def test_a_setup_py_project_keeps_its_build(tmp_path):
-    root = repository(
-        tmp_path / "legacy",
-        {"setup.py": "from setuptools import setup\nsetup(name='legacy')\n"},
-    )
-    result = invoke("adopt", root)
-    assert result.exit_code == 0, result.stderr
-    assert not (root / "pyproject.toml").exists()
-    assert (root / "pyproject.toml.mlops-scaffold").is_file()
-    assert "builds with setup.py" in result.stdout
 
 
 def test_a_clone_with_the_template_branch_on_origin_is_not_adopted_again(
@@ -524,3 +513,105 @@ def test_a_rerun_after_a_kill_keeps_what_the_user_edited_since(
     assert "kept as they are" in result.stderr
     rerun = invoke("adopt", root)  # the journal is gone: a plain refusal
     assert "uncommitted changes" in rerun.stderr
+
+
+# ------------------------------------------- a setup.py src-layout project
+SETUP_PY_PROJECT = {
+    "setup.py": (
+        "from setuptools import find_packages, setup\n\n"
+        "setup(\n    name='legacy-pkg',\n    version='2.3.1',\n"
+        "    description='An old model.',\n    author='Ada',\n"
+        "    author_email='ada@example.com',\n    python_requires='>=3.10',\n"
+        "    install_requires=['requests>=2.0'],\n"
+        "    package_dir={'': 'src'},\n    packages=find_packages('src'),\n)\n"
+    ),
+    "src/legacy_pkg/__init__.py": '"""Legacy."""\n',
+    ".gitignore": "*.pyc\n.coverage\n",
+    ".github/workflows/old.yml": (
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n      - run: python setup.py test\n"
+    ),
+}
+
+
+def test_a_setup_py_project_gets_a_working_pyproject(tmp_path):
+    root = repository(tmp_path / "legacy", SETUP_PY_PROJECT)
+    result = invoke("adopt", root)
+    assert result.exit_code == 0, result.stderr
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    assert project["build-system"]["build-backend"] == "setuptools.build_meta"
+    meta = project["project"]
+    assert (meta["name"], meta["version"]) == ("legacy-pkg", "2.3.1")
+    assert "requests>=2.0" in meta["dependencies"]
+    assert "scikit-learn>=1.4" in meta["dependencies"]  # the template's code
+    assert project["tool"]["setuptools"]["packages"]["find"]["where"] == ["src"]
+    assert "tool" in project and "hatch" not in project["tool"]
+    assert (root / "setup.py").is_file()  # still there, still builds
+    # the Python version moved, and says so
+    assert "asks for Python >=3.10" in result.stdout
+    # .gitignore merged, the user's lines first and kept
+    ignore = (root / ".gitignore").read_text()
+    assert ignore.startswith("*.pyc\n.coverage\n")
+    assert "mlflow.db" in ignore and "mlruns/" in ignore
+    # the old workflow is listed: its findings are warnings
+    legacy = (root / ".pipeline-lint-legacy").read_text().splitlines()
+    assert ".github/workflows/old.yml" in legacy
+    assert git(root, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from setuptools import setup\nsetup(name=NAME)\n",
+        "import setuptools\nsetuptools.setup()\n",
+    ],
+)
+def test_a_setup_py_that_computes_its_name_is_refused(tmp_path, text):
+    root = repository(tmp_path / "legacy", {"setup.py": text})
+    before = snapshot(root)
+    result = invoke("adopt", root)
+    assert result.exit_code == 2, result.stderr
+    assert "cannot be read without running it" in result.stderr
+    assert "[project] table" in result.stderr
+    assert snapshot(root) == before
+
+
+def test_pretend_writes_nothing_and_lists_what_it_would(tmp_path):
+    root = repository(tmp_path / "legacy", SETUP_PY_PROJECT)
+    head, before = git(root, "rev-parse", "HEAD"), snapshot(root)
+    result = invoke("adopt", root, "--pretend")
+    assert result.exit_code == 0, result.stderr
+    assert "Would add" in result.stdout and "  Makefile\n" in result.stdout
+    assert "would merge the missing patterns into .gitignore" in result.stdout
+    assert snapshot(root) == before
+    assert git(root, "rev-parse", "HEAD") == head
+    assert "mlops-scaffold/template" not in git(root, "branch")
+
+
+def test_branch_commits_the_adoption_for_review(tmp_path):
+    root = repository(tmp_path / "legacy", SETUP_PY_PROJECT)
+    main = git(root, "rev-parse", "HEAD")
+    result = invoke("adopt", root, "--branch", "adopt-pipelines")
+    assert result.exit_code == 0, result.stderr
+    assert git(root, "branch", "--show-current") == "adopt-pipelines"
+    assert git(root, "rev-parse", "main") == main  # main untouched
+    assert "Committed on branch adopt-pipelines" in result.stdout
+    again = invoke("adopt", root, "--branch", "adopt-pipelines")
+    assert "Already adopted" in again.stdout
+
+
+@pytest.mark.e2e
+def test_the_adopted_setup_py_project_installs_with_uv(tmp_path):
+    import shutil
+    import subprocess
+
+    root = repository(tmp_path / "legacy", SETUP_PY_PROJECT)
+    assert invoke("adopt", root).exit_code == 0
+    uv = shutil.which("uv")
+    assert uv, "uv is a test dependency"
+    done = subprocess.run(
+        [uv, "lock", "--quiet"], cwd=root, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert 'name = "legacy-pkg"' in (root / "uv.lock").read_text()

@@ -81,6 +81,28 @@ def test_pipeline_lint_finds_the_venv_tools_without_activation(
     assert "pipeline lint: all validators passed" in result.stdout
 
 
+def test_legacy_workflows_warn_but_do_not_fail_pipeline_lint(
+    installed_project: InstalledProject, scratch
+):
+    """What adopt lists in .pipeline-lint-legacy (the project's own older
+    workflows) is checked, and its findings are warnings."""
+    scratch(
+        ".github/workflows/old.yml",
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - uses: actions/checkout@v4\n"
+        "      - run: python setup.py test\n",
+    )
+    failing = installed_project.make("pipeline-lint")
+    assert failing.returncode != 0  # unpinned, no permissions: findings
+    scratch(".pipeline-lint-legacy", "# adopt\n.github/workflows/old.yml\n")
+    result = installed_project.make("pipeline-lint")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    assert "legacy files (warnings only): .github/workflows/old.yml" in (
+        result.stdout
+    )
+    assert "the legacy files have findings" in result.stderr
+
+
 def test_format_fixes_what_a_fix_and_the_formatter_can_fix(
     installed_project: InstalledProject, scratch
 ):

@@ -46,6 +46,12 @@ from .errors import (
     ScaffoldError,
     UsageError,
 )
+from .legacy_build import (
+    SetupMetadata,
+    builds_with_setup,
+    read_setup,
+    setuptools_pyproject,
+)
 from .pipelines import provider_of
 from .render import render, staging_folder
 from .template import ANSWERS_FILE, questions
@@ -78,6 +84,10 @@ class AdoptResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     already_adopted: bool = False
+    #: True: nothing was written (--pretend); the lists say what would be
+    pretend: bool = False
+    #: the branch the adoption was committed on (--branch), else None
+    branch: str | None = None
 
 
 # ----------------------------------------------------------------- inferring
@@ -125,12 +135,47 @@ def _project_table(root: Path) -> dict[str, Any]:
     return project if isinstance(project, dict) else {}
 
 
+def _setup_python(root: Path) -> dict[str, Any]:
+    if not builds_with_setup(root):
+        return {}
+    return {"requires-python": read_setup(root).python_requires}
+
+
+def _setup_as_project(meta: SetupMetadata) -> dict[str, Any]:
+    """setup.py's metadata in the shape of a ``[project]`` table."""
+    author = {"name": meta.author, "email": meta.author_email}
+    return {
+        "name": meta.name,
+        "description": meta.description,
+        "requires-python": meta.python_requires,
+        "authors": [{k: v for k, v in author.items() if v}],
+    }
+
+
+def python_note(spec: Any, chosen: str | None) -> str | None:
+    """Say so when the oldest Python the project asks for is not one the
+    template offers (3.10 reached its end of life): never silently."""
+    match = re.search(r"(\d+)\.(\d+)", spec if isinstance(spec, str) else "")
+    if not match or chosen is None:
+        return None
+    wanted = f"{match[1]}.{match[2]}"
+    if wanted == chosen:
+        return None
+    return (
+        f"the project asks for Python {spec.strip()}; its pipelines and "
+        f"requires-python use {chosen}, the oldest the template supports "
+        "(set another with --data python_version=X.Y)"
+    )
+
+
 def infer_answers(root: Path) -> tuple[dict[str, Any], str]:
     """Answers read from the repository (what a user would otherwise type)
     and the folder name to render into, from which the template derives the
     project's name and slug."""
     inferred: dict[str, Any] = {}
     project = _project_table(root)
+    if not project and builds_with_setup(root):
+        project = _setup_as_project(read_setup(root))
     name = _text(project.get("name"))
     folder = name if name and _DIST_NAME.match(name) else root.name
     if _text(project.get("description")):
@@ -349,14 +394,59 @@ def _free_name(root: Path, relative: str, taken: set[str]) -> str:
     return candidate
 
 
+LEGACY_LIST = ".pipeline-lint-legacy"
+
+
+def _legacy_list(root: Path, result: AdoptResult) -> list[_Write]:
+    """The workflows and pipelines the project had before: the generated
+    pipeline lint reports their findings as warnings (a team's existing
+    jobs do not block every commit from the first one)."""
+    from .pipelines.discovery import discover
+
+    if os.path.lexists(root / LEGACY_LIST):
+        return []
+    found = sorted(source.relative for source in discover(root).sources)
+    if not found:
+        return []
+    text = (
+        "# Workflows and pipelines this project had before `mlops-scaffold\n"
+        "# adopt`: `make pipeline-lint` (and its pre-commit hook) reports\n"
+        "# their findings as warnings. Remove a line once its file is clean.\n"
+        + "".join(f"{name}\n" for name in found)
+    )
+    result.notes.append(
+        f"{LEGACY_LIST} lists the {len(found)} workflow/pipeline file(s) the "
+        "project had: their findings are warnings until you fix them"
+    )
+    return [_Write("add", LEGACY_LIST, LEGACY_LIST, text.encode("utf-8"))]
+
+
+def _merged_ignore(ours: bytes, template: bytes) -> bytes:
+    """The project's .gitignore with the template's patterns it lacks
+    appended (reports, models, the MLflow store, coverage files)."""
+    have = {
+        line.strip() for line in ours.decode("utf-8", "replace").splitlines()
+    }
+    missing = [
+        line
+        for line in template.decode("utf-8").splitlines()
+        if line.strip()
+        and not line.startswith("#")
+        and line.strip() not in have
+    ]
+    if not missing:
+        return ours
+    head = ours if ours.endswith(b"\n") or not ours else ours + b"\n"
+    added = "\n# Added by mlops-scaffold adopt (the template's patterns).\n"
+    return head + (added + "\n".join(missing) + "\n").encode("utf-8")
+
+
 def _plan(root: Path, rendered: Path, result: AdoptResult) -> list[_Write]:
     """Every write, decided before any is made: reads and checks each
     existing file the template touches."""
     plan: list[_Write] = []
     taken: set[str] = set()
-    builds_with_setup = not os.path.lexists(root / "pyproject.toml") and any(
-        (root / name).is_file() for name in ("setup.py", "setup.cfg")
-    )
+    setup = read_setup(root) if builds_with_setup(root) else None
     for source in sorted(rendered.rglob("*")):
         relative = source.relative_to(rendered).as_posix()
         if source.is_dir() or ".git" in relative.split("/"):
@@ -368,13 +458,13 @@ def _plan(root: Path, rendered: Path, result: AdoptResult) -> list[_Write]:
             result.skipped.append((relative, blocked))
             continue
         target = root / relative
-        if relative == "pyproject.toml" and builds_with_setup:
-            beside = _free_name(root, relative, taken)
-            plan.append(_Write("alongside", relative, beside, content, mode))
+        if relative == "pyproject.toml" and setup is not None:
+            made = setuptools_pyproject(content.decode("utf-8"), setup)
+            plan.append(_Write("add", relative, relative, made.encode(), mode))
             result.notes.append(
-                f"the project builds with setup.py: pyproject.toml was not "
-                f"added (it would change how it builds); the template's is "
-                f"{beside}"
+                f"pyproject.toml made from {setup.source}'s metadata (name, "
+                "version, dependencies) with the template's tasks; setuptools "
+                "still builds the project"
             )
             continue
         if not os.path.lexists(target):
@@ -389,6 +479,13 @@ def _plan(root: Path, rendered: Path, result: AdoptResult) -> list[_Write]:
             why = ""
             ours = target.read_bytes()
             if ours == content:
+                continue
+            if relative == ".gitignore":
+                merged_ignore = _merged_ignore(ours, content)
+                if merged_ignore != ours:
+                    plan.append(
+                        _Write("merge", relative, relative, merged_ignore)
+                    )
                 continue
             if provider_of_path(Path(relative)) and relative.endswith(
                 (".yml", ".yaml")
@@ -648,15 +745,24 @@ def _check_state(root: Path) -> None:
 
 
 def adopt_project(
-    path: Path | str = ".", *, data: Mapping[str, Any] | None = None
+    path: Path | str = ".",
+    *,
+    data: Mapping[str, Any] | None = None,
+    pretend: bool = False,
+    branch: str | None = None,
 ) -> AdoptResult:
+    """Add the template's pipelines to the repository at ``path`` in one
+    commit (on a new ``branch`` when given); ``pretend`` says what would be
+    written and writes nothing."""
     root = gitutil.repository_root(Path(path).absolute())
-    result = AdoptResult()
+    result = AdoptResult(pretend=pretend, branch=branch)
     _check_state(root)
     _recover(root, result)
     if _already_adopted(root, result):
         result.already_adopted = True
         return result
+    if branch is not None:
+        gitutil.require_new_branch(root, branch, reserved=TEMPLATE_BRANCH)
     _refuse_other_templates(root)
     gitutil.require_clean(
         root,
@@ -668,6 +774,12 @@ def adopt_project(
     check_known(overrides)
     inferred, folder = infer_answers(root)
     answers = {**inferred, **overrides}
+    note = python_note(
+        (_project_table(root) or _setup_python(root)).get("requires-python"),
+        str(answers.get("python_version") or "") or None,
+    )
+    if note and "python_version" not in overrides:
+        result.notes.append(note)
 
     with staging_folder(Path(tempfile.gettempdir())) as staging:
         rendered = staging / "template" / folder
@@ -682,20 +794,32 @@ def adopt_project(
                 f"{NOTHING_WRITTEN}",
             ) from error
         plan = _plan(root, rendered, result)
+        plan += _legacy_list(root, result)
+        if pretend:
+            _report(plan, result)
+            return result
         pristine = commit_tree(root, rendered, None, template_message())
-    _apply(root, plan, pristine, result)
+    _apply(root, plan, pristine, result, branch)
     return result
 
 
 def _apply(
-    root: Path, plan: list[_Write], pristine: str, result: AdoptResult
+    root: Path,
+    plan: list[_Write],
+    pristine: str,
+    result: AdoptResult,
+    branch: str | None = None,
 ) -> None:
     """Write the plan and commit it with the pristine output as second
-    parent; on any failure before the commit, put every file back."""
+    parent (on a new ``branch`` when given); on any failure before the
+    commit, put every file back (and the branch)."""
     start = gitutil.output("rev-parse", "HEAD", cwd=root)
+    original = gitutil.current_branch(root)
     journal = _Journal(root)
     journal.start(start, plan)
     try:
+        if branch:  # checked absent before: a branch of that name is ours
+            gitutil.git("switch", "--quiet", "--create", branch, cwd=root)
         for write in plan:
             _write(root, write)
         if plan:
@@ -716,11 +840,20 @@ def _apply(
     except BaseException:
         if gitutil.head(root) == start:
             journal.roll_back()
+            if branch and original and gitutil.current_branch(root) == branch:
+                gitutil.git("switch", "--quiet", original, cwd=root)
+                gitutil.git("branch", "--quiet", "-D", branch, cwd=root,
+                            check=False)  # fmt: skip
         else:
             journal.finish()
         raise
     journal.finish()
     gitutil.git("branch", "--quiet", TEMPLATE_BRANCH, pristine, cwd=root)
+    _report(plan, result)
+
+
+def _report(plan: list[_Write], result: AdoptResult) -> None:
+    """What the plan writes, in the result's lists."""
     for write in plan:
         if write.kind == "add":
             result.added.append(write.relative)

@@ -217,10 +217,23 @@ def update(path, pretend, branch, data_items, data_file, ci, iac) -> None:
     help="Ask nothing (the default: adopt infers the answers it can and "
     "uses defaults for the rest; --data sets others).",
 )
+@click.option(
+    "--pretend",
+    is_flag=True,
+    help="Say what adopt would add and merge; write nothing.",
+)
+@click.option(
+    "--branch",
+    metavar="NAME",
+    help="Commit the adoption on a new branch NAME (for a pull request) "
+    "instead of the current one.",
+)
 @data_options
 @click.option("--ci", type=click.Choice(CI_CHOICES), help="CI/CD provider.")
 @click.option("--iac", type=click.Choice(IAC_CHOICES), help="IaC language.")
-def adopt(path, defaults, data_items, data_file, ci, iac) -> None:
+def adopt(
+    path, defaults, pretend, branch, data_items, data_file, ci, iac
+) -> None:
     """Add the pipelines to an existing repository at PATH.
 
     Infers the package, Python version, default branch and CI provider,
@@ -236,20 +249,26 @@ def adopt(path, defaults, data_items, data_file, ci, iac) -> None:
 
     del defaults  # adopt never prompts; the flag is accepted for symmetry
     answers = collect_answers(data_items, data_file, ci=ci, iac=iac)
-    result = adopt_project(path, data=answers)
+    result = adopt_project(path, data=answers, pretend=pretend, branch=branch)
     for note in result.notes:
         _echo(f"Note: {note}.")
     if result.already_adopted:
         _echo("Already adopted: nothing to add. Use `mlops-scaffold update`.")
         return
+    verb = "Would adopt" if pretend else "Adopted"
     _echo(
-        f"Adopted as {result.answers['project_name']!r} "
+        f"{verb} as {result.answers['project_name']!r} "
         f"(package {result.answers['package_name']!r}, "
         f"CI {result.answers['ci_provider']})."
     )
-    _echo(f"Added {len(result.added)} file(s).")
+    _echo(f"{'Would add' if pretend else 'Added'} {len(result.added)} file(s).")
+    if pretend:
+        for name in result.added:
+            _echo(f"  {name}")
     for name in result.merged:
-        _echo(f"  merged the missing jobs into {name}")
+        what = "patterns" if name == ".gitignore" else "jobs"
+        merged = "would merge" if pretend else "merged"
+        _echo(f"  {merged} the missing {what} into {name}")
     for name, beside in result.alongside:
         _echo(
             f"  {name} exists: the template's version is {beside}; "
@@ -257,6 +276,11 @@ def adopt(path, defaults, data_items, data_file, ci, iac) -> None:
         )
     for name, why in result.skipped:
         _echo(f"  not added: {name} ({why})", err=True)
+    if result.branch and not pretend:
+        _echo(
+            f"Committed on branch {result.branch}: open a pull request; "
+            "push the mlops-scaffold/template branch too."
+        )
 
 
 @cli.command()

@@ -144,6 +144,22 @@ def output(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> str:
     return git(*args, cwd=cwd, env=env).stdout.strip()
 
 
+def require_new_branch(root: Path, name: str, *, reserved: str) -> None:
+    """``name`` (a --branch option) can be created: a valid branch name,
+    not ``reserved`` (the template branch), not an existing branch."""
+    if name == reserved or not valid_branch_name(root, name):
+        raise UsageError(
+            f"--branch {name!r} is not a usable branch name.",
+            hint="pick a name such as `template-update`",
+        )
+    if branch_exists(root, f"refs/heads/{name}"):
+        raise UsageError(
+            f"The branch {name!r} already exists.",
+            hint="pick another name, or delete it "
+            f"(`git branch -D {name}`) if it is an old one",
+        )
+
+
 def is_shallow(root: Path) -> bool:
     """Whether the clone lacks history (``git clone --depth``)."""
     done = git("rev-parse", "--is-shallow-repository", cwd=root, check=False)

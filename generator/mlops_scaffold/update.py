@@ -193,19 +193,7 @@ def _check_state(root: Path, branch: str | None) -> None:
             "NAME to commit the update on a new branch",
         )
     if branch is not None:
-        if branch == TEMPLATE_BRANCH or not gitutil.valid_branch_name(
-            root, branch
-        ):
-            raise UsageError(
-                f"--branch {branch!r} is not a usable branch name.",
-                hint="pick a name such as `template-update`",
-            )
-        if gitutil.branch_exists(root, f"refs/heads/{branch}"):
-            raise UsageError(
-                f"The branch {branch!r} already exists.",
-                hint="pick another name, or delete it "
-                f"(`git branch -D {branch}`) if it is an old update",
-            )
+        gitutil.require_new_branch(root, branch, reserved=TEMPLATE_BRANCH)
 
 
 def _check_no_lock(root: Path) -> None:
