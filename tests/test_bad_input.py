@@ -111,6 +111,10 @@ def setup(case: str, tmp: Path, generated: Path) -> dict[str, Path]:
         files = {".github/workflows/ci.yml": workflow}
         if case in ADOPT_PYPROJECT:
             files["pyproject.toml"] = ADOPT_PYPROJECT[case]
+        if case == "adopt-other-template":
+            files[".copier-answers.yml"] = "_src_path: gh:them/template\n"
+        if case == "adopt-computed-setup":
+            files["setup.py"] = "from setuptools import setup\nsetup(name=N)\n"
         if case == "check-deep-pyproject":
             deep = "[" * 100_000 + "]" * 100_000
             files["pyproject.toml"] = f"[tool.x]\nv = {deep}\n"

@@ -5,6 +5,7 @@ a crash) for a file the service would reject."""
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from helpers import git
 from mlops_scaffold.errors import ScaffoldError
 from mlops_scaffold.pipelines.check import check
+from mlops_scaffold.pipelines.report import render
 from mlops_scaffold.pipelines.review import review_change, to_markdown
 
 KEYS = [
@@ -96,16 +98,47 @@ def _dump(document) -> bytes:
     return yaml.safe_dump(document, allow_unicode=True).encode()
 
 
+# Folder names of any bytes git and the file system take (no "/" or NUL).
+folder_names = (
+    st.binary(min_size=1, max_size=12)
+    .filter(
+        lambda b: b"/" not in b and b"\0" not in b and b not in (b".", b"..")
+    )
+    .map(os.fsdecode)
+)
+
+
 @FILE_LIMITS
-@given(document=documents, where=st.sampled_from(WHERE))
+@given(
+    document=documents,
+    where=st.sampled_from(WHERE),
+    flow=st.booleans(),
+    folder=st.one_of(st.none(), folder_names),
+)
 @pytest.mark.e2e
-def test_check_survives_any_document(tmp_path_factory, document, where):
+def test_check_survives_any_document(
+    tmp_path_factory, document, where, flow, folder
+):
+    """Any document, block or flow style (JSON-like), under a folder of
+    any bytes: findings on the file, never a crash, every output format
+    printable on one line per finding."""
     root = tmp_path_factory.mktemp("any")
-    _write(root, where, _dump(document))
+    where = f"{folder}/{where}" if folder else where
+    text = (
+        yaml.safe_dump(document, default_flow_style=True, width=10**6)
+        if flow
+        else yaml.safe_dump(document, allow_unicode=True)
+    )
+    _write(root, where, text.encode("utf-8", "surrogateescape"))
     result = check(root)
     for finding in result.findings:
         assert finding.severity in ("error", "warning", "note")
         assert finding.line >= 1 and finding.file == where
+    for style in ("text", "github", "sarif", "json"):
+        rendered = render(result, style)
+        for line in rendered.splitlines():
+            if style != "github":
+                assert not line.lstrip().startswith("::"), line
 
 
 @pytest.mark.parametrize("raw", RAW, ids=range(len(RAW)))

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_check_properties import RAW
 
 from helpers import invoke
 from mlops_scaffold.pipelines import planner
@@ -163,3 +164,32 @@ def test_a_scalar_under_a_template_condition_is_a_finding(tmp_path):
         source=tmp_path / "azure-pipelines.yml",
     )
     assert plan.verdicts() == {}
+
+
+@pytest.mark.parametrize(
+    "index", range(len(__import__("test_check_properties").RAW))
+)
+def test_any_hostile_included_template_is_bounded(tmp_path, index):
+    """The hostile byte cases, as a template an Azure pipeline includes:
+    check and the planner stay bounded and never crash."""
+
+    write(tmp_path, {
+        "azure-pipelines.yml": AZURE_HEAD + "stages:\n  - template: t.yml\n"
+        "  - stage: prod\n    jobs:\n      - deployment: prod\n"
+        "        environment: production\n        strategy: {runOnce: "
+        "{deploy: {steps: [{script: make deploy}]}}}\n",
+    })  # fmt: skip
+    (tmp_path / "t.yml").write_bytes(RAW[index])
+    started = time.monotonic()
+    result = check(tmp_path, use_auditor=False)
+    assert time.monotonic() - started < 10
+    assert {f.file for f in result.findings} <= {"azure-pipelines.yml", "t.yml"}
+    plan = planner.plan(
+        planner.load(tmp_path / "azure-pipelines.yml"),
+        "azure",
+        planner.Event.push("main"),
+        {},
+        root=tmp_path,
+        source=tmp_path / "azure-pipelines.yml",
+    )
+    assert plan.explain()
