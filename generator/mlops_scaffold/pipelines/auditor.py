@@ -17,6 +17,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .rules.zizmor_audits import MAPPED
 
@@ -37,7 +38,7 @@ class AuditorFinding:
     line: int
     message: str
     severity: str  # zizmor's, in our words
-    job: tuple | None
+    job: tuple[Any, ...] | None
 
 
 class AuditorUnavailable(Exception):
@@ -114,7 +115,7 @@ def _run(program: str, root: Path, files: list[str]) -> list[AuditorFinding]:
     return [f for item in report if (f := _finding(item, root))]
 
 
-def _finding(item: dict, root: Path) -> AuditorFinding | None:
+def _finding(item: dict[Any, Any], root: Path) -> AuditorFinding | None:
     try:
         ident = item["ident"]
         location = next(

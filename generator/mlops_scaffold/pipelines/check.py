@@ -227,7 +227,9 @@ def _check_one(
     return findings
 
 
-def _audit(root: Path, files: list[str], parsed) -> list[Finding]:
+def _audit(
+    root: Path, files: list[str], parsed: dict[str, PipelineFile]
+) -> list[Finding]:
     try:
         results = auditor.audit(root, files)
     except auditor.AuditorUnavailable as error:

@@ -88,7 +88,7 @@ def classify(relative: str, data: Any) -> tuple[str, str] | None:
     return None
 
 
-def _is_azure(data: dict) -> bool:
+def _is_azure(data: dict[Any, Any]) -> bool:
     if "on" in data:
         return False
     if _entries(data.get("stages"), {"stage", "template"}):

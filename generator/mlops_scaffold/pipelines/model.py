@@ -89,7 +89,7 @@ _TARGET = re.compile(
 
 @dataclass
 class Step:
-    path: tuple
+    path: tuple[Any, ...]
     uses: str | None  # GitHub action or Azure task
     command: str | None  # run: / script: / bash: / inlineScript
     inputs: dict[str, Any]
@@ -130,7 +130,7 @@ class Step:
 @dataclass
 class Job:
     name: str
-    path: tuple
+    path: tuple[Any, ...]
     raw: dict[str, Any]
     environment: str | None
     needs: list[str]
@@ -238,7 +238,7 @@ class PipelineFile:
         return PIPELINE if runs else TEMPLATE
 
     @property
-    def mapping(self) -> dict:
+    def mapping(self) -> dict[Any, Any]:
         return self.data if isinstance(self.data, dict) else {}
 
     @property
@@ -324,7 +324,7 @@ def stage_graph(data: Any) -> dict[str, list[str]]:
     return graph
 
 
-def as_list_of_dicts(value: Any) -> list[dict]:
+def as_list_of_dicts(value: Any) -> list[dict[Any, Any]]:
     return (
         [v for v in value if isinstance(v, dict)]
         if isinstance(value, list)
@@ -332,7 +332,7 @@ def as_list_of_dicts(value: Any) -> list[dict]:
     )
 
 
-def as_dict(value: Any) -> dict:
+def as_dict(value: Any) -> dict[Any, Any]:
     return value if isinstance(value, dict) else {}
 
 
@@ -347,7 +347,7 @@ def names(value: Any) -> list[str]:
     return []
 
 
-def _environment_name(job: dict) -> str | None:
+def _environment_name(job: dict[Any, Any]) -> str | None:
     """A job's environment, written as a name or as ``{name: ...}``
     (Azure also allows ``name: env.resource``)."""
     environment = job.get("environment")
@@ -358,7 +358,7 @@ def _environment_name(job: dict) -> str | None:
     return str(environment)
 
 
-def _github_steps(steps: Any, path: tuple) -> Iterator[Step]:
+def _github_steps(steps: Any, path: tuple[Any, ...]) -> Iterator[Step]:
     for index, step in enumerate(steps if isinstance(steps, list) else []):
         if isinstance(step, dict):
             uses, run = step.get("uses"), step.get("run")
@@ -371,7 +371,7 @@ def _github_steps(steps: Any, path: tuple) -> Iterator[Step]:
             )
 
 
-def _github_jobs(data: dict) -> Iterator[Job]:
+def _github_jobs(data: dict[Any, Any]) -> Iterator[Job]:
     for name, job in as_dict(data.get("jobs")).items():
         if not isinstance(job, dict):
             continue
@@ -386,7 +386,7 @@ def _github_jobs(data: dict) -> Iterator[Job]:
         )
 
 
-def _action_jobs(data: dict) -> Iterator[Job]:
+def _action_jobs(data: dict[Any, Any]) -> Iterator[Job]:
     """A composite action's steps, seen as one job."""
     runs = as_dict(data.get("runs"))
     if runs.get("using") == "composite":
@@ -400,7 +400,7 @@ def _action_jobs(data: dict) -> Iterator[Job]:
         )
 
 
-def _azure_steps(steps: Any, path: tuple) -> Iterator[Step]:
+def _azure_steps(steps: Any, path: tuple[Any, ...]) -> Iterator[Step]:
     for index, step in enumerate(steps if isinstance(steps, list) else []):
         if not isinstance(step, dict):
             continue
@@ -426,7 +426,9 @@ def _azure_steps(steps: Any, path: tuple) -> Iterator[Step]:
         yield Step((*path, index), uses, command, inputs, step)
 
 
-def _azure_job(job: dict, path: tuple, stage: str | None) -> Job:
+def _azure_job(
+    job: dict[Any, Any], path: tuple[Any, ...], stage: str | None
+) -> Job:
     name = job.get("job") or job.get("deployment") or job.get("template")
     steps_path, steps = (*path, "steps"), job.get("steps")
     found: list[Step] = list(_azure_steps(steps, steps_path))
@@ -449,7 +451,7 @@ def _azure_job(job: dict, path: tuple, stage: str | None) -> Job:
     )
 
 
-def _azure_jobs(data: dict) -> Iterator[Job]:
+def _azure_jobs(data: dict[Any, Any]) -> Iterator[Job]:
     for s_index, stage in enumerate(_list(data.get("stages"))):
         if not isinstance(stage, dict) or "stage" not in stage:
             continue
@@ -474,7 +476,7 @@ def _azure_jobs(data: dict) -> Iterator[Job]:
         )
 
 
-def _list(value: Any) -> list:
+def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 

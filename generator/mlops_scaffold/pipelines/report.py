@@ -4,6 +4,7 @@ commands (annotations) and SARIF 2.1.0 (code scanning, editors)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
@@ -76,7 +77,7 @@ def _github(result: Result) -> str:
     )
 
 
-def _sarif_rule(rule_id: str, findings: list[Finding]) -> dict:
+def _sarif_rule(rule_id: str, findings: list[Finding]) -> dict[Any, Any]:
     rule = all_rules().get(rule_id)
     if rule is None:  # a zizmor audit we have no id for
         sample = findings[0]

@@ -105,7 +105,7 @@ def _as_the_service_reads(node: Any) -> Any:
     return node
 
 
-def _any_task(schema: dict) -> dict:
+def _any_task(schema: dict[Any, Any]) -> dict[Any, Any]:
     """Tasks as the service takes them: any ``name@major`` (extensions
     add tasks; names ignore case), with inputs a mapping the task itself
     reads at run time (it ignores unknown inputs and knows aliases and
@@ -137,7 +137,7 @@ def _any_task(schema: dict) -> dict:
 
 
 @functools.cache
-def _schema(name: str) -> tuple[dict, bytes]:
+def _schema(name: str) -> tuple[dict[Any, Any], bytes]:
     raw = _schema_path(name).read_bytes()
     schema = json.loads(raw)
     if "azure" in name:
@@ -147,7 +147,7 @@ def _schema(name: str) -> tuple[dict, bytes]:
 
 
 @functools.cache
-def _reference_validator(name: str):
+def _reference_validator(name: str) -> Any:
     from jsonschema.validators import validator_for
 
     schema, _ = _schema(name)
@@ -223,7 +223,7 @@ def _scalar(value: Any) -> Any:
     return value
 
 
-def validate(pipeline: PipelineFile) -> tuple[tuple, str] | None:
+def validate(pipeline: PipelineFile) -> tuple[tuple[Any, ...], str] | None:
     """(path, message) of the error that matters, or None when valid."""
     name = _schema_name(pipeline)
     if name is None:
@@ -247,11 +247,11 @@ def validate(pipeline: PipelineFile) -> tuple[tuple, str] | None:
     return tuple(error.absolute_path), describe(error)
 
 
-def _relevant(errors: list):
+def _relevant(errors: list[Any]) -> Any:
     """The error that matters: inside every anyOf/oneOf, the branch the
     value was meant for (looking through the branches that only say "or an
     expression"), and of what that branch reports, the deepest error."""
-    memo: dict[int, list] = {}
+    memo: dict[int, list[Any]] = {}
     leaves = [leaf for error in errors for leaf in _best_leaves(error, memo)]
     return min(
         leaves,
@@ -259,8 +259,8 @@ def _relevant(errors: list):
     )
 
 
-def _branches(error) -> list[list]:
-    grouped: dict[Any, list] = {}
+def _branches(error: Any) -> list[list[Any]]:
+    grouped: dict[Any, list[Any]] = {}
     for child in error.context:
         if child.schema == _EXPRESSION or (
             child.validator == "pattern"
@@ -271,7 +271,7 @@ def _branches(error) -> list[list]:
     return list(grouped.values())
 
 
-def _best_leaves(error, memo: dict[int, list]) -> list:
+def _best_leaves(error: Any, memo: dict[int, list[Any]]) -> list[Any]:
     """The innermost errors of the branch meant for the value."""
     if id(error) in memo:
         return memo[id(error)]
@@ -293,7 +293,7 @@ def _best_leaves(error, memo: dict[int, list]) -> list:
     return leaves
 
 
-def _branch_rank(parent, leaves: list) -> tuple:
+def _branch_rank(parent: Any, leaves: list[Any]) -> tuple[Any, ...]:
     """A branch whose discriminator (a pattern, const or enum one key
     down) or type does not match was not meant for this value; among the
     rest, the one that matched furthest before its first complaint, then
@@ -312,7 +312,7 @@ def _branch_rank(parent, leaves: list) -> tuple:
     return (wrong, wrong_type, -min(depths), len(leaves), -max(depths))
 
 
-def describe(error) -> str:
+def describe(error: Any) -> str:
     """A schema error in words, naming the key or value."""
     where = "/".join(str(p) for p in error.absolute_path) or "the top level"
     value = error.instance

@@ -1,6 +1,7 @@
 """MS204: every job has a timeout."""
 
 from collections.abc import Iterator
+from typing import Any
 
 from ..model import GITHUB, TEMPLATE, Job, PipelineFile
 from . import Hit, Rule, RuleMeta
@@ -28,5 +29,5 @@ class JobTimeout(Rule):
         yield Hit(job.path, f"job `{job.label}` has no timeout", job.path)
 
 
-def _parameterised(raw: dict) -> bool:
+def _parameterised(raw: dict[Any, Any]) -> bool:
     return any(isinstance(key, str) and key.startswith("${{") for key in raw)

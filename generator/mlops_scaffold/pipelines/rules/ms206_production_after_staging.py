@@ -13,6 +13,7 @@ from ..model import (
     PRODUCTION,
     STAGING,
     TEMPLATE_NODE,
+    Job,
     PipelineFile,
     upstream,
 )
@@ -64,7 +65,9 @@ class ProductionAfterStaging(Rule):
                 yield Hit(job.path, message, job.path)
 
 
-def _smoke_tested(staging, before, graph) -> bool:
+def _smoke_tested(
+    staging: list[Job], before: list[Job], graph: dict[str, list[str]]
+) -> bool:
     """A smoke test ran after a staging deployment: a later step of the
     deploy job, or a job on the path that waits for that deployment."""
     for deploy in staging:
@@ -82,7 +85,7 @@ def _smoke_tested(staging, before, graph) -> bool:
     return False
 
 
-def _path(graph, job, staging) -> str:
+def _path(graph: dict[str, list[str]], job: Job, staging: Job) -> str:
     """The job's direct dependency that leads to ``staging``, and staging
     itself when that is further up (the one to change is the direct one)."""
     for direct in graph.get(job.label, []):
@@ -93,5 +96,5 @@ def _path(graph, job, staging) -> str:
     return f"`{staging.label}`"
 
 
-def _names(jobs) -> str:
+def _names(jobs: list[Job]) -> str:
     return ", ".join(f"`{j.label}`" for j in jobs) or "nothing"

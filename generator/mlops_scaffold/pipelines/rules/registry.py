@@ -64,7 +64,7 @@ def default_branch(root: Path) -> str:
         if isinstance(data, dict) and isinstance(
             data.get("default_branch"), str
         ):
-            return data["default_branch"]
+            return str(data["default_branch"])
     try:
         return gitutil.remote_default_branch(root) or "main"
     except (GitError, OSError):  # no git here, or not a repository
