@@ -85,6 +85,7 @@ __all__ = [
     "interpolate",
     "condition_holds",
     "github_context",
+    "workflow_inputs",
     "to_text",
 ]
 
@@ -3054,3 +3055,14 @@ def github_context(
         values["event"] = _Obj(payload.values, lambda _: None)
     values.update({k.lower(): v for k, v in extra.items()})
     return _Obj(values, lambda _: None)
+
+
+def workflow_inputs(data: Mapping, event: Event) -> dict[str, Any]:
+    """The ``inputs`` of a workflow_dispatch (or workflow_call) run: the
+    declared defaults, typed, overridden by ``event.inputs``."""
+    kind = (
+        "workflow_call"
+        if event.kind == "workflow_call"
+        else ("workflow_dispatch")
+    )
+    return _gh_inputs(data, event, kind)

@@ -555,17 +555,28 @@ class AzureRun:
             self.session.masker.add(secret)
         state = _Job(variables, minutes(raw.get("timeoutInMinutes"), 60))
         start = time.monotonic()
+        deployment = job.kind == "deployment"
         try:
+            overall = SUCCESS
             for hook, steps in _job_steps(raw):
-                if hook == "on.success" and state.status != SUCCESS:
+                if hook == "on.success" and overall != SUCCESS:
                     continue
-                if hook == "on.failure" and state.status != FAILURE:
+                if hook == "on.failure" and overall != FAILURE:
                     continue
+                if deployment:
+                    # each lifecycle hook runs as a job of its own: a fresh
+                    # status and variables, the same deadline and outputs
+                    state.status = SUCCESS
+                    state.variables = Variables(variables)
+                elif overall == FAILURE:
+                    state.status = FAILURE
                 for index, step in enumerate(steps):
                     step_result = self._step(step, index, state)
                     result.steps.append(step_result)
                     self.session.log.step(step_result)
-            result.status = state.status
+                if state.status == FAILURE:
+                    overall = FAILURE
+            result.status = overall
         except SkipJob as skip:
             result.status = SKIPPED
             result.reason = str(skip)

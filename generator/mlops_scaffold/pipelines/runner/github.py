@@ -74,6 +74,8 @@ class GitHubRun:
             self.options.secrets if secrets is None else secrets
         )
         self.inputs = dict(inputs or {})
+        if inputs is None and self.options.event.kind == "manual":
+            self.inputs = P.workflow_inputs(data, self.options.event)
         self.results: list[JobResult] = []
         self.job_state: dict[str, dict[str, Any]] = {}
         workflow_env = P.context({}, "")
