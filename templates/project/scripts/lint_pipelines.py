@@ -19,6 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def tool(name: str) -> str:
+    """The tool installed beside this interpreter (.venv/bin, which is not
+    on PATH unless activated), else the one on PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.is_file() else name
+
+
 def files(pattern: str) -> list[str]:
     return sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(pattern))
 
@@ -48,11 +55,11 @@ def checks() -> list[tuple[str, list[str]]]:
                     *workflows,
                 ],
             ),
-            ("actionlint", ["actionlint", *workflows]),
+            ("actionlint", [tool("actionlint"), *workflows]),
             (
                 "zizmor",
                 [
-                    "zizmor",
+                    tool("zizmor"),
                     "--offline",
                     "--min-severity",
                     "low",
