@@ -121,6 +121,7 @@ def python_environment(ctx: ActionContext, spec: str) -> Outcome:
     executable, version = found
     venv = ctx.tools / "python" / version
     if not (venv / "bin" / "python").is_file():
+        venv.parent.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
             [executable, "-m", "venv", str(venv)],
             capture_output=True,

@@ -207,6 +207,7 @@ class AzureRun:
             source=self.path,
         )
         compiled = P.compile_azure(self.data, event, root, self.path.parent)
+        self.session.pipeline_workspace.mkdir(parents=True, exist_ok=True)
         variables = self._predefined(compiled)
         root_vars = compiled.expanded.get("variables")
         if isinstance(root_vars, list):

@@ -61,13 +61,12 @@ class Session:
         self.temp = Path(self._temp.name)
         self.artifacts = self.temp / "artifacts"
         self.artifacts.mkdir()
+        # made by the first action that needs it, never for bad input
         self.tools = options.tool_cache or default_tool_cache()
-        self.tools.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256(str(self.root).encode()).hexdigest()[:12]
         # Kept per repository, so that what a job caches under the
         # workspace (UV_CACHE_DIR on Azure) survives runs like a cache hit.
         self.pipeline_workspace = self.tools / "workspaces" / digest
-        self.pipeline_workspace.mkdir(parents=True, exist_ok=True)
 
     def close(self) -> None:
         self._temp.cleanup()
