@@ -665,3 +665,15 @@ def test_cli_bad_input_exits_2(tmp_path, args, message):
     assert done.returncode == 2, done.stdout + done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_generated_readme_says_run_ci_locally_before_you_push(
+    both_project,
+):
+    readme = (both_project / "README.md").read_text(encoding="utf-8")
+    assert "Run CI locally before you push" in readme
+    for command in (
+        "mlops-scaffold run .github/workflows/ci.yml",
+        "mlops-scaffold run azure-pipelines/ci.yml",
+    ):
+        assert command in readme
