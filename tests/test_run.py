@@ -519,7 +519,7 @@ def test_artifacts_go_to_a_local_folder_and_come_back(tmp_path):
               - run: rm -rf out
               - uses: actions/download-artifact@v4
                 with: {name: things, path: back}
-              - run: cat back/out/file.txt > got.txt
+              - run: cat back/file.txt > got.txt
         """,
     )
     assert statuses(execute(root)) == {"up": "success", "down": "success"}

@@ -189,20 +189,25 @@ def _setup_uv(ctx: ActionContext, inputs: Mapping[str, str]) -> Outcome:
 def _copy_into(
     ctx: ActionContext, patterns: list[str], target: Path
 ) -> Outcome:
-    copied = 0
+    """upload-artifact: the matching files, relative to their least common
+    ancestor folder (as actions/upload-artifact v4 lays them out)."""
+    found: list[Path] = []
     for pattern in patterns:
-        matches = glob.glob(str(ctx.workspace / pattern), recursive=True)
-        for match in matches:
-            source = Path(match)
-            relative = source.relative_to(ctx.workspace)
-            destination = target / relative
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            if source.is_dir():
-                shutil.copytree(source, destination, dirs_exist_ok=True)
-            else:
-                shutil.copy2(source, destination)
-            copied += 1
-    return Outcome(reason=f"{copied} path(s) kept in {target}")
+        for match in glob.glob(str(ctx.workspace / pattern), recursive=True):
+            path = Path(match)
+            found.extend(
+                [p for p in path.rglob("*") if p.is_file()]
+                if path.is_dir()
+                else [path]
+            )
+    if not found:
+        return Outcome(reason="no files matched the path (nothing kept)")
+    root = Path(os.path.commonpath([str(p.parent) for p in found]))
+    for path in found:
+        destination = target / path.relative_to(root)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, destination)
+    return Outcome(reason=f"{len(found)} file(s) kept in {target}")
 
 
 def _lines(value: str | None) -> list[str]:
@@ -215,7 +220,12 @@ def _lines(value: str | None) -> list[str]:
 
 def _upload_artifact(ctx: ActionContext, inputs: Mapping[str, str]) -> Outcome:
     name = inputs.get("name") or "artifact"
-    return _copy_into(ctx, _lines(inputs.get("path")), ctx.artifacts / name)
+    outcome = _copy_into(ctx, _lines(inputs.get("path")), ctx.artifacts / name)
+    if outcome.reason.startswith("no files") and (
+        inputs.get("if-no-files-found") == "error"
+    ):
+        outcome.status = FAILURE
+    return outcome
 
 
 def _download(ctx: ActionContext, name: str, path: str) -> Outcome:
