@@ -376,6 +376,50 @@ def test_matrix_legs_and_the_matrix_filter(tmp_path):
     assert read(root, "legs.txt") == "2\n"
 
 
+def test_fail_fast_cancels_the_other_legs_and_matrix_from_json(tmp_path):
+    root = gh(
+        tmp_path,
+        """
+        on: push
+        jobs:
+          plan:
+            runs-on: x
+            outputs:
+              legs: ${{ steps.p.outputs.legs }}
+            steps:
+              - id: p
+                run: echo 'legs=["a","b"]' >> "$GITHUB_OUTPUT"
+          t:
+            needs: plan
+            runs-on: x
+            strategy:
+              matrix:
+                leg: ${{ fromJSON(needs.plan.outputs.legs) }}
+            steps:
+              - run: echo ${{ matrix.leg }} >> legs.txt; exit 1
+          soft:
+            runs-on: x
+            continue-on-error: true
+            steps: [{run: exit 1}]
+          after:
+            needs: soft
+            runs-on: x
+            steps:
+              - run: echo "${{ needs.soft.result }}" > soft.txt
+        """,
+    )
+    result = execute(root)
+    assert statuses(result) == {
+        "plan": "success",
+        "t (a)": "failure",
+        "t (b)": "skipped",
+        "soft": "success",
+        "after": "success",
+    }
+    assert read(root, "legs.txt") == "a\n"
+    assert read(root, "soft.txt") == "success\n"
+
+
 def test_a_python_that_is_not_installed_skips_the_leg(tmp_path):
     root = gh(
         tmp_path,

@@ -401,3 +401,28 @@ def test_runtime_parameters_from_inputs(tmp_path):
     )
     execute(root, event=Event.manual("main", {"colour": "green"}))
     assert read(root, "colour.txt") == "green\n"
+
+
+def test_python_script_task_and_job_continue_on_error(tmp_path):
+    root = az(
+        tmp_path,
+        """
+        trigger: [main]
+        jobs:
+          - job: soft
+            continueOnError: true
+            steps:
+              - task: PythonScript@0
+                inputs:
+                  scriptSource: inline
+                  script: |
+                    open("py.txt", "w").write("from python")
+                    raise SystemExit(1)
+          - job: after
+            dependsOn: soft
+            steps:
+              - script: echo "$(Agent.JobStatus)" > after.txt
+        """,
+    )
+    assert statuses(execute(root)) == {"soft": "success", "after": "success"}
+    assert read(root, "py.txt") == "from python"

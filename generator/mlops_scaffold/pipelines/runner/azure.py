@@ -581,6 +581,12 @@ class AzureRun:
         except SkipJob as skip:
             result.status = SKIPPED
             result.reason = str(skip)
+        if result.status == FAILURE and (
+            str(raw.get("continueOnError", False)).lower() == "true"
+        ):
+            result.status = SUCCESS
+            result.reason = "failed; continueOnError (SucceededWithIssues)"
+            state.issues = True
         result.seconds = time.monotonic() - start
         self.session.log.job_done(result)
         self.results.append(result)
@@ -679,6 +685,17 @@ class AzureRun:
                         f"{inputs.get('arguments', '')}"
                     )
             return self._script(step, label, state, scalar(script), "bash")
+        if task.lower().startswith("pythonscript@"):
+            if inputs.get("scriptSource", "filePath").lower() == "inline":
+                code = inputs.get("script", "")
+            else:
+                code = (
+                    "import runpy, sys; "
+                    f"sys.argv = [{inputs.get('scriptPath', '')!r}]; "
+                    f"runpy.run_path({inputs.get('scriptPath', '')!r}, "
+                    "run_name='__main__')"
+                )
+            return self._script(step, label, state, code, "python")
         if "publish" in step:
             inputs = {
                 "targetPath": variables.macro(str(step["publish"])),
@@ -728,7 +745,8 @@ class AzureRun:
     ) -> StepResult:
         variables = state.variables
         text = variables.macro(script)
-        path = write_script(self.session.temp / "scripts", text)
+        suffix = ".py" if kind == "python" else ".sh"
+        path = write_script(self.session.temp / "scripts", text, suffix)
         directory = step.get("workingDirectory")
         cwd = self.session.working_directory(
             variables.macro(str(directory)) if directory else None

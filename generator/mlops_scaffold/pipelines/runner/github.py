@@ -266,15 +266,35 @@ class GitHubRun:
         if "uses" in job:
             self._reusable(job_id, job, contexts)
             return
+        strategy = _map(job.get("strategy"))
+        fail_fast = str(
+            self._eval(strategy.get("fail-fast", True), contexts)
+        ).lower() not in ("false", "0")
+        failed = False
         for leg in self._matrix(job_id, job, contexts):
-            self._leg(job_id, job, contexts, leg)
+            if failed and fail_fast:
+                # strategy.fail-fast (default true) cancels the other legs
+                self._record(
+                    job_id,
+                    skipped_job(
+                        self.prefix + job_id + _leg_suffix(leg),
+                        title,
+                        "cancelled: another matrix leg failed (fail-fast)",
+                    ),
+                    {},
+                )
+                continue
+            failed = self._leg(job_id, job, contexts, leg) or failed
 
     def _matrix(
         self, job_id: str, job: Mapping, contexts: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
-        matrix = _map(_map(job.get("strategy")).get("matrix"))
-        if isinstance(matrix, str):
-            matrix = {}
+        raw = _map(job.get("strategy")).get("matrix")
+        if isinstance(raw, str):  # ${{ fromJSON(...) }}
+            raw = _plain(self._eval(raw, contexts))
+        matrix = {
+            k: _plain(self._eval(v, contexts)) for k, v in _map(raw).items()
+        }
         axes = {
             k: _as_list(v)
             for k, v in matrix.items()
@@ -326,18 +346,14 @@ class GitHubRun:
         job: Mapping,
         contexts: Mapping[str, Any],
         leg: dict[str, Any],
-    ) -> None:
+    ) -> bool:
+        """Run one job or matrix leg; True when it failed."""
         contexts = {
             **contexts,
             "matrix": P.context({k: _value(v) for k, v in leg.items()}),
             "strategy": P.context({"fail-fast": "false"}),
         }
-        suffix = (
-            f" ({', '.join(_text(_value(v)) for v in leg.values())})"
-            if leg
-            else ""
-        )
-        name = self.prefix + job_id + suffix
+        name = self.prefix + job_id + _leg_suffix(leg)
         title = _text(self._eval(str(job.get("name") or job_id), contexts))
         result = JobResult(name, title, SUCCESS)
         self.session.log.job_started(result)
@@ -371,9 +387,14 @@ class GitHubRun:
         except SkipJob as skip:
             result.status = SKIPPED
             result.reason = str(skip)
+        failed = result.status == FAILURE
+        if failed and _true(self._eval(job.get("continue-on-error"), contexts)):
+            result.status = SUCCESS
+            result.reason = "failed; continue-on-error"
         result.seconds = time.monotonic() - start
         self.session.log.job_done(result)
         self._record(job_id, result, outputs)
+        return failed
 
     # steps ------------------------------------------------------------
     def _step(
@@ -759,6 +780,27 @@ class GitHubRun:
             else SKIPPED
         )
         self.job_state[job_id] = {"result": status, "outputs": outputs}
+
+
+def _leg_suffix(leg: Mapping[str, Any]) -> str:
+    if not leg:
+        return ""
+    return f" ({', '.join(_text(_value(v)) for v in leg.values())})"
+
+
+def _true(value: Any) -> bool:
+    return str(value).strip().lower() == "true"
+
+
+def _plain(value: Any) -> Any:
+    """An expression value (context objects, floats) as YAML data."""
+    if hasattr(value, "values") and hasattr(value, "missing"):
+        return {k: _plain(v) for k, v in value.values.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _step_name(step: Mapping, index: int) -> str:

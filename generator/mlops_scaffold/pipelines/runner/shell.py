@@ -32,6 +32,7 @@ GITHUB_SHELLS = {
 AZURE_SHELLS = {
     "script": "bash --noprofile --norc {0}",
     "bash": "bash {0}",
+    "python": "python {0}",  # PythonScript@0: the python on PATH
 }
 
 
