@@ -721,3 +721,51 @@ def test_the_generated_readme_says_run_ci_locally_before_you_push(
         "mlops-scaffold run azure-pipelines/ci.yml",
     ):
         assert command in readme
+
+
+def test_ctrl_c_stops_the_running_step_and_exits_130(tmp_path):
+    import signal
+    import time
+
+    root = gh(
+        tmp_path,
+        """
+        on: push
+        jobs:
+          first: {runs-on: x, steps: [{run: echo done}]}
+          slow:
+            needs: first
+            runs-on: x
+            steps:
+              - run: sleep 60 & echo $$ > started.txt; wait
+        """,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlops_scaffold", "run",
+         ".github/workflows/ci.yml"],
+        cwd=root,
+        env={**__import__("os").environ,
+             "PYTHONPATH": str(REPO / "generator"), "MLOPS_SCAFFOLD_DEBUG": ""},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while (
+        not (root / "started.txt").read_text().strip()
+        if (root / "started.txt").exists()
+        else True
+    ):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stdout + stderr
+    assert "Interrupted" in stderr and "first" in stderr
+    assert "Traceback" not in stderr
+    group = int((root / "started.txt").read_text())
+    deadline = time.monotonic() + 10  # the orphaned sleep is reaped by init
+    with pytest.raises(ProcessLookupError):  # the step's whole group
+        while time.monotonic() < deadline:
+            __import__("os").killpg(group, 0)
+            time.sleep(0.1)
