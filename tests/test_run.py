@@ -84,6 +84,38 @@ def test_env_layers_innermost_wins_and_github_files_carry_on(tmp_path):
     )
 
 
+def test_the_env_context_holds_declared_values_only(tmp_path):
+    root = gh(
+        tmp_path,
+        """
+        on: push
+        env: {FROM_WORKFLOW: w}
+        jobs:
+          a:
+            runs-on: ubuntu-latest
+            steps:
+              - env: {OWN: mine}
+                run: >-
+                  echo "[${{ env.OWN }}] [${{ env.FROM_WORKFLOW }}]
+                  [${{ env.HOME }}] [$GITHUB_REF_NAME] [$GITHUB_JOB]" > ctx.txt
+              - env: {CALLER: from-the-caller}
+                uses: ./.github/actions/show
+        """,
+        **{
+            ".github/actions/show/action.yml": """
+            runs:
+              using: composite
+              steps:
+                - shell: bash
+                  run: echo "$CALLER $FROM_WORKFLOW" > composite.txt
+            """
+        },
+    )
+    assert statuses(execute(root)) == {"a": "success"}
+    assert read(root, "ctx.txt") == "[mine] [w] [] [main] [a]\n"
+    assert read(root, "composite.txt") == "from-the-caller w\n"
+
+
 def test_outputs_across_steps_and_jobs(tmp_path):
     root = gh(
         tmp_path,

@@ -12,6 +12,7 @@ local composite actions and reusable workflows; matrices."""
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import shutil
 import time
@@ -47,6 +48,8 @@ class _Job:
 
     def __init__(self, env: dict[str, str], timeout: float) -> None:
         self.env = env  # workflow + job env, and GITHUB_ENV additions
+        self.machine: dict[str, str] = {}  # the runner's own variables
+        self.overlay: dict[str, str] = {}  # a composite's calling step env
         self.path: list[str] = []
         self.status = SUCCESS
         self.deadline = time.monotonic() + timeout
@@ -358,12 +361,13 @@ class GitHubRun:
         result = JobResult(name, title, SUCCESS)
         self.session.log.job_started(result)
         start = time.monotonic()
-        env = self.session.base_env()
+        env: dict[str, str] = {}  # the env context: declared values only
         env.update(self._strings(self.data.get("env"), contexts))
         env.update(
             self._strings(job.get("env"), {**contexts, "env": P.context(env)})
         )
         state = _Job(env, minutes(job.get("timeout-minutes"), 360))
+        state.machine = self._machine_env(contexts, job_id)
         defaults = {
             **_map(_map(self.data.get("defaults")).get("run")),
             **_map(_map(job.get("defaults")).get("run")),
@@ -395,6 +399,48 @@ class GitHubRun:
         self.session.log.job_done(result)
         self._record(job_id, result, outputs)
         return failed
+
+    def _machine_env(
+        self, contexts: Mapping[str, Any], job_id: str
+    ) -> dict[str, str]:
+        """The machine's environment and the runner's default variables
+        ("Variables": Default environment variables)."""
+        github = contexts["github"]
+        event = self.session.temp / "event.json"
+        event.write_text(
+            json.dumps(_plain(github.get("event")) or {}), encoding="utf-8"
+        )
+        values = {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_WORKSPACE": str(self.session.root),
+            "GITHUB_JOB": job_id,
+            "GITHUB_EVENT_PATH": str(event),
+            "RUNNER_OS": "Linux",
+            "RUNNER_ARCH": "X64",
+            "RUNNER_NAME": "local",
+            "RUNNER_TEMP": str(self.session.temp),
+            "RUNNER_TOOL_CACHE": str(self.session.tools),
+        }
+        for name, key in (
+            ("GITHUB_REF", "ref"),
+            ("GITHUB_REF_NAME", "ref_name"),
+            ("GITHUB_REF_TYPE", "ref_type"),
+            ("GITHUB_HEAD_REF", "head_ref"),
+            ("GITHUB_BASE_REF", "base_ref"),
+            ("GITHUB_SHA", "sha"),
+            ("GITHUB_REPOSITORY", "repository"),
+            ("GITHUB_REPOSITORY_OWNER", "repository_owner"),
+            ("GITHUB_EVENT_NAME", "event_name"),
+            ("GITHUB_RUN_ID", "run_id"),
+            ("GITHUB_RUN_NUMBER", "run_number"),
+            ("GITHUB_RUN_ATTEMPT", "run_attempt"),
+            ("GITHUB_ACTOR", "actor"),
+            ("GITHUB_SERVER_URL", "server_url"),
+            ("GITHUB_API_URL", "api_url"),
+            ("GITHUB_WORKFLOW", "workflow"),
+        ):
+            values[name] = _text(github.get(key))
+        return {**self.session.base_env(), **values}
 
     # steps ------------------------------------------------------------
     def _step(
@@ -447,8 +493,11 @@ class GitHubRun:
         try:
             step_env = {
                 **state.env,
+                **state.overlay,
                 **self._strings(step.get("env"), ctx),
             }
+            # a step's own env: is in its env context (run:, with:)
+            ctx = {**ctx, "env": P.context(step_env, "")}
             if "run" in step:
                 result, outputs = self._run_step(
                     step, label, state, ctx, step_env, defaults, action_dir
@@ -532,18 +581,9 @@ class GitHubRun:
         )
         files = self._files()
         env = {
+            **state.machine,
             **env,
             **{k: str(v) for k, v in files.items()},
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_WORKSPACE": str(self.session.root),
-            "GITHUB_REF": _text(ctx["github"].get("ref")),
-            "GITHUB_SHA": _text(ctx["github"].get("sha")),
-            "GITHUB_REPOSITORY": _text(ctx["github"].get("repository")),
-            "GITHUB_EVENT_NAME": _text(ctx["github"].get("event_name")),
-            "GITHUB_RUN_ID": "1",
-            "RUNNER_OS": "Linux",
-            "RUNNER_TEMP": str(self.session.temp),
-            "RUNNER_TOOL_CACHE": str(self.session.tools),
         }
         if action_dir is not None:
             env["GITHUB_ACTION_PATH"] = str(action_dir)
@@ -604,13 +644,15 @@ class GitHubRun:
         action = github_action(uses)
         if action is None:
             return self._unsupported(label, f"{uses} is not emulated")
-        job_env = state.env
-        action_env = {**env}
+        given = {**state.machine, **env}
+        action_env = dict(given)
         outcome = action(
             self.session.action_context(action_env, state.path), inputs
         )
         # what the action adds to the environment lasts for the job
-        job_env.update({k: v for k, v in action_env.items() if env.get(k) != v})
+        state.env.update(
+            {k: v for k, v in action_env.items() if given.get(k) != v}
+        )
         return (
             StepResult(
                 label,
@@ -675,6 +717,10 @@ class GitHubRun:
         steps_ctx: dict[str, Any] = {}
         failed: StepResult | None = None
         inner_state = _Job(state.env, 0)
+        inner_state.machine = state.machine
+        inner_state.overlay = {
+            k: v for k, v in env.items() if state.env.get(k) != v
+        }
         inner_state.path = state.path
         inner_state.deadline = state.deadline
         inner_state.status = state.status
