@@ -277,3 +277,58 @@ def test_a_mutation_of_the_defect_class_fails_the_run(
         )
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     assert message in done.stdout, done.stdout[-4000:]
+
+
+# deployments against the strict stand-ins -----------------------------------
+
+DEPLOYMENT_FILES = [
+    (".github/workflows/cd.yml", "push"),
+    (".github/workflows/infra.yml", "push"),
+    (".github/workflows/monitor.yml", "schedule"),
+    ("azure-pipelines/cd.yml", "push"),
+    ("azure-pipelines/infra.yml", "push"),
+    ("azure-pipelines/monitor.yml", "schedule"),
+]
+
+
+@pytest.fixture(scope="module")
+def cloud_project(tmp_path_factory, shims, tool_cache):
+    """Both providers and both IaC languages, installed and locked, with
+    the strict az and gh stand-ins on the PATH (an Owner's login)."""
+    from test_release import ADMIN, install_fake, owner_state, workspaces_of
+
+    work = tmp_path_factory.mktemp("cloud")
+    project = generate(work / "fraud-model", ci_provider="both", iac="both")
+    env = job_env(shims, tool_cache)
+    first_steps(project, env)
+    bin_dir = work / "bin"
+    tests = Path(__file__).parent
+    install_fake(bin_dir, "az", tests / "fake_az.py")
+    install_fake(bin_dir, "gh", tests / "fake_gh.py")
+    state = work / "az-state.json"
+    state.write_text(json.dumps(owner_state(workspaces_of(project))))
+    env.update(
+        PATH=f"{bin_dir}{os.pathsep}{env['PATH']}",
+        FAKE_AZ_STATE=str(state),
+        FAKE_GH_STATE=str(work / "gh-state.json"),
+        FAKE_RULES=str(tests),
+        FAKE_AZ_IDENTITY=ADMIN,
+    )
+    return project, env
+
+
+@pytest.mark.parametrize(("pipeline", "event"), DEPLOYMENT_FILES)
+def test_deployment_pipelines_run_with_every_construct_supported(
+    cloud_project, pipeline, event
+):
+    """--strict makes any action, task or construct the runner does not
+    emulate an error (exit 2): every one these files use is emulated, and
+    the jobs run against the stand-ins (how far they get is reported)."""
+    project, env = cloud_project
+    done = mlops_run(
+        project, env, pipeline, "--event", event, "--include-deployments",
+        "--strict", "--format", "json",
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert any(job["status"] != "skipped" for job in report["jobs"]), report
