@@ -129,7 +129,11 @@ def test_outputs_across_steps_and_jobs(tmp_path):
             steps:
               - id: calc
                 run: echo "answer=42" >> "$GITHUB_OUTPUT"
-              - run: echo "${{ steps.calc.outputs.answer }}" > same-job.txt
+              - id: legacy
+                run: echo "::set-output name=old::style"
+              - run: >-
+                  echo "${{ steps.calc.outputs.answer }}
+                  ${{ steps.legacy.outputs.old }}" > same-job.txt
           consume:
             needs: produce
             runs-on: ubuntu-latest
@@ -143,7 +147,7 @@ def test_outputs_across_steps_and_jobs(tmp_path):
         "produce": "success",
         "consume": "success",
     }
-    assert read(root, "same-job.txt") == "42\n"
+    assert read(root, "same-job.txt") == "42 style\n"
     assert read(root, "other-job.txt") == "42 success\n"
 
 

@@ -611,9 +611,13 @@ class GitHubRun:
     ) -> dict[str, str]:
         """Apply what the step wrote to GITHUB_ENV/PATH and workflow
         commands (add-mask); return its GITHUB_OUTPUT."""
+        legacy: dict[str, str] = {}
         for line in output.splitlines():
             if line.startswith("::add-mask::"):
                 self.session.masker.add(line[len("::add-mask::") :])
+            match = re.match(r"::set-output name=([^:]+)::(.*)$", line)
+            if match:  # deprecated, still honoured by the runner
+                legacy[match.group(1)] = match.group(2)
         state.env.update(
             parse_env_file(files["GITHUB_ENV"].read_text(encoding="utf-8"))
         )
@@ -622,9 +626,12 @@ class GitHubRun:
         ):
             if line.strip():
                 state.path.insert(0, line.strip())
-        return parse_env_file(
-            files["GITHUB_OUTPUT"].read_text(encoding="utf-8")
-        )
+        return {
+            **legacy,
+            **parse_env_file(
+                files["GITHUB_OUTPUT"].read_text(encoding="utf-8")
+            ),
+        }
 
     def _uses_step(
         self,
