@@ -281,11 +281,13 @@ def test_a_mutation_of_the_defect_class_fails_the_run(
 
 # deployments against the strict stand-ins -----------------------------------
 
-DEPLOYMENT_FILES = [
-    (".github/workflows/cd.yml", "push"),
+PRODUCTION = {
+    ".github/workflows/cd.yml": "deploy-production",
+    "azure-pipelines/cd.yml": "deploy_production",
+}
+OTHER_DEPLOYMENT_FILES = [
     (".github/workflows/infra.yml", "push"),
     (".github/workflows/monitor.yml", "schedule"),
-    ("azure-pipelines/cd.yml", "push"),
     ("azure-pipelines/infra.yml", "push"),
     ("azure-pipelines/monitor.yml", "schedule"),
 ]
@@ -294,7 +296,12 @@ DEPLOYMENT_FILES = [
 @pytest.fixture(scope="module")
 def cloud_project(tmp_path_factory, shims, tool_cache):
     """Both providers and both IaC languages, installed and locked, with
-    the strict az and gh stand-ins on the PATH (an Owner's login)."""
+    the strict az and gh stand-ins on the PATH: the cloud after the
+    documented set-up (`setup_azure_federation.sh identities`, run by an
+    Owner), and the person running `run` holding the roles the deployers
+    get (locally one login serves every job; on the services each job
+    logs in as its environment's identity). MLflow's registry is a local
+    store (CI reads it from the workspace)."""
     from test_release import ADMIN, install_fake, owner_state, workspaces_of
 
     work = tmp_path_factory.mktemp("cloud")
@@ -313,17 +320,45 @@ def cloud_project(tmp_path_factory, shims, tool_cache):
         FAKE_GH_STATE=str(work / "gh-state.json"),
         FAKE_RULES=str(tests),
         FAKE_AZ_IDENTITY=ADMIN,
+        AZURE_CONFIG_DIR=str(work / "azure-config"),
+        MLFLOW_TRACKING_URI=f"sqlite:///{work / 'registry.db'}",
     )
+    done = subprocess.run(
+        ["bash", "scripts/setup_azure_federation.sh", "identities"],
+        cwd=project, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    cloud = json.loads(state.read_text())
+    cloud["role_assignments"] += [
+        {**grant, "principal": ADMIN}
+        for grant in cloud["role_assignments"]
+        if grant["principal"] != ADMIN
+    ]
+    state.write_text(json.dumps(cloud))
     return project, env
 
 
-@pytest.mark.parametrize(("pipeline", "event"), DEPLOYMENT_FILES)
-def test_deployment_pipelines_run_with_every_construct_supported(
+@pytest.mark.parametrize("pipeline", sorted(PRODUCTION))
+def test_cd_reaches_production_on_a_push_to_main(cloud_project, pipeline):
+    project, env = cloud_project
+    done = mlops_run(
+        project, env, pipeline, "--include-deployments", "--strict",
+        "--format", "json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-3000:]
+    jobs = {job["id"]: job["status"] for job in json.loads(done.stdout)["jobs"]}
+    assert jobs[PRODUCTION[pipeline]] == "success", jobs
+    assert set(jobs.values()) <= {"success", "skipped"}, jobs
+
+
+@pytest.mark.parametrize(("pipeline", "event"), OTHER_DEPLOYMENT_FILES)
+def test_infra_and_monitor_run_with_every_construct_supported(
     cloud_project, pipeline, event
 ):
     """--strict makes any action, task or construct the runner does not
     emulate an error (exit 2): every one these files use is emulated, and
-    the jobs run against the stand-ins (how far they get is reported)."""
+    their jobs run against the stand-ins (how far they get is reported:
+    the az stand-in has no `bicep build` or `ml workspace show`)."""
     project, env = cloud_project
     done = mlops_run(
         project, env, pipeline, "--event", event, "--include-deployments",

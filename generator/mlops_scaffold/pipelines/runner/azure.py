@@ -705,14 +705,25 @@ class AzureRun:
         if "download" in step:
             if str(step["download"]) in ("none",):
                 return StepResult(label, SKIPPED)
+            artifact = variables.macro(str(step.get("artifact", "")))
+            # the shortcut downloads to $(Pipeline.Workspace)/<artifact>
+            workspace = str(variables.get("Pipeline.Workspace"))
             inputs = {
-                "artifact": variables.macro(str(step.get("artifact", ""))),
-                "path": variables.macro(str(step.get("path", ""))),
+                "artifact": artifact,
+                "path": variables.macro(str(step.get("path", "")))
+                or (f"{workspace}/{artifact}" if artifact else workspace),
             }
             task = "DownloadPipelineArtifact@2"
         if not task:
             kind = next(iter(step), "?")
             return self._unsupported(label, f"`{kind}:` steps are not run")
+        if task.lower().startswith("downloadpipelineartifact@"):
+            # the task's default targetPath is $(Pipeline.Workspace)
+            inputs.setdefault(
+                "path",
+                inputs.get("targetPath")
+                or str(variables.get("Pipeline.Workspace")),
+            )
         action = azure_task(task)
         if action is None:
             return self._unsupported(label, f"task {task} is not emulated")
