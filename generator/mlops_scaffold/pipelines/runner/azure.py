@@ -628,8 +628,8 @@ class AzureRun:
                 f"step {index + 1}: {step[P._MAYBE]}"
             )
         variables = state.variables
-        label = variables.macro(
-            str(step.get("displayName") or _default_name(step))
+        label = self.session.masker(
+            variables.macro(str(step.get("displayName") or _default_name(step)))
         )
         if str(step.get("enabled", True)).lower() == "false":
             return StepResult(label, SKIPPED, reason="enabled: false")

@@ -462,7 +462,7 @@ class GitHubRun:
         }
         label = _step_name(step, index)
         try:
-            label = _text(self._eval(label, ctx))
+            label = self.session.masker(_text(self._eval(label, ctx)))
             runs = P.condition_holds(
                 step.get("if"),
                 ctx,
