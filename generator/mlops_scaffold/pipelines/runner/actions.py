@@ -122,8 +122,18 @@ def python_environment(ctx: ActionContext, spec: str) -> Outcome:
     venv = ctx.tools / "python" / version
     if not (venv / "bin" / "python").is_file():
         venv.parent.mkdir(parents=True, exist_ok=True)
+        # Without its own pip (ensurepip takes seconds): the base
+        # interpreter's pip, seen through its site-packages, installs into
+        # this environment, as pip does into the runners' tool-cache Python.
+        has_pip = (
+            subprocess.run(
+                [executable, "-c", "import pip"], capture_output=True
+            ).returncode
+            == 0
+        )
+        options = ["--without-pip", "--system-site-packages"] if has_pip else []
         done = subprocess.run(
-            [executable, "-m", "venv", str(venv)],
+            [executable, "-m", "venv", *options, str(venv)],
             capture_output=True,
             text=True,
         )
