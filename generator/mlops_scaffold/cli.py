@@ -463,7 +463,7 @@ def run_command(
     from .pipelines.runner import Options, run, summary
 
     inputs_map = _pairs(inputs, "--input")
-    branch = ref or _default_branch(Path(file))
+    branch = (ref or _default_branch(Path(file))).removeprefix("refs/heads/")
     kind = {"workflow_dispatch": "manual"}.get(event, event)
     if kind == "pull_request":
         the_event = Event.pull_request(branch)
