@@ -7,10 +7,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from ... import yamlio
 from ...errors import UnsupportedPipelineError
 from ..planner import Event
 from .actions import ActionContext
-from .report import FAILURE, SKIPPED, SUCCESS, JobResult, StepResult, TextLog
+from .report import SKIPPED, JobResult, TextLog
 from .shell import Completed, Masker, command_line, execute, write_script
 
 
@@ -265,10 +264,6 @@ def skipped_job(
     return JobResult(job_id, name, SKIPPED, reason=reason, stage=stage)
 
 
-def job_status(steps: Sequence[StepResult]) -> str:
-    return FAILURE if any(s.status == FAILURE for s in steps) else SUCCESS
-
-
 def minutes(value: Any, default: float) -> float:
     """timeout-minutes / timeoutInMinutes in seconds (0: no limit)."""
     try:
@@ -276,10 +271,3 @@ def minutes(value: Any, default: float) -> float:
     except (TypeError, ValueError):
         number = default
     return number * 60 if number > 0 else float("inf")
-
-
-def which_bash() -> bool:
-    return shutil.which("bash") is not None
-
-
-Callback = Callable[[StepResult], None]

@@ -133,7 +133,7 @@ class GitHubRun(GitHubSteps):
         plan = P.plan(
             self.data,
             "github",
-            self._planned_event(),
+            self.options.event,
             dict(self.options.variables),
             assume_triggered=bool(self.prefix),
         )
@@ -151,9 +151,6 @@ class GitHubRun(GitHubSteps):
                 continue
             self._job(job_id, job, graph)
         return self.results
-
-    def _planned_event(self) -> P.Event:
-        return self.options.event
 
     def _record(
         self, job_id: str, result: JobResult, outputs: Mapping[str, str]
