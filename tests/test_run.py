@@ -805,3 +805,27 @@ def test_ctrl_c_stops_the_running_step_and_exits_130(tmp_path):
         while time.monotonic() < deadline:
             __import__("os").killpg(group, 0)
             time.sleep(0.1)
+
+
+def test_container_and_windows_jobs_are_named_and_skipped(tmp_path):
+    root = gh(
+        tmp_path,
+        """
+        on: push
+        jobs:
+          boxed:
+            runs-on: ubuntu-latest
+            container: python:3.11
+            steps: [{run: echo in-box > boxed.txt}]
+          win:
+            runs-on: windows-latest
+            steps: [{run: echo win > win.txt}]
+        """,
+    )
+    reasons = {job.id: (job.status, job.reason) for job in execute(root).jobs}
+    assert reasons["boxed"][0] == reasons["win"][0] == "skipped"
+    assert "container" in reasons["boxed"][1]
+    assert "windows" in reasons["win"][1]
+    assert not (root / "boxed.txt").exists()
+    with pytest.raises(UnsupportedPipelineError, match="container"):
+        execute(root, strict=True)

@@ -384,9 +384,24 @@ class AzureRun(AzureSteps):
                 " --include-deployments runs it",
             )
             return
-        if raw.get("container"):
-            self._unsupported_job(job, label, "container jobs are not run")
+        if raw.get("container") or raw.get("services"):
+            self._unsupported_job(
+                job, label, "container jobs and service containers are not run"
+            )
             return
+        image = (
+            str((raw.get("pool") or {}).get("vmImage", "")).lower()
+            if (isinstance(raw.get("pool"), Mapping))
+            else ""
+        )
+        for system in ("windows", "macos"):
+            if system in image:
+                self._unsupported_job(
+                    job,
+                    label,
+                    f"runs on {system} (vmImage {image}); this is Linux",
+                )
+                return
         matrix = (
             raw.get("strategy", {}).get("matrix")
             if isinstance(raw.get("strategy"), Mapping)

@@ -236,6 +236,14 @@ class GitHubRun(GitHubSteps):
         if "uses" in job:
             self._reusable(job_id, job, contexts)
             return
+        why = _not_here(job.get("runs-on"), job)
+        if why:
+            if self.options.strict:
+                raise UnsupportedPipelineError(
+                    f"job {job_id}: {why} (--strict)"
+                )
+            self._record(job_id, skipped_job(name, title, why), {})
+            return
         strategy = _map(job.get("strategy"))
         fail_fast = str(
             self._eval(strategy.get("fail-fast", True), contexts)
@@ -480,6 +488,17 @@ class GitHubRun(GitHubSteps):
             else SKIPPED
         )
         self.job_state[job_id] = {"result": status, "outputs": outputs}
+
+
+def _not_here(runs_on: Any, job: Mapping) -> str:
+    """Why a job cannot run on this Linux machine without containers."""
+    if job.get("container") or job.get("services"):
+        return "container jobs and service containers are not run"
+    labels = " ".join(str(x) for x in _as_list(runs_on)).lower()
+    for system in ("windows", "macos"):
+        if system in labels:
+            return f"runs on {system} (runs-on: {runs_on}); this is Linux"
+    return ""
 
 
 def _leg_suffix(leg: Mapping[str, Any]) -> str:
