@@ -412,6 +412,47 @@ def test_matrix_legs_and_the_matrix_filter(tmp_path):
     assert read(root, "legs.txt") == "2\n"
 
 
+def test_matrix_include_follows_the_documented_rules(tmp_path):
+    # "Workflow syntax": jobs.<job_id>.strategy.matrix.include (its example)
+    root = gh(
+        tmp_path,
+        """
+        on: push
+        jobs:
+          t:
+            runs-on: x
+            strategy:
+              matrix:
+                fruit: [apple, pear]
+                animal: [cat, dog]
+                include:
+                  - color: green
+                  - color: pink
+                    animal: cat
+                  - fruit: apple
+                    shape: circle
+                  - fruit: banana
+                  - fruit: banana
+                    animal: cat
+            steps:
+              - run: >-
+                  echo "${{ matrix.fruit }}-${{ matrix.animal }}-${{
+                  matrix.color }}-${{ matrix.shape }}" >> legs.txt
+        """,
+    )
+    execute(root)
+    assert sorted(read(root, "legs.txt").split()) == sorted(
+        [
+            "apple-cat-pink-circle",
+            "apple-dog-green-circle",
+            "pear-cat-pink-",
+            "pear-dog-green-",
+            "banana---",
+            "banana-cat--",
+        ]
+    )
+
+
 def test_fail_fast_cancels_the_other_legs_and_matrix_from_json(tmp_path):
     root = gh(
         tmp_path,

@@ -278,14 +278,10 @@ class GitHubRun(GitHubSteps):
             for k, v in matrix.items()
             if k not in ("include", "exclude")
         }
-        legs = (
-            [
-                dict(zip(axes, combo, strict=True))
-                for combo in itertools.product(*axes.values())
-            ]
-            if axes
-            else [{}]
-        )
+        legs = [
+            dict(zip(axes, combo, strict=True))
+            for combo in itertools.product(*axes.values())
+        ]
         for excluded in _as_list(matrix.get("exclude")):
             legs = [
                 leg
@@ -294,23 +290,23 @@ class GitHubRun(GitHubSteps):
                     str(leg.get(k)) == str(v) for k, v in _map(excluded).items()
                 )
             ]
+        # "include": added to every combination whose original values it
+        # does not overwrite; a new combination when it fits none
+        originals = len(legs)
         for extra in _as_list(matrix.get("include")):
             extra = _map(extra)
             merged = False
-            for leg in legs:
-                if (
-                    axes
-                    and all(
-                        str(leg.get(k)) == str(v)
-                        for k, v in extra.items()
-                        if k in axes
-                    )
-                    and any(k in axes for k in extra)
+            for leg in legs[:originals]:
+                if all(
+                    str(leg.get(k)) == str(v)
+                    for k, v in extra.items()
+                    if k in axes
                 ):
                     leg.update(extra)
                     merged = True
             if not merged:
                 legs.append(dict(extra))
+        legs = legs or [{}]
         wanted = self.options.matrix
         return [
             leg
