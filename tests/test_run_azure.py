@@ -427,3 +427,32 @@ def test_python_script_task_and_job_continue_on_error(tmp_path):
     )
     assert statuses(execute(root)) == {"soft": "success", "after": "success"}
     assert read(root, "py.txt") == "from python"
+
+
+def test_fail_on_stderr(tmp_path):
+    root = az(
+        tmp_path,
+        """
+        trigger: [main]
+        jobs:
+          - job: tolerant
+            steps:
+              - script: echo warning >&2
+          - job: strict
+            steps:
+              - script: echo warning >&2
+                failOnStderr: true
+          - job: strict_task
+            steps:
+              - task: Bash@3
+                inputs:
+                  targetType: inline
+                  script: echo warning >&2
+                  failOnStderr: true
+        """,
+    )
+    assert statuses(execute(root)) == {
+        "tolerant": "success",
+        "strict": "failure",
+        "strict_task": "failure",
+    }

@@ -287,11 +287,23 @@ class AzureSteps:
         )
         timeout = minutes(step.get("timeoutInMinutes"), 0)
         remaining = state.deadline - time.monotonic()
+        inputs = (
+            step.get("inputs")
+            if isinstance(step.get("inputs"), Mapping)
+            else {}
+        )
+        fail_on_stderr = (
+            scalar(
+                step.get("failOnStderr", inputs.get("failOnStderr", False))
+            ).lower()
+            == "true"
+        )
         done = self.session.execute(
             command_line(AZURE_SHELLS[kind], path),
             cwd,
             with_path(self._env(step, state), state.path),
             max(0.0, min(timeout, remaining)),
+            split_stderr=fail_on_stderr,
         )
         forced = self._logging_commands(done.output, state, step)
         if done.timed_out:
@@ -300,6 +312,8 @@ class AzureSteps:
             )
         status = SUCCESS if done.exit_code == 0 else FAILURE
         reason = "" if status == SUCCESS else f"exit code {done.exit_code}"
+        if fail_on_stderr and done.stderr.strip() and status == SUCCESS:
+            status, reason = FAILURE, "wrote to stderr (failOnStderr)"
         if forced:
             status, reason = forced
         return StepResult(label, status, output=done.output, reason=reason)

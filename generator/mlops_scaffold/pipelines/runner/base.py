@@ -107,13 +107,17 @@ class Session:
         cwd: Path,
         env: Mapping[str, str],
         timeout: float | None,
+        split_stderr: bool = False,
     ) -> Completed:
         if not cwd.is_dir():
             return Completed(
                 1, f"the working directory {cwd} does not exist\n", 0.0
             )
-        done = execute(argv, cwd=cwd, env=env, timeout=timeout)
+        done = execute(
+            argv, cwd=cwd, env=env, timeout=timeout, split_stderr=split_stderr
+        )
         done.output = self.masker(done.output)
+        done.stderr = self.masker(done.stderr)
         return done
 
     def working_directory(self, value: str | None) -> Path:

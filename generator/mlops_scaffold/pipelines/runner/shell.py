@@ -65,6 +65,7 @@ class Completed:
     output: str
     seconds: float
     timed_out: bool = False
+    stderr: str = ""  # only with split_stderr
 
 
 def command_line(template: str, script: Path) -> list[str]:
@@ -89,8 +90,10 @@ def execute(
     cwd: Path,
     env: Mapping[str, str],
     timeout: float | None,
+    split_stderr: bool = False,
 ) -> Completed:
-    """Run ``argv``; stdout and stderr merged, as in the services' logs.
+    """Run ``argv``; stdout and stderr merged, as in the services' logs
+    (``split_stderr``: apart, stderr after stdout, for failOnStderr).
     Raises StepInterrupted on Ctrl-C after stopping the process group."""
     start = time.monotonic()
     try:
@@ -100,7 +103,7 @@ def execute(
             env=dict(env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.PIPE if split_stderr else subprocess.STDOUT,
             start_new_session=True,
         )
     except OSError as error:
@@ -108,22 +111,26 @@ def execute(
             127, f"cannot start {argv[0]}: {error.strerror}\n", 0.0
         )
     try:
-        output, _ = process.communicate(timeout=timeout)
+        output, errors = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _stop(process)
-        output, _ = process.communicate()
+        output, errors = process.communicate()
         return Completed(
             process.returncode if process.returncode is not None else -9,
-            _text(output),
+            _text(output) + _text(errors),
             time.monotonic() - start,
             timed_out=True,
+            stderr=_text(errors),
         )
     except KeyboardInterrupt:
         _stop(process)
         process.communicate()
         raise StepInterrupted from None
     return Completed(
-        process.returncode, _text(output), time.monotonic() - start
+        process.returncode,
+        _text(output) + _text(errors),
+        time.monotonic() - start,
+        stderr=_text(errors),
     )
 
 
