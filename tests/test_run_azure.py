@@ -456,3 +456,29 @@ def test_fail_on_stderr(tmp_path):
         "strict": "failure",
         "strict_task": "failure",
     }
+
+
+def test_runtime_parameters_are_read_as_their_declared_type(tmp_path):
+    root = az(
+        tmp_path,
+        """
+        trigger: [main]
+        parameters:
+          - name: loud
+            type: boolean
+            default: true
+          - name: names
+            type: object
+            default: [x]
+        steps:
+          - ${{ if parameters.loud }}:
+              - script: echo loud > loud.txt
+          - ${{ each name in parameters.names }}:
+              - script: echo ${{ name }} >> names.txt
+        """,
+    )
+    execute(
+        root, event=Event.manual("main", {"loud": "false", "names": "[a, b]"})
+    )
+    assert not (root / "loud.txt").exists()
+    assert read(root, "names.txt") == "a\nb\n"

@@ -1976,6 +1976,34 @@ def _parameter_defaults(spec: Any) -> dict[str, Any]:
     return values
 
 
+def _parameter_types(spec: Any) -> dict[str, str]:
+    return {
+        str(item["name"]): str(item.get("type", "string")).lower()
+        for item in (spec if isinstance(spec, list) else [])
+        if isinstance(item, Mapping) and "name" in item
+    }
+
+
+def _typed(value: Any, kind: str | None) -> Any:
+    """A runtime parameter given as text, as its declared type reads it
+    (a boolean parameter set to "false" is false)."""
+    if not isinstance(value, str):
+        return value
+    if kind == "boolean" and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if kind == "number":
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if kind in ("object", "stepList", "steplist", "jobList", "joblist"):
+        try:
+            return yamlio.load_untrusted(value, "a runtime parameter")[0]
+        except MalformedFileError:
+            return value
+    return value
+
+
 def _az_value(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
@@ -2407,7 +2435,13 @@ def compile_azure(
     predefined = _az_predefined(event, data)
     compiler = _Compiler(root, predefined, base)
     parameters = _parameter_defaults(data.get("parameters"))
-    parameters.update({str(k): _az_value(v) for k, v in event.inputs.items()})
+    types = _parameter_types(data.get("parameters"))
+    parameters.update(
+        {
+            str(k): _az_value(_typed(v, types.get(str(k))))
+            for k, v in event.inputs.items()
+        }
+    )
     root_vars_raw, _ = _az_variables(data.get("variables"))
     compile_ctx = compiler.context(
         parameters,
