@@ -676,6 +676,30 @@ def test_secrets_are_masked_and_vars_and_inputs_are_read(tmp_path):
     assert "s3cr3t-value" not in step.output
 
 
+def test_dispatch_inputs_are_read_as_their_declared_type(tmp_path):
+    root = gh(
+        tmp_path,
+        """
+        on:
+          workflow_dispatch:
+            inputs:
+              dry: {type: boolean, default: true}
+        jobs:
+          a:
+            runs-on: x
+            steps:
+              - if: inputs.dry
+                run: echo dry > dry.txt
+              - run: >-
+                  echo "${{ inputs.dry }} ${{ github.event.inputs.dry }}"
+                  > v.txt
+        """,
+    )
+    execute(root, event=Event.manual("main", {"dry": "false"}))
+    assert not (root / "dry.txt").exists()
+    assert read(root, "v.txt") == "false false\n"
+
+
 def test_a_step_timeout_stops_the_step(tmp_path):
     root = gh(
         tmp_path,

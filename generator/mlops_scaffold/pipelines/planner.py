@@ -1176,6 +1176,10 @@ def _gh_inputs(data: Mapping, event: Event, kind: str) -> dict[str, Any]:
             default = ""
         values[str(name)] = default
     for name, value in event.inputs.items():
+        kind_of = _mapping(declared.get(name)).get("type", "string")
+        if isinstance(value, str) and kind_of in ("boolean", "number"):
+            # given as text (a form, --input): read as the declared type
+            value = _typed(value, kind_of)
         values[str(name)] = (
             float(value)
             if isinstance(value, int) and not isinstance(value, bool)

@@ -94,7 +94,7 @@ class GitHubRun(GitHubSteps):
         match = re.search(r"[:/]([^/:]+/[^/]+?)(?:\.git)?$", remote)
         repository = match.group(1) if match else f"local/{session.root.name}"
         event = self.options.event
-        if self.inputs and event.kind != "workflow_call":
+        if self.prefix:  # a reusable workflow: called by another
             event = P.Event(
                 "workflow_call", event.branch, inputs=dict(self.inputs)
             )
