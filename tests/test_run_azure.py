@@ -482,3 +482,46 @@ def test_runtime_parameters_are_read_as_their_declared_type(tmp_path):
     )
     assert not (root / "loud.txt").exists()
     assert read(root, "names.txt") == "a\nb\n"
+
+
+def test_each_over_objects_jobs_and_depends_on(tmp_path):
+    root = az(
+        tmp_path,
+        """
+        trigger: [main]
+        parameters:
+          - name: envs
+            type: object
+            default: {Alpha: a, BETA: b}
+          - name: names
+            type: object
+            default: [one, two]
+        variables:
+          ${{ if eq(parameters.names[0], 'one') }}:
+            picked: first
+          ${{ else }}:
+            picked: other
+        jobs:
+          - ${{ each eachName in parameters.names }}:
+              - job: job_${{ eachName }}
+                steps:
+                  - script: >-
+                      echo "$Alpha $BETA $(picked) ${{ eachName }}"
+                      >> out.txt
+                    env:
+                      ${{ each pair in parameters.envs }}:
+                        ${{ pair.key }}: ${{ pair.value }}
+          - job: last
+            dependsOn:
+              - ${{ each eachName in parameters.names }}:
+                  - job_${{ eachName }}
+            steps:
+              - script: echo last >> out.txt
+        """,
+    )
+    assert statuses(execute(root)) == {
+        "job_one": "success",
+        "job_two": "success",
+        "last": "success",
+    }
+    assert read(root, "out.txt") == "a b first one\na b first two\nlast\n"

@@ -293,6 +293,7 @@ class _Obj:
         self, values: Mapping[str, Any], missing: Callable[[str], Any]
     ) -> None:
         self.values = {str(k).lower(): v for k, v in values.items()}
+        self.names = {str(k).lower(): str(k) for k in values}  # as written
         self.missing = missing
 
     def get(self, key: str) -> Any:
@@ -1811,14 +1812,18 @@ class _Compiler:
             return [collection]
         if isinstance(collection, _Obj):
             items: list[Any] = [
-                _Obj({"key": k, "value": v}, lambda _: None)
+                _Obj(
+                    {"key": collection.names.get(k, k), "value": v},
+                    lambda _: None,
+                )
                 for k, v in collection.values.items()
             ]
         elif isinstance(collection, list):
             items = collection
         else:
             items = []
-        return [{**ctx, match.group(1): item} for item in items]
+        name = match.group(1).lower()  # names are case-insensitive
+        return [{**ctx, name: item} for item in items]
 
     def template(
         self,
