@@ -305,6 +305,7 @@ runs:
         echo "text=${{ inputs.greeting }} $WHO" >> "$GITHUB_OUTPUT"
         echo "FROM_ACTION=yes" >> "$GITHUB_ENV"
         test -f "$GITHUB_ACTION_PATH/action.yml"
+        test -f "${{ github.action_path }}/action.yml"
 """
 
 

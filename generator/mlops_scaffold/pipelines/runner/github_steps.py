@@ -337,7 +337,9 @@ class GitHubSteps:
         values.update({k: v for k, v in inputs.items() if k in declared})
         inner_ctx = {
             **self.contexts_base,
-            "github": ctx["github"],
+            "github": P.context(
+                {**ctx["github"].values, "action_path": str(folder)}
+            ),
             "matrix": ctx.get("matrix", P.context({})),
             "inputs": P.context(values, ""),
         }
