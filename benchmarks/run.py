@@ -624,6 +624,122 @@ def loop_rows(quick: bool) -> list[dict]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+RUN_JOBS = (  # the CI jobs of ci.yml, as make calls (one install each)
+    ("lint", "dev", "lint"),
+    ("test", "dev", "test"),
+    ("quality", "dev", "quality"),
+    ("pipeline-lint", "dev pipeline-lint", "pipeline-lint"),
+)
+
+
+def run_rows() -> list[dict]:
+    """Time-to-green of the generated CI (lint + test + quality +
+    pipeline-lint) run by `mlops-scaffold run`, against the same commands
+    run by hand (`make install LOCKED=1 GROUPS=...` then the job's target,
+    per job), side by side: cold (no .venv, empty uv cache) and warm. The
+    runner's own overhead budget is 1.1x. Run with --run (downloads)."""
+    rows = []
+    work = Path(tempfile.mkdtemp(prefix="mlops-scaffold-run-"))
+    try:
+        project = work / "p"
+        shims = work / "shims"
+        shims.mkdir()
+        uv = shutil.which("uv") or str(BIN / "uv")
+        (shims / "uv").symlink_to(uv)
+        env = {
+            "PATH": f"{shims}{os.pathsep}{os.environ['PATH']}",
+            "MLOPS_SCAFFOLD_TOOL_CACHE": str(work / "tools"),
+        }
+        generator = str(REPO / "generator")
+        subprocess.run(
+            [*PYTHON, "-c", _cli("new", str(project), "--defaults", generator)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            ["make", "install"],
+            cwd=project,
+            env={**os.environ, **env},
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+        subprocess.run(
+            ["git", "commit", "-qm", "Lock", "--no-verify"],
+            cwd=project,
+            check=True,
+        )
+        by_hand = work / "by-hand.sh"
+        by_hand.write_text(
+            "set -e\n"
+            + "".join(
+                f"make install LOCKED=1 GROUPS='{groups}'\nmake {target}\n"
+                for _, groups, target in RUN_JOBS
+            )
+        )
+        runner = [
+            *PYTHON,
+            "-c",
+            _cli(
+                "run",
+                ".github/workflows/ci.yml",
+                "--matrix",
+                "python-version=3.11",
+                generator,
+            ),
+        ]
+        # cold once each (downloads); warm three times each, in turn, so
+        # that load from others on a shared machine slows both alike
+        for temperature, repeat in (("cold", 1), ("warm", 3)):
+            times: dict[str, list[float]] = {}
+            peaks: dict[str, int] = {}
+            for _ in range(repeat):
+                for name, command, extra in (
+                    # CI=true as on the runner (a CI job logs no MLflow run)
+                    ("by hand", ["bash", str(by_hand)], {"CI": "true"}),
+                    ("mlops-scaffold run", runner, {}),
+                ):
+                    cache = work / f"uv-cache-{name.replace(' ', '-')}"
+                    if temperature == "cold":
+                        shutil.rmtree(project / ".venv", ignore_errors=True)
+                        shutil.rmtree(cache, ignore_errors=True)
+                    seconds, peak = measure(
+                        command,
+                        cwd=project,
+                        env={**env, **extra, "UV_CACHE_DIR": str(cache)},
+                    )
+                    times.setdefault(name, []).append(seconds)
+                    peaks[name] = max(peaks.get(name, 0), peak)
+            results = {
+                name: (statistics.median(values), peaks[name])
+                for name, values in times.items()
+            }
+            rows.append(
+                row(
+                    f"run ci.yml, {temperature} (lint+test+quality+"
+                    "pipeline-lint)",
+                    results["mlops-scaffold run"],
+                    "the same make commands by hand",
+                    results["by hand"],
+                    1.1,
+                )
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def _cli(*args: str) -> str:
+    """Python code running the CLI of this checkout (the last argument is
+    its generator folder), so the jobs do not inherit a PYTHONPATH."""
+    *argv, generator = args
+    return (
+        f"import sys; sys.path.insert(0, {generator!r}); "
+        "from mlops_scaffold.cli import run; "
+        f"sys.argv = ['mlops-scaffold', *{argv!r}]; run()"
+    )
+
+
 def row(name, measured, base_name, base, budget, note=""):
     seconds, memory = measured
     entry = {
@@ -683,12 +799,28 @@ def main() -> int:
         action="store_true",
         help="also time a generated project's cold install",
     )
+    parser.add_argument(
+        "--run",
+        action="store_true",
+        help="also time the generated CI run locally (mlops-scaffold run)",
+    )
+    parser.add_argument(
+        "--run-only",
+        action="store_true",
+        help="only the --run rows; other rows are kept from results.json",
+    )
     args = parser.parse_args()
-    rows = loop_rows(args.quick) if args.only == "loop" else []
-    if args.only != "loop":
+    if args.run_only:
+        rows = run_rows()
+        args.only = "run"
+    elif args.only == "loop":
+        rows = loop_rows(args.quick)
+    else:
         rows = run(args.quick, args.only)
     if args.install:
         rows += install_rows()
+    if args.run and not args.run_only:
+        rows += run_rows()
     results = HERE / "results.json"
     if args.only != "all" and results.exists():
         fresh_rows = {r["name"]: r for r in rows}

@@ -102,11 +102,11 @@ def setup(case: str, tmp: Path, generated: Path) -> dict[str, Path]:
         places["FILE"] = places["PROJECT"] / "README.md"
         committed_repo(places["REPO"], {"README.md": "not scaffolded\n"})
         update_situation(case, places["PROJECT"])
-    elif case.startswith(("adopt", "check", "review")):
+    elif case.startswith(("adopt", "check", "review", "run")):
         workflow = (
             "name: CI\non: push\njobs:\n  test:\n    steps: x\n   bad: y\n"
         )
-        if case != "adopt-malformed-yaml":
+        if case not in ("adopt-malformed-yaml", "run-malformed-yaml"):
             workflow = "name: CI\non: push\njobs: {}\n"
         files = {".github/workflows/ci.yml": workflow}
         if case in ADOPT_PYPROJECT:
@@ -122,6 +122,8 @@ def setup(case: str, tmp: Path, generated: Path) -> dict[str, Path]:
             git(places["REPO"].parent, "init", "--quiet", str(places["REPO"]))
         else:
             committed_repo(places["REPO"], files)
+        places["WORKFLOW"] = places["REPO"] / ".github/workflows/ci.yml"
+        places["GITHEAD"] = places["REPO"] / ".git/HEAD"
         if case == "check-fifo-file":
             os.mkfifo(places["REPO"] / ".github/workflows/f.yml")
         if case == "adopt-dirty-tree":
@@ -210,7 +212,9 @@ def generated(tmp_path_factory) -> Path:
 
 def test_the_table_covers_every_command():
     commands = {command.split()[0] for _, command, _, _ in rows()}
-    assert commands == {"new", "update", "adopt", "check", "review", "notebook"}
+    assert commands == {
+        "new", "update", "adopt", "check", "review", "notebook", "run",
+    }  # fmt: skip
     assert len(rows()) >= 20
 
 

@@ -377,6 +377,164 @@ def review(path, base, head, style) -> None:
     _echo(to_markdown(result) if style == "markdown" else to_json(result))
 
 
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(
+                f"{option} {item!r} is not KEY=VALUE",
+                hint=f"e.g. {option} name=value",
+            )
+        pairs[key.strip()] = value
+    return pairs
+
+
+@cli.command("run")
+@click.argument("file", type=click.Path())
+@click.option(
+    "--job",
+    "jobs",
+    multiple=True,
+    help="Run only this job "
+    "(Azure: job or stage) and what it needs; repeatable.",
+)
+@click.option(
+    "--event",
+    type=click.Choice(
+        ["push", "pull_request", "schedule", "workflow_dispatch"]
+    ),
+    default="push",
+    show_default=True,
+    help="What starts the run.",
+)
+@click.option(
+    "--ref",
+    default=None,
+    help="The branch pushed to, or the pull "
+    "request's base (default: the default branch).",
+)
+@click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="K=V",
+    help="A repository variable (GitHub vars) or pipeline "
+    "variable set outside the YAML (Azure).",
+)
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    metavar="K=V",
+    help="A secret: never printed (masked as ***).",
+)
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="K=V",
+    help="A workflow_dispatch input or Azure runtime parameter.",
+)
+@click.option(
+    "--matrix",
+    "matrix",
+    multiple=True,
+    metavar="K=V",
+    help="Run only the matrix legs with this value, e.g. "
+    "--matrix python-version=3.11 (Azure: the leg name).",
+)
+@click.option(
+    "--include-deployments",
+    is_flag=True,
+    help="Also run deployment jobs and environment-bound jobs "
+    "(they push, deploy and call clouds for real).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="An action or task that is not emulated is an error "
+    "instead of a skipped step.",
+)
+@click.option(
+    "--format",
+    "style",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+def run_command(
+    file,
+    jobs,
+    event,
+    ref,
+    variables,
+    secrets,
+    inputs,
+    matrix,
+    include_deployments,
+    strict,
+    style,
+) -> None:
+    """Run a GitHub workflow or an Azure Pipelines FILE on this machine.
+
+    The run planner picks the jobs (and stages) that the event starts;
+    they run in dependency order in the working tree, with the services'
+    shells, environment, expressions, templates and logging commands
+    (checkout, setup-python / UsePythonVersion, setup-uv, cache and
+    artifacts are emulated; other actions and tasks are skipped and
+    named). Deployment jobs are skipped unless --include-deployments.
+    Exit 0 when every job that ran succeeded, 1 when one failed, 2 for
+    bad input, 130 when interrupted.
+    """
+    from pathlib import Path
+
+    from .pipelines.planner import Event
+    from .pipelines.runner import Options, run, summary
+
+    inputs_map = _pairs(inputs, "--input")
+    branch = (ref or _default_branch(Path(file))).removeprefix("refs/heads/")
+    kind = {"workflow_dispatch": "manual"}.get(event, event)
+    if kind == "pull_request":
+        the_event = Event.pull_request(branch)
+    elif kind == "manual":
+        the_event = Event.manual(branch, inputs_map)
+    else:
+        the_event = Event(kind, branch, inputs=inputs_map)
+    options = Options(
+        event=the_event,
+        jobs=jobs,
+        variables=_pairs(variables, "--var"),
+        secrets=_pairs(secrets, "--secret"),
+        include_deployments=include_deployments,
+        strict=strict,
+        matrix=_pairs(matrix, "--matrix"),
+    )
+    echo = click.echo if style == "text" else None
+    result = run(file, options, echo=echo)
+    if style == "json":
+        click.echo(result.to_json())
+    else:
+        click.echo(summary(result))
+    if result.failed:
+        raise click.exceptions.Exit(1)
+
+
+def _default_branch(file) -> str:
+    """origin's default branch, else the current branch, else main."""
+    from pathlib import Path
+
+    from .gitutil import current_branch, remote_default_branch
+
+    folder = Path(file).resolve().parent
+    if not folder.is_dir():
+        return "main"
+    try:
+        return remote_default_branch(folder) or current_branch(folder) or "main"
+    except ScaffoldError:
+        return "main"
+
+
 @cli.group()
 def notebook() -> None:
     """Turn exploratory notebooks into production scripts."""

@@ -123,3 +123,15 @@ class LocalFilesInTheWayError(ScaffoldError):
 
 class FindingsError(ScaffoldError):
     """`check` or `notebook convert --check` found problems. Exit code 1."""
+
+
+class UnsupportedPipelineError(UsageError):
+    """`run` met a construct it does not emulate (named precisely), or a
+    file, job or option that does not exist. Exit code 2."""
+
+
+class RunInterruptedError(ScaffoldError):
+    """Ctrl-C stopped `run`: the running step was stopped and the jobs so
+    far were reported. Exit code 130."""
+
+    exit_code = 130

@@ -115,11 +115,11 @@ def checks(only: set[str] | None = None) -> list[tuple[str, list[str]]]:
                     *workflows,
                 ],
             ),
-            ("actionlint", ["actionlint", *workflows]),
+            ("actionlint", [tool("actionlint"), *workflows]),
             (
                 "zizmor",
                 [
-                    "zizmor",
+                    tool("zizmor"),
                     "--offline",
                     "--min-severity",
                     "low",

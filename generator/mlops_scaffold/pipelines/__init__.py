@@ -6,7 +6,9 @@
 - ``rules``: the rule catalogue (one module per rule);
 - ``auditor``: zizmor's GitHub security findings, merged;
 - ``check``: the engine; ``report``: its output formats;
-- ``review``: what a change does to the pipelines.
+- ``review``: what a change does to the pipelines;
+- ``planner``: which jobs run for an event (and the one expression engine
+  and Azure template expander); ``runner``: ``mlops-scaffold run``.
 """
 
 from .discovery import discover, provider_of

@@ -46,9 +46,10 @@ a guess.
 Not modelled: cancellation and concurrency groups; environment approvals
 and checks (RUN means "runs once approved"); events other than push,
 pull_request(_target), schedule, manual and workflow_call; ``${{ each }}``
-(UNKNOWN); templates in other repositories (UNKNOWN); Azure Repos branch
-policies that queue a pipeline for a pull request whatever its ``pr:``
-says (plan those with ``assume_triggered``); draft pull requests.
+over a collection not known at compile time (UNKNOWN); templates in other
+repositories (UNKNOWN); Azure Repos branch policies that queue a pipeline
+for a pull request whatever its ``pr:`` says (plan those with
+``assume_triggered``); draft pull requests.
 """
 
 from __future__ import annotations
@@ -77,6 +78,15 @@ __all__ = [
     "unreachable_deployments",
     "load",
     "ExpressionError",
+    "CompiledAzure",
+    "compile_azure",
+    "context",
+    "evaluate",
+    "interpolate",
+    "condition_holds",
+    "github_context",
+    "workflow_inputs",
+    "to_text",
 ]
 
 
@@ -283,6 +293,7 @@ class _Obj:
         self, values: Mapping[str, Any], missing: Callable[[str], Any]
     ) -> None:
         self.values = {str(k).lower(): v for k, v in values.items()}
+        self.names = {str(k).lower(): str(k) for k in values}  # as written
         self.missing = missing
 
     def get(self, key: str) -> Any:
@@ -595,10 +606,13 @@ class _Evaluator:
         contexts: Mapping[str, Any],
         github: bool,
         status: _Status | None = None,
+        functions: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
         self.contexts = contexts
         self.github = github
         self.status = status
+        # Run time adds what a plan cannot know (hashFiles on real files).
+        self.functions = functions or {}
 
     # conversions -----------------------------------------------------
     def truthy(self, value: Any) -> Any:
@@ -738,7 +752,7 @@ class _Evaluator:
         if unknown:
             return Unknown(unknown.reason)
         table = _GH_FUNCTIONS if self.github else _AZ_FUNCTIONS
-        function = table.get(name)
+        function = self.functions.get(name) or table.get(name)
         if function is None:
             return Unknown(f"function `{name}` is not modelled")
         return function(self, *args)
@@ -1163,6 +1177,10 @@ def _gh_inputs(data: Mapping, event: Event, kind: str) -> dict[str, Any]:
             default = ""
         values[str(name)] = default
     for name, value in event.inputs.items():
+        kind_of = _mapping(declared.get(name)).get("type", "string")
+        if isinstance(value, str) and kind_of in ("boolean", "number"):
+            # given as text (a form, --input): read as the declared type
+            value = _typed(value, kind_of)
         values[str(name)] = (
             float(value)
             if isinstance(value, int) and not isinstance(value, bool)
@@ -1719,7 +1737,13 @@ class _Compiler:
                 continue
             flush()
             if directive:  # each
-                out[_MAYBE] = "`${{ each }}` is not modelled"
+                for inner in self.each(directive[1], ctx):
+                    if isinstance(inner, Unknown):
+                        out[_MAYBE] = inner.reason
+                        break
+                    expanded = self.expand(value, inner)
+                    if isinstance(expanded, Mapping):
+                        out.update(expanded)
                 continue
             new_key = self.expand(key, ctx) if isinstance(key, str) else key
             if isinstance(new_key, Unknown):
@@ -1757,12 +1781,49 @@ class _Compiler:
                     continue
                 if directive:
                     flush()
-                    out.append({_MAYBE: "`${{ each }}` is not modelled"})
+                    for inner in self.each(directive[1], ctx):
+                        if isinstance(inner, Unknown):
+                            out.append({_MAYBE: inner.reason})
+                            break
+                        items = self.expand(value, inner)
+                        out.extend(
+                            items if isinstance(items, list) else [items]
+                        )
                     continue
             flush()
             out.append(self.expand(item, ctx))
         flush()
         return out
+
+    def each(self, text: str, ctx: Mapping[str, Any]) -> list[Any]:
+        """The contexts of ``${{ each name in collection }}``, one per item
+        (a mapping's items have ``key`` and ``value``); [Unknown] when the
+        collection is not known."""
+        match = re.fullmatch(r"(\w+)\s+in\s+(.+)", text.strip(), re.DOTALL)
+        if not match:
+            return [Unknown(f"`${{{{ each {text} }}}}` is not valid")]
+        try:
+            collection = _Evaluator(ctx, github=False).eval(
+                _parse(match.group(2), github=False)
+            )
+        except ExpressionError as error:
+            return [Unknown(f"`${{{{ each {text} }}}}`: {error}")]
+        if isinstance(collection, Unknown):
+            return [collection]
+        if isinstance(collection, _Obj):
+            items: list[Any] = [
+                _Obj(
+                    {"key": collection.names.get(k, k), "value": v},
+                    lambda _: None,
+                )
+                for k, v in collection.values.items()
+            ]
+        elif isinstance(collection, list):
+            items = collection
+        else:
+            items = []
+        name = match.group(1).lower()  # names are case-insensitive
+        return [{**ctx, name: item} for item in items]
 
     def template(
         self,
@@ -1828,6 +1889,8 @@ class _Compiler:
         self.bases.append(path.parent)
         try:
             source = data.get(kind + "s") or []
+            if kind == "variable" and isinstance(source, Mapping):
+                source = [{"name": k, "value": v} for k, v in source.items()]
             if whole and "stages" not in data:
                 source = _implicit_stages(data)
             body = self.flatten(self.expand(source, inner), inner, kind)
@@ -1838,9 +1901,41 @@ class _Compiler:
                     else item
                     for item in body
                 ]
+            if kind in ("stage", "job"):
+                body = [self.job_steps(item, inner) for item in body]
             return body
         finally:
             self.bases.pop()
+
+    def job_steps(self, item: Any, ctx: Mapping[str, Any]) -> Any:
+        """``item`` (a stage or job) with the step templates of its jobs
+        (and deployment lifecycle hooks) inserted, relative to the file
+        being read."""
+        if not isinstance(item, Mapping):
+            return item
+        out = dict(item)
+        if isinstance(out.get("variables"), list):
+            out["variables"] = self.flatten(out["variables"], ctx, "variable")
+        if isinstance(out.get("jobs"), list):
+            out["jobs"] = [self.job_steps(job, ctx) for job in out["jobs"]]
+        if isinstance(out.get("steps"), list):
+            out["steps"] = self.flatten(out["steps"], ctx, "step")
+        strategy = out.get("strategy")
+        if isinstance(strategy, Mapping):
+            out["strategy"] = {
+                name: {
+                    hook: (
+                        self.job_steps(body, ctx)
+                        if isinstance(body, Mapping)
+                        else body
+                    )
+                    for hook, body in spec.items()
+                }
+                if isinstance(spec, Mapping)
+                else spec
+                for name, spec in strategy.items()
+            }
+        return out
 
     def flatten(self, items: Any, ctx: Mapping[str, Any], kind: str) -> list:
         out: list[Any] = []
@@ -1888,6 +1983,34 @@ def _parameter_defaults(spec: Any) -> dict[str, Any]:
     elif isinstance(spec, Mapping):  # the older form: name: default
         values = {str(k): _az_value(v) for k, v in spec.items()}
     return values
+
+
+def _parameter_types(spec: Any) -> dict[str, str]:
+    return {
+        str(item["name"]): str(item.get("type", "string")).lower()
+        for item in (spec if isinstance(spec, list) else [])
+        if isinstance(item, Mapping) and "name" in item
+    }
+
+
+def _typed(value: Any, kind: str | None) -> Any:
+    """A runtime parameter given as text, as its declared type reads it
+    (a boolean parameter set to "false" is false)."""
+    if not isinstance(value, str):
+        return value
+    if kind == "boolean" and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if kind == "number":
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if kind in ("object", "stepList", "steplist", "jobList", "joblist"):
+        try:
+            return yamlio.load_untrusted(value, "a runtime parameter")[0]
+        except MalformedFileError:
+            return value
+    return value
 
 
 def _az_value(value: Any) -> Any:
@@ -2161,6 +2284,7 @@ def _az_structure(
                 continue
             if isinstance(job.get("dependsOn"), Unknown):
                 job = {**job, _MAYBE: job["dependsOn"].reason}
+            job = compiler.job_steps(job, ctx)
             kind = "deployment" if "deployment" in job else "job"
             job_id = str(job.get(kind) or f"Job{jindex + 1}")
             jobs.append(
@@ -2198,25 +2322,10 @@ def _plan_azure(
     if assume_triggered and triggered is not Verdict.RUN:
         why = f"assumed triggered ({why})"
         triggered = Verdict.RUN
-    predefined = _az_predefined(event, data)
-    compiler = _Compiler(root, predefined, base)
-    parameters = _parameter_defaults(data.get("parameters"))
-    parameters.update({str(k): _az_value(v) for k, v in event.inputs.items()})
-    root_vars_raw, _ = _az_variables(data.get("variables"))
-    compile_ctx = compiler.context(
-        parameters,
-        {
-            k: v
-            for k, v in root_vars_raw.items()
-            if isinstance(v, str) and "${{" not in v
-        },
-    )
-    expanded = compiler.expand(
-        {k: v for k, v in data.items() if k not in ("parameters",)}, compile_ctx
-    )
-    root_vars, root_opaque = _az_variables(expanded.get("variables"))
-    compile_ctx = compiler.context(parameters, root_vars)
-    structure = _az_structure(expanded, compiler, compile_ctx)
+    compiled = compile_azure(data, event, root, base)
+    predefined = compiled.predefined
+    root_vars, root_opaque = compiled.root_vars, compiled.root_opaque
+    structure = compiled.structure
 
     stage_graph = {s.id: s.depends for s, _ in structure}
     stage_units: dict[str, Unit] = {}
@@ -2309,6 +2418,63 @@ def _plan_azure(
         for u in job_units
     )
     return Plan("azure", event, triggered, why, stages, jobs_out)
+
+
+@dataclass
+class CompiledAzure:
+    """An Azure pipeline after template expansion, as the agent receives
+    it: ``structure`` holds every stage with its jobs (steps and step
+    templates inserted), ``root_vars`` the root variables."""
+
+    expanded: Mapping[str, Any]
+    structure: list[tuple[_AzUnit, list[_AzUnit]]]
+    compiler: _Compiler
+    parameters: dict[str, Any]
+    root_vars: dict[str, Any]
+    root_opaque: bool
+    predefined: dict[str, Any]
+
+
+def compile_azure(
+    data: Mapping, event: Event, root: Path | None, base: Path | None
+) -> CompiledAzure:
+    """Expand templates, ``${{ }}`` and parameters (with ``event.inputs``
+    as runtime parameters): the one template expander of the planner, the
+    validators and the local runner."""
+    predefined = _az_predefined(event, data)
+    compiler = _Compiler(root, predefined, base)
+    parameters = _parameter_defaults(data.get("parameters"))
+    types = _parameter_types(data.get("parameters"))
+    parameters.update(
+        {
+            str(k): _az_value(_typed(v, types.get(str(k))))
+            for k, v in event.inputs.items()
+        }
+    )
+    root_vars_raw, _ = _az_variables(data.get("variables"))
+    compile_ctx = compiler.context(
+        parameters,
+        {
+            k: v
+            for k, v in root_vars_raw.items()
+            if isinstance(v, str) and "${{" not in v
+        },
+    )
+    expanded = compiler.expand(
+        {k: v for k, v in data.items() if k not in ("parameters",)}, compile_ctx
+    )
+    root_vars, root_opaque = _az_variables(expanded.get("variables"))
+    compile_ctx = compiler.context(parameters, root_vars)
+    structure = _az_structure(expanded, compiler, compile_ctx)
+    return CompiledAzure(
+        expanded,
+        structure,
+        compiler,
+        parameters,
+        root_vars,
+        root_opaque,
+        predefined,
+    )
 
 
 def _stage_dependencies(
@@ -2818,3 +2984,130 @@ def _strip_gh(condition: str | None) -> str | None:
         return None
     text, _ = _gh_condition(condition)
     return " ".join(text.split()) if text else None
+
+
+# --------------------------------------------------------------------------
+# Run time: the same engine with concrete contexts (the local runner)
+
+
+def context(values: Mapping[str, Any], missing: Any = None) -> Any:
+    """A context object (case-insensitive keys, as both services read
+    them); a missing key gives ``missing``."""
+    return _Obj(values, lambda _: missing)
+
+
+def _concrete(value: Any, text: str) -> Any:
+    if isinstance(value, Unknown):
+        raise ExpressionError(f"`{text.strip()}`: {value.reason}")
+    return value
+
+
+def evaluate(
+    text: str,
+    contexts: Mapping[str, Any],
+    *,
+    github: bool,
+    results: Mapping[str, str] | None = None,
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+) -> Any:
+    """The value of one expression (no ``${{ }}``). ``results`` are the
+    results (success, failure, skipped) that the status functions read:
+    the steps so far at step level, the dependencies at job level. A value
+    the engine cannot know raises ExpressionError."""
+    status = None
+    if results is not None:
+        sets = {k: frozenset({v}) for k, v in results.items()}
+        status = _Status(ancestors=sets, direct=sets)
+    evaluator = _Evaluator(contexts, github, status, functions)
+    return _concrete(evaluator.eval(_parse(text, github)), text)
+
+
+def interpolate(
+    text: str,
+    contexts: Mapping[str, Any],
+    *,
+    github: bool,
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+) -> Any:
+    """``text`` with each ``${{ }}`` replaced by its value as a string (a
+    value alone keeps its type, as both services do)."""
+    evaluator = _Evaluator(contexts, github, None, functions)
+    whole = re.fullmatch(r"\s*\$\{\{(.*?)\}\}\s*", text, re.DOTALL)
+    if whole and "${{" not in whole.group(1):
+        return _concrete(evaluator.eval(_parse(whole.group(1), github)), text)
+    parts: list[str] = []
+    last = 0
+    for match in _TEMPLATE_EXPR.finditer(text):
+        parts.append(text[last : match.start()])
+        value = evaluator.eval(_parse(match.group(1), github))
+        parts.append(evaluator.to_str(_concrete(value, match.group(1))))
+        last = match.end()
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def to_text(value: Any, *, github: bool) -> str:
+    """A value as the service writes it into a string."""
+    return _Evaluator({}, github).to_str(value)
+
+
+def condition_holds(
+    raw: Any,
+    contexts: Mapping[str, Any],
+    *,
+    github: bool,
+    results: Mapping[str, str],
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+) -> bool:
+    """Whether a GitHub ``if:`` or an Azure ``condition:`` is true, with
+    the implicit ``success()`` (GitHub) / default ``succeeded()`` (Azure)
+    when it calls no status function."""
+    if github:
+        text, literal = _gh_condition(raw)
+        if text is None:
+            node: tuple = ("lit", True if raw is None else literal)
+        else:
+            node = _parse(text, github=True)
+        status_names = _STATUS_FUNCTIONS_GH
+        implicit: tuple = ("call", "success", [])
+    else:
+        if isinstance(raw, bool):
+            raw = "true" if raw else "false"
+        text = "succeeded()" if raw is None else str(raw)
+        node = _parse(text, github=False)
+        status_names = _STATUS_FUNCTIONS_AZ
+        implicit = ("call", "succeeded", [])
+    if not (_calls(node) & status_names):
+        node = ("and", implicit, node)
+    sets = {k: frozenset({v}) for k, v in results.items()}
+    evaluator = _Evaluator(
+        contexts, github, _Status(ancestors=sets, direct=sets), functions
+    )
+    value = _concrete(evaluator.eval(node), str(raw))
+    return bool(evaluator.truthy(value))
+
+
+def github_context(
+    data: Mapping, event: Event, extra: Mapping[str, Any]
+) -> Any:
+    """The ``github`` context of a run: the planner's (event name, refs,
+    payload, inputs) with ``extra`` run-time fields; other fields are
+    null, as an absent field is on the service."""
+    planned = _gh_contexts(data, event, {})["github"]
+    values = dict(planned.values)
+    payload = values.get("event")
+    if isinstance(payload, _Obj):
+        values["event"] = _Obj(payload.values, lambda _: None)
+    values.update({k.lower(): v for k, v in extra.items()})
+    return _Obj(values, lambda _: None)
+
+
+def workflow_inputs(data: Mapping, event: Event) -> dict[str, Any]:
+    """The ``inputs`` of a workflow_dispatch (or workflow_call) run: the
+    declared defaults, typed, overridden by ``event.inputs``."""
+    kind = (
+        "workflow_call"
+        if event.kind == "workflow_call"
+        else ("workflow_dispatch")
+    )
+    return _gh_inputs(data, event, kind)
