@@ -364,14 +364,48 @@ def test_without_zizmor_the_github_audits_are_reported_missing(
 
 
 # --------------------------------------------------------------- review
+def edges(chart: str) -> set[tuple[str, str]]:
+    """The chart's edges by node label (an approval node is "approval")."""
+    import re
+
+    labels = {
+        node: label.split("<br/>")[0]
+        for node, label in re.findall(
+            r'^\s*(\w+)(?:\[|\{\{)"([^"]*)"', chart, re.M
+        )
+    }
+    return {
+        (labels.get(a, a), labels.get(b, b))
+        for a, b in re.findall(
+            r"^\s*(\w+)(?:\{\{[^}]*\}\})? --> (\w+)$", chart, re.M
+        )
+    }
+
+
 def test_review_graph_follows_azure_stages():
     chart = mermaid(PipelineFile.parse(CLEAN_AZURE, AZURE_FILE, "azure"))
     assert "subgraph" in chart
-    assert (
-        "n_DeployStaging_deploy_staging --> n_DeployProduction_deploy_production_approval"
-        in chart
+    found = edges(chart)
+    assert ("smoke_test_staging", "approval") in found or (
+        "deploy_staging",
+        "approval",
+    ) in found
+    assert ("approval", "deploy_production") in found
+    assert ("build", "deploy_staging") in found
+
+
+def test_names_that_differ_in_punctuation_are_two_nodes():
+    workflow = (
+        "on: push\npermissions: {}\njobs:\n"
+        "  deploy-prod:\n    runs-on: x\n    steps: [{run: echo}]\n"
+        "  deploy_prod:\n    runs-on: x\n    environment: production\n"
+        "    steps: [{run: echo}]\n"
     )
-    assert "n_Build_build --> n_DeployStaging_deploy_staging" in chart
+    chart = mermaid(PipelineFile.parse(workflow, GITHUB_FILE, "github"))
+    assert chart.count('["deploy') == 2
+    found = edges(chart)
+    assert ("approval", "deploy_prod") in found
+    assert ("approval", "deploy-prod") not in found
 
 
 def test_review_reports_renames_and_new_findings_without_reprs(tmp_path):

@@ -466,9 +466,9 @@ def test_review_markdown_has_only_the_structure_it_wrote(tmp_path):
             continue
         if inside:
             assert re.match(
-                r"(flowchart LR|  subgraph n_\w+\[\"[^\"`]*\"\]|  end"
-                r"| {2,4}n_\w+(\[\"[^\"`\[\]]*\"\]|\{\{\"approval\"\}\}"
-                r" --> n_\w+| --> n_\w+))$",
+                r"(flowchart LR|  subgraph s\d+\[\"[^\"`]*\"\]|  end"
+                r"| {2,4}j\d+a?(\[\"[^\"`\[\]]*\"\]|\{\{\"approval\"\}\}"
+                r" --> j\d+| --> j\d+a?))$",
                 line,
             ), line
 

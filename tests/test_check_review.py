@@ -300,7 +300,7 @@ def test_review_markdown_is_one_updatable_comment_with_paths(repo: Path):
     markdown = result.stdout
     assert markdown.startswith("<!-- mlops-scaffold:pipeline-review -->")
     assert markdown.count("```mermaid") == 2
-    assert 'deploy_production_approval{{"approval"}}' in markdown  # before
+    assert '{{"approval"}} --> ' in markdown  # before: the gate
     assert "### Risk summary" in markdown and "**1 high**" in markdown
 
 

@@ -115,11 +115,11 @@ def checks(only: set[str] | None = None) -> list[tuple[str, list[str]]]:
                     *workflows,
                 ],
             ),
-            ("actionlint", [tool("actionlint"), *workflows]),
+            ("actionlint", ["actionlint", *workflows]),
             (
                 "zizmor",
                 [
-                    tool("zizmor"),
+                    "zizmor",
                     "--offline",
                     "--min-severity",
                     "low",

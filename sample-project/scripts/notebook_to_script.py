@@ -876,9 +876,7 @@ def build_module(
     stateful = _stateful_definitions([n for n, _ in chunks])
     imports, definitions, body, annotations = [], [], [], []
     for node, text in chunks:
-        if isinstance(node, (ast.Import, ast.ImportFrom)) or _star_import(
-            node
-        ):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) or _star_import(node):
             # a statement holding `from x import *` (in a try, an if) is
             # only valid at module level: it stays there, in order
             future = isinstance(node, ast.ImportFrom) and (

@@ -11,9 +11,12 @@ pull-request comment and update it in place.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
+import tempfile
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from typing import Any
 from .. import gitutil
 from ..errors import MalformedFileError, UsageError
 from ..yamlio import read_bounded
+from . import semantic_diff
 from .discovery import classify
 from .findings import bounded, printable
 from .model import PRODUCTION, PipelineFile, tier_of
@@ -95,7 +99,11 @@ def _changed_files(
     args = ["diff", "--name-status", "-M", "-z", base]
     if head:
         args.append(head)
-    fields = gitutil.output(*args, "--", cwd=root).split("\0")
+    fields = (
+        gitutil.run(*args, "--", cwd=root)
+        .stdout.decode("utf-8", "surrogateescape")
+        .split("\0")
+    )
     pairs: list[tuple[str | None, str | None]] = []
     index = 0
     while index < len(fields) - 1:
@@ -117,12 +125,10 @@ def _changed_files(
         )
         index += 2
     if head is None:  # the working tree: untracked pipeline files count too
-        pairs += [
-            (None, name)
-            for name in gitutil.output(
-                "ls-files", "--others", "--exclude-standard", cwd=root
-            ).splitlines()
-        ]
+        untracked = gitutil.run(
+            "ls-files", "-z", "--others", "--exclude-standard", cwd=root
+        ).stdout.decode("utf-8", "surrogateescape")
+        pairs += [(None, name) for name in untracked.split("\0") if name]
     return sorted(
         (
             pair
@@ -211,10 +217,13 @@ def _branches(value: Any) -> set[str]:
     return {"*"} if value not in (None, "none") else set()
 
 
+DANGEROUS_TRIGGERS = {"pull_request_target", "workflow_run"}
+
+
 def _triggers(review: FileReview, old: PipelineFile, new: PipelineFile):
     before, after = old.triggers(), new.triggers()
     for name in sorted(set(after) - set(before)):
-        severity = "high" if name == "pull_request_target" else "medium"
+        severity = "high" if name in DANGEROUS_TRIGGERS else "medium"
         review.add(severity, "trigger", f"trigger added: {_code(name)}")
     for name in sorted(set(before) - set(after)):
         review.add("low", "trigger", f"trigger removed: {_code(name)}")
@@ -411,26 +420,46 @@ def _top_permissions(review: FileReview, old, new) -> None:
         )
 
 
-def _suppressions(text: str) -> set[str]:
-    """Rule ids a file silences with ``# mlops-scaffold: ignore[...]``."""
-    from .settings import IGNORE_COMMENT as _IGNORE
+#: Every comment that silences a finding: ours and zizmor's (whose audits
+#: `check` reports). A pull request adding one is a high-risk item.
+_SILENCERS = {
+    "mlops-scaffold": re.compile(r"#\s*mlops-scaffold:\s*ignore\[([^\]]*)\]"),
+    "zizmor": re.compile(r"#\s*zizmor:\s*ignore\[([^\]]*)\]"),
+}
+#: zizmor's configuration files: they can disable audits for a repository.
+ZIZMOR_CONFIGS = ("zizmor.yml", "zizmor.yaml", ".github/zizmor.yml",
+                  ".github/zizmor.yaml")  # fmt: skip
 
-    return {
-        part.strip()
-        for match in _IGNORE.finditer(text or "")
-        for part in match[1].split(",")
-        if part.strip()
-    }
+
+def _suppressions(text: str) -> Counter[str]:
+    """What a file silences: "tool: id" for each suppression comment,
+    counted (a second comment for the same id is a new one)."""
+    found: Counter[str] = Counter()
+    for tool, pattern in _SILENCERS.items():
+        for match in pattern.finditer(text or ""):
+            for part in match[1].split(","):
+                if part.strip():
+                    found[f"{tool}: {part.strip()}"] += 1
+    return found
 
 
 def _compare_file(review: FileReview, old, new, old_text, new_text) -> None:
-    added = _suppressions(new_text) - _suppressions(old_text)
+    added = sorted(_suppressions(new_text) - _suppressions(old_text))
     if added:
         review.add(
             "high",
             "suppression",
-            f"silences {_names(added)} with `# mlops-scaffold: ignore[...]`",
+            f"silences {_names(added)} with a new suppression comment "
+            "(`# mlops-scaffold: ignore[...]` / `# zizmor: ignore[...]`)",
         )
+    if old is None and new is not None:
+        for name in sorted(set(new.triggers()) & DANGEROUS_TRIGGERS):
+            review.add(
+                "high",
+                "trigger",
+                f"runs on {_code(name)}: with secrets and a write token, on "
+                "events an outsider causes",
+            )
     if old is None or new is None:
         pipeline = new or old
         verb = "added" if new else "removed"
@@ -457,50 +486,46 @@ def _compare_file(review: FileReview, old, new, old_text, new_text) -> None:
 
 
 # ------------------------------------------------------------- drawing
-def _node(label: str) -> str:
-    return "n_" + re.sub(r"\W", "_", label)
-
-
 def mermaid(pipeline: PipelineFile | None) -> str:
     """The jobs as a flowchart (Azure: inside their stages), with the
     dependencies the service follows (``job_graph``), environments, and an
-    approval before every production deployment. Empty when the file has
-    no jobs."""
+    approval before every production deployment. Node ids come from each
+    job's position (``j0``, ``j1``; stages ``s0``), so two names that
+    differ only in punctuation (``deploy-prod``, ``deploy_prod``) are two
+    nodes; labels are escaped. Empty when the file has no jobs."""
     if pipeline is None:
         return ""
     jobs = pipeline.jobs()
     if not jobs:
         return ""
     graph = pipeline.job_graph()
+    ids = {job.label: f"j{index}" for index, job in enumerate(jobs)}
     lines = ["flowchart LR"]
-    stages: dict[str | None, list] = {}
+    stages: dict[str | None, list[Any]] = {}
     for job in jobs:
         stages.setdefault(job.stage, []).append(job)
-    gated = set()
-    for stage, members in stages.items():
+    for number, (stage, members) in enumerate(stages.items()):
         indent = "  "
         if stage is not None:
-            lines.append(
-                f'  subgraph {_node("stage " + stage)}["{_label(stage)}"]'
-            )
+            lines.append(f'  subgraph s{number}["{_label(stage)}"]')
             indent = "    "
         for job in members:
             text = _label(job.name)
             if job.environment:
                 text += f"<br/>env: {_label(job.environment)}"
-            lines.append(f'{indent}{_node(job.label)}["{text}"]')
+            lines.append(f'{indent}{ids[job.label]}["{text}"]')
         if stage is not None:
             lines.append("  end")
     for job in jobs:
-        node = _node(job.label)
+        node = ids[job.label]
         entry = node
         if tier_of(job.environment) == PRODUCTION:
-            entry = f"{node}_approval"
-            gated.add(job.label)
+            entry = f"{node}a"
             lines.append(f'  {entry}{{{{"approval"}}}} --> {node}')
         # Draw only the nearest edges: jobs of the stage before, or needs.
         for need in graph.get(job.label, []):
-            lines.append(f"  {_node(need)} --> {entry}")
+            if need in ids:
+                lines.append(f"  {ids[need]} --> {entry}")
     return "\n".join(lines)
 
 
@@ -514,21 +539,43 @@ def review_change(
     for ref in (base, head):
         if ref is not None:
             _verify_commit(root, ref)
-    reviews = []
-    before: dict[str, bytes] = {}  # the changed files, for check
-    after: dict[str, bytes] = {}
     pairs = _changed_files(root, base, head)
+    with tempfile.TemporaryDirectory(prefix="mlops-scaffold-review-") as tmp:
+        base_tree = _export(root, base, Path(tmp) / "base")
+        head_tree = _export(root, head, Path(tmp) / "head")
+        return _review(root, base, head, pairs, base_tree, head_tree)
+
+
+def _review(
+    root: Path,
+    base: str,
+    head: str | None,
+    pairs: list[tuple[str | None, str | None]],
+    base_tree: Path,
+    head_tree: Path,
+) -> Review:
+    from .rules.registry import default_branch
+
+    branch = default_branch(base_tree)
+    reviews = []
     for old_name, new_name in pairs:
         if CONFIG_FILE in (old_name, new_name):
             continue  # settings, not a pipeline: compared below
+        if {old_name, new_name} & set(ZIZMOR_CONFIGS):
+            config = FileReview(new_name or old_name or "", "zizmor settings")
+            config.add(
+                "high",
+                "suppression",
+                "the change edits zizmor's configuration, which can disable "
+                "its audits (permissions, pinning, injection) for the "
+                "repository",
+            )
+            reviews.append(config)
+            continue
         shown = new_name or old_name or ""
         try:
             old_text = _read(root, base, old_name)
             new_text = _read(root, head, new_name)
-            if old_name and old_text is not None:
-                before[old_name] = old_text
-            if new_name and new_text is not None:
-                after[new_name] = new_text
             old = _parse(old_text, old_name)
             new = _parse(new_text, new_name)
         except MalformedFileError as error:
@@ -550,6 +597,10 @@ def review_change(
         if old is not None and new is not None and old.provider != new.provider:
             old = None  # a different kind of file now: compare as added
         _compare_file(review, old, new, _text(old), _text(new))
+        for difference in semantic_diff.compare(
+            old, new, branch=branch, old_root=base_tree, new_root=head_tree
+        ):
+            review.add(difference.severity, difference.kind, difference.message)
         if review.changes or status != "modified":
             review.before, review.after = mermaid(old), mermaid(new)
             reviews.append(review)
@@ -559,7 +610,7 @@ def review_change(
         reviews.append(changed)
     result = Review(base, head or "working tree", reviews)
     renames = {old: new for old, new in pairs if old and new and old != new}
-    result.new_findings = _new_findings(root, before, after, renames, settings)
+    result.new_findings = _new_findings(base_tree, head_tree, renames, settings)
     return result
 
 
@@ -662,40 +713,99 @@ def _ref_hint(root: Path, ref: str) -> str:
     return "pass a branch, tag or commit of this repository"
 
 
+#: The files a review exports from each revision: pipelines and the files
+#: `check` takes its settings and default branch from.
+_EXPORTED = ("*.yml", "*.yaml", CONFIG_FILE, "pyproject.toml")
+_MAX_EXPORTED = 20_000  # files; a repository with more is reviewed partly
+
+
+def _export(root: Path, ref: str | None, dest: Path) -> Path:
+    """The revision's pipeline and settings files (the working tree's when
+    ``ref`` is None) in a scratch folder, so that `check` and the planner
+    see the whole tree of each side: templates a change starts to use are
+    found. Bytes only; links and unreadable files are left out."""
+    dest.mkdir(parents=True)
+    if ref is None:
+        names = gitutil.list_files(root, *_EXPORTED) or []
+    else:
+        listed = gitutil.run(
+            "ls-tree", "-r", "-z", "--name-only", ref, cwd=root
+        ).stdout.decode("utf-8", "surrogateescape")
+        names = [
+            n
+            for n in listed.split("\0")
+            if n
+            and any(
+                fnmatch.fnmatch(n.rpartition("/")[2], p) for p in _EXPORTED
+            )  # fmt: skip
+        ]
+    for name in names[:_MAX_EXPORTED]:
+        try:
+            data = _read(root, ref, name)
+        except MalformedFileError:
+            data = None  # over the bound: check names it on its side
+        if data is None:
+            continue
+        target = dest / name
+        if not target.resolve().is_relative_to(dest.resolve()):
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return dest
+
+
+def _identity(finding: Any, lines: list[str]) -> tuple[str, str, str, str]:
+    """What a finding is, whatever lines an edit above it shifts: rule,
+    file, the job it belongs to (its key's text) and the message."""
+    job = ""
+    if finding.job_line and 0 < finding.job_line <= len(lines):
+        job = lines[finding.job_line - 1].strip()
+    return (finding.rule, finding.file, job, finding.message)
+
+
 def _new_findings(
-    root: Path,
-    before: dict[str, bytes],
-    after: dict[str, bytes],
+    base_tree: Path,
+    head_tree: Path,
     renames: dict[str, str],
     settings: dict[str, bytes],
 ) -> list[dict]:
-    """`check` findings in the changed pipeline files at head that base
-    does not have (compared without line numbers, which any edit above
-    them shifts). Each side's files are checked in a scratch folder with
-    the base revision's settings, which the change cannot alter."""
-    import tempfile
+    """`check` findings of the head tree that the base tree does not have,
+    compared by identity (rule, file, job, message) and counted: a second
+    injection in a file that already held one is new. Both trees are
+    checked whole, with the base revision's settings, which the change
+    cannot alter."""
+    from collections import Counter
 
     from .check import check
 
-    def findings_of(files: dict[str, bytes], folder: Path):
-        if not files:
-            return []
-        folder.mkdir(parents=True, exist_ok=True)
+    def findings_of(tree: Path) -> list[Any]:
+        for name in (CONFIG_FILE, "pyproject.toml"):
+            (tree / name).unlink(missing_ok=True)
         for name, data in settings.items():  # the base's, on both sides
-            (folder / name).write_bytes(data)
-        for name, data in files.items():
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_bytes(data)
-        return check(folder, [folder / n for n in files]).findings
+            (tree / name).write_bytes(data)
+        return check(tree).findings
 
-    with tempfile.TemporaryDirectory(prefix="mlops-scaffold-review-") as tmp:
-        old = findings_of(before, Path(tmp) / "base")
-        new = findings_of(after, Path(tmp) / "head")
-    # A renamed file's findings are compared under its new name.
-    known = {(f.rule, renames.get(f.file, f.file), f.message) for f in old}
-    return [
-        f.as_dict() for f in new if (f.rule, f.file, f.message) not in known
-    ]
+    def lines_of(tree: Path, name: str) -> list[str]:
+        try:
+            return (tree / name).read_text("utf-8", "replace").splitlines()
+        except OSError:
+            return []
+
+    old = findings_of(base_tree)
+    new = findings_of(head_tree)
+    known: Counter[tuple[str, ...]] = Counter()
+    for finding in old:
+        identity = _identity(finding, lines_of(base_tree, finding.file))
+        known[(*identity[:1], renames.get(identity[1], identity[1]),
+               *identity[2:])] += 1  # fmt: skip
+    fresh = []
+    for finding in new:
+        identity = _identity(finding, lines_of(head_tree, finding.file))
+        if known[identity] > 0:
+            known[identity] -= 1
+        else:
+            fresh.append(finding.as_dict())
+    return fresh
 
 
 def _where(finding: dict) -> str:

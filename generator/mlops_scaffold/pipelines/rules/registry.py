@@ -21,6 +21,7 @@ from .ms206_production_after_staging import ProductionAfterStaging
 from .ms207_stored_secrets import StoredSecrets
 from .ms209_untrusted_input import UntrustedInput
 from .ms210_deploys_on_push import DeploysOnPush
+from .ms211_production_after_failure import ProductionAfterFailure
 from .zizmor_audits import AUDITED
 
 #: Every rule of ours, in the order findings are made.
@@ -33,6 +34,7 @@ RULES: tuple[type[Rule], ...] = (
     StoredSecrets,
     UntrustedInput,
     DeploysOnPush,
+    ProductionAfterFailure,
 )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ...errors import RunInterruptedError, UnsupportedPipelineError
 from ..discovery import classify
@@ -73,6 +74,7 @@ def run(
             )
         result = RunResult(kind[0], relative)
         try:
+            runner: Any
             if kind[0] == "github":
                 from .github import GitHubRun
 

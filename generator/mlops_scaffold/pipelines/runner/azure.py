@@ -541,7 +541,8 @@ def _job_steps(raw: Mapping) -> list[tuple[str, list]]:
         body = run_once.get(hook)
         if isinstance(body, Mapping):
             hooks.append((hook, list(body.get("steps") or [])))
-    on = run_once.get("on") if isinstance(run_once.get("on"), Mapping) else {}
+    found = run_once.get("on")
+    on: Mapping[Any, Any] = found if isinstance(found, Mapping) else {}
     for outcome in ("failure", "success"):
         body = on.get(outcome)
         if isinstance(body, Mapping):

@@ -287,11 +287,8 @@ class AzureSteps:
         )
         timeout = minutes(step.get("timeoutInMinutes"), 0)
         remaining = state.deadline - time.monotonic()
-        inputs = (
-            step.get("inputs")
-            if isinstance(step.get("inputs"), Mapping)
-            else {}
-        )
+        found = step.get("inputs")
+        inputs: Mapping[Any, Any] = found if isinstance(found, Mapping) else {}
         fail_on_stderr = (
             scalar(
                 step.get("failOnStderr", inputs.get("failOnStderr", False))
