@@ -769,13 +769,18 @@ def test_cli_exit_codes_text_and_json(tmp_path):
         """
         on: push
         jobs:
-          good: {runs-on: x, steps: [{name: fine, run: echo fine}]}
+          good:
+            runs-on: x
+            steps:
+              - name: fine
+                run: echo "## All fine" >> "$GITHUB_STEP_SUMMARY"
           bad: {runs-on: x, steps: [{name: broken, run: echo oops; exit 4}]}
         """,
     )
     done = cli(root, ".github/workflows/ci.yml", "--job", "good")
     assert done.returncode == 0, done.stderr
     assert "ok      fine" in done.stdout
+    assert "> ## All fine" in done.stdout  # the step summary, after the job
     done = cli(root, ".github/workflows/ci.yml")
     assert done.returncode == 1
     assert "| oops" in done.stdout and "1 failed" in done.stdout

@@ -367,9 +367,25 @@ class GitHubRun(GitHubSteps):
             result.status = SUCCESS
             result.reason = "failed; continue-on-error"
         result.seconds = time.monotonic() - start
+        self._show_summary()
         self.session.log.job_done(result)
         self._record(job_id, result, outputs)
         return failed
+
+    def _show_summary(self) -> None:
+        """What the job's steps wrote to GITHUB_STEP_SUMMARY (the run's
+        page on the service), shown once after the job."""
+        path = self.session.temp / "step_summary.md"
+        if path.is_file():
+            text = self.session.masker(path.read_text(encoding="utf-8"))
+            path.unlink()
+            lines = text.strip().splitlines()
+            if lines:
+                self.session.log.echo("  step summary:")
+                for line in lines[:40]:
+                    self.session.log.echo(f"    > {line}")
+                if len(lines) > 40:
+                    self.session.log.echo(f"    > ... {len(lines) - 40} more")
 
     def _machine_env(
         self, contexts: Mapping[str, Any], job_id: str
