@@ -299,3 +299,28 @@ def test_review_reports_what_runs_and_only_that(
         job,
         to_markdown(loud),
     )
+
+
+def test_timeouts_concurrency_and_identity_are_reported(tmp_path):
+    login = (
+        "    steps:\n      - uses: azure/login@a457da9ea143d694b1b9c7c869ebb04ebe844ef5\n"
+        "        with:\n          client-id: ${{ vars.STAGING_ID }}\n"
+        "          tenant-id: t\n          subscription-id: s\n"
+        "      - run: make deploy ENVIRONMENT=staging\n"
+    )
+    base = RELEASE.replace(
+        "    steps: [{run: make deploy ENVIRONMENT=staging}]\n", login
+    )
+    root = repository(tmp_path, {WORKFLOW: base})
+    head = (
+        base.replace("vars.STAGING_ID", "vars.PRODUCTION_ID")
+        .replace("    timeout-minutes: 5\n    environment: production\n",
+                 "    environment: production\n    concurrency: prod\n")
+    )  # fmt: skip
+    found = {
+        (s, k)
+        for s, k, _ in changes(root, **{WORKFLOW.replace("/", "__"): head})
+    }
+    assert ("high", "identity") in found
+    assert ("medium", "timeout") in found
+    assert ("high", "concurrency") in found

@@ -1313,11 +1313,13 @@ def _as_list(value: Any) -> list:
 
 def _ancestors(graph: Mapping[str, Sequence[str]], start: str) -> list[str]:
     seen: list[str] = []
+    visited: set[str] = set()  # membership in O(1): linear in the graph
     stack = list(graph.get(start, ()))
     while stack:
         node = stack.pop()
-        if node in seen or node not in graph:
+        if node in visited or node not in graph:
             continue
+        visited.add(node)
         seen.append(node)
         stack.extend(graph.get(node, ()))
     return seen

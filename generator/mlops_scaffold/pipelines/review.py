@@ -338,6 +338,7 @@ def _compare_jobs(review: FileReview, old, new) -> None:
                 f"{_code(name)} moved from environment "
                 f"{_code(was.environment)} to {_code(now.environment)}",
             )
+        _compare_settings(review, name, was, now)
         widened = _widened(
             was.raw.get("permissions"), now.raw.get("permissions")
         )
@@ -348,6 +349,55 @@ def _compare_jobs(review: FileReview, old, new) -> None:
                 f"{_code(name)} permissions widened: {', '.join(widened)}",
             )
         _compare_steps(review, name, was, now)
+
+
+_TIMEOUT_KEYS = ("timeout-minutes", "timeoutInMinutes")
+
+
+def _identity_of(job: Any) -> set[str]:
+    """Who the job logs in to the cloud as: azure/login's client-id (GitHub)
+    or a task's service connection (Azure)."""
+    found = set()
+    for step in job.steps:
+        inputs = {str(k).lower(): v for k, v in step.inputs.items()}
+        if (step.uses or "").lower().startswith("azure/login"):
+            found.add(f"azure/login client-id {inputs.get('client-id')}")
+        for key in ("azuresubscription", "connectedservicenamearm",
+                    "azureresourcemanagerconnection"):  # fmt: skip
+            if key in inputs:
+                found.add(f"service connection {inputs[key]}")
+    return found
+
+
+def _compare_settings(
+    review: FileReview, name: str, was: Any, now: Any
+) -> None:
+    """Timeouts, concurrency and the identity a job logs in as."""
+    old = next((was.raw.get(k) for k in _TIMEOUT_KEYS if k in was.raw), None)
+    new = next((now.raw.get(k) for k in _TIMEOUT_KEYS if k in now.raw), None)
+    if old != new:
+        review.add(
+            "medium" if new is None else "low",
+            "timeout",
+            f"{_code(name)} timeout {_code(old or 'none')} -> "
+            f"{_code(new or 'none (6 h on GitHub, 60 min on Azure)')}",
+        )
+    if was.raw.get("concurrency") != now.raw.get("concurrency"):
+        review.add(
+            "high" if _production(now.environment) else "medium",
+            "concurrency",
+            f"{_code(name)} concurrency changed: "
+            f"{_code(was.raw.get('concurrency') or 'none')} -> "
+            f"{_code(now.raw.get('concurrency') or 'none')}",
+        )
+    before, after = _identity_of(was), _identity_of(now)
+    if before != after:
+        review.add(
+            "high",
+            "identity",
+            f"{_code(name)} logs in as {_names(sorted(after)) or 'nobody'} "
+            f"(was {_names(sorted(before)) or 'nobody'})",
+        )
 
 
 def _compare_steps(review: FileReview, name: str, was, now) -> None:
@@ -477,6 +527,14 @@ def _compare_file(review: FileReview, old, new, old_text, new_text) -> None:
         return
     _triggers(review, old, new)
     _top_permissions(review, old, new)
+    if old.mapping.get("concurrency") != new.mapping.get("concurrency"):
+        review.add(
+            "medium",
+            "concurrency",
+            f"workflow concurrency changed: "
+            f"{_code(old.mapping.get('concurrency') or 'none')} -> "
+            f"{_code(new.mapping.get('concurrency') or 'none')}",
+        )
     if new.provider == "azure":
         _compare_stages(review, old, new)
     _compare_jobs(review, old, new)
