@@ -324,3 +324,30 @@ def test_timeouts_concurrency_and_identity_are_reported(tmp_path):
     assert ("high", "identity") in found
     assert ("medium", "timeout") in found
     assert ("high", "concurrency") in found
+
+
+def test_a_changed_template_is_reviewed_through_its_pipelines(tmp_path):
+    pipeline = AZURE.replace(
+        "  - stage: DeployProduction\n",
+        "  - template: prod.yml\n  - stage: Old\n",
+    )
+    prod = (
+        "stages:\n  - stage: DeployProduction\n    dependsOn: DeployStaging\n"
+        "    condition: and(succeeded(), eq(variables['Build.SourceBranch'], 'refs/heads/main'))\n"
+        "    jobs:\n      - deployment: production\n        environment: production\n"
+        "        timeoutInMinutes: 5\n"
+        "        strategy: {runOnce: {deploy: {steps: [{script: make deploy}]}}}\n"
+    )
+    root = repository(
+        tmp_path, {"azure-pipelines.yml": pipeline, "prod.yml": prod}
+    )
+    (root / "prod.yml").write_text(
+        prod.replace("and(succeeded(),", "and(succeededOrFailed(),")
+    )
+    review = review_change(root, base="main")
+    through = [f for f in review.files if f.file == "azure-pipelines.yml"]
+    assert through and "uses changed template" in through[0].status
+    assert any(
+        c.severity == "high" and c.kind in ("condition", "production")
+        for c in through[0].changes
+    ), through[0].changes

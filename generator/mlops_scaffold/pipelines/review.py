@@ -662,6 +662,7 @@ def _review(
         if review.changes or status != "modified":
             review.before, review.after = mermaid(old), mermaid(new)
             reviews.append(review)
+    reviews += _through_templates(pairs, reviews, branch, base_tree, head_tree)
     settings = _settings_files(root, base)
     changed = _settings_change(settings, _settings_files(root, head))
     if changed is not None:
@@ -769,6 +770,61 @@ def _ref_hint(root: Path, ref: str) -> str:
             f"--base {name}" for name in known[:3]
         )
     return "pass a branch, tag or commit of this repository"
+
+
+def _through_templates(
+    pairs: list[tuple[str | None, str | None]],
+    reviewed: list[FileReview],
+    branch: str,
+    base_tree: Path,
+    head_tree: Path,
+) -> list[FileReview]:
+    """A changed Azure template changes what every pipeline that includes
+    it (directly or through other templates) runs: those pipelines are
+    planned on both sides too, though their own text did not change."""
+    from .discovery import discover, resolve_template
+    from .rules.ms102_template_reference import references
+
+    changed = {name for pair in pairs for name in pair if name}
+    already = {review.file for review in reviewed}
+    found = discover(head_tree)
+    out = []
+    for source in found.sources:
+        pipeline = found.parsed.get(source.relative)
+        if (
+            pipeline is None
+            or source.relative in already
+            or pipeline.provider != "azure"
+            or pipeline.kind != "pipeline"
+        ):
+            continue
+        closure: set[str] = set()
+        queue = [source.relative]
+        while queue and len(closure) < 100:  # Azure's own limit on files
+            current = queue.pop()
+            included = found.parsed.get(current)
+            if current in closure or included is None:
+                continue
+            closure.add(current)
+            for _, reference in references(included.data):
+                target = resolve_template(current, reference)
+                if target:
+                    queue.append(target)
+        used = sorted((closure - {source.relative}) & changed)
+        if not used:
+            continue
+        old = _parse(_read(base_tree, None, source.relative), source.relative)
+        review = FileReview(
+            source.relative, f"uses changed template(s) {_names(used)}"
+        )
+        for difference in semantic_diff.compare(
+            old, pipeline, branch=branch, old_root=base_tree,
+            new_root=head_tree,
+        ):  # fmt: skip
+            review.add(difference.severity, difference.kind, difference.message)
+        if review.changes:
+            out.append(review)
+    return out
 
 
 #: The files a review exports from each revision: pipelines and the files
