@@ -10,6 +10,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -187,9 +188,9 @@ def ci_job_commands(project: Path, job: str) -> list[str]:
 def test_ci_notebook_job_fails_on_a_cell_that_raises_and_keeps_the_html(
     installed_project: InstalledProject, scratch
 ):
-    """Runs the notebook job's commands the way the job does (bash -e in the
-    checkout, after setup-project's `make install`). When `mlops-scaffold
-    run` lands (branch feat/run), it runs the job itself here instead."""
+    """`mlops-scaffold run` executes CI's notebooks job as the runner does
+    (setup-project, then `make notebooks-html`): a cell that raises fails
+    the job, and the HTML of every notebook is kept."""
     scratch(
         "notebooks/02-broken.ipynb",
         notebook(
@@ -201,15 +202,18 @@ def test_ci_notebook_job_fails_on_a_cell_that_raises_and_keeps_the_html(
     scratch("reports/notebooks/02-broken.html")
     commands = ci_job_commands(installed_project.path, "notebooks")
     assert commands == ["make notebooks-html"]
-    results = [
-        installed_project.run("bash", "-e", "-c", command)
-        for command in commands
-    ]
+    run = installed_project.run(
+        sys.executable, "-m", "mlops_scaffold", "run",
+        ".github/workflows/ci.yml", "--job", "notebooks",
+        PYTHONPATH=str(REPO / "generator"),
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr
+    assert "FAILED  notebooks" in run.stdout
+    results = [run]
     assert results[-1].returncode != 0
-    assert "02-broken.ipynb: ValueError: data moved" in results[-1].stderr
-    assert "notebooks that do not run: notebooks/02-broken.ipynb" in (
-        results[-1].stderr
-    )
+    output = results[-1].stdout + results[-1].stderr
+    assert "02-broken.ipynb: ValueError: data moved" in output
+    assert "notebooks that do not run: notebooks/02-broken.ipynb" in output
     broken = (html / "02-broken.html").read_text()
     assert "before the error" in broken and "data moved" in broken
     assert "ROC AUC: 0." in (html / "01-exploration.html").read_text()

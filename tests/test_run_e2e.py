@@ -35,19 +35,19 @@ COMBINATIONS = [
 CI_FILES = {
     "github": (
         ".github/workflows/ci.yml",
-        ("lint", "test", "quality", "pipeline-lint"),
+        ("lint", "test", "quality", "notebooks", "pipeline-lint"),
         ("--matrix", "python-version=3.11"),
     ),
     "azure": (
         "azure-pipelines/ci.yml",
-        ("lint", "test", "quality", "pipeline_lint"),
+        ("lint", "test", "quality", "notebooks", "pipeline_lint"),
         ("--matrix", "testPythonVersion=3.11"),
     ),
 }
 # What a job reads besides its own definition: lint and pipeline-lint read
 # every file; test and quality the package, its tests and configuration.
 CODE = ("src", "tests", "config", "data", "pyproject.toml", "uv.lock")
-READS = {"test": CODE, "quality": CODE}
+READS = {"test": CODE, "quality": CODE, "notebooks": (*CODE, "notebooks")}
 RAN: dict[str, dict] = {}
 
 
