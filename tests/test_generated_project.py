@@ -5,8 +5,6 @@ packaging."""
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 import sysconfig
@@ -72,53 +70,6 @@ def installed(tmp_path_factory) -> tuple[Path, Path]:
         tmp_path_factory.mktemp("e2e") / "fraud-model", ci_provider="both"
     )
     return project, make_venv(project)
-
-
-def test_ci_steps_run_locally_in_order(installed):
-    project, python = installed
-    summary = project.parent / "step-summary.md"
-    env = {
-        **os.environ,
-        "PATH": f"{python.parent}{os.pathsep}{Path(sys.executable).parent}"
-        f"{os.pathsep}{os.environ['PATH']}",
-        "GITHUB_STEP_SUMMARY": str(summary),
-        "PYTHON": str(python),
-        # The venv borrows this environment's packages through a .pth file;
-        # nbconvert's templates live in this environment's data folder.
-        "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"),
-    }
-    env.pop("GH_TOKEN", None)
-    # The notebooks job needs a kernel (ipykernel, nbconvert) that this
-    # borrowed environment does not have: test_daily_loop runs it in a
-    # project installed from its lock.
-    steps = [step for step in ci_run_steps(project) if step[0] != "notebooks"]
-    assert [job for job, _, _ in steps] == [
-        "lint",
-        "test",
-        "quality",
-        "quality",
-        "pipeline-lint",
-    ]
-    for job, command, step_env in steps:
-        result = subprocess.run(
-            ["bash", "-eo", "pipefail", "-c", command],
-            cwd=project,
-            env={**env, **step_env},
-            capture_output=True,
-            text=True,
-        )
-        assert result.returncode == 0, (
-            job,
-            command,
-            result.stdout[-3000:],
-            result.stderr[-3000:],
-        )
-    metrics = json.loads((project / "reports" / "metrics.json").read_text())
-    assert metrics["passed"] is True
-    assert metrics["metrics"]["roc_auc"] >= 0.95
-    assert "| roc_auc |" in summary.read_text()
-    junit = (project / "reports" / "junit.xml").read_text()
-    assert 'failures="0"' in junit and 'errors="0"' in junit
 
 
 def test_package_builds_the_wheel_and_the_model_artefact(installed):
