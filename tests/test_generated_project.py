@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import generate, load_yaml
+from helpers import generate
 
 pytestmark = pytest.mark.e2e
 
@@ -47,21 +47,6 @@ def make_venv(project: Path) -> Path:
         check=True,
     )
     return python
-
-
-def ci_run_steps(project: Path) -> list[tuple[str, str, dict[str, str]]]:
-    """(job, command, env) for every `run:` step of ci.yml, in order."""
-    workflow = load_yaml(project / ".github" / "workflows" / "ci.yml")
-    steps = []
-    for job_name, job in workflow["jobs"].items():
-        for step in job["steps"]:
-            if "run" in step:
-                env = {
-                    key: ("" if "${{" in str(value) else str(value))
-                    for key, value in (step.get("env") or {}).items()
-                }
-                steps.append((job_name, step["run"], env))
-    return steps
 
 
 @pytest.fixture(scope="module")
