@@ -60,7 +60,14 @@ import fnmatch
 import json
 import math
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -563,6 +570,39 @@ def _calls(node: tuple) -> set[str]:
 
 # --------------------------------------------------------------------------
 # Evaluation
+
+
+class _AncestorResults(Mapping[str, frozenset[str]]):
+    """The possible results of a job's ancestors. A status function without
+    arguments needs only the distinct sets (``values``: at most eight, kept
+    per job as the plan goes, so planning stays linear in the graph); one
+    that names jobs gets the whole mapping, walked on first use."""
+
+    def __init__(
+        self,
+        distinct: frozenset[frozenset[str]],
+        walk: Callable[[], dict[str, frozenset[str]]],
+    ) -> None:
+        self._distinct = distinct
+        self._walk = walk
+        self._full: dict[str, frozenset[str]] | None = None
+
+    def _mapping(self) -> dict[str, frozenset[str]]:
+        if self._full is None:
+            self._full = self._walk()
+        return self._full
+
+    def values(self) -> Any:
+        return list(self._distinct)
+
+    def __getitem__(self, key: str) -> frozenset[str]:
+        return self._mapping()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
 
 
 @dataclass
@@ -1380,11 +1420,21 @@ def _plan_github(
     }
     contexts = _gh_contexts(data, event, variables)
     units: dict[str, Unit] = {}
+    # The distinct possible results among each job's ancestors, built in
+    # dependency order: linear in the graph, however long its chains.
+    distinct: dict[str, frozenset[frozenset[str]]] = {}
     for job_id in _order(graph):
         job = _mapping(jobs.get(job_id))
+        seen: set[frozenset[str]] = set()
+        for need in graph[job_id]:
+            if need in units:
+                seen.add(_results(units[need].verdict, need in failed))
+                seen |= distinct.get(need, frozenset())
+        distinct[job_id] = frozenset(seen)
         units[job_id] = _gh_job(
-            job_id, job, graph, units, contexts, failed, triggered, why
-        )
+            job_id, job, graph, units, contexts, failed, triggered, why,
+            distinct[job_id],
+        )  # fmt: skip
     ordered = tuple(units[job_id] for job_id in jobs)
     return Plan("github", event, triggered, why, (), ordered)
 
@@ -1405,6 +1455,7 @@ def _gh_job(
     failed: Collection[str],
     triggered: Verdict,
     trigger_reason: str,
+    distinct: frozenset[frozenset[str]] = frozenset(),
 ) -> Unit:
     needs = tuple(graph[job_id])
     raw_if = job.get("if")
@@ -1430,13 +1481,18 @@ def _gh_job(
             cause="condition",
             **base,
         )
-    ancestors = _ancestors(graph, job_id)
-    results = {
-        a: _results(done[a].verdict, a in failed)
-        for a in ancestors
-        if a in done
+
+    def walk() -> dict[str, frozenset[str]]:
+        return {
+            a: _results(done[a].verdict, a in failed)
+            for a in _ancestors(graph, job_id)
+            if a in done
+        }
+
+    results = _AncestorResults(distinct, walk)
+    direct = {
+        n: _results(done[n].verdict, n in failed) for n in needs if n in done
     }
-    direct = {n: results[n] for n in needs if n in results}
     text, literal = _gh_condition(raw_if)
     try:
         if text is None:
@@ -1499,6 +1555,7 @@ def _gh_job(
             **base,
         )
     # Skipped: by its own condition, or by a skipped need?
+    ancestors = _ancestors(graph, job_id)  # a skip: say which one, and why
     skipped = [
         a for a in ancestors if a in done and done[a].verdict is Verdict.SKIP
     ]
