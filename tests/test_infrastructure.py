@@ -401,14 +401,22 @@ exit 0
 
 
 def run_infra(project: Path, tmp_path: Path, *args: str, **env: str):
-    """scripts/infra.sh with logging stand-ins for az and terraform."""
+    """scripts/infra.sh with logging stand-ins for az and terraform; with
+    FAKE_TERRAFORM_VERSION, terraform is the strict backend stand-in
+    (tests/fake_terraform.py)."""
     import subprocess
+    import sys
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     for tool in ("az", "terraform"):
         (bin_dir / tool).write_text(FAKE_TOOL)
         (bin_dir / tool).chmod(0o755)
+    if "FAKE_TERRAFORM_VERSION" in env:
+        strict = Path(__file__).with_name("fake_terraform.py")
+        (bin_dir / "terraform").write_text(
+            f'#!/bin/sh\nexec "{sys.executable}" "{strict}" "$@"\n'
+        )
     log = tmp_path / "calls.log"
     log.write_text("")
     environment = {
@@ -485,6 +493,73 @@ def test_terraform_gets_the_subscription_explicitly(both_project, tmp_path):
     assert azurerm["resource_provider_registrations"] == "none"
 
 
+@pytest.mark.parametrize("login", ["servicePrincipal", "user"])
+@pytest.mark.parametrize("action", ["plan", "apply"])
+def test_terraform_reaches_its_state_as_the_pipelines_service_principal(
+    both_project: Path, tmp_path: Path, login: str, action: str
+):
+    """Both CI systems log in as a managed identity (azure/login OIDC,
+    AzureCLI@2): the pinned Terraform's backend must accept that CLI
+    session (hashicorp/terraform#35915 on 1.9.8, fixed in 1.11)."""
+    result, calls = run_infra(
+        both_project, tmp_path, action, "staging",
+        INFRA_DEPLOYER="terraform",
+        FAKE_TERRAFORM_VERSION=_terraform_version(both_project),
+        FAKE_AZ_USER_TYPE=login,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert any(" init " in call for call in calls), calls
+
+
+@pytest.mark.parametrize(
+    ("version", "strip_use_cli", "refusal"),
+    [
+        ("1.9.8", True, "only supported as a User"),
+        ("1.9.8", False, "Unsupported Terraform Core version"),
+    ],
+)
+def test_the_backend_stand_in_refuses_what_terraform_before_1_11_refuses(
+    both_project: Path, tmp_path: Path, version, strip_use_cli, refusal
+):
+    """The old pin (1.9.8, no use_cli) fails at the first infrastructure run,
+    and the stand-in says so: it can fail."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(both_project, project, symlinks=True)
+    tf = project / "infra/terraform"
+    versions = tf / "versions.tf"
+    versions.write_text(
+        versions.read_text().replace(">= 1.11.0", ">= 1.9.0" if strip_use_cli else ">= 1.11.0")
+    )
+    if strip_use_cli:
+        for backend in tf.glob("*.backend.hcl"):
+            backend.write_text(
+                "".join(
+                    line for line in backend.read_text().splitlines(True)
+                    if not line.startswith("use_cli")
+                )
+            )  # fmt: skip
+    result, _ = run_infra(
+        project, tmp_path, "plan", "staging",
+        INFRA_DEPLOYER="terraform", FAKE_TERRAFORM_VERSION=version,
+        FAKE_AZ_USER_TYPE="servicePrincipal",
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert refusal in result.stderr
+
+
+def test_every_backend_config_lets_the_cli_session_authenticate(infra: Path):
+    """use_cli is explicit, so a Terraform older than 1.11 refuses the file
+    outright instead of failing later on the service principal."""
+    backends = sorted((infra / "terraform").rglob("*.backend.hcl"))
+    assert len(backends) == 3
+    for backend in backends:
+        settings = hcl(backend.read_text())
+        assert settings["use_cli"] is True, backend
+        assert settings["use_azuread_auth"] is True, backend
+
+
 def _terraform_version(project: Path) -> str:
     script = (project / "scripts/install_terraform.sh").read_text()
     return re.search(r'^version="([0-9.]+)"$', script, re.M)[1]
@@ -499,8 +574,8 @@ def test_every_infra_job_that_runs_terraform_installs_the_pinned_release(
     version = _terraform_version(both_project)
     major_minor = tuple(int(p) for p in version.split(".")[:2])
     required = hcl((both_project / "infra/terraform/versions.tf").read_text())
-    assert ">= 1.9.0" in required["terraform"][0]["required_version"]
-    assert major_minor >= (1, 9)
+    assert ">= 1.11.0" in required["terraform"][0]["required_version"]
+    assert major_minor >= (1, 11)
     workflow = load_yaml(both_project / ".github/workflows/infra.yml")
     for name, job in workflow["jobs"].items():
         runs = " ".join(str(s.get("run", "")) for s in job["steps"])
