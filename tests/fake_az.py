@@ -21,7 +21,8 @@ definitions). Like the real one it refuses:
 The cloud's state (shared by all jobs) is $FAKE_AZ_STATE (JSON). `invoke`
 answers with the project's real scoring code, loaded the way Azure ML loads
 it. FAKE_AZ_BROKEN_DEPLOYMENT=<name> makes that deployment answer with an
-error, as a broken release would."""
+error, as a broken release would; FAKE_AZ_BROKEN_WHEN_ROUTED=<name> only
+when the endpoint routes to it (it passes a test of the deployment alone)."""
 
 from __future__ import annotations
 
@@ -232,7 +233,11 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
             deployment = options.get("--deployment-name") or max(
                 endpoint["traffic"], key=endpoint["traffic"].get
             )
-            if deployment == os.environ.get("FAKE_AZ_BROKEN_DEPLOYMENT"):
+            routed = not options.get("--deployment-name")
+            if deployment == os.environ.get("FAKE_AZ_BROKEN_DEPLOYMENT") or (
+                routed
+                and deployment == os.environ.get("FAKE_AZ_BROKEN_WHEN_ROUTED")
+            ):
                 answer = {"error": "the container crashed"}
             else:
                 model = endpoint["deployments"][deployment]

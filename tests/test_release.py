@@ -370,6 +370,31 @@ def test_a_failing_smoke_test_keeps_the_traffic_where_it_was(released):
     assert traffic(state) == {"blue": 100, "green": 0}
 
 
+def test_a_failing_smoke_test_after_the_switch_rolls_back(released):
+    """The new deployment passes alone but fails behind the endpoint: the
+    traffic goes back to the previous release and the job fails."""
+    project, env, state = released
+    assert run(project, env, "bash", "scripts/deploy.sh", "staging",
+               MODEL_VERSION="1").returncode == 0  # fmt: skip
+    broken = run(
+        project, env, "bash", "scripts/deploy.sh", "staging",
+        MODEL_VERSION="2", FAKE_AZ_BROKEN_WHEN_ROUTED="green",
+    )  # fmt: skip
+    assert broken.returncode == 1
+    assert "rolling back to blue" in broken.stderr
+    assert traffic(state) == {"blue": 100, "green": 0}
+
+
+def test_a_failing_first_release_fails_the_job(released):
+    project, env, state = released
+    broken = run(
+        project, env, "bash", "scripts/deploy.sh", "staging",
+        MODEL_VERSION="1", FAKE_AZ_BROKEN_WHEN_ROUTED="blue",
+    )  # fmt: skip
+    assert broken.returncode == 1
+    assert "no previous deployment to roll back to" in broken.stderr
+
+
 def test_rollback_moves_traffic_to_the_previous_release(released):
     project, env, state = released
     for version in ("1", "2"):

@@ -68,7 +68,19 @@ else
 fi
 az ml online-endpoint update "${ML_WORKSPACE[@]}" --name "$ENDPOINT" \
   --traffic "$traffic"
-python3 scripts/smoke_test.py "${ML_WORKSPACE[@]}" --endpoint "$ENDPOINT"
+if ! python3 scripts/smoke_test.py "${ML_WORKSPACE[@]}" --endpoint "$ENDPOINT"; then
+  # Traffic must not stay on a release that fails behind the endpoint:
+  # give it back to the previous one (scripts/rollback.sh) and fail the job.
+  if [[ -n "$live" ]]; then
+    echo "error: the smoke test failed after the switch to $new;" \
+      "rolling back to $live" >&2
+    bash scripts/rollback.sh "$environment" >&2 || true
+  else
+    echo "error: the smoke test failed after the switch to $new, the" \
+      "first release here: there is no previous deployment to roll back to" >&2
+  fi
+  exit 1
+fi
 if [[ "$environment" == "$PRODUCTION_ENVIRONMENT" ]]; then
   # The quality gate's baseline (`make baseline`) is the newest version
   # tagged production=true in the workspace's (MLflow) model registry.
