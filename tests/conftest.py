@@ -64,6 +64,9 @@ def _isolated_environment(tmp_path_factory):
             # an unexpected exception fails the test with its traceback
             # instead of becoming cli.main's "internal error" message
             "MLOPS_SCAFFOLD_DEBUG": "1",
+            # `new` locks with uv and the package index: only the tests
+            # that say so (test_new's lock tests) pay for it
+            "MLOPS_SCAFFOLD_NO_LOCK": "1",
         }
     )
     for variable in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
