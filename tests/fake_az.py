@@ -209,12 +209,21 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
         if verb == "show":
             if key not in state["models"]:
                 raise Refused("(UserError) model not found", 1)
+            tags = state.setdefault("model_created_tags", {}).get(key, {})
+            return emit({"name": options["--name"], "tags": tags}, options)
         elif verb == "update":
             if key not in state["models"]:
                 raise Refused("(UserError) model not found", 1)
             state.setdefault("model_tags", {})[key] = options.get("--set")
         else:
+            if key in state["models"]:
+                raise Refused(f"(UserError) model version {key} exists", 1)
             state["models"][key] = str(Path(options["--path"]).resolve())
+            raw = options.get("--tags") or []
+            tags = raw if isinstance(raw, list) else str(raw).split()
+            state.setdefault("model_created_tags", {})[key] = dict(
+                tag.split("=", 1) for tag in tags if "=" in tag
+            )
     elif group == "online-endpoint":
         name = f"{ws}/{options.get('--name')}"
         endpoint = state["endpoints"].get(name)

@@ -395,6 +395,35 @@ def test_a_failing_first_release_fails_the_job(released):
     assert "no previous deployment to roll back to" in broken.stderr
 
 
+def test_a_version_registered_by_another_commit_is_refused(released):
+    """With two CI systems (or a re-used number) the same version can come
+    from another commit: deploy.sh refuses it rather than deploying it."""
+    project, env, state = released
+    first = run(project, env, "bash", "scripts/deploy.sh", "staging",
+                MODEL_VERSION="7", GITHUB_SHA="a" * 40)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    again = run(project, env, "bash", "scripts/deploy.sh", "staging",
+                MODEL_VERSION="7", GITHUB_SHA="a" * 40)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    other = run(project, env, "bash", "scripts/deploy.sh", "staging",
+                MODEL_VERSION="7", GITHUB_SHA="b" * 40)  # fmt: skip
+    assert other.returncode == 1
+    assert f"registered for commit '{'a' * 40}'" in other.stderr
+    assert traffic(state) == {"green": 100, "blue": 0}
+
+
+def test_the_model_version_is_the_commit_s_time(released):
+    """Every job and CI system releasing one commit names one version."""
+    project, env, _ = released
+    result = run(project, env, "bash", "-c",
+                 ". scripts/release_lib.sh && model_version")  # fmt: skip
+    expected = subprocess.run(
+        ["git", "log", "-1", "--format=%ct", "HEAD"], cwd=project,
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert result.stdout.strip() == expected
+
+
 def test_rollback_moves_traffic_to_the_previous_release(released):
     project, env, state = released
     for version in ("1", "2"):

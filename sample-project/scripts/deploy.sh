@@ -26,12 +26,21 @@ ensure_ml_extension
 
 echo "Registering $MODEL_NAME:$version and its environment"
 ensure_ml_environment
-if ! az ml model show "${ML_WORKSPACE[@]}" \
-  --name "$MODEL_NAME" --version "$version" >/dev/null 2>&1; then
+commit="$(release_commit)"
+if registered="$(az ml model show "${ML_WORKSPACE[@]}" \
+  --name "$MODEL_NAME" --version "$version" \
+  --query tags.commit --output tsv 2>/dev/null)"; then
+  # A version registered by another commit (another CI system, or a
+  # re-used number) is not this release: never deploy it in its place.
+  if [[ "$registered" != "$commit" ]]; then
+    echo "error: $MODEL_NAME:$version is registered for commit" \
+      "'$registered', not $commit; refusing to deploy it" >&2
+    exit 1
+  fi
+else
   az ml model create "${ML_WORKSPACE[@]}" \
     --name "$MODEL_NAME" --version "$version" \
-    --path "$model_dir" --type custom_model \
-    --tags "commit=${GITHUB_SHA:-${BUILD_SOURCEVERSION:-local}}"
+    --path "$model_dir" --type custom_model --tags "commit=$commit"
 fi
 
 if ! az ml online-endpoint show "${ML_WORKSPACE[@]}" --name "$ENDPOINT" \

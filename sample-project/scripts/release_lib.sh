@@ -49,9 +49,19 @@ client_id_variable() {
     "$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]' | tr -c 'A-Z0-9' '_')"
 }
 
-# The model version: one number per CI run, the same in every environment.
+# The model version: derived from the commit (its committer time, a
+# number as the MLflow registry needs), so every job, environment and CI
+# system that releases one commit names the same version, and two commits
+# never share one by accident (deploy.sh checks the version's commit tag).
 model_version() {
-  printf '%s\n' "${MODEL_VERSION:-${GITHUB_RUN_NUMBER:-${BUILD_BUILDID:-$(date -u +%Y%m%d%H%M%S)}}}"
+  printf '%s\n' "${MODEL_VERSION:-$(git log -1 --format=%ct HEAD 2>/dev/null \
+    || date -u +%s)}"
+}
+
+# The commit being released, as CI names it.
+release_commit() {
+  printf '%s\n' "${GITHUB_SHA:-${BUILD_SOURCEVERSION:-$(git rev-parse HEAD \
+    2>/dev/null || echo local)}}"
 }
 
 # The deployment that takes the traffic now ("blue", "green" or empty).
