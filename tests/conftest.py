@@ -93,6 +93,18 @@ def both_project(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def azure_cd_project(tmp_path_factory) -> Path:
+    """Both CI providers and both IaC languages, Azure Pipelines deploying
+    (GitHub Actions runs CI only)."""
+    return generate(
+        tmp_path_factory.mktemp("both-azure-cd") / "fraud-model",
+        ci_provider="both",
+        iac="both",
+        cd_provider="azure",
+    )
+
+
+@pytest.fixture(scope="session")
 def rendered(tmp_path_factory, worker_id):
     """``rendered(**answers)``: a project rendered once per test run for
     those answers (no git), shared by every test that reads it, across

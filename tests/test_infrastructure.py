@@ -566,7 +566,7 @@ def _terraform_version(project: Path) -> str:
 
 
 def test_every_infra_job_that_runs_terraform_installs_the_pinned_release(
-    both_project: Path,
+    both_project: Path, tmp_path: Path
 ):
     """Ubuntu 24.04 hosted images (ubuntu-latest) no longer ship Terraform."""
     from helpers import load_yaml
@@ -577,6 +577,11 @@ def test_every_infra_job_that_runs_terraform_installs_the_pinned_release(
     assert ">= 1.11.0" in required["terraform"][0]["required_version"]
     assert major_minor >= (1, 11)
     workflow = load_yaml(both_project / ".github/workflows/infra.yml")
+    # with both CI systems only the CD owner (GitHub, by default) deploys
+    assert not (both_project / "azure-pipelines/infra.yml").exists()
+    azure = generate(
+        tmp_path / "fraud-model", git=False, ci_provider="azure", iac="both"
+    )
     for name, job in workflow["jobs"].items():
         runs = " ".join(str(s.get("run", "")) for s in job["steps"])
         if "make infra-" not in runs:
@@ -588,7 +593,7 @@ def test_every_infra_job_that_runs_terraform_installs_the_pinned_release(
         ]
         assert setups, name
         assert str(setups[0]["with"]["terraform_version"]) == version, name
-    pipeline = load_yaml(both_project / "azure-pipelines/infra.yml")
+    pipeline = load_yaml(azure / "azure-pipelines/infra.yml")
     for stage in pipeline["stages"]:
         for job in stage["jobs"]:
             steps = (

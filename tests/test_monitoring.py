@@ -39,16 +39,18 @@ def test_github_monitor_runs_on_a_schedule_with_least_privilege(project: Path):
 
 
 def test_retraining_on_drift_is_an_answer(rendered):
-    project = rendered(ci_provider="both", retrain_on_drift=True)
+    project = rendered(ci_provider="github", retrain_on_drift=True)
     workflow = load_yaml(project / ".github/workflows/monitor.yml")
     assert "|| true" in workflow["jobs"]["retrain"]["if"]
+    project = rendered(ci_provider="azure", retrain_on_drift=True)
     azure = yaml.safe_load(
         (project / "azure-pipelines/monitor.yml").read_text()
     )
     assert azure["variables"]["retrainOnDrift"] == "true"
 
 
-def test_azure_monitor_is_scheduled_and_reports_on_breach(project: Path):
+def test_azure_monitor_is_scheduled_and_reports_on_breach(rendered):
+    project = rendered(ci_provider="azure")
     pipeline = yaml.safe_load(
         (project / "azure-pipelines/monitor.yml").read_text()
     )

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from cli_rules import AZURE_DEVOPS_APP
 
-from helpers import load_yaml
+from helpers import generate, load_yaml
 
 pytestmark = pytest.mark.e2e  # release scripts run against the strict stand-ins
 
@@ -162,10 +162,26 @@ def test_no_stored_cloud_secret_is_referenced(both_project: Path):
     assert cd.count("client-id: ${{ vars.AZURE_CLIENT_ID }}") == 5
 
 
+@pytest.mark.parametrize("owner", [None, "github", "azure"])
+def test_with_both_ci_systems_exactly_one_deploys(tmp_path: Path, owner):
+    """Two CD systems would release to the same endpoints with their own
+    version counters: the CD owner (default: the first provider) has the
+    cd, infra and monitor pipelines; the other runs CI only."""
+    answers = {"cd_provider": owner} if owner else {}
+    project = generate(tmp_path / "p", git=False, ci_provider="both",
+                       iac="both", **answers)  # fmt: skip
+    folders = {"github": ".github/workflows", "azure": "azure-pipelines"}
+    for provider, folder in folders.items():
+        deploys = provider == (owner or "github")
+        for name in ("cd.yml", "infra.yml", "monitor.yml"):
+            assert (project / folder / name).exists() == deploys, (folder, name)
+        assert (project / folder / "ci.yml").exists()
+
+
 # ----------------------------------------------------------- Azure Pipelines
 @pytest.fixture(scope="module")
-def azure_cd(both_project: Path) -> dict:
-    text = (both_project / "azure-pipelines" / "cd.yml").read_text()
+def azure_cd(azure_cd_project: Path) -> dict:
+    text = (azure_cd_project / "azure-pipelines" / "cd.yml").read_text()
     return yaml.safe_load(text)
 
 
@@ -587,9 +603,11 @@ def test_azure_ml_yaml_loads_with_the_real_sdk(both_project: Path):
 
 # ---------------------------------- set-up scripts against strict stand-ins
 @pytest.fixture
-def setup_cloud(tmp_path: Path, both_project: Path):
-    """The both-providers project, strict az and gh on the PATH, and an
-    administrator's login (Owner of the subscription)."""
+def setup_cloud(tmp_path: Path, azure_cd_project: Path):
+    """The both-providers project (Azure Pipelines deploying), strict az and
+    gh on the PATH, and an administrator's login (Owner of the
+    subscription)."""
+    both_project = azure_cd_project
     bin_dir = tmp_path / "bin"
     install_fake(bin_dir, "az", FAKE_AZ)
     install_fake(bin_dir, "gh", FAKE_AZ.with_name("fake_gh.py"))
@@ -895,7 +913,9 @@ def test_pull_request_jobs_never_get_a_write_identity(both_project, workflow):
     assert "AzureCLI@" not in text and "azureSubscription" not in text
 
 
-def test_each_environment_logs_in_as_its_own_identity(both_project):
+def test_each_environment_logs_in_as_its_own_identity(
+    both_project, azure_cd_project
+):
     """GitHub: the Azure ids come from environment-scoped variables, so each
     job that logs in declares the environment whose identity it uses.
     Azure Pipelines: one service connection per environment."""
@@ -909,9 +929,11 @@ def test_each_environment_logs_in_as_its_own_identity(both_project):
                 for step in job["steps"]
             )
             assert logs_in == ("environment" in job), (workflow, name)
-    cd = yaml.safe_load((both_project / "azure-pipelines/cd.yml").read_text())
+    cd = yaml.safe_load(
+        (azure_cd_project / "azure-pipelines/cd.yml").read_text()
+    )
     monitor = yaml.safe_load(
-        (both_project / "azure-pipelines/monitor.yml").read_text()
+        (azure_cd_project / "azure-pipelines/monitor.yml").read_text()
     )
     connections = {
         cd["variables"]["stagingServiceConnection"],
