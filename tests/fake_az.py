@@ -178,6 +178,19 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
     if not (CONFIG_DIR / "cliextensions" / "ml").is_dir():
         raise Refused("'ml' is misspelled or not recognized by the system. "
                       "(no tty to install the extension)")  # fmt: skip
+    if group == "workspace":
+        # `az ml workspace show` names the workspace with --name.
+        options = parse(args, accepted)
+        ws, rg = options.get("--name"), options.get("--resource-group")
+        if not ws or not rg:
+            raise Refused("the following arguments are required: "
+                          "--name/-n, --resource-group/-g")  # fmt: skip
+        if state.get("workspaces", {}).get(ws) != rg:
+            raise Refused(f"(ResourceNotFound) workspace {rg}/{ws} not found", 1)
+        check(state, rg, "az ml workspace show")
+        tags = state.get("workspace_tags", {}).get(ws, {})
+        return emit({"name": ws, "tags": tags,
+                     "mlflow_tracking_uri": f"azureml://{ws}"}, options)  # fmt: skip
     options = parse(args, accepted | WORKSPACE)
     missing = sorted(r for r in required if r not in options)
     defaults = config()["defaults"] if config().has_section("defaults") else {}
@@ -232,6 +245,15 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
         if verb == "show":
             return emit(endpoint, options)
         if verb == "create":
+            # Online endpoint names are unique per Azure region, across
+            # subscriptions and tenants (one region here).
+            taken = [key for key in state["endpoints"]
+                     if key.split("/", 1)[1] == options.get("--name")]  # fmt: skip
+            if taken:
+                raise Refused(
+                    f"(BadRequest) An endpoint named {options.get('--name')} "
+                    "already exists in this region; endpoint names must be "
+                    "unique per region", 1)  # fmt: skip
             state["endpoints"][name] = {"traffic": {}, "deployments": {}}
         elif verb == "update":
             pairs = str(options["--traffic"]).split()

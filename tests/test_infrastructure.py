@@ -50,6 +50,9 @@ RULES = {
     "compute_cluster": r"[a-zA-Z][a-zA-Z0-9-]{1,15}",
 }
 ENDPOINT_RULE = r"[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]"
+#: What infra/ appends to each prefix (a sample suffix of the same form).
+SUFFIXED = {"storage_account": "a1b2c3", "key_vault": "-a1b2c3",
+            "container_registry": "a1b2c3"}  # fmt: skip
 
 
 def hcl(text: str) -> dict:
@@ -301,7 +304,13 @@ def names_in(project: Path) -> dict[str, dict[str, str]]:
                 assert params[camel] == f"'{found[key]}'", (key, params[camel])
         assert settings["RESOURCE_GROUP"] == found["resource_group"]
         assert settings["WORKSPACE"] == found["workspace"]
-        found["endpoint"] = settings["ENDPOINT"]
+        assert tfvars["endpoint_name"] == settings["ENDPOINT"]
+        assert params["endpointName"] == f"'{settings['ENDPOINT']}'"
+        # the globally / regionally unique names are prefixes: infra/
+        # appends a 6-character suffix of the resource group's id
+        for key, joined in SUFFIXED.items():
+            found[key] = found[key] + joined
+        found["endpoint"] = settings["ENDPOINT"] + "-a1b2c3"
         names[environment] = found
     return names
 
@@ -315,13 +324,6 @@ def assert_valid_names(project: Path) -> None:
                 names[key],
             )
         assert re.fullmatch(ENDPOINT_RULE, names["endpoint"]), names["endpoint"]
-    found = names_in(project)
-    unique = [
-        found[e][k]
-        for e in found
-        for k in ("storage_account", "key_vault", "container_registry")
-    ]
-    assert len(set(unique)) == len(unique)
     identities = yaml.safe_load((project / "infra/identities.yml").read_text())
     for identity in identities["identities"].values():
         assert re.fullmatch(
@@ -330,6 +332,36 @@ def assert_valid_names(project: Path) -> None:
     assert re.fullmatch(
         RULES["resource_group"], identities["identity_resource_group"]
     )
+
+
+def test_unique_names_differ_between_subscriptions_and_resource_groups(
+    infra: Path,
+):
+    """Two teams that both call their project fraud-model render the same
+    prefixes; the suffix comes from the resource group's id (which holds the
+    subscription), as Azure's quickstart templates use uniqueString."""
+    import hashlib
+
+    main = hcl((infra / "terraform" / "main.tf").read_text())
+    local = {k: v for block in main["locals"] for k, v in block.items()}
+    assert "sha1(lower(data.azurerm_resource_group.this.id))" in (
+        local["unique_suffix"]
+    )
+    for name in ("storage_name", "key_vault_name", "registry_name",
+                 "endpoint_name"):  # fmt: skip
+        assert "local.unique_suffix" in local[name], name
+    bicep_text = (infra / "bicep" / "main.bicep").read_text()
+    assert "uniqueString(resourceGroup().id)" in bicep_text
+
+    def suffix(subscription: str) -> str:
+        group = f"/subscriptions/{subscription}/resourceGroups/rg-fraud-model-staging"
+        return hashlib.sha1(group.lower().encode()).hexdigest()[:6]
+
+    assert suffix("0" * 8) != suffix("1" * 8)
+    outputs = hcl((infra / "terraform" / "outputs.tf").read_text())["output"]
+    published = {k for block in outputs for k in block}
+    assert {"endpoint_name", "storage_account_name", "key_vault_name",
+            "container_registry_name"} <= published  # fmt: skip
 
 
 @pytest.mark.e2e  # a project rendered per name

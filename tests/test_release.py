@@ -269,6 +269,27 @@ def printed_ids(stdout: str) -> dict[str, str]:
     )
 
 
+SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
+
+
+def published_endpoints(project: Path, subscription: str = SUBSCRIPTION):
+    """What infra/ publishes on each workspace: the tag online-endpoint,
+    ENDPOINT plus the suffix main.tf derives from the resource group's id."""
+    import hashlib
+
+    tags = {}
+    for env in ("staging", "production"):
+        found = settings(project, env)
+        group = f"/subscriptions/{subscription}/resourceGroups/" + (
+            found["RESOURCE_GROUP"]
+        )
+        suffix = hashlib.sha1(group.lower().encode()).hexdigest()[:6]
+        tags[found["WORKSPACE"]] = {
+            "online-endpoint": f"{found['ENDPOINT']}-{suffix}"
+        }
+    return tags
+
+
 def workspaces_of(project: Path) -> dict[str, str]:
     return {
         settings(project, env)["WORKSPACE"]: settings(project, env)[
@@ -287,7 +308,9 @@ def federated(tmp_path_factory, packaged: Path):
     bin_dir = work / "bin"
     install_fake(bin_dir, "az", FAKE_AZ)
     state = work / "az-state.json"
-    state.write_text(json.dumps(owner_state(workspaces_of(packaged))))
+    cloud = owner_state(workspaces_of(packaged))
+    cloud["workspace_tags"] = published_endpoints(packaged)
+    state.write_text(json.dumps(cloud))
     result = subprocess.run(
         ["bash", "scripts/setup_azure_federation.sh", "identities"],
         cwd=packaged, capture_output=True, text=True,
@@ -344,11 +367,16 @@ def run(project: Path, env: dict, *command: str, **extra: str):
     )  # fmt: skip
 
 
+def endpoint_of(state: Path, environment: str = "staging") -> dict:
+    """The environment's endpoint, under the name infra/ published."""
+    cloud = json.loads(state.read_text())
+    workspace = f"mlw-fraudmodel-{environment}"
+    name = cloud["workspace_tags"][workspace]["online-endpoint"]
+    return cloud["endpoints"][f"{workspace}/{name}"]
+
+
 def traffic(state: Path, environment: str = "staging") -> dict:
-    endpoints = json.loads(state.read_text())["endpoints"]
-    return endpoints[f"mlw-fraudmodel-{environment}/fraud-model-{environment}"][
-        "traffic"
-    ]
+    return endpoint_of(state, environment)["traffic"]
 
 
 def test_deploy_goes_blue_then_green_and_keeps_the_previous(released):
@@ -361,9 +389,7 @@ def test_deploy_goes_blue_then_green_and_keeps_the_previous(released):
                  MODEL_VERSION="2")  # fmt: skip
     assert second.returncode == 0, second.stderr
     assert traffic(state) == {"green": 100, "blue": 0}
-    deployments = json.loads(state.read_text())["endpoints"][
-        "mlw-fraudmodel-staging/fraud-model-staging"
-    ]["deployments"]
+    deployments = endpoint_of(state)["deployments"]
     assert deployments == {"blue": "fraud-model:1", "green": "fraud-model:2"}
     calls = json.loads(state.read_text())["calls"]
     smoke = [
@@ -382,7 +408,8 @@ def test_a_failing_smoke_test_keeps_the_traffic_where_it_was(released):
         MODEL_VERSION="2", FAKE_AZ_BROKEN_DEPLOYMENT="green",
     )  # fmt: skip
     assert broken.returncode != 0
-    assert "smoke test of fraud-model-staging/green failed" in broken.stderr
+    assert re.search(r"smoke test of fraud-model-staging-\w{6}/green failed",
+                     broken.stderr)  # fmt: skip
     assert traffic(state) == {"blue": 100, "green": 0}
 
 
@@ -440,6 +467,45 @@ def test_the_model_version_is_the_commit_s_time(released):
     assert result.stdout.strip() == expected
 
 
+def test_two_teams_with_the_same_project_name_both_deploy(released, tmp_path):
+    """Endpoint names are unique per region: the scripts deploy under the
+    name infra/ published (suffixed per resource group), so another team's
+    fraud-model in another subscription does not collide; the name from
+    the settings file alone would."""
+    project, env, state = released
+    cloud = json.loads(state.read_text())
+    theirs = "mlw-fraudmodel-staging-other"
+    cloud["workspaces"][theirs] = "rg-other-team"
+    prefix = settings(project, "staging")["ENDPOINT"]
+    other = published_endpoints(project, "11111111-0000-0000-0000-000000000000")
+    cloud["endpoints"][f"{theirs}/{other['mlw-fraudmodel-staging']['online-endpoint']}"] = {
+        "traffic": {}, "deployments": {}}  # fmt: skip
+    cloud["endpoints"][f"{theirs}/{prefix}"] = {"traffic": {}, "deployments": {}}
+    state.write_text(json.dumps(cloud))
+    result = run(project, env, "bash", "scripts/deploy.sh", "staging",
+                 MODEL_VERSION="1")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert traffic(state) == {"blue": 100}
+    # the stand-in refuses what Azure refuses: the unsuffixed name is taken
+    refused = run(project, env, "bash", "-c",
+                  "az extension add --name ml --yes && az ml online-endpoint"
+                  " create -g rg-fraud-model-staging -w mlw-fraudmodel-staging"
+                  f" --name {prefix} --file deploy/endpoint.yml")  # fmt: skip
+    assert refused.returncode == 1
+    assert "unique per region" in refused.stderr
+
+
+def test_deploy_needs_the_name_infra_published(released):
+    project, env, state = released
+    cloud = json.loads(state.read_text())
+    cloud["workspace_tags"] = {}
+    state.write_text(json.dumps(cloud))
+    result = run(project, env, "bash", "scripts/deploy.sh", "staging",
+                 MODEL_VERSION="1")  # fmt: skip
+    assert result.returncode == 1
+    assert "no online-endpoint tag" in result.stderr
+
+
 def test_rollback_moves_traffic_to_the_previous_release(released):
     project, env, state = released
     for version in ("1", "2"):
@@ -457,9 +523,8 @@ def test_the_smoke_test_task_reads_the_environment_settings(released):
                MODEL_VERSION="1").returncode == 0  # fmt: skip
     result = run(project, env, "make", "smoke-test", "ENVIRONMENT=staging")
     assert result.returncode == 0, result.stderr
-    assert "smoke test of fraud-model-staging passed (2 records)" in (
-        result.stdout
-    )
+    assert re.search(r"smoke test of fraud-model-staging-\w{6} passed "
+                     r"\(2 records\)", result.stdout)  # fmt: skip
 
 
 def test_deploy_refuses_an_unknown_environment(released):
@@ -1065,7 +1130,9 @@ def test_the_roles_the_federation_grants_are_the_roles_a_release_needs(
     requests reach neither, and every `az` call of the release, smoke test
     and rollback is allowed for the identity that makes it."""
     project, env, state = released
-    state.write_text(json.dumps(owner_state(workspaces_of(project))))
+    cloud = owner_state(workspaces_of(project))
+    cloud["workspace_tags"] = published_endpoints(project)
+    state.write_text(json.dumps(cloud))
     federation = run(project, env, "bash", "scripts/setup_azure_federation.sh",
                      "github", "acme/fraud",
                      FAKE_AZ_IDENTITY=ADMIN)  # fmt: skip

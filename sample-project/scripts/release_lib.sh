@@ -42,6 +42,24 @@ load_settings() {
     --workspace-name "$WORKSPACE")
 }
 
+# The online endpoint's real name. infra/ appends a suffix unique to the
+# resource group (endpoint names are unique per region) and publishes the
+# name as the workspace tag online-endpoint: read it, never recompute it.
+# Without infra/ (a workspace of your own), ENDPOINT is the name itself.
+resolve_endpoint() {
+  [[ -d infra/bicep || -d infra/terraform ]] || return 0
+  local tagged
+  tagged="$(az ml workspace show --resource-group "$RESOURCE_GROUP" \
+    --name "$WORKSPACE" --query 'tags."online-endpoint"' --output tsv)"
+  if [[ -z "$tagged" || "$tagged" == "None" ]]; then
+    echo "error: workspace $WORKSPACE has no online-endpoint tag: run the" \
+      "infrastructure pipeline for this environment first (docs/deployment.md)" >&2
+    return 1
+  fi
+  ENDPOINT="$tagged"
+  export ENDPOINT
+}
+
 # client_id_variable NAME: where the set-up scripts pass NAME's identity,
 # AZURE_CLIENT_ID_<NAME in capitals, other characters as _>.
 client_id_variable() {

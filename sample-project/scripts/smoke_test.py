@@ -68,6 +68,25 @@ def ensure_ml_extension() -> None:
         )
 
 
+def tagged_endpoint(resource_group: str, workspace: str) -> str:
+    """The endpoint's name as infra/ published it (the workspace tag
+    online-endpoint; the name ends in a suffix unique to the resource group),
+    as scripts/release_lib.sh's resolve_endpoint reads it."""
+    result = subprocess.run(
+        ["az", "ml", "workspace", "show", "--resource-group", resource_group,
+         "--name", workspace, "--query", 'tags."online-endpoint"',
+         "--output", "tsv"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    name = result.stdout.strip()
+    if result.returncode != 0 or name in ("", "None"):
+        raise RuntimeError(
+            f"workspace {workspace} has no online-endpoint tag: run the "
+            "infrastructure pipeline for this environment first"
+        )
+    return name
+
+
 def invoke(args: argparse.Namespace) -> str:
     command = [
         "az", "ml", "online-endpoint", "invoke",
@@ -110,6 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     target = args.endpoint + (f"/{args.deployment}" if args.deployment else "")
     try:
         ensure_ml_extension()
+        infra = Path("infra")
+        if args.environment and any(
+            (infra / tool).is_dir() for tool in ("bicep", "terraform")
+        ):
+            args.endpoint = tagged_endpoint(
+                args.resource_group, args.workspace_name
+            )
+            target = args.endpoint
         problems = check(json.loads(invoke(args)), records)
     except (RuntimeError, ValueError, subprocess.CalledProcessError) as error:
         problems = [str(error)]
