@@ -506,6 +506,46 @@ def test_deploy_needs_the_name_infra_published(released):
     assert "no online-endpoint tag" in result.stderr
 
 
+def without_workspaces(state: Path) -> None:
+    """The cloud on the first push: identities, no environment yet."""
+    cloud = json.loads(state.read_text())
+    cloud["workspaces"] = {}
+    state.write_text(json.dumps(cloud))
+
+
+def test_the_first_push_skips_the_release_with_a_notice(released):
+    """CD runs before the infrastructure pipeline has made the workspace:
+    deploy and smoke test skip with a notice instead of going red."""
+    project, env, state = released
+    without_workspaces(state)
+    deploy = run(project, env, "bash", "scripts/deploy.sh", "staging",
+                 MODEL_VERSION="1", GITHUB_ACTIONS="true")  # fmt: skip
+    assert deploy.returncode == 0, deploy.stderr
+    assert "::notice::mlw-fraudmodel-staging does not exist yet" in deploy.stdout
+    assert json.loads(state.read_text())["endpoints"] == {}
+    smoke = run(project, env, "make", "smoke-test", "ENVIRONMENT=staging",
+                TF_BUILD="True")  # fmt: skip
+    assert smoke.returncode == 0, smoke.stderr
+    assert "##vso[task.logissue type=warning]" in smoke.stdout
+
+
+def test_the_first_push_gates_against_the_thresholds(released):
+    """On the default branch a registry that cannot be read fails the gate,
+    but a production workspace that does not exist yet means no production
+    model: the first CD run stays green."""
+    project, env, state = released
+    without_workspaces(state)
+    result = run(project, env, "bash", "scripts/fetch_baseline.sh",
+                 PACKAGE="fraud_model", CI="true", GITHUB_ACTIONS="true",
+                 GITHUB_REF_NAME="main")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "::notice::" in result.stdout
+    baseline = json.loads(
+        (project / "models/production/baseline.json").read_text()
+    )
+    assert baseline == {"status": "none", "name": "fraud-model"}
+
+
 def test_rollback_moves_traffic_to_the_previous_release(released):
     project, env, state = released
     for version in ("1", "2"):

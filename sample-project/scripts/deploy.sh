@@ -23,6 +23,7 @@ if [[ ! -f "$model_dir/model.joblib" ]]; then
 fi
 
 ensure_ml_extension
+workspace_ready || exit 0
 resolve_endpoint
 
 echo "Registering $MODEL_NAME:$version and its environment"

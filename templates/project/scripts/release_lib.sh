@@ -42,6 +42,36 @@ load_settings() {
     --workspace-name "$WORKSPACE")
 }
 
+# notice TEXT: a line the CI system shows as a notice on the run.
+notice() {
+  if [[ -n "${GITHUB_ACTIONS:-}" ]]; then
+    echo "::notice::$*"
+  elif [[ -n "${TF_BUILD:-}" ]]; then
+    echo "##vso[task.logissue type=warning]$*"
+  else
+    echo "notice: $*"
+  fi
+}
+
+# workspace_ready: whether the environment's workspace exists. On the first
+# push CD runs before the infrastructure pipeline has created it: the
+# release steps then skip with a notice instead of failing (docs/deployment.md,
+# "The first run"). Any other error (no login, no role) still fails.
+workspace_ready() {
+  local answer
+  if answer="$(az ml workspace show --resource-group "$RESOURCE_GROUP" \
+    --name "$WORKSPACE" --query name --output tsv 2>&1)"; then
+    return 0
+  fi
+  if [[ "$answer" == *ResourceNotFound* || "$answer" == *ResourceGroupNotFound* ]]; then
+    notice "$WORKSPACE does not exist yet: run the infrastructure pipeline" \
+      "for this environment, then this one again (docs/deployment.md)."
+    return 1
+  fi
+  echo "$answer" >&2
+  exit 1
+}
+
 # The online endpoint's real name. infra/ appends a suffix unique to the
 # resource group (endpoint names are unique per region) and publishes the
 # name as the workspace tag online-endpoint: read it, never recompute it.
