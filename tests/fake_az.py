@@ -33,6 +33,7 @@ import json
 import os
 import re
 import sys
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -310,7 +311,14 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
         if options["--name"] not in state["jobs"]:
             raise Refused("(UserError) job not found", 1)
         if verb == "show":
-            return emit({"status": state["jobs"][options["--name"]]}, options)
+            # FAKE_AZ_JOB_POLLS: how many shows answer Running first.
+            polls = state.setdefault("job_polls", {})
+            polls[options["--name"]] = polls.get(options["--name"], 0) + 1
+            running = polls[options["--name"]] <= int(
+                os.environ.get("FAKE_AZ_JOB_POLLS", "0")
+            )
+            status = "Running" if running else state["jobs"][options["--name"]]
+            return emit({"status": status}, options)
         if verb == "download":
             out = Path(str(options["--download-path"])) / "named-outputs"
             out = out / str(options["--output-name"])
@@ -739,6 +747,25 @@ def main(args: list[str]) -> int:
     state["calls"].append(" ".join(args))
     out = ""
     try:
+        # FAKE_AZ_TOKEN_LIFETIME (seconds): the CI's OIDC token behind the
+        # session expires; a call after that is refused as Microsoft Entra
+        # refuses the stale client assertion, until `az login` with a new
+        # --federated-token.
+        lifetime = os.environ.get("FAKE_AZ_TOKEN_LIFETIME")
+        if args[:1] == ["login"]:
+            if "--federated-token" not in args or "--service-principal" not in args:
+                raise Refused("a CI login is --service-principal with "
+                              "--federated-token")  # fmt: skip
+            state["login_at"] = time.time()
+            STATE.write_text(json.dumps(state, indent=1))
+            return 0
+        if (lifetime and args[:1] not in (["extension"], ["configure"])
+                and time.time() - state.get("login_at", 0) > float(lifetime)):
+            raise Refused("AADSTS700024: Client assertion is not within its "
+                          "valid time range.", 1)  # fmt: skip
+        if args[:2] == ["account", "set"]:
+            STATE.write_text(json.dumps(state, indent=1))
+            return 0
         if args[:1] == ["configure"]:
             options = args[args.index("--defaults") + 1 :]
             parser = config()

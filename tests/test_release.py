@@ -980,6 +980,36 @@ def test_training_on_azure_ml_brings_the_model_back(released):
     assert registered == [f"{staging}/{SLUG}-inference:1"]
 
 
+@pytest.mark.parametrize("refreshes", [True, False])
+def test_a_job_longer_than_the_token_is_waited_for(released, tmp_path, refreshes):
+    """The job outlives the CI login's OIDC token (2 s here, minutes on
+    GitHub): train_azureml.sh logs in again with a fresh token at each
+    poll. Without a fresh token the stand-in refuses, as Entra does."""
+    project, env, state = released
+    cloud = json.loads(state.read_text())
+    cloud["login_at"] = __import__("time").time()
+    state.write_text(json.dumps(cloud))
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "curl").write_text('#!/bin/sh\necho \'{"value": "fresh-id-token"}\'\n')
+    (tools / "curl").chmod(0o755)
+    oidc = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.example/?x=1",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",
+            "AZURE_CLIENT_ID": "c", "AZURE_TENANT_ID": "t"}  # fmt: skip
+    result = run(
+        project, {**env, "PATH": f"{tools}{os.pathsep}{env['PATH']}"},
+        "bash", "scripts/train_azureml.sh", "staging",
+        FAKE_AZ_TOKEN_LIFETIME="2", FAKE_AZ_JOB_POLLS="3", POLL_SECONDS="1",
+        **(oidc if refreshes else {}),
+    )  # fmt: skip
+    if refreshes:
+        assert result.returncode == 0, result.stderr
+        assert (project / "models" / ".trained-on-azureml").exists()
+    else:
+        assert result.returncode != 0
+        assert "AADSTS700024" in result.stderr
+
+
 def test_fake_az_refuses_a_job_on_an_unregistered_environment(released):
     project, env, state = released
     staging = settings(project, "staging")

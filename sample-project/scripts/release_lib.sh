@@ -72,6 +72,39 @@ workspace_ready() {
   exit 1
 }
 
+# refresh_login: log the Azure CLI in again with a fresh OIDC token, for
+# steps that outlive the token the job started with. GitHub Actions: a new
+# ID token (audience api://AzureADTokenExchange) for AZURE_CLIENT_ID; Azure
+# Pipelines (AzureCLI@2 with addSpnToEnvironment and SYSTEM_ACCESSTOKEN): a
+# new token for the service connection from the job's OIDC endpoint.
+# Elsewhere (a person's own `az login`) it does nothing.
+refresh_login() {
+  local token
+  if [[ -n "${ACTIONS_ID_TOKEN_REQUEST_URL:-}" && -n "${AZURE_CLIENT_ID:-}" ]]; then
+    token="$(curl --fail --silent --show-error \
+      -H "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" \
+      "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=api://AzureADTokenExchange" \
+      | python3 -c 'import json, sys; print(json.load(sys.stdin)["value"])')"
+    az login --service-principal --username "$AZURE_CLIENT_ID" \
+      --tenant "$AZURE_TENANT_ID" --federated-token "$token" \
+      --allow-no-subscriptions --output none
+    if [[ -n "${AZURE_SUBSCRIPTION_ID:-}" ]]; then
+      az account set --subscription "$AZURE_SUBSCRIPTION_ID"
+    fi
+  elif [[ -n "${SYSTEM_OIDCREQUESTURI:-}" && -n "${SYSTEM_ACCESSTOKEN:-}" \
+    && -n "${AZURESUBSCRIPTION_SERVICE_CONNECTION_ID:-}" ]]; then
+    token="$(curl --fail --silent --show-error -X POST -d '' \
+      -H "Authorization: Bearer $SYSTEM_ACCESSTOKEN" \
+      -H "Content-Type: application/json" \
+      "$SYSTEM_OIDCREQUESTURI?api-version=7.1&serviceConnectionId=$AZURESUBSCRIPTION_SERVICE_CONNECTION_ID" \
+      | python3 -c 'import json, sys; print(json.load(sys.stdin)["oidcToken"])')"
+    # servicePrincipalId and tenantId: set by AzureCLI@2 (addSpnToEnvironment)
+    az login --service-principal --username "${servicePrincipalId:?}" \
+      --tenant "${tenantId:?}" --federated-token "$token" \
+      --allow-no-subscriptions --output none
+  fi
+}
+
 # The online endpoint's real name. infra/ appends a suffix unique to the
 # resource group (endpoint names are unique per region) and publishes the
 # name as the workspace tag online-endpoint: read it, never recompute it.
