@@ -1314,3 +1314,26 @@ def test_fake_az_refuses_set_up_calls_the_cli_refuses(
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert "groups" not in json.loads(state.read_text())
+
+
+@pytest.mark.parametrize("ci", ["github", "azure", "both"])
+def test_the_deployment_guide_covers_a_new_user_s_first_run(tmp_path, ci):
+    """What a new user missed: creating and pushing the repository, gh,
+    starting the infrastructure pipeline by hand, cost and quota, which
+    system deploys, the trust a run removes, and where $/ actions run."""
+    project = generate(tmp_path / "fraud-model", git=False, ci_provider=ci,
+                       iac="both")  # fmt: skip
+    guide = (project / "docs/deployment.md").read_text()
+    assert "**Create and push the repository.**" in guide
+    assert "## What it costs, and the quota it needs" in guide
+    assert "blue/green keeps the previous release deployed" in guide
+    if ci == "azure":
+        assert "az repos create" in guide
+        assert "az pipelines run --name fraud-model-infra" in guide
+    else:
+        assert "gh repo create OWNER/REPO" in guide and "`gh`" in guide
+        assert "gh workflow run infra.yml" in guide
+        assert "GitHub Enterprise Server does not accept it" in guide
+    if ci != "github":
+        assert "**Warning:** name every CI system" in guide
+    assert ("**Which system deploys:** GitHub Actions" in guide) == (ci == "both")
