@@ -8,6 +8,7 @@ package index and takes seconds)."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -25,12 +26,13 @@ def find_uv() -> str | None:
     if found:
         return found
     try:
-        from uv import find_uv_bin  # type: ignore[import-not-found]
+        # Not a dependency: present where the tool was installed beside uv.
+        shipped = importlib.import_module("uv")
     except ImportError:
         return None
     try:
-        return find_uv_bin()
-    except FileNotFoundError:
+        return str(shipped.find_uv_bin())
+    except (AttributeError, FileNotFoundError):
         return None
 
 
