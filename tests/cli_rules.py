@@ -48,6 +48,9 @@ OVERRIDE = {"--set"}
 # command -> (accepted options, required options); the permissions each
 # needs are in COMMANDS below.
 AZ_ML: dict[tuple[str, ...], tuple[set[str], set[str]]] = {
+    # _workspace_params.py: show takes --name and --resource-group.
+    ("workspace", "show"): (
+        {"--name", "-n", "--resource-group", "-g"}, {"--name"}),
     ("environment", "show"): (
         {"--name", "-n", "--version", "-v", "--label", "-l",
          "--registry-name"}, {"--name"}),

@@ -64,6 +64,9 @@ def _isolated_environment(tmp_path_factory):
             # an unexpected exception fails the test with its traceback
             # instead of becoming cli.main's "internal error" message
             "MLOPS_SCAFFOLD_DEBUG": "1",
+            # `new` locks with uv and the package index: only the tests
+            # that say so (test_new's lock tests) pay for it
+            "MLOPS_SCAFFOLD_NO_LOCK": "1",
         }
     )
     for variable in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
@@ -86,6 +89,18 @@ def both_project(tmp_path_factory) -> Path:
         tmp_path_factory.mktemp("both") / "fraud-model",
         ci_provider="both",
         iac="both",
+    )
+
+
+@pytest.fixture(scope="session")
+def azure_cd_project(tmp_path_factory) -> Path:
+    """Both CI providers and both IaC languages, Azure Pipelines deploying
+    (GitHub Actions runs CI only)."""
+    return generate(
+        tmp_path_factory.mktemp("both-azure-cd") / "fraud-model",
+        ci_provider="both",
+        iac="both",
+        cd_provider="azure",
     )
 
 

@@ -21,7 +21,8 @@ definitions). Like the real one it refuses:
 The cloud's state (shared by all jobs) is $FAKE_AZ_STATE (JSON). `invoke`
 answers with the project's real scoring code, loaded the way Azure ML loads
 it. FAKE_AZ_BROKEN_DEPLOYMENT=<name> makes that deployment answer with an
-error, as a broken release would."""
+error, as a broken release would; FAKE_AZ_BROKEN_WHEN_ROUTED=<name> only
+when the endpoint routes to it (it passes a test of the deployment alone)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ import json
 import os
 import re
 import sys
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -177,6 +179,22 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
     if not (CONFIG_DIR / "cliextensions" / "ml").is_dir():
         raise Refused("'ml' is misspelled or not recognized by the system. "
                       "(no tty to install the extension)")  # fmt: skip
+    if group == "workspace":
+        # `az ml workspace show` names the workspace with --name.
+        options = parse(args, accepted)
+        ws, rg = options.get("--name"), options.get("--resource-group")
+        if not ws or not rg:
+            raise Refused("the following arguments are required: "
+                          "--name/-n, --resource-group/-g")  # fmt: skip
+        if state.get("workspaces", {}).get(ws) != rg:
+            raise Refused(
+                f"(ResourceNotFound) workspace {rg}/{ws} not found", 1
+            )
+        check(state, rg, "az ml workspace show")
+        tags = state.get("workspace_tags", {}).get(ws, {})
+        found = {"name": ws, "tags": tags,
+                 "mlflow_tracking_uri": f"azureml://{ws}"}  # fmt: skip
+        return emit(found, options)
     options = parse(args, accepted | WORKSPACE)
     missing = sorted(r for r in required if r not in options)
     defaults = config()["defaults"] if config().has_section("defaults") else {}
@@ -208,12 +226,21 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
         if verb == "show":
             if key not in state["models"]:
                 raise Refused("(UserError) model not found", 1)
+            tags = state.setdefault("model_created_tags", {}).get(key, {})
+            return emit({"name": options["--name"], "tags": tags}, options)
         elif verb == "update":
             if key not in state["models"]:
                 raise Refused("(UserError) model not found", 1)
             state.setdefault("model_tags", {})[key] = options.get("--set")
         else:
+            if key in state["models"]:
+                raise Refused(f"(UserError) model version {key} exists", 1)
             state["models"][key] = str(Path(options["--path"]).resolve())
+            raw = options.get("--tags") or []
+            tags = raw if isinstance(raw, list) else str(raw).split()
+            state.setdefault("model_created_tags", {})[key] = dict(
+                tag.split("=", 1) for tag in tags if "=" in tag
+            )
     elif group == "online-endpoint":
         name = f"{ws}/{options.get('--name')}"
         endpoint = state["endpoints"].get(name)
@@ -222,6 +249,16 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
         if verb == "show":
             return emit(endpoint, options)
         if verb == "create":
+            # Online endpoint names are unique per Azure region, across
+            # subscriptions and tenants (one region here).
+            name = options.get("--name")
+            taken = [key for key in state["endpoints"]
+                     if key.split("/", 1)[1] == name]  # fmt: skip
+            if taken:
+                raise Refused(
+                    f"(BadRequest) An endpoint named {options.get('--name')} "
+                    "already exists in this region; endpoint names must be "
+                    "unique per region", 1)  # fmt: skip
             state["endpoints"][name] = {"traffic": {}, "deployments": {}}
         elif verb == "update":
             pairs = str(options["--traffic"]).split()
@@ -232,7 +269,11 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
             deployment = options.get("--deployment-name") or max(
                 endpoint["traffic"], key=endpoint["traffic"].get
             )
-            if deployment == os.environ.get("FAKE_AZ_BROKEN_DEPLOYMENT"):
+            routed = not options.get("--deployment-name")
+            if deployment == os.environ.get("FAKE_AZ_BROKEN_DEPLOYMENT") or (
+                routed
+                and deployment == os.environ.get("FAKE_AZ_BROKEN_WHEN_ROUTED")
+            ):
                 answer = {"error": "the container crashed"}
             else:
                 model = endpoint["deployments"][deployment]
@@ -274,7 +315,14 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
         if options["--name"] not in state["jobs"]:
             raise Refused("(UserError) job not found", 1)
         if verb == "show":
-            return emit({"status": state["jobs"][options["--name"]]}, options)
+            # FAKE_AZ_JOB_POLLS: how many shows answer Running first.
+            polls = state.setdefault("job_polls", {})
+            polls[options["--name"]] = polls.get(options["--name"], 0) + 1
+            running = polls[options["--name"]] <= int(
+                os.environ.get("FAKE_AZ_JOB_POLLS", "0")
+            )
+            status = "Running" if running else state["jobs"][options["--name"]]
+            return emit({"status": status}, options)
         if verb == "download":
             out = Path(str(options["--download-path"])) / "named-outputs"
             out = out / str(options["--output-name"])
@@ -703,6 +751,31 @@ def main(args: list[str]) -> int:
     state["calls"].append(" ".join(args))
     out = ""
     try:
+        # FAKE_AZ_TOKEN_LIFETIME (seconds): the CI's OIDC token behind the
+        # session expires; a call after that is refused as Microsoft Entra
+        # refuses the stale client assertion, until `az login` with a new
+        # --federated-token.
+        lifetime = os.environ.get("FAKE_AZ_TOKEN_LIFETIME")
+        if args[:1] == ["login"]:
+            if (
+                "--federated-token" not in args
+                or "--service-principal" not in args
+            ):
+                raise Refused("a CI login is --service-principal with "
+                              "--federated-token")  # fmt: skip
+            state["login_at"] = time.time()
+            STATE.write_text(json.dumps(state, indent=1))
+            return 0
+        if (
+            lifetime
+            and args[:1] not in (["extension"], ["configure"])
+            and time.time() - state.get("login_at", 0) > float(lifetime)
+        ):
+            raise Refused("AADSTS700024: Client assertion is not within its "
+                          "valid time range.", 1)  # fmt: skip
+        if args[:2] == ["account", "set"]:
+            STATE.write_text(json.dumps(state, indent=1))
+            return 0
         if args[:1] == ["configure"]:
             options = args[args.index("--defaults") + 1 :]
             parser = config()

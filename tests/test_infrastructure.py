@@ -50,6 +50,9 @@ RULES = {
     "compute_cluster": r"[a-zA-Z][a-zA-Z0-9-]{1,15}",
 }
 ENDPOINT_RULE = r"[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]"
+#: What infra/ appends to each prefix (a sample suffix of the same form).
+SUFFIXED = {"storage_account": "a1b2c3", "key_vault": "-a1b2c3",
+            "container_registry": "a1b2c3"}  # fmt: skip
 
 
 def hcl(text: str) -> dict:
@@ -301,7 +304,13 @@ def names_in(project: Path) -> dict[str, dict[str, str]]:
                 assert params[camel] == f"'{found[key]}'", (key, params[camel])
         assert settings["RESOURCE_GROUP"] == found["resource_group"]
         assert settings["WORKSPACE"] == found["workspace"]
-        found["endpoint"] = settings["ENDPOINT"]
+        assert tfvars["endpoint_name"] == settings["ENDPOINT"]
+        assert params["endpointName"] == f"'{settings['ENDPOINT']}'"
+        # the globally / regionally unique names are prefixes: infra/
+        # appends a 6-character suffix of the resource group's id
+        for key, joined in SUFFIXED.items():
+            found[key] = found[key] + joined
+        found["endpoint"] = settings["ENDPOINT"] + "-a1b2c3"
         names[environment] = found
     return names
 
@@ -315,13 +324,6 @@ def assert_valid_names(project: Path) -> None:
                 names[key],
             )
         assert re.fullmatch(ENDPOINT_RULE, names["endpoint"]), names["endpoint"]
-    found = names_in(project)
-    unique = [
-        found[e][k]
-        for e in found
-        for k in ("storage_account", "key_vault", "container_registry")
-    ]
-    assert len(set(unique)) == len(unique)
     identities = yaml.safe_load((project / "infra/identities.yml").read_text())
     for identity in identities["identities"].values():
         assert re.fullmatch(
@@ -330,6 +332,40 @@ def assert_valid_names(project: Path) -> None:
     assert re.fullmatch(
         RULES["resource_group"], identities["identity_resource_group"]
     )
+
+
+def test_unique_names_differ_between_subscriptions_and_resource_groups(
+    infra: Path,
+):
+    """Two teams that both call their project fraud-model render the same
+    prefixes; the suffix comes from the resource group's id (which holds the
+    subscription), as Azure's quickstart templates use uniqueString."""
+    import hashlib
+
+    main = hcl((infra / "terraform" / "main.tf").read_text())
+    local = {k: v for block in main["locals"] for k, v in block.items()}
+    assert (
+        "sha1(lower(data.azurerm_resource_group.this.id))"
+        in (local["unique_suffix"])
+    )
+    for name in ("storage_name", "key_vault_name", "registry_name",
+                 "endpoint_name"):  # fmt: skip
+        assert "local.unique_suffix" in local[name], name
+    bicep_text = (infra / "bicep" / "main.bicep").read_text()
+    assert "uniqueString(resourceGroup().id)" in bicep_text
+
+    def suffix(subscription: str) -> str:
+        group = (
+            f"/subscriptions/{subscription}/resourceGroups/"
+            "rg-fraud-model-staging"
+        )
+        return hashlib.sha1(group.lower().encode()).hexdigest()[:6]
+
+    assert suffix("0" * 8) != suffix("1" * 8)
+    outputs = hcl((infra / "terraform" / "outputs.tf").read_text())["output"]
+    published = {k for block in outputs for k in block}
+    assert {"endpoint_name", "storage_account_name", "key_vault_name",
+            "container_registry_name"} <= published  # fmt: skip
 
 
 @pytest.mark.e2e  # a project rendered per name
@@ -401,14 +437,22 @@ exit 0
 
 
 def run_infra(project: Path, tmp_path: Path, *args: str, **env: str):
-    """scripts/infra.sh with logging stand-ins for az and terraform."""
+    """scripts/infra.sh with logging stand-ins for az and terraform; with
+    FAKE_TERRAFORM_VERSION, terraform is the strict backend stand-in
+    (tests/fake_terraform.py)."""
     import subprocess
+    import sys
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     for tool in ("az", "terraform"):
         (bin_dir / tool).write_text(FAKE_TOOL)
         (bin_dir / tool).chmod(0o755)
+    if "FAKE_TERRAFORM_VERSION" in env:
+        strict = Path(__file__).with_name("fake_terraform.py")
+        (bin_dir / "terraform").write_text(
+            f'#!/bin/sh\nexec "{sys.executable}" "{strict}" "$@"\n'
+        )
     log = tmp_path / "calls.log"
     log.write_text("")
     environment = {
@@ -485,13 +529,82 @@ def test_terraform_gets_the_subscription_explicitly(both_project, tmp_path):
     assert azurerm["resource_provider_registrations"] == "none"
 
 
+@pytest.mark.parametrize("login", ["servicePrincipal", "user"])
+@pytest.mark.parametrize("action", ["plan", "apply"])
+def test_terraform_reaches_its_state_as_the_pipelines_service_principal(
+    both_project: Path, tmp_path: Path, login: str, action: str
+):
+    """Both CI systems log in as a managed identity (azure/login OIDC,
+    AzureCLI@2): the pinned Terraform's backend must accept that CLI
+    session (hashicorp/terraform#35915 on 1.9.8, fixed in 1.11)."""
+    result, calls = run_infra(
+        both_project, tmp_path, action, "staging",
+        INFRA_DEPLOYER="terraform",
+        FAKE_TERRAFORM_VERSION=_terraform_version(both_project),
+        FAKE_AZ_USER_TYPE=login,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert any(" init " in call for call in calls), calls
+
+
+@pytest.mark.parametrize(
+    ("version", "strip_use_cli", "refusal"),
+    [
+        ("1.9.8", True, "only supported as a User"),
+        ("1.9.8", False, "Unsupported Terraform Core version"),
+    ],
+)
+def test_the_backend_stand_in_refuses_what_terraform_before_1_11_refuses(
+    both_project: Path, tmp_path: Path, version, strip_use_cli, refusal
+):
+    """The old pin (1.9.8, no use_cli) fails at the first infrastructure run,
+    and the stand-in says so: it can fail."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(both_project, project, symlinks=True)
+    tf = project / "infra/terraform"
+    versions = tf / "versions.tf"
+    versions.write_text(
+        versions.read_text().replace(
+            ">= 1.11.0", ">= 1.9.0" if strip_use_cli else ">= 1.11.0"
+        )
+    )
+    if strip_use_cli:
+        for backend in tf.glob("*.backend.hcl"):
+            backend.write_text(
+                "".join(
+                    line for line in backend.read_text().splitlines(True)
+                    if not line.startswith("use_cli")
+                )
+            )  # fmt: skip
+    result, _ = run_infra(
+        project, tmp_path, "plan", "staging",
+        INFRA_DEPLOYER="terraform", FAKE_TERRAFORM_VERSION=version,
+        FAKE_AZ_USER_TYPE="servicePrincipal",
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert refusal in result.stderr
+
+
+def test_every_backend_config_lets_the_cli_session_authenticate(infra: Path):
+    """use_cli is explicit, so a Terraform older than 1.11 refuses the file
+    outright instead of failing later on the service principal."""
+    backends = sorted((infra / "terraform").rglob("*.backend.hcl"))
+    assert len(backends) == 3
+    for backend in backends:
+        settings = hcl(backend.read_text())
+        assert settings["use_cli"] is True, backend
+        assert settings["use_azuread_auth"] is True, backend
+
+
 def _terraform_version(project: Path) -> str:
     script = (project / "scripts/install_terraform.sh").read_text()
     return re.search(r'^version="([0-9.]+)"$', script, re.M)[1]
 
 
 def test_every_infra_job_that_runs_terraform_installs_the_pinned_release(
-    both_project: Path,
+    both_project: Path, tmp_path: Path
 ):
     """Ubuntu 24.04 hosted images (ubuntu-latest) no longer ship Terraform."""
     from helpers import load_yaml
@@ -499,9 +612,14 @@ def test_every_infra_job_that_runs_terraform_installs_the_pinned_release(
     version = _terraform_version(both_project)
     major_minor = tuple(int(p) for p in version.split(".")[:2])
     required = hcl((both_project / "infra/terraform/versions.tf").read_text())
-    assert ">= 1.9.0" in required["terraform"][0]["required_version"]
-    assert major_minor >= (1, 9)
+    assert ">= 1.11.0" in required["terraform"][0]["required_version"]
+    assert major_minor >= (1, 11)
     workflow = load_yaml(both_project / ".github/workflows/infra.yml")
+    # with both CI systems only the CD owner (GitHub, by default) deploys
+    assert not (both_project / "azure-pipelines/infra.yml").exists()
+    azure = generate(
+        tmp_path / "fraud-model", git=False, ci_provider="azure", iac="both"
+    )
     for name, job in workflow["jobs"].items():
         runs = " ".join(str(s.get("run", "")) for s in job["steps"])
         if "make infra-" not in runs:
@@ -513,7 +631,7 @@ def test_every_infra_job_that_runs_terraform_installs_the_pinned_release(
         ]
         assert setups, name
         assert str(setups[0]["with"]["terraform_version"]) == version, name
-    pipeline = load_yaml(both_project / "azure-pipelines/infra.yml")
+    pipeline = load_yaml(azure / "azure-pipelines/infra.yml")
     for stage in pipeline["stages"]:
         for job in stage["jobs"]:
             steps = (

@@ -39,16 +39,18 @@ def test_github_monitor_runs_on_a_schedule_with_least_privilege(project: Path):
 
 
 def test_retraining_on_drift_is_an_answer(rendered):
-    project = rendered(ci_provider="both", retrain_on_drift=True)
+    project = rendered(ci_provider="github", retrain_on_drift=True)
     workflow = load_yaml(project / ".github/workflows/monitor.yml")
     assert "|| true" in workflow["jobs"]["retrain"]["if"]
+    project = rendered(ci_provider="azure", retrain_on_drift=True)
     azure = yaml.safe_load(
         (project / "azure-pipelines/monitor.yml").read_text()
     )
     assert azure["variables"]["retrainOnDrift"] == "true"
 
 
-def test_azure_monitor_is_scheduled_and_reports_on_breach(project: Path):
+def test_azure_monitor_is_scheduled_and_reports_on_breach(rendered):
+    project = rendered(ci_provider="azure")
     pipeline = yaml.safe_load(
         (project / "azure-pipelines/monitor.yml").read_text()
     )
@@ -278,3 +280,30 @@ def test_run_without_a_current_batch_is_a_quiet_no(project: Path, tmp_path):
     assert result.returncode == 0
     assert "no current batch" in result.stdout
     assert outputs.read_text() == "breach=false\n"
+
+
+@pytest.mark.parametrize("ci", ["github", "azure"])
+def test_the_monitor_installs_the_azureml_datastore_driver(rendered, ci):
+    """MONITOR_CURRENT_URI may be an azureml:// URI: the job that reads it
+    installs azureml-fsspec (the azure-data group) and logs in as the
+    monitoring identity (Reader and Storage Blob Data Reader)."""
+    import tomllib
+
+    project = rendered(ci_provider=ci)
+    groups = tomllib.loads((project / "pyproject.toml").read_text())[
+        "dependency-groups"
+    ]
+    assert any(d.startswith("azureml-fsspec") for d in groups["azure-data"])
+    if ci == "github":
+        jobs = load_yaml(project / ".github/workflows/monitor.yml")["jobs"]
+        steps = [s for job in jobs.values() for s in job["steps"]]
+        setups = [s for s in steps if "setup-project" in str(s.get("uses"))]
+    else:
+        pipeline = yaml.safe_load(
+            (project / "azure-pipelines/monitor.yml").read_text()
+        )
+        steps = [s for job in pipeline["jobs"] for s in job["steps"]]
+        setups = [s for s in steps if "setup-project" in str(s.get("template"))]
+    key = "with" if ci == "github" else "parameters"
+    installs = [s.get(key, {}).get("extras", "dev") for s in setups]
+    assert any("azure-data" in groups.split(",") for groups in installs)

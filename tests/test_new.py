@@ -687,3 +687,49 @@ def test_two_runs_into_one_folder_never_mix(
     assert "was filled by something else" in result.stderr
     assert snapshot(destination) == {".copier-answers.yml": b"theirs\n"}
     assert [p.name for p in tmp_path.iterdir()] == ["fraud-model"]
+
+
+def test_without_uv_new_succeeds_and_says_in_one_line_what_to_run(
+    tmp_path: Path, monkeypatch
+):
+    """A first push without uv.lock fails CI (it installs the lock): when
+    `new` cannot lock, it says so in one line."""
+    from mlops_scaffold import lock
+
+    monkeypatch.delenv("MLOPS_SCAFFOLD_NO_LOCK")
+    monkeypatch.setattr(lock, "find_uv", lambda: None)
+    result = invoke("new", tmp_path / "fraud-model", "--defaults")
+    assert result.exit_code == 0, result.stderr
+    lines = [
+        line for line in result.stdout.splitlines() if "uv.lock is not" in line
+    ]
+    assert len(lines) == 1, result.stdout
+    assert "uv is not installed" in lines[0]
+    assert "`make install`" in lines[0] and "commit uv.lock" in lines[0]
+    assert not (tmp_path / "fraud-model" / "uv.lock").exists()
+
+
+def test_an_unreachable_index_leaves_no_half_written_lock(
+    tmp_path: Path, monkeypatch
+):
+    from mlops_scaffold import lock
+
+    project = tmp_path / "p"
+    project.mkdir()
+    monkeypatch.setattr(lock, "find_uv", lambda: "/bin/false")
+    (project / "uv.lock").write_text("partial")
+    reason = lock.lock_project(project)
+    assert reason and "package index" in reason
+    assert not (project / "uv.lock").exists()
+
+
+@pytest.mark.e2e  # resolves against the package index
+def test_new_commits_uv_lock_and_its_serving_export(
+    tmp_path: Path, monkeypatch
+):
+    monkeypatch.delenv("MLOPS_SCAFFOLD_NO_LOCK")
+    created = generate(tmp_path / "fraud-model", iac="none")
+    tracked = git(created, "ls-files").splitlines()
+    assert "uv.lock" in tracked and "deploy/conda.yml" in tracked
+    assert git(created, "status", "--porcelain") == ""
+    assert "scikit-learn" in (created / "deploy/conda.yml").read_text()

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from cli_rules import AZURE_DEVOPS_APP
 
-from helpers import load_yaml
+from helpers import generate, load_yaml
 
 pytestmark = pytest.mark.e2e  # release scripts run against the strict stand-ins
 
@@ -162,10 +162,26 @@ def test_no_stored_cloud_secret_is_referenced(both_project: Path):
     assert cd.count("client-id: ${{ vars.AZURE_CLIENT_ID }}") == 5
 
 
+@pytest.mark.parametrize("owner", [None, "github", "azure"])
+def test_with_both_ci_systems_exactly_one_deploys(tmp_path: Path, owner):
+    """Two CD systems would release to the same endpoints with their own
+    version counters: the CD owner (default: the first provider) has the
+    cd, infra and monitor pipelines; the other runs CI only."""
+    answers = {"cd_provider": owner} if owner else {}
+    project = generate(tmp_path / "p", git=False, ci_provider="both",
+                       iac="both", **answers)  # fmt: skip
+    folders = {"github": ".github/workflows", "azure": "azure-pipelines"}
+    for provider, folder in folders.items():
+        deploys = provider == (owner or "github")
+        for name in ("cd.yml", "infra.yml", "monitor.yml"):
+            assert (project / folder / name).exists() == deploys, (folder, name)
+        assert (project / folder / "ci.yml").exists()
+
+
 # ----------------------------------------------------------- Azure Pipelines
 @pytest.fixture(scope="module")
-def azure_cd(both_project: Path) -> dict:
-    text = (both_project / "azure-pipelines" / "cd.yml").read_text()
+def azure_cd(azure_cd_project: Path) -> dict:
+    text = (azure_cd_project / "azure-pipelines" / "cd.yml").read_text()
     return yaml.safe_load(text)
 
 
@@ -253,6 +269,28 @@ def printed_ids(stdout: str) -> dict[str, str]:
     )
 
 
+SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
+
+
+def published_endpoints(project: Path, subscription: str = SUBSCRIPTION):
+    """What infra/ publishes on each workspace: the tag online-endpoint,
+    ENDPOINT plus the suffix main.tf derives from the resource group's id."""
+    import hashlib
+
+    tags = {}
+    for env in ("staging", "production"):
+        found = settings(project, env)
+        group = (
+            f"/subscriptions/{subscription}/resourceGroups/"
+            + (found["RESOURCE_GROUP"])
+        )
+        suffix = hashlib.sha1(group.lower().encode()).hexdigest()[:6]
+        tags[found["WORKSPACE"]] = {
+            "online-endpoint": f"{found['ENDPOINT']}-{suffix}"
+        }
+    return tags
+
+
 def workspaces_of(project: Path) -> dict[str, str]:
     return {
         settings(project, env)["WORKSPACE"]: settings(project, env)[
@@ -271,7 +309,9 @@ def federated(tmp_path_factory, packaged: Path):
     bin_dir = work / "bin"
     install_fake(bin_dir, "az", FAKE_AZ)
     state = work / "az-state.json"
-    state.write_text(json.dumps(owner_state(workspaces_of(packaged))))
+    cloud = owner_state(workspaces_of(packaged))
+    cloud["workspace_tags"] = published_endpoints(packaged)
+    state.write_text(json.dumps(cloud))
     result = subprocess.run(
         ["bash", "scripts/setup_azure_federation.sh", "identities"],
         cwd=packaged, capture_output=True, text=True,
@@ -328,11 +368,16 @@ def run(project: Path, env: dict, *command: str, **extra: str):
     )  # fmt: skip
 
 
+def endpoint_of(state: Path, environment: str = "staging") -> dict:
+    """The environment's endpoint, under the name infra/ published."""
+    cloud = json.loads(state.read_text())
+    workspace = f"mlw-fraudmodel-{environment}"
+    name = cloud["workspace_tags"][workspace]["online-endpoint"]
+    return cloud["endpoints"][f"{workspace}/{name}"]
+
+
 def traffic(state: Path, environment: str = "staging") -> dict:
-    endpoints = json.loads(state.read_text())["endpoints"]
-    return endpoints[f"mlw-fraudmodel-{environment}/fraud-model-{environment}"][
-        "traffic"
-    ]
+    return endpoint_of(state, environment)["traffic"]
 
 
 def test_deploy_goes_blue_then_green_and_keeps_the_previous(released):
@@ -345,9 +390,7 @@ def test_deploy_goes_blue_then_green_and_keeps_the_previous(released):
                  MODEL_VERSION="2")  # fmt: skip
     assert second.returncode == 0, second.stderr
     assert traffic(state) == {"green": 100, "blue": 0}
-    deployments = json.loads(state.read_text())["endpoints"][
-        "mlw-fraudmodel-staging/fraud-model-staging"
-    ]["deployments"]
+    deployments = endpoint_of(state)["deployments"]
     assert deployments == {"blue": "fraud-model:1", "green": "fraud-model:2"}
     calls = json.loads(state.read_text())["calls"]
     smoke = [
@@ -366,8 +409,148 @@ def test_a_failing_smoke_test_keeps_the_traffic_where_it_was(released):
         MODEL_VERSION="2", FAKE_AZ_BROKEN_DEPLOYMENT="green",
     )  # fmt: skip
     assert broken.returncode != 0
-    assert "smoke test of fraud-model-staging/green failed" in broken.stderr
+    assert re.search(r"smoke test of fraud-model-staging-\w{6}/green failed",
+                     broken.stderr)  # fmt: skip
     assert traffic(state) == {"blue": 100, "green": 0}
+
+
+def test_a_failing_smoke_test_after_the_switch_rolls_back(released):
+    """The new deployment passes alone but fails behind the endpoint: the
+    traffic goes back to the previous release and the job fails."""
+    project, env, state = released
+    assert run(project, env, "bash", "scripts/deploy.sh", "staging",
+               MODEL_VERSION="1").returncode == 0  # fmt: skip
+    broken = run(
+        project, env, "bash", "scripts/deploy.sh", "staging",
+        MODEL_VERSION="2", FAKE_AZ_BROKEN_WHEN_ROUTED="green",
+    )  # fmt: skip
+    assert broken.returncode == 1
+    assert "rolling back to blue" in broken.stderr
+    assert traffic(state) == {"blue": 100, "green": 0}
+
+
+def test_a_failing_first_release_fails_the_job(released):
+    project, env, state = released
+    broken = run(
+        project, env, "bash", "scripts/deploy.sh", "staging",
+        MODEL_VERSION="1", FAKE_AZ_BROKEN_WHEN_ROUTED="blue",
+    )  # fmt: skip
+    assert broken.returncode == 1
+    assert "no previous deployment to roll back to" in broken.stderr
+
+
+def test_a_version_registered_by_another_commit_is_refused(released):
+    """With two CI systems (or a re-used number) the same version can come
+    from another commit: deploy.sh refuses it rather than deploying it."""
+    project, env, state = released
+    first = run(project, env, "bash", "scripts/deploy.sh", "staging",
+                MODEL_VERSION="7", GITHUB_SHA="a" * 40)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    again = run(project, env, "bash", "scripts/deploy.sh", "staging",
+                MODEL_VERSION="7", GITHUB_SHA="a" * 40)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    other = run(project, env, "bash", "scripts/deploy.sh", "staging",
+                MODEL_VERSION="7", GITHUB_SHA="b" * 40)  # fmt: skip
+    assert other.returncode == 1
+    assert f"registered for commit '{'a' * 40}'" in other.stderr
+    assert traffic(state) == {"green": 100, "blue": 0}
+
+
+def test_the_model_version_is_the_commit_s_time(released):
+    """Every job and CI system releasing one commit names one version."""
+    project, env, _ = released
+    result = run(project, env, "bash", "-c",
+                 ". scripts/release_lib.sh && model_version")  # fmt: skip
+    expected = subprocess.run(
+        ["git", "log", "-1", "--format=%ct", "HEAD"], cwd=project,
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert result.stdout.strip() == expected
+
+
+def test_two_teams_with_the_same_project_name_both_deploy(released, tmp_path):
+    """Endpoint names are unique per region: the scripts deploy under the
+    name infra/ published (suffixed per resource group), so another team's
+    fraud-model in another subscription does not collide; the name from
+    the settings file alone would."""
+    project, env, state = released
+    cloud = json.loads(state.read_text())
+    theirs = "mlw-fraudmodel-staging-other"
+    cloud["workspaces"][theirs] = "rg-other-team"
+    prefix = settings(project, "staging")["ENDPOINT"]
+    other = published_endpoints(project, "11111111-0000-0000-0000-000000000000")
+    endpoint = other["mlw-fraudmodel-staging"]["online-endpoint"]
+    cloud["endpoints"][f"{theirs}/{endpoint}"] = {
+        "traffic": {}, "deployments": {}}  # fmt: skip
+    cloud["endpoints"][f"{theirs}/{prefix}"] = {
+        "traffic": {},
+        "deployments": {},
+    }
+    state.write_text(json.dumps(cloud))
+    result = run(project, env, "bash", "scripts/deploy.sh", "staging",
+                 MODEL_VERSION="1")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert traffic(state) == {"blue": 100}
+    # the stand-in refuses what Azure refuses: the unsuffixed name is taken
+    refused = run(project, env, "bash", "-c",
+                  "az extension add --name ml --yes && az ml online-endpoint"
+                  " create -g rg-fraud-model-staging -w mlw-fraudmodel-staging"
+                  f" --name {prefix} --file deploy/endpoint.yml")  # fmt: skip
+    assert refused.returncode == 1
+    assert "unique per region" in refused.stderr
+
+
+def test_deploy_needs_the_name_infra_published(released):
+    project, env, state = released
+    cloud = json.loads(state.read_text())
+    cloud["workspace_tags"] = {}
+    state.write_text(json.dumps(cloud))
+    result = run(project, env, "bash", "scripts/deploy.sh", "staging",
+                 MODEL_VERSION="1")  # fmt: skip
+    assert result.returncode == 1
+    assert "no online-endpoint tag" in result.stderr
+
+
+def without_workspaces(state: Path) -> None:
+    """The cloud on the first push: identities, no environment yet."""
+    cloud = json.loads(state.read_text())
+    cloud["workspaces"] = {}
+    state.write_text(json.dumps(cloud))
+
+
+def test_the_first_push_skips_the_release_with_a_notice(released):
+    """CD runs before the infrastructure pipeline has made the workspace:
+    deploy and smoke test skip with a notice instead of going red."""
+    project, env, state = released
+    without_workspaces(state)
+    deploy = run(project, env, "bash", "scripts/deploy.sh", "staging",
+                 MODEL_VERSION="1", GITHUB_ACTIONS="true")  # fmt: skip
+    assert deploy.returncode == 0, deploy.stderr
+    assert (
+        "::notice::mlw-fraudmodel-staging does not exist yet" in deploy.stdout
+    )
+    assert json.loads(state.read_text())["endpoints"] == {}
+    smoke = run(project, env, "make", "smoke-test", "ENVIRONMENT=staging",
+                TF_BUILD="True")  # fmt: skip
+    assert smoke.returncode == 0, smoke.stderr
+    assert "##vso[task.logissue type=warning]" in smoke.stdout
+
+
+def test_the_first_push_gates_against_the_thresholds(released):
+    """On the default branch a registry that cannot be read fails the gate,
+    but a production workspace that does not exist yet means no production
+    model: the first CD run stays green."""
+    project, env, state = released
+    without_workspaces(state)
+    result = run(project, env, "bash", "scripts/fetch_baseline.sh",
+                 PACKAGE="fraud_model", CI="true", GITHUB_ACTIONS="true",
+                 GITHUB_REF_NAME="main")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "::notice::" in result.stdout
+    baseline = json.loads(
+        (project / "models/production/baseline.json").read_text()
+    )
+    assert baseline == {"status": "none", "name": "fraud-model"}
 
 
 def test_rollback_moves_traffic_to_the_previous_release(released):
@@ -387,9 +570,8 @@ def test_the_smoke_test_task_reads_the_environment_settings(released):
                MODEL_VERSION="1").returncode == 0  # fmt: skip
     result = run(project, env, "make", "smoke-test", "ENVIRONMENT=staging")
     assert result.returncode == 0, result.stderr
-    assert "smoke test of fraud-model-staging passed (2 records)" in (
-        result.stdout
-    )
+    assert re.search(r"smoke test of fraud-model-staging-\w{6} passed "
+                     r"\(2 records\)", result.stdout)  # fmt: skip
 
 
 def test_deploy_refuses_an_unknown_environment(released):
@@ -533,9 +715,11 @@ def test_azure_ml_yaml_loads_with_the_real_sdk(both_project: Path):
 
 # ---------------------------------- set-up scripts against strict stand-ins
 @pytest.fixture
-def setup_cloud(tmp_path: Path, both_project: Path):
-    """The both-providers project, strict az and gh on the PATH, and an
-    administrator's login (Owner of the subscription)."""
+def setup_cloud(tmp_path: Path, azure_cd_project: Path):
+    """The both-providers project (Azure Pipelines deploying), strict az and
+    gh on the PATH, and an administrator's login (Owner of the
+    subscription)."""
+    both_project = azure_cd_project
     bin_dir = tmp_path / "bin"
     install_fake(bin_dir, "az", FAKE_AZ)
     install_fake(bin_dir, "gh", FAKE_AZ.with_name("fake_gh.py"))
@@ -803,6 +987,40 @@ def test_training_on_azure_ml_brings_the_model_back(released):
     assert registered == [f"{staging}/{SLUG}-inference:1"]
 
 
+@pytest.mark.parametrize("refreshes", [True, False])
+def test_a_job_longer_than_the_token_is_waited_for(
+    released, tmp_path, refreshes
+):
+    """The job outlives the CI login's OIDC token (2 s here, minutes on
+    GitHub): train_azureml.sh logs in again with a fresh token at each
+    poll. Without a fresh token the stand-in refuses, as Entra does."""
+    project, env, state = released
+    cloud = json.loads(state.read_text())
+    cloud["login_at"] = __import__("time").time()
+    state.write_text(json.dumps(cloud))
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "curl").write_text(
+        '#!/bin/sh\necho \'{"value": "fresh-id-token"}\'\n'
+    )
+    (tools / "curl").chmod(0o755)
+    oidc = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.example/?x=1",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",
+            "AZURE_CLIENT_ID": "c", "AZURE_TENANT_ID": "t"}  # fmt: skip
+    result = run(
+        project, {**env, "PATH": f"{tools}{os.pathsep}{env['PATH']}"},
+        "bash", "scripts/train_azureml.sh", "staging",
+        FAKE_AZ_TOKEN_LIFETIME="2", FAKE_AZ_JOB_POLLS="3", POLL_SECONDS="1",
+        **(oidc if refreshes else {}),
+    )  # fmt: skip
+    if refreshes:
+        assert result.returncode == 0, result.stderr
+        assert (project / "models" / ".trained-on-azureml").exists()
+    else:
+        assert result.returncode != 0
+        assert "AADSTS700024" in result.stderr
+
+
 def test_fake_az_refuses_a_job_on_an_unregistered_environment(released):
     project, env, state = released
     staging = settings(project, "staging")
@@ -841,7 +1059,9 @@ def test_pull_request_jobs_never_get_a_write_identity(both_project, workflow):
     assert "AzureCLI@" not in text and "azureSubscription" not in text
 
 
-def test_each_environment_logs_in_as_its_own_identity(both_project):
+def test_each_environment_logs_in_as_its_own_identity(
+    both_project, azure_cd_project
+):
     """GitHub: the Azure ids come from environment-scoped variables, so each
     job that logs in declares the environment whose identity it uses.
     Azure Pipelines: one service connection per environment."""
@@ -855,9 +1075,11 @@ def test_each_environment_logs_in_as_its_own_identity(both_project):
                 for step in job["steps"]
             )
             assert logs_in == ("environment" in job), (workflow, name)
-    cd = yaml.safe_load((both_project / "azure-pipelines/cd.yml").read_text())
+    cd = yaml.safe_load(
+        (azure_cd_project / "azure-pipelines/cd.yml").read_text()
+    )
     monitor = yaml.safe_load(
-        (both_project / "azure-pipelines/monitor.yml").read_text()
+        (azure_cd_project / "azure-pipelines/monitor.yml").read_text()
     )
     connections = {
         cd["variables"]["stagingServiceConnection"],
@@ -989,7 +1211,9 @@ def test_the_roles_the_federation_grants_are_the_roles_a_release_needs(
     requests reach neither, and every `az` call of the release, smoke test
     and rollback is allowed for the identity that makes it."""
     project, env, state = released
-    state.write_text(json.dumps(owner_state(workspaces_of(project))))
+    cloud = owner_state(workspaces_of(project))
+    cloud["workspace_tags"] = published_endpoints(project)
+    state.write_text(json.dumps(cloud))
     federation = run(project, env, "bash", "scripts/setup_azure_federation.sh",
                      "github", "acme/fraud",
                      FAKE_AZ_IDENTITY=ADMIN)  # fmt: skip
@@ -1101,3 +1325,28 @@ def test_fake_az_refuses_set_up_calls_the_cli_refuses(
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert "groups" not in json.loads(state.read_text())
+
+
+@pytest.mark.parametrize("ci", ["github", "azure", "both"])
+def test_the_deployment_guide_covers_a_new_user_s_first_run(tmp_path, ci):
+    """What a new user missed: creating and pushing the repository, gh,
+    starting the infrastructure pipeline by hand, cost and quota, which
+    system deploys, the trust a run removes, and where $/ actions run."""
+    project = generate(tmp_path / "fraud-model", git=False, ci_provider=ci,
+                       iac="both")  # fmt: skip
+    guide = (project / "docs/deployment.md").read_text()
+    assert "**Create and push the repository.**" in guide
+    assert "## What it costs, and the quota it needs" in guide
+    assert "blue/green keeps the previous release deployed" in guide
+    if ci == "azure":
+        assert "az repos create" in guide
+        assert "az pipelines run --name fraud-model-infra" in guide
+    else:
+        assert "gh repo create OWNER/REPO" in guide and "`gh`" in guide
+        assert "gh workflow run infra.yml" in guide
+        assert "GitHub Enterprise Server does not accept it" in guide
+    if ci != "github":
+        assert "**Warning:** name every CI system" in guide
+    assert ("**Which system deploys:** GitHub Actions" in guide) == (
+        ci == "both"
+    )

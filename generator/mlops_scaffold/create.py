@@ -13,6 +13,7 @@ from typing import Any
 
 from .answers import check_known, check_template_source
 from .errors import DestinationError
+from .lock import lock_project, lock_wanted
 from .render import (
     cannot_write,
     own_git_environment,
@@ -29,16 +30,23 @@ class NewProject:
     path: Path
     answers: dict[str, Any]
     committed: bool
+    #: Why uv.lock was not written (None: it was, or locking was skipped).
+    unlocked: str | None = None
 
     def next_steps(self) -> list[str]:
         """What to do next, for `new` to print: the first tasks, and the
         answers that are still placeholders (a default owner nobody chose)."""
         steps = [
             "cd into it; `make install` creates the environment (.venv, "
-            "from uv.lock, which it makes on the first run: commit uv.lock "
-            "and deploy/conda.yml); then `make lint test train quality` "
+            "from uv.lock); then `make lint test train quality` "
             "(no need to activate .venv)."
         ]
+        if self.unlocked:
+            steps.append(
+                f"uv.lock is not written ({self.unlocked}): run `make "
+                "install` and commit uv.lock and deploy/conda.yml before the "
+                "first push, or CI fails."
+            )
         placeholder = f"@{self.answers.get('project_slug')}-ml"
         unchosen = [
             key
@@ -62,8 +70,13 @@ def new_project(
     defaults: bool = False,
     git: bool = True,
     template_source: str | None = None,
+    lock: bool | None = None,
 ) -> NewProject:
     """Render the template into ``destination`` (missing or empty).
+
+    With ``lock`` (default: unless MLOPS_SCAFFOLD_NO_LOCK=1), uv.lock and
+    deploy/conda.yml are written before the initial commit, when uv and the
+    package index are reachable; ``NewProject.unlocked`` says why not.
 
     The render happens in a staging folder beside the destination, which is
     moved into place only when rendering, validation and the initial commit
@@ -78,6 +91,7 @@ def new_project(
             defaults=defaults,
             git=git,
             template_source=template_source,
+            lock=lock_wanted() if lock is None else lock,
         )
 
 
@@ -88,7 +102,9 @@ def _new_project(
     defaults: bool,
     git: bool,
     template_source: str | None,
+    lock: bool,
 ) -> NewProject:
+    unlocked = None
     try:
         _check_destination(destination)
     except OSError as error:  # an unreadable parent, a vanished folder
@@ -108,6 +124,9 @@ def _new_project(
                 defaults=defaults,
                 template_source=template_source,
             )
+            if lock:
+                # Before the commit: the first push installs from uv.lock.
+                unlocked = lock_project(rendered)
             if git:
                 initial_commit(rendered, answers)
             with signals_held(committing=True):  # all of it, or none
@@ -122,7 +141,9 @@ def _new_project(
     except BaseException:
         _remove_created(created_parents)
         raise
-    return NewProject(path=destination, answers=answers, committed=git)
+    return NewProject(
+        path=destination, answers=answers, committed=git, unlocked=unlocked
+    )
 
 
 def _remove_created(created_parents: list[Path]) -> None:

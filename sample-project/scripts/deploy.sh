@@ -23,15 +23,26 @@ if [[ ! -f "$model_dir/model.joblib" ]]; then
 fi
 
 ensure_ml_extension
+workspace_ready || exit 0
+resolve_endpoint
 
 echo "Registering $MODEL_NAME:$version and its environment"
 ensure_ml_environment
-if ! az ml model show "${ML_WORKSPACE[@]}" \
-  --name "$MODEL_NAME" --version "$version" >/dev/null 2>&1; then
+commit="$(release_commit)"
+if registered="$(az ml model show "${ML_WORKSPACE[@]}" \
+  --name "$MODEL_NAME" --version "$version" \
+  --query tags.commit --output tsv 2>/dev/null)"; then
+  # A version registered by another commit (another CI system, or a
+  # re-used number) is not this release: never deploy it in its place.
+  if [[ "$registered" != "$commit" ]]; then
+    echo "error: $MODEL_NAME:$version is registered for commit" \
+      "'$registered', not $commit; refusing to deploy it" >&2
+    exit 1
+  fi
+else
   az ml model create "${ML_WORKSPACE[@]}" \
     --name "$MODEL_NAME" --version "$version" \
-    --path "$model_dir" --type custom_model \
-    --tags "commit=${GITHUB_SHA:-${BUILD_SOURCEVERSION:-local}}"
+    --path "$model_dir" --type custom_model --tags "commit=$commit"
 fi
 
 if ! az ml online-endpoint show "${ML_WORKSPACE[@]}" --name "$ENDPOINT" \
@@ -68,7 +79,19 @@ else
 fi
 az ml online-endpoint update "${ML_WORKSPACE[@]}" --name "$ENDPOINT" \
   --traffic "$traffic"
-python3 scripts/smoke_test.py "${ML_WORKSPACE[@]}" --endpoint "$ENDPOINT"
+if ! python3 scripts/smoke_test.py "${ML_WORKSPACE[@]}" --endpoint "$ENDPOINT"; then
+  # Traffic must not stay on a release that fails behind the endpoint:
+  # give it back to the previous one (scripts/rollback.sh) and fail the job.
+  if [[ -n "$live" ]]; then
+    echo "error: the smoke test failed after the switch to $new;" \
+      "rolling back to $live" >&2
+    bash scripts/rollback.sh "$environment" >&2 || true
+  else
+    echo "error: the smoke test failed after the switch to $new, the" \
+      "first release here: there is no previous deployment to roll back to" >&2
+  fi
+  exit 1
+fi
 if [[ "$environment" == "$PRODUCTION_ENVIRONMENT" ]]; then
   # The quality gate's baseline (`make baseline`) is the newest version
   # tagged production=true in the workspace's (MLflow) model registry.

@@ -11,7 +11,10 @@
 set -euo pipefail
 
 # Keep in step with terraform_version in .github/workflows/infra.yml.
-version="1.9.8"
+# At least 1.11: before it, the azurerm backend's Azure CLI authentication
+# refuses a service principal, and both CI systems log in as one
+# (hashicorp/terraform#35915, fixed by #36258 in 1.11, which added use_cli).
+version="1.11.4"
 fingerprint="C874011F0AB405110D02105534365D9472D7468F"
 target="${1:-$HOME/.local/bin}"
 

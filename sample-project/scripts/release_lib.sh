@@ -42,6 +42,87 @@ load_settings() {
     --workspace-name "$WORKSPACE")
 }
 
+# notice TEXT: a line the CI system shows as a notice on the run.
+notice() {
+  if [[ -n "${GITHUB_ACTIONS:-}" ]]; then
+    echo "::notice::$*"
+  elif [[ -n "${TF_BUILD:-}" ]]; then
+    echo "##vso[task.logissue type=warning]$*"
+  else
+    echo "notice: $*"
+  fi
+}
+
+# workspace_ready: whether the environment's workspace exists. On the first
+# push CD runs before the infrastructure pipeline has created it: the
+# release steps then skip with a notice instead of failing (docs/deployment.md,
+# "The first run"). Any other error (no login, no role) still fails.
+workspace_ready() {
+  local answer
+  if answer="$(az ml workspace show --resource-group "$RESOURCE_GROUP" \
+    --name "$WORKSPACE" --query name --output tsv 2>&1)"; then
+    return 0
+  fi
+  if [[ "$answer" == *ResourceNotFound* || "$answer" == *ResourceGroupNotFound* ]]; then
+    notice "$WORKSPACE does not exist yet: run the infrastructure pipeline" \
+      "for this environment, then this one again (docs/deployment.md)."
+    return 1
+  fi
+  echo "$answer" >&2
+  exit 1
+}
+
+# refresh_login: log the Azure CLI in again with a fresh OIDC token, for
+# steps that outlive the token the job started with. GitHub Actions: a new
+# ID token (audience api://AzureADTokenExchange) for AZURE_CLIENT_ID; Azure
+# Pipelines (AzureCLI@2 with addSpnToEnvironment and SYSTEM_ACCESSTOKEN): a
+# new token for the service connection from the job's OIDC endpoint.
+# Elsewhere (a person's own `az login`) it does nothing.
+refresh_login() {
+  local token
+  if [[ -n "${ACTIONS_ID_TOKEN_REQUEST_URL:-}" && -n "${AZURE_CLIENT_ID:-}" ]]; then
+    token="$(curl --fail --silent --show-error \
+      -H "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" \
+      "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=api://AzureADTokenExchange" \
+      | python3 -c 'import json, sys; print(json.load(sys.stdin)["value"])')"
+    az login --service-principal --username "$AZURE_CLIENT_ID" \
+      --tenant "$AZURE_TENANT_ID" --federated-token "$token" \
+      --allow-no-subscriptions --output none
+    if [[ -n "${AZURE_SUBSCRIPTION_ID:-}" ]]; then
+      az account set --subscription "$AZURE_SUBSCRIPTION_ID"
+    fi
+  elif [[ -n "${SYSTEM_OIDCREQUESTURI:-}" && -n "${SYSTEM_ACCESSTOKEN:-}" \
+    && -n "${AZURESUBSCRIPTION_SERVICE_CONNECTION_ID:-}" ]]; then
+    token="$(curl --fail --silent --show-error -X POST -d '' \
+      -H "Authorization: Bearer $SYSTEM_ACCESSTOKEN" \
+      -H "Content-Type: application/json" \
+      "$SYSTEM_OIDCREQUESTURI?api-version=7.1&serviceConnectionId=$AZURESUBSCRIPTION_SERVICE_CONNECTION_ID" \
+      | python3 -c 'import json, sys; print(json.load(sys.stdin)["oidcToken"])')"
+    # servicePrincipalId and tenantId: set by AzureCLI@2 (addSpnToEnvironment)
+    az login --service-principal --username "${servicePrincipalId:?}" \
+      --tenant "${tenantId:?}" --federated-token "$token" \
+      --allow-no-subscriptions --output none
+  fi
+}
+
+# The online endpoint's real name. infra/ appends a suffix unique to the
+# resource group (endpoint names are unique per region) and publishes the
+# name as the workspace tag online-endpoint: read it, never recompute it.
+# Without infra/ (a workspace of your own), ENDPOINT is the name itself.
+resolve_endpoint() {
+  [[ -d infra/bicep || -d infra/terraform ]] || return 0
+  local tagged
+  tagged="$(az ml workspace show --resource-group "$RESOURCE_GROUP" \
+    --name "$WORKSPACE" --query 'tags."online-endpoint"' --output tsv)"
+  if [[ -z "$tagged" || "$tagged" == "None" ]]; then
+    echo "error: workspace $WORKSPACE has no online-endpoint tag: run the" \
+      "infrastructure pipeline for this environment first (docs/deployment.md)" >&2
+    return 1
+  fi
+  ENDPOINT="$tagged"
+  export ENDPOINT
+}
+
 # client_id_variable NAME: where the set-up scripts pass NAME's identity,
 # AZURE_CLIENT_ID_<NAME in capitals, other characters as _>.
 client_id_variable() {
@@ -49,9 +130,19 @@ client_id_variable() {
     "$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]' | tr -c 'A-Z0-9' '_')"
 }
 
-# The model version: one number per CI run, the same in every environment.
+# The model version: derived from the commit (its committer time, a
+# number as the MLflow registry needs), so every job, environment and CI
+# system that releases one commit names the same version, and two commits
+# never share one by accident (deploy.sh checks the version's commit tag).
 model_version() {
-  printf '%s\n' "${MODEL_VERSION:-${GITHUB_RUN_NUMBER:-${BUILD_BUILDID:-$(date -u +%Y%m%d%H%M%S)}}}"
+  printf '%s\n' "${MODEL_VERSION:-$(git log -1 --format=%ct HEAD 2>/dev/null \
+    || date -u +%s)}"
+}
+
+# The commit being released, as CI names it.
+release_commit() {
+  printf '%s\n' "${GITHUB_SHA:-${BUILD_SOURCEVERSION:-$(git rev-parse HEAD \
+    2>/dev/null || echo local)}}"
 }
 
 # The deployment that takes the traffic now ("blue", "green" or empty).

@@ -42,11 +42,28 @@ if [[ -z "${MLFLOW_TRACKING_URI:-}" ]] && command -v az >/dev/null 2>&1 \
   group="$(value RESOURCE_GROUP "$env_file")"
   workspace="$(value WORKSPACE "$env_file")"
   if uri="$(az ml workspace show --resource-group "$group" \
-    --name "$workspace" --query mlflow_tracking_uri --output tsv)"; then
+    --name "$workspace" --query mlflow_tracking_uri --output tsv 2>"$PWD/.az-error")"; then
     export MLFLOW_TRACKING_URI="$uri"
+  elif grep -Eq 'Resource(Group)?NotFound' "$PWD/.az-error"; then
+    # The first push: CD runs before the infrastructure pipeline has made
+    # the production workspace, so there is no production model yet.
+    notice "$workspace does not exist yet (first run): the gate checks the" \
+      "thresholds only; run the infrastructure pipeline (docs/deployment.md)."
+    no_workspace=1
   else
+    cat "$PWD/.az-error" >&2
     echo "warning: cannot read the MLflow URI of $workspace" >&2
   fi
+  rm -f "$PWD/.az-error"
+fi
+if [[ -n "${no_workspace:-}" ]]; then
+  # No production workspace, so no production model: what fetch writes
+  # when none is registered yet.
+  mkdir -p models/production
+  printf '{\n  "status": "none",\n  "name": "%s"\n}\n' "$model_name" \
+    > models/production/baseline.json
+  echo "baseline: no production workspace yet; the gate checks the thresholds only"
+  exit 0
 fi
 unreadable=()
 if [[ -z "${MLFLOW_TRACKING_URI:-}" && -n "${CI:-}${TF_BUILD:-}" ]]; then

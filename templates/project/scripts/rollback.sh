@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 environment="${1:?usage: scripts/rollback.sh ENVIRONMENT}"
 load_settings "$environment"
 ensure_ml_extension
+resolve_endpoint
 
 live="$(live_deployment)"
 if [[ "$live" == "blue" ]]; then previous="green"; else previous="blue"; fi

@@ -17,10 +17,20 @@ ensure_ml_environment
 
 job="$(az ml job create "${ML_WORKSPACE[@]}" --file deploy/train-job.yml \
   --query name --output tsv)"
-echo "Submitted Azure ML job $job; streaming its log"
-az ml job stream "${ML_WORKSPACE[@]}" --name "$job"
-status="$(az ml job show "${ML_WORKSPACE[@]}" --name "$job" \
-  --query status --output tsv)"
+echo "Submitted Azure ML job $job; waiting for it (poll every ${POLL_SECONDS:-60}s)"
+# Not `az ml job stream`: a job outlives the CI login. The CLI's session
+# rests on the CI's OIDC token, which expires (GitHub's within minutes);
+# the next token request then fails with AADSTS700024 (Azure/login#180,
+# #372). Each poll logs in again with a fresh token (refresh_login).
+while :; do
+  refresh_login
+  status="$(az ml job show "${ML_WORKSPACE[@]}" --name "$job" \
+    --query status --output tsv)"
+  case "$status" in
+    Completed | Failed | Canceled | NotResponding) break ;;
+  esac
+  sleep "${POLL_SECONDS:-60}"
+done
 if [[ "$status" != "Completed" ]]; then
   echo "error: training job $job ended as $status" >&2
   exit 1

@@ -19,20 +19,34 @@ param environmentName string
 @maxLength(33)
 param workspaceName string
 
-@description('Name of the storage account (3-24 lowercase letters and digits).')
-@minLength(3)
-@maxLength(24)
+@description('Start of the storage account name (lowercase letters and digits); a suffix unique to the resource group follows.')
+@minLength(1)
+@maxLength(18)
 param storageAccountName string
 
-@description('Name of the key vault (3-24 letters, digits and hyphens).')
-@minLength(3)
-@maxLength(24)
+@description('Start of the key vault name (letters, digits and hyphens); a hyphen and the suffix follow.')
+@minLength(1)
+@maxLength(17)
 param keyVaultName string
 
-@description('Name of the container registry (5-50 letters and digits).')
-@minLength(5)
-@maxLength(50)
+@description('Start of the container registry name (letters and digits); the suffix follows.')
+@minLength(1)
+@maxLength(44)
 param containerRegistryName string
+
+@description('Start of the online endpoint name (unique per region); a hyphen and the suffix follow.')
+@minLength(3)
+@maxLength(25)
+param endpointName string
+
+// Storage, key vault and registry names are global, endpoint names
+// regional: the suffix keeps two projects of the same name apart, as
+// Azure's quickstart templates do with uniqueString(resourceGroup().id).
+var uniqueSuffix = substring(uniqueString(resourceGroup().id), 0, 6)
+var storageName = '${storageAccountName}${uniqueSuffix}'
+var vaultName = '${keyVaultName}-${uniqueSuffix}'
+var registryName = '${containerRegistryName}${uniqueSuffix}'
+var onlineEndpointName = '${endpointName}-${uniqueSuffix}'
 
 @description('Name of the Log Analytics workspace.')
 param logAnalyticsName string
@@ -77,7 +91,7 @@ module storage 'modules/storage.bicep' = {
   name: 'storage'
   params: {
     location: location
-    name: storageAccountName
+    name: storageName
     publicNetworkAccess: publicNetworkAccess
     tags: allTags
   }
@@ -87,7 +101,7 @@ module keyVault 'modules/keyvault.bicep' = {
   name: 'keyVault'
   params: {
     location: location
-    name: keyVaultName
+    name: vaultName
     publicNetworkAccess: publicNetworkAccess
     tags: allTags
   }
@@ -97,7 +111,7 @@ module registry 'modules/registry.bicep' = {
   name: 'registry'
   params: {
     location: location
-    name: containerRegistryName
+    name: registryName
     publicNetworkAccess: publicNetworkAccess
     tags: allTags
   }
@@ -116,7 +130,10 @@ module workspace 'modules/workspace.bicep' = {
     computeClusterName: computeClusterName
     computeVmSize: computeVmSize
     computeMaxNodes: computeMaxNodes
-    tags: allTags
+    // scripts/deploy.sh reads the endpoint's name from this tag
+    tags: union(allTags, {
+      'online-endpoint': onlineEndpointName
+    })
   }
 }
 
@@ -124,8 +141,8 @@ module roles 'modules/roles.bicep' = {
   name: 'roles'
   params: {
     principalId: workspace.outputs.clusterPrincipalId
-    storageAccountName: storageAccountName
-    containerRegistryName: containerRegistryName
+    storageAccountName: storageName
+    containerRegistryName: registryName
     roles: loadYamlContent('../identities.yml').service_identities['training-cluster']
   }
   dependsOn: [
@@ -140,3 +157,7 @@ output storageAccountId string = storage.outputs.id
 output keyVaultId string = keyVault.outputs.id
 output containerRegistryId string = registry.outputs.id
 output applicationInsightsId string = monitoring.outputs.applicationInsightsId
+output storageAccountName string = storageName
+output keyVaultName string = vaultName
+output containerRegistryName string = registryName
+output endpointName string = onlineEndpointName

@@ -13,6 +13,15 @@ data "azurerm_resource_group" "this" {
 }
 
 locals {
+  # Storage account, key vault and registry names are global, online
+  # endpoint names regional: a suffix from the resource group's id (which
+  # holds the subscription) keeps two projects of the same name apart, as
+  # uniqueString(resourceGroup().id) does in Azure's quickstart templates.
+  unique_suffix  = substr(sha1(lower(data.azurerm_resource_group.this.id)), 0, 6)
+  storage_name   = "${var.storage_account_name}${local.unique_suffix}"
+  key_vault_name = "${var.key_vault_name}-${local.unique_suffix}"
+  registry_name  = "${var.container_registry_name}${local.unique_suffix}"
+  endpoint_name  = "${var.endpoint_name}-${local.unique_suffix}"
   tags = merge(var.tags, {
     environment = var.environment_name
     managed-by  = "terraform"
@@ -54,7 +63,7 @@ resource "azurerm_storage_account" "this" {
   #checkov:skip=CKV_AZURE_35: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
   #checkov:skip=CKV2_AZURE_33: private endpoints belong to an enterprise network set-up
   #checkov:skip=CKV2_AZURE_1: customer-managed keys belong to an enterprise key-management set-up
-  name                              = var.storage_account_name
+  name                              = local.storage_name
   location                          = var.location
   resource_group_name               = data.azurerm_resource_group.this.name
   account_tier                      = "Standard"
@@ -88,7 +97,7 @@ resource "azurerm_key_vault" "this" {
   #checkov:skip=CKV_AZURE_109: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
   #checkov:skip=CKV_AZURE_189: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
   #checkov:skip=CKV2_AZURE_32: private endpoints belong to an enterprise network set-up
-  name                          = var.key_vault_name
+  name                          = local.key_vault_name
   location                      = var.location
   resource_group_name           = data.azurerm_resource_group.this.name
   tenant_id                     = data.azurerm_client_config.current.tenant_id
@@ -114,7 +123,7 @@ resource "azurerm_container_registry" "this" {
   #checkov:skip=CKV_AZURE_139: public network access is the public_network_access variable; denying it needs the private endpoints of an enterprise network set-up
   #checkov:skip=CKV_AZURE_165: geo-replication belongs to an enterprise multi-region set-up
   #checkov:skip=CKV_AZURE_233: zone redundancy belongs to an enterprise high-availability set-up
-  name                          = var.container_registry_name
+  name                          = local.registry_name
   location                      = var.location
   resource_group_name           = data.azurerm_resource_group.this.name
   sku                           = "Premium"
@@ -137,7 +146,8 @@ resource "azapi_resource" "workspace" {
   name      = var.workspace_name
   location  = var.location
   parent_id = data.azurerm_resource_group.this.id
-  tags      = local.tags
+  # The release scripts read the endpoint's name from this tag.
+  tags = merge(local.tags, { online-endpoint = local.endpoint_name })
 
   identity {
     type = "SystemAssigned"

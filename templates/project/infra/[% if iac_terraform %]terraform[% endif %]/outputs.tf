@@ -32,3 +32,23 @@ output "application_insights_id" {
   description = "Resource ID of Application Insights."
   value       = azurerm_application_insights.this.id
 }
+
+output "storage_account_name" {
+  description = "The storage account's name (with its unique suffix)."
+  value       = azurerm_storage_account.this.name
+}
+
+output "key_vault_name" {
+  description = "The key vault's name (with its unique suffix)."
+  value       = azurerm_key_vault.this.name
+}
+
+output "container_registry_name" {
+  description = "The container registry's name (with its unique suffix)."
+  value       = azurerm_container_registry.this.name
+}
+
+output "endpoint_name" {
+  description = "The online endpoint's name, also the workspace tag online-endpoint that scripts/deploy.sh reads."
+  value       = local.endpoint_name
+}

@@ -37,29 +37,38 @@ variable "workspace_name" {
 }
 
 variable "storage_account_name" {
-  description = "Name of the storage account."
+  description = "Start of the storage account's name; a 6-character suffix unique to the resource group follows."
   type        = string
   validation {
-    condition     = can(regex("^[a-z0-9]{3,24}$", var.storage_account_name))
-    error_message = "storage_account_name: 3-24 lowercase letters and digits."
+    condition     = can(regex("^[a-z0-9]{1,18}$", var.storage_account_name))
+    error_message = "storage_account_name: 1-18 lowercase letters and digits (6 more follow)."
   }
 }
 
 variable "key_vault_name" {
-  description = "Name of the key vault."
+  description = "Start of the key vault's name; a hyphen and a 6-character suffix unique to the resource group follow."
   type        = string
   validation {
-    condition     = can(regex("^[a-zA-Z](?:[a-zA-Z0-9]|-[a-zA-Z0-9]){2,23}$", var.key_vault_name))
-    error_message = "key_vault_name: 3-24 letters, digits and single hyphens, starting with a letter."
+    condition     = can(regex("^[a-zA-Z](?:[a-zA-Z0-9]|-[a-zA-Z0-9]){0,16}$", var.key_vault_name))
+    error_message = "key_vault_name: 1-17 letters, digits and single hyphens, starting with a letter (7 more follow)."
   }
 }
 
 variable "container_registry_name" {
-  description = "Name of the container registry."
+  description = "Start of the container registry's name; a 6-character suffix unique to the resource group follows."
   type        = string
   validation {
-    condition     = can(regex("^[a-zA-Z0-9]{5,50}$", var.container_registry_name))
-    error_message = "container_registry_name: 5-50 letters and digits."
+    condition     = can(regex("^[a-zA-Z0-9]{1,44}$", var.container_registry_name))
+    error_message = "container_registry_name: 1-44 letters and digits (6 more follow)."
+  }
+}
+
+variable "endpoint_name" {
+  description = "Start of the online endpoint's name (unique per region); a hyphen and the 6-character suffix follow. Published as the workspace tag online-endpoint."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9-]{1,23}[a-zA-Z0-9]$", var.endpoint_name))
+    error_message = "endpoint_name: 3-25 letters, digits and hyphens (7 more follow)."
   }
 }
 

@@ -4,7 +4,7 @@
 # the Azure CLI session, which the pipelines open with OIDC / workload
 # identity federation.
 terraform {
-  required_version = ">= 1.9.0, < 2.0.0"
+  required_version = ">= 1.11.0, < 2.0.0"
 
   required_providers {
     azurerm = {

@@ -110,17 +110,24 @@ def log_model_run(
             if (model_dir / file).is_file():
                 mlflow.log_artifact(str(model_dir / file), BUNDLE)
         signature = infer_signature(example, model.predict_proba(example)[:, 1])
-        mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=signature,
-            input_example=example,
-            serialization_format="cloudpickle",
-            pip_requirements=[
-                f"{name}=={version}"
-                for name, version in package_versions().items()
-            ],
-        )
+        # save_model + log_artifacts, not log_model: MLflow 3's log_model
+        # creates a LoggedModel (/api/2.0/mlflow/logged-models), which Azure
+        # ML's tracking server does not serve (Azure/azure-sdk-for-python
+        # #44896). A run folder "model" with its MLmodel file is all that
+        # register_model("runs:/<run>/model") needs (docs/decisions/0005).
+        with tempfile.TemporaryDirectory() as scratch:
+            mlflow.sklearn.save_model(
+                model,
+                f"{scratch}/model",
+                signature=signature,
+                input_example=example,
+                serialization_format="cloudpickle",
+                pip_requirements=[
+                    f"{name}=={version}"
+                    for name, version in package_versions().items()
+                ],
+            )
+            mlflow.log_artifacts(f"{scratch}/model", "model")
         return run.info.run_id
 
 

@@ -3,7 +3,7 @@
 # scripts/setup_azure_federation.sh; state in the same account as the
 # environments, under its own key (identities.backend.hcl).
 terraform {
-  required_version = ">= 1.9.0, < 2.0.0"
+  required_version = ">= 1.11.0, < 2.0.0"
 
   required_providers {
     azurerm = {
