@@ -51,7 +51,14 @@ TARGET_PERMISSIONS: dict[str, tuple[tuple[str, str, bool], ...]] = {
 }
 
 #: Commands that talk to GitHub or Azure DevOps, not to Azure resources.
-NOT_AZURE = ("az boards", "az pipelines", "az devops", "az repos")
+# Commands that need no Azure RBAC permission: Azure DevOps's own CLI, and
+# `az login` and `az account` (a Microsoft Entra sign-in with the federated
+# token, the CLI choosing its subscription; roles are
+# checked on what the identity does next, not on signing in).
+NOT_AZURE = (
+    "az boards", "az pipelines", "az devops", "az repos", "az login",
+    "az account",
+)  # fmt: skip
 
 COMBINATIONS = [
     ("github", "bicep"),
