@@ -251,9 +251,9 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
         if verb == "create":
             # Online endpoint names are unique per Azure region, across
             # subscriptions and tenants (one region here).
-            name = options.get("--name")
+            wanted = options.get("--name")
             taken = [key for key in state["endpoints"]
-                     if key.split("/", 1)[1] == name]  # fmt: skip
+                     if key.split("/", 1)[1] == wanted]  # fmt: skip
             if taken:
                 raise Refused(
                     f"(BadRequest) An endpoint named {options.get('--name')} "

@@ -82,9 +82,13 @@ def workspace_exists(resource_group: str, workspace: str) -> bool:
     if "ResourceNotFound" not in result.stderr and (
         "ResourceGroupNotFound" not in result.stderr
     ):
-        raise RuntimeError(result.stderr.strip() or "az ml workspace show failed")
-    text = (f"{workspace} does not exist yet: the smoke test is skipped; run "
-            "the infrastructure pipeline first (docs/deployment.md)")  # fmt: skip
+        raise RuntimeError(
+            result.stderr.strip() or "az ml workspace show failed"
+        )
+    text = (
+        f"{workspace} does not exist yet: the smoke test is skipped; run "
+        "the infrastructure pipeline first (docs/deployment.md)"
+    )
     if os.environ.get("GITHUB_ACTIONS"):
         print(f"::notice::{text}")
     elif os.environ.get("TF_BUILD"):
