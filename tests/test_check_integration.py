@@ -132,6 +132,69 @@ def test_the_schema_message_names_the_branch_the_value_was_meant_for(tmp_path):
     assert "PowerShell" not in finding.message
 
 
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ("  push:\n    branches: [main]", "  push:\n    branches: main"),
+        (
+            "    runs-on: ubuntu-latest\n",
+            "    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+            "        include:\n          - container: null\n            os: x\n",
+        ),
+    ],
+    ids=["one-branch-string", "matrix-include-null"],
+)
+def test_github_accepts_what_its_own_schema_accepts(tmp_path, before, after):
+    """actions/languageservices workflow-v1.0.json: branches is a string or
+    a list; a matrix filter item's values are `any`."""
+    assert before in CLEAN_GITHUB
+    write(tmp_path, {GITHUB_FILE: CLEAN_GITHUB.replace(before, after, 1)})
+    assert "MS101" not in {f.rule for f in check(tmp_path).findings}
+
+
+def test_every_schema_error_is_reported_with_the_branch_meant(tmp_path):
+    text = CLEAN_GITHUB.replace(
+        "    timeout-minutes: 10\n", "    timeout-minutes: abc\n    stepz: []\n", 1
+    )
+    write(tmp_path, {GITHUB_FILE: text})
+    messages = [f.message for f in check(tmp_path).findings if f.rule == "MS101"]
+    assert len(messages) == 2, messages
+    assert any("`abc` should be a number" in m for m in messages)
+    assert any("`stepz`" in m for m in messages)
+    assert not any("uses" in m for m in messages)
+
+
+def test_a_broken_expression_is_a_finding_on_its_file_not_a_crash(tmp_path):
+    """Per-file isolation: the other file's findings and the SARIF stay."""
+    broken = CLEAN_AZURE.replace(
+        "- script: make package",
+        "- ${{ if eq(variables.x, 'a' }}:\n            - script: make package",
+    )
+    persisted = CLEAN_GITHUB.replace(
+        "    timeout-minutes: 10\n", "    timeout-minutes: abc\n", 1
+    )
+    write(tmp_path, {AZURE_FILE: broken, GITHUB_FILE: persisted})
+    found = check(tmp_path, use_auditor=False).findings
+    assert ("MS101", GITHUB_FILE) in {(f.rule, f.file) for f in found}
+    assert any(
+        f.file == AZURE_FILE and f.severity == "error" and "eq(" in f.message
+        for f in found
+    ), found
+
+
+@pytest.mark.e2e
+def test_a_broken_expression_leaves_the_sarif_of_the_run(tmp_path):
+    broken = CLEAN_AZURE.replace(
+        "- script: make package",
+        "- ${{ if eq(variables.x, 'a' }}:\n            - script: make package",
+    )
+    write(tmp_path, {AZURE_FILE: broken, GITHUB_FILE: CLEAN_GITHUB})
+    result = invoke("check", str(tmp_path), "--format", "sarif")
+    assert "Internal error" not in result.stderr
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["runs"][0]["results"]
+
+
 # ------------------------------------------------------- structure rules
 def test_a_job_named_like_production_is_not_a_production_deploy(tmp_path):
     text = CLEAN_GITHUB.replace(

@@ -123,10 +123,11 @@ def check(
         for source in sources:
             mine = _check_one(source, found, rules, texts)
             findings += mine
-            if any(f.rule in ("MS100", "MS101") for f in mine):
+            if any(f.rule == "MS100" and f.line > 0 for f in mine):
                 invalid.add(source.relative)
         if audit is not None:
-            # zizmor reads valid files only: a schema error says it all.
+            # zizmor's findings stand beside a schema error (one error must
+            # not hide the rest); only a file we could not read is left out.
             findings += [f for f in audit.result() if f.file not in invalid]
     kept = [
         f
@@ -200,14 +201,21 @@ def _check_one(
     unsupported = _unsupported_yaml(pipeline)
     if unsupported is not None:
         return [Finding("MS100", source.relative, *unsupported)]
-    invalid = schema.schema_error(pipeline)
-    if invalid is not None:
-        findings.append(Finding("MS101", source.relative, *invalid))
+    try:
+        for line, message in schema.schema_errors(pipeline):
+            findings.append(Finding("MS101", source.relative, line, message))
+    except Exception as error:  # noqa: BLE001 - one file never aborts a run
+        findings.append(_failure(source.relative, "the schema check", error))
     for rule in rules:
         if pipeline.provider not in rule.providers():
             continue
         meta = rule.meta
-        for hit in _hits(rule, pipeline):
+        try:
+            hits = _hits(rule, pipeline)
+        except Exception as error:  # noqa: BLE001 - isolation per file
+            findings.append(_failure(source.relative, meta.id, error))
+            continue
+        for hit in hits:
             line = (
                 hit.where
                 if isinstance(hit.where, int)
@@ -225,6 +233,27 @@ def _check_one(
                 )
             )
     return findings
+
+
+def _failure(file: str, what: str, error: Exception) -> Finding:
+    """A failure while analysing one file, as a finding on that file: an
+    expression the service cannot parse is the file's fault (MS101, the
+    service rejects it); anything else is ours, and still never costs the
+    run the other files' findings (MS100, the file was not analysed)."""
+    from .planner import ExpressionError
+
+    if isinstance(error, ExpressionError):
+        return Finding(
+            "MS101", file, 1, f"an expression does not parse: {error}"
+        )
+    detail = printable(str(error))[:200]
+    return Finding(
+        "MS100",
+        file,
+        1,
+        f"{what} could not analyse the file ({type(error).__name__}: "
+        f"{detail}); its other findings are reported",
+    )
 
 
 def _audit(
