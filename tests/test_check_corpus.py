@@ -4,6 +4,7 @@ accept, and defects planted into copies are found."""
 
 from __future__ import annotations
 
+import copy
 import functools
 from pathlib import Path
 
@@ -75,6 +76,25 @@ def test_no_schema_error_on_files_the_services_accept(results):
     assert rejected == REJECTED
 
 
+# Expression findings (MS212) on the unmodified corpus: each a real defect.
+EXPRESSION_DEFECTS = {
+    # `steps.deploy.outputs.url` where the deploy step has no `id`: the
+    # value is always empty (actionlint reports it too).
+    ("actions/starter-workflows", "deployments/google-cloudrun-docker.yml"),
+    ("actions/starter-workflows", "deployments/google-cloudrun-source.yml"),
+}
+
+
+def test_expressions_of_the_corpus_are_accepted_but_for_real_defects(results):
+    found = {
+        (name, f.file)
+        for name, result in results.items()
+        for f in result.findings
+        if f.rule == "MS212"
+    }
+    assert found == EXPRESSION_DEFECTS
+
+
 # ------------------------------------------------------------ planting
 def _steps(node, depth=0):
     """The first list of steps in a document (any provider)."""
@@ -102,6 +122,37 @@ def _add_step(step):
         if steps is None:
             return False
         steps.append(step)
+        return True
+
+    return plant
+
+
+def _first_job(data):
+    """The first job of a document: GitHub's `jobs:` mapping, Azure's
+    `jobs:` list (at the top or in the first stage)."""
+    if not isinstance(data, dict):
+        return None
+    jobs = data.get("jobs")
+    if isinstance(jobs, dict):
+        return next((j for j in jobs.values() if isinstance(j, dict)), None)
+    lists = [jobs] + [
+        stage.get("jobs")
+        for stage in data.get("stages") or []
+        if isinstance(stage, dict)
+    ]
+    for jobs in lists:
+        for job in jobs if isinstance(jobs, list) else []:
+            if isinstance(job, dict) and ("job" in job or "deployment" in job):
+                return job
+    return None
+
+
+def _set_in_job(key, value):
+    def plant(data):
+        job = _first_job(data)
+        if job is None:
+            return False
+        job[key] = value
         return True
 
     return plant
@@ -135,6 +186,20 @@ PLANTS = [
      _add_step({"script": "make", "stepz": 1}), "MS101"),
     ("azure-stored-secret", "azure", None,
      _add_step({"script": "login --key $(ARM_CLIENT_SECRET)"}), "MS207"),
+    ("github-broken-if", "github", "workflow",
+     _add_step({"run": "make", "if": "github.ref == 'refs/heads/main' &&"}), "MS212"),
+    ("github-unknown-function", "github", "workflow",
+     _add_step({"run": "make", "if": "startsWith(github.ref, 'a') && contain(github.ref, 'b')"}), "MS212"),
+    ("github-needs-missing-job", "github", "workflow",
+     _set_in_job("needs", ["no-such-job"]), "MS212"),
+    ("github-missing-step-id", "github", "workflow",
+     _add_step({"run": "echo ${{ steps.no-such-step.outputs.x }}"}), "MS212"),
+    ("azure-broken-condition", "azure", None,
+     _add_step({"script": "make", "condition": "and(succeeded(), eq(variables.x, 'a')"}), "MS212"),
+    ("azure-broken-template-expression", "azure", None,
+     _add_step({"${{ if eq(variables.x, 'a' }}": [{"script": "make"}]}), "MS212"),
+    ("azure-depends-on-missing", "azure", None,
+     _set_in_job("dependsOn", "NoSuchJob"), "MS212"),
 ]  # fmt: skip
 PER_PLANT = 5
 
@@ -144,12 +209,17 @@ def _sources():
     return [(repo, discover(repo).sources) for repo in REPOSITORIES]
 
 
-def _candidates(provider, kind):
+def _candidates(provider, kind, plant):
+    """PER_PLANT files spread over the corpus among those the defect can
+    be planted into."""
     found = []
     for repo, sources in _sources():
         for source in sources:
             if source.provider == provider and kind in (None, source.kind):
-                found.append(repo / source.relative)
+                path = repo / source.relative
+                data, _ = load_untrusted(path.read_bytes(), path)
+                if plant(copy.deepcopy(data)):
+                    found.append(path)
     return found[:: max(1, len(found) // PER_PLANT)][:PER_PLANT]
 
 
@@ -162,7 +232,7 @@ def test_defects_planted_into_real_files_are_found(
     tmp_path, provider, kind, plant, rule
 ):
     planted = 0
-    for source in _candidates(provider, kind):
+    for source in _candidates(provider, kind, plant):
         relative = (
             ".github/workflows/x.yml"
             if kind == "workflow"

@@ -201,6 +201,7 @@ def _check_one(
     unsupported = _unsupported_yaml(pipeline)
     if unsupported is not None:
         return [Finding("MS100", source.relative, *unsupported)]
+    failures: list[Finding] = []
     try:
         for line, message in schema.schema_errors(pipeline):
             findings.append(Finding("MS101", source.relative, line, message))
@@ -213,7 +214,7 @@ def _check_one(
         try:
             hits = _hits(rule, pipeline)
         except Exception as error:  # noqa: BLE001 - isolation per file
-            findings.append(_failure(source.relative, meta.id, error))
+            failures.append(_failure(source.relative, meta.id, error))
             continue
         for hit in hits:
             line = (
@@ -232,20 +233,21 @@ def _check_one(
                     job_line,
                 )
             )
-    return findings
+    if any(f.rule == "MS212" for f in findings):
+        # MS212 has said what the planner tripped over.
+        failures = [f for f in failures if f.rule != "MS212"]
+    return findings + failures
 
 
 def _failure(file: str, what: str, error: Exception) -> Finding:
     """A failure while analysing one file, as a finding on that file: an
-    expression the service cannot parse is the file's fault (MS101, the
+    expression the service cannot parse is the file's fault (MS212, the
     service rejects it); anything else is ours, and still never costs the
     run the other files' findings (MS100, the file was not analysed)."""
     from .planner import ExpressionError
 
     if isinstance(error, ExpressionError):
-        return Finding(
-            "MS101", file, 1, f"an expression does not parse: {error}"
-        )
+        return Finding("MS212", file, 1, f"an expression does not parse: {error}")
     detail = printable(str(error))[:200]
     return Finding(
         "MS100",
