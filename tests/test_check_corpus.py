@@ -158,6 +158,21 @@ def _set_in_job(key, value):
     return plant
 
 
+def _duplicate_job(data):
+    """A second job with the first job's name, beside it."""
+    lists = [data.get("jobs")] + [
+        stage.get("jobs")
+        for stage in data.get("stages") or []
+        if isinstance(stage, dict)
+    ] if isinstance(data, dict) else []
+    for jobs in lists:
+        for job in jobs if isinstance(jobs, list) else []:
+            if isinstance(job, dict) and "job" in job:
+                jobs.append(copy.deepcopy(job))
+                return True
+    return False
+
+
 def _write_all(data):
     jobs = data.get("jobs") if isinstance(data, dict) else None
     if not isinstance(jobs, dict) or not jobs:
@@ -200,6 +215,11 @@ PLANTS = [
      _add_step({"${{ if eq(variables.x, 'a' }}": [{"script": "make"}]}), "MS212"),
     ("azure-depends-on-missing", "azure", None,
      _set_in_job("dependsOn", "NoSuchJob"), "MS212"),
+    ("azure-timeout-not-a-number", "azure", None,
+     _set_in_job("timeoutInMinutes", "sixty"), "MS213"),
+    ("azure-duplicate-job", "azure", None, _duplicate_job, "MS213"),
+    ("azure-missing-template", "azure", None,
+     _add_step({"template": "no/such/steps.yml"}), "MS102"),
 ]  # fmt: skip
 PER_PLANT = 5
 

@@ -973,3 +973,50 @@ def test_expression_defects_are_found(tmp_path, provider, before, after, expecte
 def test_azure_template_values_inside_expressions_parse(tmp_path, step):
     write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step)})
     assert "MS212" not in {f.rule for f in check(tmp_path, use_auditor=False).findings}
+
+
+# ------------------------------------------------------- queue-time (Azure)
+@pytest.mark.parametrize(
+    "before, after, expected",
+    [
+        ('      - job: build\n        timeoutInMinutes: "10"\n',
+         "      - job: build\n        timeoutInMinutes: ten\n", "`timeoutInMinutes: ten`"),
+        ("          - script: make package\n",
+         "          - script: make package\n            retryCountOnTaskFailure: 1.5\n",
+         "`retryCountOnTaskFailure: 1.5`"),
+        ("  - stage: DeployStaging\n", "  - stage: build\n", "stage `build` is defined twice"),
+        ("      - job: build\n        timeoutInMinutes: \"10\"\n        steps:\n          - checkout: self\n",
+         "      - job: build\n        timeoutInMinutes: \"10\"\n        steps:\n          - checkout: self\n"
+         "      - job: Build\n        timeoutInMinutes: \"10\"\n        steps:\n          - checkout: self\n",
+         "job `Build` is defined twice"),
+    ],
+)  # fmt: skip
+def test_what_azure_refuses_at_queue_time(tmp_path, before, after, expected):
+    assert before in CLEAN_AZURE
+    write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace(before, after, 1)})
+    messages = [f.message for f in check(tmp_path).findings if f.rule == "MS213"]
+    assert any(expected in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "- template: .\\\\steps.yml",
+        "- template: steps.yml@self",
+        "- ${{ if eq(parameters.env, '') }}:\n            - 'env is required': error",
+        "- ${{ if eq(parameters.env, '') }}:\n            - ${{ 'env is required' }}: error",
+    ],
+    ids=["windows-separator", "at-self", "assertion", "assertion-literal"],
+)
+def test_azure_forms_the_service_takes(tmp_path, step):
+    write(tmp_path, {
+        AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step),
+        "azure-pipelines/steps.yml": "steps:\n  - script: make\n",
+    })  # fmt: skip
+    assert rules_of(tmp_path) == []
+
+
+def test_a_missing_self_template_is_reported(tmp_path):
+    write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace(
+        "- script: make package", "- template: missing.yml@self")})
+    assert rules_of(tmp_path) == [("MS102", AZURE_FILE)]

@@ -207,6 +207,7 @@ def as_azure_reads_it(data: Any) -> Any:
         traverse_data,
     )
 
+    data = _without_assertions(data)
     try:
         data = traverse_data(data)
     except (AzurePipelinesDataError, TypeError, AttributeError):
@@ -215,6 +216,52 @@ def as_azure_reads_it(data: Any) -> Any:
         # A template's parameters in the older form (name: default).
         data = {k: v for k, v in data.items() if k != "parameters"}
     return _strings(data)
+
+
+_CONDITIONAL = re.compile(r"^\$\{\{\s*(if|elseif|else)\b")
+
+
+def _is_assertion(body: Any) -> bool:
+    """A compile-time branch written to fail on purpose (a template's
+    parameter check): its body is a message, not pipeline content: a
+    scalar, or entries keyed by a sentence or by a ``${{ 'text' }}``
+    literal. No key of the pipeline schema has a space in it."""
+    if isinstance(body, (str, int, float, bool)) or body is None:
+        return True
+    items = body if isinstance(body, list) else [body]
+    for item in items:
+        if isinstance(item, str):
+            return True
+        if isinstance(item, dict) and any(
+            isinstance(k, str)
+            and (" " in k.strip() or re.match(r"^\$\{\{\s*'", k))
+            and not _CONDITIONAL.match(k)
+            for k in item
+        ):
+            return True
+    return False
+
+
+def _without_assertions(data: Any) -> Any:
+    """The document without its deliberate compile-time assertions: Azure
+    reports them only when their condition holds, so they are the
+    template author's, not a schema error."""
+    if isinstance(data, dict):
+        return {
+            k: _without_assertions(v)
+            for k, v in data.items()
+            if not (
+                isinstance(k, str) and _CONDITIONAL.match(k) and _is_assertion(v)
+            )
+        }
+    if isinstance(data, list):
+        kept = [_without_assertions(v) for v in data]
+        return [
+            new
+            for old, new in zip(data, kept)
+            if not (isinstance(old, dict) and old and new == {})
+        ]
+    return data
 
 
 def _strings(data: Any) -> Any:

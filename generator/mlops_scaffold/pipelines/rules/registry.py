@@ -23,6 +23,7 @@ from .ms209_untrusted_input import UntrustedInput
 from .ms210_deploys_on_push import DeploysOnPush
 from .ms211_production_after_failure import ProductionAfterFailure
 from .ms212_expressions import Expressions
+from .ms213_queue_time import QueueTime
 from .zizmor_audits import AUDITED
 
 #: Every rule of ours, in the order findings are made.
@@ -37,6 +38,7 @@ RULES: tuple[type[Rule], ...] = (
     DeploysOnPush,
     ProductionAfterFailure,
     Expressions,
+    QueueTime,
 )
 
 
