@@ -1019,3 +1019,50 @@ def test_a_missing_self_template_is_reported(tmp_path):
     write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace(
         "- script: make package", "- template: missing.yml@self")})
     assert rules_of(tmp_path) == [("MS102", AZURE_FILE)]
+
+
+# ------------------------------------------------- production recognition
+PLAIN_PRODUCTION_JOB = """\
+      - job: {name}
+        timeoutInMinutes: "10"
+        steps:
+          - script: {command}
+"""
+AZURE_PRODUCTION_DEPLOYMENT = """\
+      - deployment: deploy_production
+        timeoutInMinutes: "10"
+        environment: production
+        strategy:
+          runOnce:
+            deploy:
+              steps:
+                - script: make deploy ENVIRONMENT=production
+"""
+
+
+@pytest.mark.parametrize(
+    "name, command",
+    [
+        ("deploy_production", "make deploy ENVIRONMENT=production"),
+        ("release", "make deploy"),  # stage DeployProduction says the tier
+        ("promote", "az ml online-deployment update -f deploy.yml"),
+        ("swap_slots", "./scripts/go.sh"),  # the release path from staging
+    ],
+)
+def test_azure_production_without_its_gate_is_recognised(tmp_path, name, command):
+    """The gate (a deployment job) is what is missing: production is
+    recognised by names, targets and the path from staging."""
+    assert AZURE_PRODUCTION_DEPLOYMENT in CLEAN_AZURE
+    text = CLEAN_AZURE.replace(
+        AZURE_PRODUCTION_DEPLOYMENT,
+        PLAIN_PRODUCTION_JOB.format(name=name, command=command),
+    )
+    write(tmp_path, {AZURE_FILE: text})
+    assert ("MS205", AZURE_FILE) in rules_of(tmp_path)
+
+
+def test_github_production_without_its_environment_is_recognised(tmp_path):
+    text = CLEAN_GITHUB.replace("    environment: production\n", "")
+    text = text.replace("make deploy ENVIRONMENT=production", "./release.sh")
+    write(tmp_path, {GITHUB_FILE: text})
+    assert ("MS205", GITHUB_FILE) in rules_of(tmp_path)
