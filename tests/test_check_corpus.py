@@ -173,6 +173,30 @@ def _duplicate_job(data):
     return False
 
 
+def _plain_production_job(data):
+    """A production deployment without its gate: a plain job that deploys
+    (GitHub: no `environment:`; Azure: `job:`, not `deployment:`)."""
+    if not isinstance(data, dict):
+        return False
+    jobs = data.get("jobs")
+    if isinstance(jobs, dict):
+        jobs["deploy-production"] = {
+            "runs-on": "ubuntu-latest", "timeout-minutes": 10,
+            "steps": [{"run": "make deploy ENVIRONMENT=production"}],
+        }
+        return True
+    job = {"job": "DeployProduction", "timeoutInMinutes": 10,
+           "steps": [{"script": "make deploy ENVIRONMENT=production"}]}
+    if isinstance(jobs, list):
+        jobs.append(job)
+        return True
+    stages = data.get("stages")
+    if isinstance(stages, list):
+        stages.append({"stage": "Production", "jobs": [job]})
+        return True
+    return False
+
+
 def _write_all(data):
     jobs = data.get("jobs") if isinstance(data, dict) else None
     if not isinstance(jobs, dict) or not jobs:
@@ -215,6 +239,15 @@ PLANTS = [
      _add_step({"${{ if eq(variables.x, 'a' }}": [{"script": "make"}]}), "MS212"),
     ("azure-depends-on-missing", "azure", None,
      _set_in_job("dependsOn", "NoSuchJob"), "MS212"),
+    ("azure-password-on-command-line", "azure", None,
+     _add_step({"script": "az login --service-principal -u $(SP_ID) -p $(SP_PASS) --tenant $(T)"}), "MS207"),
+    ("azure-secret-set-in-clear", "azure", None,
+     _add_step({"script": 'echo "##vso[task.setvariable variable=sp_password]$(x)"'}), "MS207"),
+    ("github-secret-echoed", "github", "workflow",
+     _add_step({"run": "echo ${{ secrets.DEPLOY_TOKEN }}"}), "MS207"),
+    ("github-production-gate-removed", "github", "workflow",
+     _plain_production_job, "MS205"),
+    ("azure-production-plain-job", "azure", None, _plain_production_job, "MS205"),
     ("azure-timeout-not-a-number", "azure", None,
      _set_in_job("timeoutInMinutes", "sixty"), "MS213"),
     ("azure-duplicate-job", "azure", None, _duplicate_job, "MS213"),

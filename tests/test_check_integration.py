@@ -1066,3 +1066,38 @@ def test_github_production_without_its_environment_is_recognised(tmp_path):
     text = text.replace("make deploy ENVIRONMENT=production", "./release.sh")
     write(tmp_path, {GITHUB_FILE: text})
     assert ("MS205", GITHUB_FILE) in rules_of(tmp_path)
+
+
+# ------------------------------------------------- secrets by data flow
+@pytest.mark.parametrize(
+    "step, expected",
+    [
+        ("- script: az login --service-principal -u $(SP_ID) -p $(SP_PASS) --tenant t",
+         "command line"),
+        ("- script: terraform apply -var client_secret=$(SP) -auto-approve", "command line"),
+        ('- script: echo "##vso[task.setvariable variable=ARM_CLIENT_SECRET]$servicePrincipalKey"',
+         "without `issecret=true`"),
+        ("- script: echo $(myApiToken)", "echoed"),
+        ("- task: AzureCLI@2\n            inputs:\n              azureSubscription: x\n"
+         "              scriptType: bash\n              scriptLocation: inlineScript\n"
+         "              addSpnToEnvironment: true\n"
+         "              inlineScript: export K=$servicePrincipalKey", "addSpnToEnvironment"),
+    ],
+)  # fmt: skip
+def test_secret_data_flow_is_found_whatever_the_name(tmp_path, step, expected):
+    write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step)})
+    messages = [f.message for f in check(tmp_path).findings if f.rule == "MS207"]
+    assert any(expected in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        '- script: echo "##vso[task.setvariable variable=apiKey;issecret=true]$(x)"',
+        "- script: echo $(Build.BuildId)",
+        "- script: az login --identity",
+    ],
+)
+def test_secret_data_flow_leaves_safe_uses(tmp_path, step):
+    write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step)})
+    assert "MS207" not in {f.rule for f in check(tmp_path).findings}
