@@ -1101,3 +1101,25 @@ def test_secret_data_flow_is_found_whatever_the_name(tmp_path, step, expected):
 def test_secret_data_flow_leaves_safe_uses(tmp_path, step):
     write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step)})
     assert "MS207" not in {f.rule for f in check(tmp_path).findings}
+
+
+@pytest.mark.parametrize(
+    "trigger, value, severity",
+    [
+        ("schedule:\n    - cron: '0 0 * * *'", "github.workflow", "warning"),
+        ("workflow_dispatch:", "github.ref", "warning"),
+        ("pull_request_target:", "github.event.pull_request.title", "error"),
+    ],
+)
+def test_template_injection_is_as_severe_as_what_outsiders_control(
+    tmp_path, trigger, value, severity
+):
+    """zizmor's template-injection: an error when a trigger hands an
+    outsider the value, else a warning (no outsider chooses it)."""
+    write(tmp_path, {".github/workflows/a.yml": (
+        f"on:\n  {trigger}\npermissions: {{}}\njobs:\n  a:\n"
+        "    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n"
+        f'      - run: echo "${{{{ {value} }}}}"\n'
+    )})  # fmt: skip
+    found = [f for f in check(tmp_path).findings if f.rule == "MS209"]
+    assert [f.severity for f in found] == [severity]

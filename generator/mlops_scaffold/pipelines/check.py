@@ -6,6 +6,7 @@ the exit code. What it reports lives in ``findings``, how in ``report``.
 from __future__ import annotations
 
 import fnmatch
+import re
 import stat
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -283,6 +284,8 @@ def _audit(
         severity = (
             rules[item.rule].severity if item.rule in rules else item.severity
         )
+        if item.rule == "MS209" and pipeline is not None:
+            severity = _injection_severity(pipeline, item.line, severity)
         findings.append(
             Finding(
                 item.rule,
@@ -294,6 +297,50 @@ def _audit(
             )
         )
     return findings
+
+
+# Contexts an outsider writes (actionlint's untrusted inputs,
+# rule_expression.go / expr_insecure.go: titles, bodies, comments, commit
+# messages and authors, branch names of a fork) ...
+_OUTSIDER_VALUE = re.compile(
+    r"github\.head_ref|github\.event\.(?!inputs\.)(?:[\w.*\[\]']*\.)?"
+    r"(?:title|body|message|name|email|head_ref|ref|label|page_name"
+    r"|default_branch|head_branch|login)\b",
+    re.IGNORECASE,
+)
+# ... and the triggers that run a workflow on an outsider's event.
+_OUTSIDER_TRIGGERS = {
+    "pull_request", "pull_request_target", "issues", "issue_comment",
+    "discussion", "discussion_comment", "pull_request_review",
+    "pull_request_review_comment", "workflow_run", "fork", "watch",
+    "gollum",
+}  # fmt: skip
+_EXPRESSION_TEXT = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+
+
+def _injection_severity(pipeline: PipelineFile, line: int, default: str) -> str:
+    """zizmor's template-injection, as severe as what it injects: an error
+    when the value is an outsider's and a trigger hands it to them, else a
+    warning (``github.workflow``, ``github.ref`` on a schedule or a manual
+    run: no outsider chooses them, though the pattern stays fragile)."""
+    data = pipeline.mapping
+    on = data.get("on", data.get(True))
+    events = (
+        {on}
+        if isinstance(on, str)
+        else {str(e) for e in on}
+        if isinstance(on, (list, dict))
+        else set()
+    )
+    text = "\n".join(pipeline.text.splitlines()[max(0, line - 1) : line + 30])
+    # zizmor points at the step (or the run line); read the expressions
+    # from there to the next step.
+    block = re.split(r"\n\s*- ", text, maxsplit=1)[0]
+    values = [m.group(1) for m in _EXPRESSION_TEXT.finditer(block)]
+    if not values:
+        return default
+    outsider = any(_OUTSIDER_VALUE.search(v) for v in values)
+    return "error" if outsider and events & _OUTSIDER_TRIGGERS else "warning"
 
 
 def check_repository(path: Path | str = ".") -> list[Finding]:
