@@ -215,6 +215,8 @@ PLANTS = [
     ("github-unpinned", "github", "workflow",
      _add_step({"uses": "someone/action@main"}), "MS202"),
     ("github-write-all", "github", "workflow", _write_all, "MS201"),
+    # zizmor's default persona misses some write-all (MS201); MS207 does not.
+    ("github-write-all-data-flow", "github", "workflow", _write_all, "MS207"),
     ("action-unpinned", "github", "action",
      _add_step({"uses": "someone/action@v1"}), "MS202"),
     ("azure-persisted-checkout", "azure", None,
