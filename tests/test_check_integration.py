@@ -950,6 +950,9 @@ def test_exclude_takes_glob_patterns(tmp_path):
         ("azure", "- script: make package",
          "- script: make package\n            condition: eqq(variables.x, 'a')",
          "unknown function `eqq()`"),
+        ("azure", "    dependsOn: Build\n",
+         "    dependsOn: Build\n    condition: eq(dependencies.Biuld.result, 'Succeeded')\n",
+         "no stage `Biuld`"),
     ],
 )  # fmt: skip
 def test_expression_defects_are_found(tmp_path, provider, before, after, expected):
@@ -967,6 +970,7 @@ def test_expression_defects_are_found(tmp_path, provider, before, after, expecte
         "- script: make\n            condition: ne(${{ parameters.x }}, '{}')",
         "- ${{ each p in parameters.list }}:\n            - script: echo ${{ p }}",
         "- ${{ if eq(parameters.a, 'b') }}:\n            - script: make",
+        "- script: make\n            condition: eq(dependencies.build.result, 'Succeeded')",
     ],
 )
 def test_azure_template_values_inside_expressions_parse(tmp_path, step):

@@ -224,13 +224,14 @@ _CONDITIONAL = re.compile(r"^\$\{\{\s*(if|elseif|else)\b")
 def _is_assertion(body: Any) -> bool:
     """A compile-time branch written to fail on purpose (a template's
     parameter check): its body is a message, not pipeline content: a
-    scalar, or entries keyed by a sentence or by a ``${{ 'text' }}``
-    literal. No key of the pipeline schema has a space in it."""
-    if isinstance(body, (str, int, float, bool)) or body is None:
-        return True
+    sentence, or entries keyed by a sentence or by a ``${{ 'text' }}``
+    literal. No key or value the pipeline schema wants there has a space
+    in it; a stray word (``hello``) stays a schema error."""
+    if isinstance(body, str):
+        return " " in body.strip()  # a message, not a stray word
     items = body if isinstance(body, list) else [body]
     for item in items:
-        if isinstance(item, str):
+        if isinstance(item, str) and " " in item.strip():
             return True
         if isinstance(item, dict) and any(
             isinstance(k, str)

@@ -86,6 +86,8 @@ class Expressions(Rule):
                 yield Hit(path, f"unknown function `{name}()` in `{_short(text)}`")
             if github:
                 yield from _github_references(pipeline, path, node, text)
+            else:
+                yield from _azure_references(pipeline.data, path, node, text)
         if github:
             yield from _github_needs(pipeline)
         else:
@@ -287,3 +289,47 @@ def _azure_depends_on(data: Any, path: tuple[Any, ...]) -> Iterator[Hit]:
                         )
             if list_key == "stages":
                 yield from _azure_depends_on(item, here)
+
+
+def _scopes(data: Any, path: tuple[Any, ...]) -> tuple[Any, Any]:
+    """The stages list and the jobs list that hold the place at ``path``
+    (None where there is none)."""
+    stages = jobs = None
+    node = data
+    for index, key in enumerate(path):
+        if isinstance(node, dict) and key == "stages":
+            stages = node.get("stages")
+        if isinstance(node, dict) and key == "jobs":
+            jobs = node.get("jobs")
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+    return stages, jobs
+
+
+def _azure_references(
+    data: Any, path: tuple[Any, ...], node: Any, text: str
+) -> Iterator[Hit]:
+    """``dependencies.X`` (a job's sibling job, or a stage's stage) and
+    ``stageDependencies.X`` (a stage) naming nothing of this file: the
+    value is empty and the condition takes the other branch."""
+    stages, jobs = _scopes(data, path)
+    in_job = "jobs" in path
+    checks = [
+        ("dependencies", jobs if in_job else stages, "job" if in_job else "stage"),
+        ("stagedependencies", stages, "stage"),
+    ]
+    for context, items, kind in checks:
+        if not isinstance(items, list):
+            continue
+        known = _listed(items, kind)
+        if known is None:
+            continue
+        for name in sorted(set(_members(node, context))):
+            if "$" not in name and name.lower() not in known:
+                yield Hit(
+                    path,
+                    f"`{context}.{name}` in `{_short(text)}`: there is no "
+                    f"{kind} `{name}` here, so it reads as empty",
+                )
