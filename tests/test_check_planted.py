@@ -44,7 +44,7 @@ def _count(root, rule, provider):
 def test_recall_per_rule_and_provider(tmp_path):
     tried, found = collections.Counter(), collections.Counter()
     for name, provider, kind, plant, rule in PLANTS:
-        for index, (path, data) in enumerate(_files(provider, kind, plant)):
+        for index, (_, data) in enumerate(_files(provider, kind, plant)):
             relative = (
                 ".github/workflows/x.yml" if kind == "workflow"
                 else "tools/x/action.yml" if kind == "action"
@@ -63,8 +63,10 @@ def test_recall_per_rule_and_provider(tmp_path):
                 found[key] += _count(root, rule, provider) > before
     print("\nprovider  rule   found/planted  recall")
     for key in sorted(tried):
-        print(f"{key[0]:8}  {key[1]:5}  {found[key]:5}/{tried[key]:<7}  "
-              f"{found[key] / tried[key]:.0%}")
+        print(
+            f"{key[0]:8}  {key[1]:5}  {found[key]:5}/{tried[key]:<7}  "
+            f"{found[key] / tried[key]:.0%}"
+        )
     for provider in ("github", "azure"):
         key = (provider, "all")
         assert found[key] / tried[key] >= 0.9, (provider, found, tried)

@@ -248,7 +248,9 @@ def _failure(file: str, what: str, error: Exception) -> Finding:
     from .planner import ExpressionError
 
     if isinstance(error, ExpressionError):
-        return Finding("MS212", file, 1, f"an expression does not parse: {error}")
+        return Finding(
+            "MS212", file, 1, f"an expression does not parse: {error}"
+        )
     detail = printable(str(error))[:200]
     return Finding(
         "MS100",

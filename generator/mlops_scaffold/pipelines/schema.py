@@ -150,7 +150,9 @@ def _as_github_reads(schema: dict[Any, Any]) -> dict[Any, Any]:
     """
     definitions = schema["definitions"]
     globs = definitions["globs"]
-    definitions["globs"] = {"anyOf": [globs, {"type": "string", "minLength": 1}]}
+    definitions["globs"] = {
+        "anyOf": [globs, {"type": "string", "minLength": 1}]
+    }
     matrix = definitions["matrix"]["oneOf"][0]["patternProperties"]
     for spec in matrix.values():
         for branch in spec.get("oneOf", []):
@@ -252,14 +254,16 @@ def _without_assertions(data: Any) -> Any:
             k: _without_assertions(v)
             for k, v in data.items()
             if not (
-                isinstance(k, str) and _CONDITIONAL.match(k) and _is_assertion(v)
+                isinstance(k, str)
+                and _CONDITIONAL.match(k)
+                and _is_assertion(v)
             )
         }
     if isinstance(data, list):
         kept = [_without_assertions(v) for v in data]
         return [
             new
-            for old, new in zip(data, kept)
+            for old, new in zip(data, kept, strict=True)
             if not (isinstance(old, dict) and old and new == {})
         ]
     return data

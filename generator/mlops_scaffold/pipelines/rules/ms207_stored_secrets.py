@@ -79,10 +79,12 @@ def _flows(command: str, azure: bool) -> Iterator[str]:
         for ref in _SECRET_REFERENCE.finditer(match["rest"]):
             if ref["b"] and not azure:
                 continue  # `$( )` is the shell's command substitution here
-            name = ref["a"] or ref["b"] or ref["c"] or ""
-            if ref["a"] or _SECRET_WORD.search(name):
-                yield f"a secret is echoed to the log: `{name}`"
+            secret = str(ref["a"] or ref["b"] or ref["c"] or "")
+            if ref["a"] or _SECRET_WORD.search(secret):
+                yield f"a secret is echoed to the log: `{secret}`"
                 break
+
+
 _MAX_VALUES = 200_000  # the bounded loader's own limit on a document
 
 
@@ -112,7 +114,9 @@ class StoredSecrets(Rule):
                 if step.command:
                     where = _command_path(pipeline, step)
                     line = pipeline.lines.get(where) if where else None
-                    for message in _flows(step.command, pipeline.provider == AZURE):
+                    for message in _flows(
+                        step.command, pipeline.provider == AZURE
+                    ):
                         lines.setdefault(line or 1, message)
                 spn = {str(k).lower(): v for k, v in step.inputs.items()}
                 if (

@@ -79,11 +79,15 @@ class Expressions(Rule):
             try:
                 node = _parse(text, github)
             except ExpressionError as error:
-                yield Hit(path, f"expression `{_short(text)}` does not parse: {error}")
+                yield Hit(
+                    path, f"expression `{_short(text)}` does not parse: {error}"
+                )
                 continue
             functions = GITHUB_FUNCTIONS if github else AZURE_FUNCTIONS
             for name in sorted(_calls(node) - functions):
-                yield Hit(path, f"unknown function `{name}()` in `{_short(text)}`")
+                yield Hit(
+                    path, f"unknown function `{name}()` in `{_short(text)}`"
+                )
             if github:
                 yield from _github_references(pipeline, path, node, text)
             else:
@@ -296,7 +300,7 @@ def _scopes(data: Any, path: tuple[Any, ...]) -> tuple[Any, Any]:
     (None where there is none)."""
     stages = jobs = None
     node = data
-    for index, key in enumerate(path):
+    for key in path:
         if isinstance(node, dict) and key == "stages":
             stages = node.get("stages")
         if isinstance(node, dict) and key == "jobs":
@@ -317,7 +321,11 @@ def _azure_references(
     stages, jobs = _scopes(data, path)
     in_job = "jobs" in path
     checks = [
-        ("dependencies", jobs if in_job else stages, "job" if in_job else "stage"),
+        (
+            "dependencies",
+            jobs if in_job else stages,
+            "job" if in_job else "stage",
+        ),
         ("stagedependencies", stages, "stage"),
     ]
     for context, items, kind in checks:

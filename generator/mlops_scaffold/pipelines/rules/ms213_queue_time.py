@@ -61,7 +61,9 @@ def _duplicates(node: Any, path: tuple[Any, ...]) -> Iterator[Hit]:
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 continue
-            name = item.get(key, item.get("deployment") if key == "job" else None)
+            name = item.get(
+                key, item.get("deployment") if key == "job" else None
+            )
             if isinstance(name, (str, int)) and "$" not in str(name):
                 lowered = str(name).lower()  # names ignore case
                 if lowered in seen:
@@ -81,7 +83,9 @@ def _numbers(node: Any, path: tuple[Any, ...]) -> Iterator[Hit]:
     if isinstance(node, dict):
         for key, value in node.items():
             here = (*path, key)
-            if key in _WHOLE_NUMBER_KEYS and not isinstance(value, (dict, list)):
+            if key in _WHOLE_NUMBER_KEYS and not isinstance(
+                value, (dict, list)
+            ):
                 if not _whole(value):
                     yield Hit(
                         here,
