@@ -1127,3 +1127,26 @@ def test_template_injection_is_as_severe_as_what_outsiders_control(
     )})  # fmt: skip
     found = [f for f in check(tmp_path).findings if f.rule == "MS209"]
     assert [f.severity for f in found] == [severity]
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("- ${{ if eq(parameters.x, 'a' }}:\n  - script: echo\n", "does not parse"),
+        ("- script: echo ${{ parameters.x }\n", "is not closed"),
+    ],
+)
+def test_expression_errors_in_templates_are_findings(tmp_path, line, expected):
+    """A template's broken expression is reported on the template, as in
+    a pipeline (it used to pass silently)."""
+    write(tmp_path, {
+        AZURE_FILE: CLEAN_AZURE.replace(
+            "- script: make package", "- template: steps.yml"),
+        "azure-pipelines/steps.yml":
+            "parameters:\n- name: x\n  default: a\nsteps:\n" + line,
+    })  # fmt: skip
+    found = [
+        f for f in check(tmp_path).findings
+        if f.rule == "MS212" and f.file == "azure-pipelines/steps.yml"
+    ]  # fmt: skip
+    assert any(expected in f.message for f in found), found

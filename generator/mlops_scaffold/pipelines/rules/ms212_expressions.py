@@ -76,6 +76,13 @@ class Expressions(Rule):
     def file(self, pipeline: PipelineFile) -> Iterator[Hit]:
         github = pipeline.provider == GITHUB
         for path, text in _expressions(pipeline.data, (), github):
+            if text.startswith("${{"):  # marked by _in_text: not closed
+                yield Hit(
+                    path,
+                    f"expression `{_short(text)}` is not closed: no `}}}}` "
+                    "after `${{`",
+                )
+                continue
             try:
                 node = _parse(text, github)
             except ExpressionError as error:
@@ -140,6 +147,12 @@ def _in_text(
     text: str, path: tuple[Any, ...], github: bool, directive: bool = False
 ) -> Iterator[tuple[tuple[Any, ...], str]]:
     if "${{" in text:
+        if "}}" not in text[text.rindex("${{") :]:
+            # "The expression is not closed. An unescaped ${{ sequence was
+            # found, but the closing }} sequence was not found." (both
+            # services' expression engine, actions/languageservices
+            # expressions); the parser says so for the unclosed text.
+            yield path, "${{" + text[text.rindex("${{") + 3 :]
         for match in _TEMPLATE.finditer(text):
             inner = match.group(1)
             if not github:
