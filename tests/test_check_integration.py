@@ -1150,3 +1150,20 @@ def test_expression_errors_in_templates_are_findings(tmp_path, line, expected):
         if f.rule == "MS212" and f.file == "azure-pipelines/steps.yml"
     ]  # fmt: skip
     assert any(expected in f.message for f in found), found
+
+
+@pytest.mark.parametrize(
+    "name, text, key",
+    [
+        (GITHUB_FILE, CLEAN_GITHUB.replace(
+            "  deploy-staging:\n", "  build:\n    runs-on: x\n  deploy-staging:\n", 1), "build"),
+        (AZURE_FILE, CLEAN_AZURE.replace(
+            '        timeoutInMinutes: "10"\n',
+            '        timeoutInMinutes: "10"\n        timeoutInMinutes: "20"\n', 1),
+         "timeoutInMinutes"),
+    ],
+)  # fmt: skip
+def test_a_key_written_twice_is_refused_as_the_services_do(tmp_path, name, text, key):
+    write(tmp_path, {name: text})
+    [finding] = [f for f in check(tmp_path).findings if f.rule == "MS100"]
+    assert f"`{key}` is defined twice" in finding.message

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..yamlio import anchors_and_merge_keys, line_of
+from ..yamlio import anchors_and_merge_keys, duplicate_key, line_of
 from . import auditor, schema
 from .discovery import Discovered, discover
 from .findings import Finding, Result, printable
@@ -146,8 +146,16 @@ def check(
 
 
 def _unsupported_yaml(pipeline: PipelineFile) -> tuple[int, str] | None:
-    """YAML the service refuses though the YAML is valid: anchors in Azure
-    Pipelines, merge keys in GitHub Actions."""
+    """YAML the service refuses though PyYAML reads it: a key written twice
+    in a mapping, anchors in Azure Pipelines, merge keys in GitHub
+    Actions."""
+    duplicate = duplicate_key(pipeline.text)
+    if duplicate is not None:
+        return duplicate[0], (
+            f"`{printable(duplicate[1])[:80]}` is defined twice in one "
+            "mapping: the service refuses the file (\"is already "
+            'defined"), where YAML readers keep the last value'
+        )
     anchor, merge = anchors_and_merge_keys(pipeline.text)
     if pipeline.provider == AZURE and anchor is not None:
         return anchor, (
