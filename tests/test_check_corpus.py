@@ -4,6 +4,7 @@ accept, and defects planted into copies are found."""
 
 from __future__ import annotations
 
+import copy
 import functools
 from pathlib import Path
 
@@ -75,6 +76,25 @@ def test_no_schema_error_on_files_the_services_accept(results):
     assert rejected == REJECTED
 
 
+# Expression findings (MS212) on the unmodified corpus: each a real defect.
+EXPRESSION_DEFECTS = {
+    # `steps.deploy.outputs.url` where the deploy step has no `id`: the
+    # value is always empty (actionlint reports it too).
+    ("actions/starter-workflows", "deployments/google-cloudrun-docker.yml"),
+    ("actions/starter-workflows", "deployments/google-cloudrun-source.yml"),
+}
+
+
+def test_expressions_of_the_corpus_are_accepted_but_for_real_defects(results):
+    found = {
+        (name, f.file)
+        for name, result in results.items()
+        for f in result.findings
+        if f.rule == "MS212"
+    }
+    assert found == EXPRESSION_DEFECTS
+
+
 # ------------------------------------------------------------ planting
 def _steps(node, depth=0):
     """The first list of steps in a document (any provider)."""
@@ -107,6 +127,76 @@ def _add_step(step):
     return plant
 
 
+def _first_job(data):
+    """The first job of a document: GitHub's `jobs:` mapping, Azure's
+    `jobs:` list (at the top or in the first stage)."""
+    if not isinstance(data, dict):
+        return None
+    jobs = data.get("jobs")
+    if isinstance(jobs, dict):
+        return next((j for j in jobs.values() if isinstance(j, dict)), None)
+    lists = [jobs] + [
+        stage.get("jobs")
+        for stage in data.get("stages") or []
+        if isinstance(stage, dict)
+    ]
+    for jobs in lists:
+        for job in jobs if isinstance(jobs, list) else []:
+            if isinstance(job, dict) and ("job" in job or "deployment" in job):
+                return job
+    return None
+
+
+def _set_in_job(key, value):
+    def plant(data):
+        job = _first_job(data)
+        if job is None:
+            return False
+        job[key] = value
+        return True
+
+    return plant
+
+
+def _duplicate_job(data):
+    """A second job with the first job's name, beside it."""
+    lists = [data.get("jobs")] + [
+        stage.get("jobs")
+        for stage in data.get("stages") or []
+        if isinstance(stage, dict)
+    ] if isinstance(data, dict) else []
+    for jobs in lists:
+        for job in jobs if isinstance(jobs, list) else []:
+            if isinstance(job, dict) and "job" in job:
+                jobs.append(copy.deepcopy(job))
+                return True
+    return False
+
+
+def _plain_production_job(data):
+    """A production deployment without its gate: a plain job that deploys
+    (GitHub: no `environment:`; Azure: `job:`, not `deployment:`)."""
+    if not isinstance(data, dict):
+        return False
+    jobs = data.get("jobs")
+    if isinstance(jobs, dict):
+        jobs["deploy-production"] = {
+            "runs-on": "ubuntu-latest", "timeout-minutes": 10,
+            "steps": [{"run": "make deploy ENVIRONMENT=production"}],
+        }
+        return True
+    job = {"job": "DeployProduction", "timeoutInMinutes": 10,
+           "steps": [{"script": "make deploy ENVIRONMENT=production"}]}
+    if isinstance(jobs, list):
+        jobs.append(job)
+        return True
+    stages = data.get("stages")
+    if isinstance(stages, list):
+        stages.append({"stage": "Production", "jobs": [job]})
+        return True
+    return False
+
+
 def _write_all(data):
     jobs = data.get("jobs") if isinstance(data, dict) else None
     if not isinstance(jobs, dict) or not jobs:
@@ -125,6 +215,8 @@ PLANTS = [
     ("github-unpinned", "github", "workflow",
      _add_step({"uses": "someone/action@main"}), "MS202"),
     ("github-write-all", "github", "workflow", _write_all, "MS201"),
+    # zizmor's default persona misses some write-all (MS201); MS207 does not.
+    ("github-write-all-data-flow", "github", "workflow", _write_all, "MS207"),
     ("action-unpinned", "github", "action",
      _add_step({"uses": "someone/action@v1"}), "MS202"),
     ("azure-persisted-checkout", "azure", None,
@@ -135,6 +227,34 @@ PLANTS = [
      _add_step({"script": "make", "stepz": 1}), "MS101"),
     ("azure-stored-secret", "azure", None,
      _add_step({"script": "login --key $(ARM_CLIENT_SECRET)"}), "MS207"),
+    ("github-broken-if", "github", "workflow",
+     _add_step({"run": "make", "if": "github.ref == 'refs/heads/main' &&"}), "MS212"),
+    ("github-unknown-function", "github", "workflow",
+     _add_step({"run": "make", "if": "startsWith(github.ref, 'a') && contain(github.ref, 'b')"}), "MS212"),
+    ("github-needs-missing-job", "github", "workflow",
+     _set_in_job("needs", ["no-such-job"]), "MS212"),
+    ("github-missing-step-id", "github", "workflow",
+     _add_step({"run": "echo ${{ steps.no-such-step.outputs.x }}"}), "MS212"),
+    ("azure-broken-condition", "azure", None,
+     _add_step({"script": "make", "condition": "and(succeeded(), eq(variables.x, 'a')"}), "MS212"),
+    ("azure-broken-template-expression", "azure", None,
+     _add_step({"${{ if eq(variables.x, 'a' }}": [{"script": "make"}]}), "MS212"),
+    ("azure-depends-on-missing", "azure", None,
+     _set_in_job("dependsOn", "NoSuchJob"), "MS212"),
+    ("azure-password-on-command-line", "azure", None,
+     _add_step({"script": "az login --service-principal -u $(SP_ID) -p $(SP_PASS) --tenant $(T)"}), "MS207"),
+    ("azure-secret-set-in-clear", "azure", None,
+     _add_step({"script": 'echo "##vso[task.setvariable variable=sp_password]$(x)"'}), "MS207"),
+    ("github-secret-echoed", "github", "workflow",
+     _add_step({"run": "echo ${{ secrets.DEPLOY_TOKEN }}"}), "MS207"),
+    ("github-production-gate-removed", "github", "workflow",
+     _plain_production_job, "MS205"),
+    ("azure-production-plain-job", "azure", None, _plain_production_job, "MS205"),
+    ("azure-timeout-not-a-number", "azure", None,
+     _set_in_job("timeoutInMinutes", "sixty"), "MS213"),
+    ("azure-duplicate-job", "azure", None, _duplicate_job, "MS213"),
+    ("azure-missing-template", "azure", None,
+     _add_step({"template": "no/such/steps.yml"}), "MS102"),
 ]  # fmt: skip
 PER_PLANT = 5
 
@@ -144,12 +264,17 @@ def _sources():
     return [(repo, discover(repo).sources) for repo in REPOSITORIES]
 
 
-def _candidates(provider, kind):
+def _candidates(provider, kind, plant):
+    """PER_PLANT files spread over the corpus among those the defect can
+    be planted into."""
     found = []
     for repo, sources in _sources():
         for source in sources:
             if source.provider == provider and kind in (None, source.kind):
-                found.append(repo / source.relative)
+                path = repo / source.relative
+                data, _ = load_untrusted(path.read_bytes(), path)
+                if plant(copy.deepcopy(data)):
+                    found.append(path)
     return found[:: max(1, len(found) // PER_PLANT)][:PER_PLANT]
 
 
@@ -162,7 +287,7 @@ def test_defects_planted_into_real_files_are_found(
     tmp_path, provider, kind, plant, rule
 ):
     planted = 0
-    for source in _candidates(provider, kind):
+    for source in _candidates(provider, kind, plant):
         relative = (
             ".github/workflows/x.yml"
             if kind == "workflow"

@@ -132,6 +132,69 @@ def test_the_schema_message_names_the_branch_the_value_was_meant_for(tmp_path):
     assert "PowerShell" not in finding.message
 
 
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ("  push:\n    branches: [main]", "  push:\n    branches: main"),
+        (
+            "    runs-on: ubuntu-latest\n",
+            "    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n"
+            "        include:\n          - container: null\n            os: x\n",
+        ),
+    ],
+    ids=["one-branch-string", "matrix-include-null"],
+)
+def test_github_accepts_what_its_own_schema_accepts(tmp_path, before, after):
+    """actions/languageservices workflow-v1.0.json: branches is a string or
+    a list; a matrix filter item's values are `any`."""
+    assert before in CLEAN_GITHUB
+    write(tmp_path, {GITHUB_FILE: CLEAN_GITHUB.replace(before, after, 1)})
+    assert "MS101" not in {f.rule for f in check(tmp_path).findings}
+
+
+def test_every_schema_error_is_reported_with_the_branch_meant(tmp_path):
+    text = CLEAN_GITHUB.replace(
+        "    timeout-minutes: 10\n", "    timeout-minutes: abc\n    stepz: []\n", 1
+    )
+    write(tmp_path, {GITHUB_FILE: text})
+    messages = [f.message for f in check(tmp_path).findings if f.rule == "MS101"]
+    assert len(messages) == 2, messages
+    assert any("`abc` should be a number" in m for m in messages)
+    assert any("`stepz`" in m for m in messages)
+    assert not any("uses" in m for m in messages)
+
+
+def test_a_broken_expression_is_a_finding_on_its_file_not_a_crash(tmp_path):
+    """Per-file isolation: the other file's findings and the SARIF stay."""
+    broken = CLEAN_AZURE.replace(
+        "- script: make package",
+        "- ${{ if eq(variables.x, 'a' }}:\n            - script: make package",
+    )
+    persisted = CLEAN_GITHUB.replace(
+        "    timeout-minutes: 10\n", "    timeout-minutes: abc\n", 1
+    )
+    write(tmp_path, {AZURE_FILE: broken, GITHUB_FILE: persisted})
+    found = check(tmp_path, use_auditor=False).findings
+    assert ("MS101", GITHUB_FILE) in {(f.rule, f.file) for f in found}
+    assert any(
+        f.file == AZURE_FILE and f.severity == "error" and "eq(" in f.message
+        for f in found
+    ), found
+
+
+@pytest.mark.e2e
+def test_a_broken_expression_leaves_the_sarif_of_the_run(tmp_path):
+    broken = CLEAN_AZURE.replace(
+        "- script: make package",
+        "- ${{ if eq(variables.x, 'a' }}:\n            - script: make package",
+    )
+    write(tmp_path, {AZURE_FILE: broken, GITHUB_FILE: CLEAN_GITHUB})
+    result = invoke("check", str(tmp_path), "--format", "sarif")
+    assert "Internal error" not in result.stderr
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["runs"][0]["results"]
+
+
 # ------------------------------------------------------- structure rules
 def test_a_job_named_like_production_is_not_a_production_deploy(tmp_path):
     text = CLEAN_GITHUB.replace(
@@ -163,8 +226,9 @@ def test_ms206_names_the_direct_dependency_of_production(tmp_path):
     )
     assert text != cd
     write(tmp_path, {GITHUB_FILE: text})
-    [finding] = check(tmp_path).findings
-    assert finding.rule == "MS206"
+    # Its `if:` still reads needs.smoke-test-staging: MS212 says so too.
+    assert {f.rule for f in check(tmp_path).findings} == {"MS206", "MS212"}
+    [finding] = [f for f in check(tmp_path).findings if f.rule == "MS206"]
     assert finding.message.startswith(
         "`deploy-production` waits for `build` (and through it `train-azureml`)"
     ), finding.message
@@ -862,3 +926,244 @@ def test_exclude_takes_glob_patterns(tmp_path):
     result = invoke("check", tmp_path)
     assert result.exit_code == 2
     assert "`exclude` must be a list of glob patterns" in result.stderr
+
+
+# ------------------------------------------------------- expressions
+@pytest.mark.parametrize(
+    "provider, before, after, expected",
+    [
+        ("github", "      - run: make package\n",
+         "      - run: make package\n        if: github.ref == 'x' &&\n",
+         "does not parse"),
+        ("github", "      - run: make package\n",
+         "      - run: echo ${{ secret.TOKEN }}\n", "unknown context `secret`"),
+        ("github", "      - run: make package\n",
+         "      - run: make package\n        if: contain(github.ref, 'x')\n",
+         "unknown function `contain()`"),
+        ("github", "    needs: build\n", "    needs: biuld\n", "needs `biuld`"),
+        ("github", "      - run: make package\n",
+         "      - run: echo ${{ needs.deploy-staging.result }}\n",
+         "does not need `deploy-staging`"),
+        ("azure", "- script: make package",
+         "- script: make package\n            condition: and(succeeded(), eq(variables.x, 'a')",
+         "does not parse"),
+        ("azure", "- script: make package",
+         "- script: make package\n            condition: eqq(variables.x, 'a')",
+         "unknown function `eqq()`"),
+        ("azure", "    dependsOn: Build\n",
+         "    dependsOn: Build\n    condition: eq(dependencies.Biuld.result, 'Succeeded')\n",
+         "no stage `Biuld`"),
+    ],
+)  # fmt: skip
+def test_expression_defects_are_found(tmp_path, provider, before, after, expected):
+    text = CLEAN_GITHUB if provider == "github" else CLEAN_AZURE
+    assert before in text
+    name = GITHUB_FILE if provider == "github" else AZURE_FILE
+    write(tmp_path, {name: text.replace(before, after, 1)})
+    messages = [f.message for f in check(tmp_path, use_auditor=False).findings if f.rule == "MS212"]
+    assert any(expected in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "- script: make\n            condition: ne(${{ parameters.x }}, '{}')",
+        "- ${{ each p in parameters.list }}:\n            - script: echo ${{ p }}",
+        "- ${{ if eq(parameters.a, 'b') }}:\n            - script: make",
+        "- script: make\n            condition: eq(dependencies.build.result, 'Succeeded')",
+    ],
+)
+def test_azure_template_values_inside_expressions_parse(tmp_path, step):
+    write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step)})
+    assert "MS212" not in {f.rule for f in check(tmp_path, use_auditor=False).findings}
+
+
+# ------------------------------------------------------- queue-time (Azure)
+@pytest.mark.parametrize(
+    "before, after, expected",
+    [
+        ('      - job: build\n        timeoutInMinutes: "10"\n',
+         "      - job: build\n        timeoutInMinutes: ten\n", "`timeoutInMinutes: ten`"),
+        ("          - script: make package\n",
+         "          - script: make package\n            retryCountOnTaskFailure: 1.5\n",
+         "`retryCountOnTaskFailure: 1.5`"),
+        ("  - stage: DeployStaging\n", "  - stage: build\n", "stage `build` is defined twice"),
+        ("      - job: build\n        timeoutInMinutes: \"10\"\n        steps:\n          - checkout: self\n",
+         "      - job: build\n        timeoutInMinutes: \"10\"\n        steps:\n          - checkout: self\n"
+         "      - job: Build\n        timeoutInMinutes: \"10\"\n        steps:\n          - checkout: self\n",
+         "job `Build` is defined twice"),
+    ],
+)  # fmt: skip
+def test_what_azure_refuses_at_queue_time(tmp_path, before, after, expected):
+    assert before in CLEAN_AZURE
+    write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace(before, after, 1)})
+    messages = [f.message for f in check(tmp_path).findings if f.rule == "MS213"]
+    assert any(expected in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "- template: .\\\\steps.yml",
+        "- template: steps.yml@self",
+        "- ${{ if eq(parameters.env, '') }}:\n            - 'env is required': error",
+        "- ${{ if eq(parameters.env, '') }}:\n            - ${{ 'env is required' }}: error",
+    ],
+    ids=["windows-separator", "at-self", "assertion", "assertion-literal"],
+)
+def test_azure_forms_the_service_takes(tmp_path, step):
+    write(tmp_path, {
+        AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step),
+        "azure-pipelines/steps.yml": "steps:\n  - script: make\n",
+    })  # fmt: skip
+    assert rules_of(tmp_path) == []
+
+
+def test_a_missing_self_template_is_reported(tmp_path):
+    write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace(
+        "- script: make package", "- template: missing.yml@self")})
+    assert rules_of(tmp_path) == [("MS102", AZURE_FILE)]
+
+
+# ------------------------------------------------- production recognition
+PLAIN_PRODUCTION_JOB = """\
+      - job: {name}
+        timeoutInMinutes: "10"
+        steps:
+          - script: {command}
+"""
+AZURE_PRODUCTION_DEPLOYMENT = """\
+      - deployment: deploy_production
+        timeoutInMinutes: "10"
+        environment: production
+        strategy:
+          runOnce:
+            deploy:
+              steps:
+                - script: make deploy ENVIRONMENT=production
+"""
+
+
+@pytest.mark.parametrize(
+    "name, command",
+    [
+        ("deploy_production", "make deploy ENVIRONMENT=production"),
+        ("release", "make deploy"),  # stage DeployProduction says the tier
+        ("promote", "az ml online-deployment update -f deploy.yml"),
+        ("swap_slots", "./scripts/go.sh"),  # the release path from staging
+    ],
+)
+def test_azure_production_without_its_gate_is_recognised(tmp_path, name, command):
+    """The gate (a deployment job) is what is missing: production is
+    recognised by names, targets and the path from staging."""
+    assert AZURE_PRODUCTION_DEPLOYMENT in CLEAN_AZURE
+    text = CLEAN_AZURE.replace(
+        AZURE_PRODUCTION_DEPLOYMENT,
+        PLAIN_PRODUCTION_JOB.format(name=name, command=command),
+    )
+    write(tmp_path, {AZURE_FILE: text})
+    assert ("MS205", AZURE_FILE) in rules_of(tmp_path)
+
+
+def test_github_production_without_its_environment_is_recognised(tmp_path):
+    text = CLEAN_GITHUB.replace("    environment: production\n", "")
+    text = text.replace("make deploy ENVIRONMENT=production", "./release.sh")
+    write(tmp_path, {GITHUB_FILE: text})
+    assert ("MS205", GITHUB_FILE) in rules_of(tmp_path)
+
+
+# ------------------------------------------------- secrets by data flow
+@pytest.mark.parametrize(
+    "step, expected",
+    [
+        ("- script: az login --service-principal -u $(SP_ID) -p $(SP_PASS) --tenant t",
+         "command line"),
+        ("- script: terraform apply -var client_secret=$(SP) -auto-approve", "command line"),
+        ('- script: echo "##vso[task.setvariable variable=ARM_CLIENT_SECRET]$servicePrincipalKey"',
+         "without `issecret=true`"),
+        ("- script: echo $(myApiToken)", "echoed"),
+        ("- task: AzureCLI@2\n            inputs:\n              azureSubscription: x\n"
+         "              scriptType: bash\n              scriptLocation: inlineScript\n"
+         "              addSpnToEnvironment: true\n"
+         "              inlineScript: export K=$servicePrincipalKey", "addSpnToEnvironment"),
+    ],
+)  # fmt: skip
+def test_secret_data_flow_is_found_whatever_the_name(tmp_path, step, expected):
+    write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step)})
+    messages = [f.message for f in check(tmp_path).findings if f.rule == "MS207"]
+    assert any(expected in m for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        '- script: echo "##vso[task.setvariable variable=apiKey;issecret=true]$(x)"',
+        "- script: echo $(Build.BuildId)",
+        "- script: az login --identity",
+    ],
+)
+def test_secret_data_flow_leaves_safe_uses(tmp_path, step):
+    write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step)})
+    assert "MS207" not in {f.rule for f in check(tmp_path).findings}
+
+
+@pytest.mark.parametrize(
+    "trigger, value, severity",
+    [
+        ("schedule:\n    - cron: '0 0 * * *'", "github.workflow", "warning"),
+        ("workflow_dispatch:", "github.ref", "warning"),
+        ("pull_request_target:", "github.event.pull_request.title", "error"),
+    ],
+)
+def test_template_injection_is_as_severe_as_what_outsiders_control(
+    tmp_path, trigger, value, severity
+):
+    """zizmor's template-injection: an error when a trigger hands an
+    outsider the value, else a warning (no outsider chooses it)."""
+    write(tmp_path, {".github/workflows/a.yml": (
+        f"on:\n  {trigger}\npermissions: {{}}\njobs:\n  a:\n"
+        "    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n"
+        f'      - run: echo "${{{{ {value} }}}}"\n'
+    )})  # fmt: skip
+    found = [f for f in check(tmp_path).findings if f.rule == "MS209"]
+    assert [f.severity for f in found] == [severity]
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("- ${{ if eq(parameters.x, 'a' }}:\n  - script: echo\n", "does not parse"),
+        ("- script: echo ${{ parameters.x }\n", "is not closed"),
+    ],
+)
+def test_expression_errors_in_templates_are_findings(tmp_path, line, expected):
+    """A template's broken expression is reported on the template, as in
+    a pipeline (it used to pass silently)."""
+    write(tmp_path, {
+        AZURE_FILE: CLEAN_AZURE.replace(
+            "- script: make package", "- template: steps.yml"),
+        "azure-pipelines/steps.yml":
+            "parameters:\n- name: x\n  default: a\nsteps:\n" + line,
+    })  # fmt: skip
+    found = [
+        f for f in check(tmp_path).findings
+        if f.rule == "MS212" and f.file == "azure-pipelines/steps.yml"
+    ]  # fmt: skip
+    assert any(expected in f.message for f in found), found
+
+
+@pytest.mark.parametrize(
+    "name, text, key",
+    [
+        (GITHUB_FILE, CLEAN_GITHUB.replace(
+            "  deploy-staging:\n", "  build:\n    runs-on: x\n  deploy-staging:\n", 1), "build"),
+        (AZURE_FILE, CLEAN_AZURE.replace(
+            '        timeoutInMinutes: "10"\n',
+            '        timeoutInMinutes: "10"\n        timeoutInMinutes: "20"\n', 1),
+         "timeoutInMinutes"),
+    ],
+)  # fmt: skip
+def test_a_key_written_twice_is_refused_as_the_services_do(tmp_path, name, text, key):
+    write(tmp_path, {name: text})
+    [finding] = [f for f in check(tmp_path).findings if f.rule == "MS100"]
+    assert f"`{key}` is defined twice" in finding.message

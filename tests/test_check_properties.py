@@ -240,9 +240,9 @@ def test_valid_yaml_of_the_wrong_shape_is_a_schema_finding(
 ):
     _write(tmp_path, where, text.encode())
     findings = check(tmp_path).findings
-    assert [f.rule for f in findings if f.rule == "MS101"] == ["MS101"], (
-        findings
-    )
+    # Every schema error is reported (bounded), so at least one.
+    schema = [f for f in findings if f.rule == "MS101"]
+    assert 1 <= len(schema) <= 20, findings
     assert all(f.file == where for f in findings)
 
 

@@ -313,10 +313,13 @@ def check(paths, style, severity, root) -> None:
     Finds GitHub workflows, composite actions and Azure Pipelines files
     (pipelines and templates) by content anywhere in the repository,
     respecting .gitignore. Checks YAML syntax and bounds, the providers'
-    schemas as the services read them, and rules: timeouts, production
-    behind an approved environment and after staging and its smoke test,
-    OIDC instead of stored secrets, Azure checkout credentials and script
-    injection; GitHub security audits (permissions, pinning, persisted
+    schemas as the services read them (every error), expressions (syntax,
+    functions, contexts, needs/dependsOn to missing jobs or stages), what
+    Azure refuses at queue time (duplicate names, non-integer timeouts),
+    and rules: timeouts, production (recognised by names, targets and the
+    path from staging) behind an approved environment and after staging
+    and its smoke test, OIDC instead of stored secrets and secrets' data
+    flow, Azure checkout credentials and script injection; GitHub security audits (permissions, pinning, persisted
     credentials, dangerous triggers, template injection) come from zizmor,
     run offline. Suppress with `# mlops-scaffold: ignore[MS204]` on the
     line or the job's line, or in [tool.mlops-scaffold] / .mlops-scaffold.yml.

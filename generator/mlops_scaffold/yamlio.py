@@ -374,3 +374,48 @@ def anchors_and_merge_keys(text: str) -> tuple[int | None, int | None]:
     except yaml.YAMLError:
         pass  # the loader has reported it
     return anchor, merge
+
+
+def duplicate_key(text: str) -> tuple[int, str] | None:
+    """The line and name of the first key written twice in one mapping,
+    or None. YAML requires unique keys, and both GitHub Actions and Azure
+    Pipelines refuse the file ("'x' is already defined"), where PyYAML
+    silently keeps the last value. Read from YAML's tokens; call on text
+    that already parsed."""
+    frames: list[set[str] | None] = []
+    after_key = False
+    try:
+        for token in yaml.scan(text, Loader=_BASE):
+            if isinstance(
+                token, (yaml.BlockMappingStartToken, yaml.FlowMappingStartToken)
+            ):
+                frames.append(set())
+            elif isinstance(
+                token,
+                (yaml.BlockSequenceStartToken, yaml.FlowSequenceStartToken),
+            ):
+                frames.append(None)
+            elif isinstance(
+                token,
+                (
+                    yaml.BlockEndToken,
+                    yaml.FlowMappingEndToken,
+                    yaml.FlowSequenceEndToken,
+                ),
+            ):
+                if frames:
+                    frames.pop()
+            elif (
+                after_key
+                and isinstance(token, yaml.ScalarToken)
+                and frames
+                and frames[-1] is not None
+            ):
+                keys = frames[-1]
+                if token.value in keys:
+                    return token.start_mark.line + 1, token.value
+                keys.add(token.value)
+            after_key = isinstance(token, yaml.KeyToken)
+    except yaml.YAMLError:
+        pass  # the loader has reported it
+    return None

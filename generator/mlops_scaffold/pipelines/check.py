@@ -6,13 +6,14 @@ the exit code. What it reports lives in ``findings``, how in ``report``.
 from __future__ import annotations
 
 import fnmatch
+import re
 import stat
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..yamlio import anchors_and_merge_keys, line_of
+from ..yamlio import anchors_and_merge_keys, duplicate_key, line_of
 from . import auditor, schema
 from .discovery import Discovered, discover
 from .findings import Finding, Result, printable
@@ -123,10 +124,11 @@ def check(
         for source in sources:
             mine = _check_one(source, found, rules, texts)
             findings += mine
-            if any(f.rule in ("MS100", "MS101") for f in mine):
+            if any(f.rule == "MS100" and f.line > 0 for f in mine):
                 invalid.add(source.relative)
         if audit is not None:
-            # zizmor reads valid files only: a schema error says it all.
+            # zizmor's findings stand beside a schema error (one error must
+            # not hide the rest); only a file we could not read is left out.
             findings += [f for f in audit.result() if f.file not in invalid]
     kept = [
         f
@@ -144,8 +146,16 @@ def check(
 
 
 def _unsupported_yaml(pipeline: PipelineFile) -> tuple[int, str] | None:
-    """YAML the service refuses though the YAML is valid: anchors in Azure
-    Pipelines, merge keys in GitHub Actions."""
+    """YAML the service refuses though PyYAML reads it: a key written twice
+    in a mapping, anchors in Azure Pipelines, merge keys in GitHub
+    Actions."""
+    duplicate = duplicate_key(pipeline.text)
+    if duplicate is not None:
+        return duplicate[0], (
+            f"`{printable(duplicate[1])[:80]}` is defined twice in one "
+            "mapping: the service refuses the file (\"is already "
+            'defined"), where YAML readers keep the last value'
+        )
     anchor, merge = anchors_and_merge_keys(pipeline.text)
     if pipeline.provider == AZURE and anchor is not None:
         return anchor, (
@@ -200,14 +210,22 @@ def _check_one(
     unsupported = _unsupported_yaml(pipeline)
     if unsupported is not None:
         return [Finding("MS100", source.relative, *unsupported)]
-    invalid = schema.schema_error(pipeline)
-    if invalid is not None:
-        findings.append(Finding("MS101", source.relative, *invalid))
+    failures: list[Finding] = []
+    try:
+        for line, message in schema.schema_errors(pipeline):
+            findings.append(Finding("MS101", source.relative, line, message))
+    except Exception as error:  # noqa: BLE001 - one file never aborts a run
+        findings.append(_failure(source.relative, "the schema check", error))
     for rule in rules:
         if pipeline.provider not in rule.providers():
             continue
         meta = rule.meta
-        for hit in _hits(rule, pipeline):
+        try:
+            hits = _hits(rule, pipeline)
+        except Exception as error:  # noqa: BLE001 - isolation per file
+            failures.append(_failure(source.relative, meta.id, error))
+            continue
+        for hit in hits:
             line = (
                 hit.where
                 if isinstance(hit.where, int)
@@ -224,7 +242,31 @@ def _check_one(
                     job_line,
                 )
             )
-    return findings
+    if any(f.rule == "MS212" for f in findings):
+        # MS212 has said what the planner tripped over.
+        failures = [f for f in failures if f.rule != "MS212"]
+    return findings + failures
+
+
+def _failure(file: str, what: str, error: Exception) -> Finding:
+    """A failure while analysing one file, as a finding on that file: an
+    expression the service cannot parse is the file's fault (MS212, the
+    service rejects it); anything else is ours, and still never costs the
+    run the other files' findings (MS100, the file was not analysed)."""
+    from .planner import ExpressionError
+
+    if isinstance(error, ExpressionError):
+        return Finding(
+            "MS212", file, 1, f"an expression does not parse: {error}"
+        )
+    detail = printable(str(error))[:200]
+    return Finding(
+        "MS100",
+        file,
+        1,
+        f"{what} could not analyse the file ({type(error).__name__}: "
+        f"{detail}); its other findings are reported",
+    )
 
 
 def _audit(
@@ -252,6 +294,8 @@ def _audit(
         severity = (
             rules[item.rule].severity if item.rule in rules else item.severity
         )
+        if item.rule == "MS209" and pipeline is not None:
+            severity = _injection_severity(pipeline, item.line, severity)
         findings.append(
             Finding(
                 item.rule,
@@ -263,6 +307,50 @@ def _audit(
             )
         )
     return findings
+
+
+# Contexts an outsider writes (actionlint's untrusted inputs,
+# rule_expression.go / expr_insecure.go: titles, bodies, comments, commit
+# messages and authors, branch names of a fork) ...
+_OUTSIDER_VALUE = re.compile(
+    r"github\.head_ref|github\.event\.(?!inputs\.)(?:[\w.*\[\]']*\.)?"
+    r"(?:title|body|message|name|email|head_ref|ref|label|page_name"
+    r"|default_branch|head_branch|login)\b",
+    re.IGNORECASE,
+)
+# ... and the triggers that run a workflow on an outsider's event.
+_OUTSIDER_TRIGGERS = {
+    "pull_request", "pull_request_target", "issues", "issue_comment",
+    "discussion", "discussion_comment", "pull_request_review",
+    "pull_request_review_comment", "workflow_run", "fork", "watch",
+    "gollum",
+}  # fmt: skip
+_EXPRESSION_TEXT = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+
+
+def _injection_severity(pipeline: PipelineFile, line: int, default: str) -> str:
+    """zizmor's template-injection, as severe as what it injects: an error
+    when the value is an outsider's and a trigger hands it to them, else a
+    warning (``github.workflow``, ``github.ref`` on a schedule or a manual
+    run: no outsider chooses them, though the pattern stays fragile)."""
+    data = pipeline.mapping
+    on = data.get("on", data.get(True))
+    events = (
+        {on}
+        if isinstance(on, str)
+        else {str(e) for e in on}
+        if isinstance(on, (list, dict))
+        else set()
+    )
+    text = "\n".join(pipeline.text.splitlines()[max(0, line - 1) : line + 30])
+    # zizmor points at the step (or the run line); read the expressions
+    # from there to the next step.
+    block = re.split(r"\n\s*- ", text, maxsplit=1)[0]
+    values = [m.group(1) for m in _EXPRESSION_TEXT.finditer(block)]
+    if not values:
+        return default
+    outsider = any(_OUTSIDER_VALUE.search(v) for v in values)
+    return "error" if outsider and events & _OUTSIDER_TRIGGERS else "warning"
 
 
 def check_repository(path: Path | str = ".") -> list[Finding]:

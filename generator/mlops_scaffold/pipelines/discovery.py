@@ -141,7 +141,12 @@ def template_references(data: Any) -> list[str]:
 
 def resolve_template(including: str, reference: str) -> str | None:
     """The repository-relative path of ``reference`` written in the file at
-    ``including`` (Azure: relative to that file; ``/`` from the root)."""
+    ``including`` (Azure: relative to that file; ``/`` from the root).
+    ``x.yml@self`` is this repository's file (the ``self`` resource), and
+    a Windows separator (``.\\steps.yml``) is a separator to the service."""
+    if reference.lower().endswith("@self"):
+        reference = reference[: -len("@self")]
+    reference = reference.replace("\\", "/")
     if reference.startswith("/"):
         path = PurePosixPath(reference.lstrip("/"))
     else:

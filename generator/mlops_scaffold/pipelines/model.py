@@ -39,14 +39,18 @@ _STAGING_WORDS = {
 }  # fmt: skip
 
 
-def tier_of(name: str | None) -> str | None:
+def tier_of(name: str | None, title: bool = False) -> str | None:
     """production / staging for an environment (or target) name, by its
-    words: ``prod-eu``, ``Production``, ``pre-prod``; not ``product``."""
+    words: ``prod-eu``, ``Production``, ``pre-prod``; not ``product``.
+    In a ``title`` (a job or stage name) "stage" is Azure's word for a
+    stage, not a tier."""
     if not name:
         return None
     text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(name))
     text = re.sub(r"pre[- ]prod", "preprod", text.lower())
     words = set(re.split(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])", text))
+    if title:
+        words.discard("stage")
     if words & _STAGING_WORDS:
         return STAGING
     if words & _PRODUCTION_WORDS:
@@ -69,6 +73,12 @@ _DEPLOY_COMMAND = re.compile(
     r"|kubectl\s+(apply|rollout|set\s+image)|helm\s+(upgrade|install)"
     r"|az\s+(deployment|ml\s+online-deployment|ml\s+online-endpoint"
     r"|webapp\s+deploy|containerapp\s+update|functionapp\s+deploy)",
+    re.IGNORECASE,
+)
+# A job or stage whose name says it releases ("Deploy to production",
+# `release-prod`, `PromoteProd`).
+_DEPLOY_TITLE = re.compile(
+    r"deploy|release|rollout|promot|publish|ship|go[- _]?live|swap",
     re.IGNORECASE,
 )
 _SMOKE = re.compile(
@@ -136,6 +146,7 @@ class Job:
     needs: list[str]
     stage: str | None = None
     steps: list[Step] = field(default_factory=list)
+    stage_title: str | None = None  # an Azure stage's displayName
 
     @property
     def label(self) -> str:
@@ -156,7 +167,25 @@ class Job:
             or self.environment is not None
             or any(s.deploys for s in self.steps)
             or self._called_target() is not None
+            or (
+                self.titled_tier() is not None
+                and any(_DEPLOY_TITLE.search(t) for t in self.titles())
+            )
         )
+
+    def titles(self) -> list[str]:
+        """What the job and its stage are called: ids and display names."""
+        found = [self.name, self.raw.get("displayName"), self.raw.get("name")]
+        found += [self.stage, self.stage_title]
+        return [str(t) for t in found if isinstance(t, (str, int)) and t]
+
+    def titled_tier(self) -> str | None:
+        """The tier the job's or its stage's names say (`deploy-prod`,
+        stage `Production`): the evidence left when the gate is gone."""
+        for title in self.titles():
+            if tier := tier_of(title, title=True):
+                return tier
+        return None
 
     def _called_target(self) -> str | None:
         """The tier a reusable-workflow call (``uses:`` + ``with:``) passes
@@ -190,7 +219,7 @@ class Job:
         for step in self.steps:
             if step.deploys and (tier := step.target_tier()):
                 return tier
-        return None
+        return self.titled_tier()
 
 
 @dataclass
@@ -275,6 +304,33 @@ class PipelineFile:
     def stages(self) -> dict[str, list[str]]:
         """Azure stages and what each depends on (see ``stage_graph``)."""
         return stage_graph(self.mapping) if self.provider == AZURE else {}
+
+    def production_jobs(self) -> list[Job]:
+        """The jobs that deploy to production, recognised by what they do
+        and are called, not by their gate (which may be the very thing
+        missing): the environment, the target their deploy steps name,
+        the job's or stage's names, and the release path: a deploying job
+        of no named tier that waits for a staging deployment releases
+        what staging tried, to production."""
+        jobs = self.jobs()
+        by_label = {job.label: job for job in jobs}
+        graph = self.job_graph()
+        found = []
+        for job in jobs:
+            if not job.deploys:
+                continue
+            tier = job.tier()
+            if tier is None and job.environment is None:
+                before = upstream(graph, job.label)
+                if any(
+                    by_label[b].tier() == STAGING and by_label[b].deploys
+                    for b in before
+                    if b in by_label
+                ):
+                    tier = PRODUCTION
+            if tier == PRODUCTION:
+                found.append(job)
+        return found
 
     def job_graph(self) -> dict[str, list[str]]:
         """Each job's label and the labels it waits for directly: GitHub
@@ -457,11 +513,14 @@ def _azure_jobs(data: dict[Any, Any]) -> Iterator[Job]:
             continue
         for j_index, job in enumerate(_list(stage.get("jobs"))):
             if isinstance(job, dict) and "template" not in job:
-                yield _azure_job(
+                found = _azure_job(
                     job,
                     ("stages", s_index, "jobs", j_index),
                     str(stage["stage"]),
                 )
+                title = stage.get("displayName")
+                found.stage_title = str(title) if title else None
+                yield found
     for j_index, job in enumerate(_list(data.get("jobs"))):
         if isinstance(job, dict) and "template" not in job:
             yield _azure_job(job, ("jobs", j_index), None)

@@ -136,13 +136,40 @@ def _any_task(schema: dict[Any, Any]) -> dict[Any, Any]:
     return schema
 
 
+def _as_github_reads(schema: dict[Any, Any]) -> dict[Any, Any]:
+    """SchemaStore's workflow schema brought in line with GitHub's own
+    definitions (actions/languageservices, workflow-v1.0.json), where the
+    two disagree on files the service accepts:
+
+    - ``event-branches``/``event-tags``/``event-paths`` are ``one-of:
+      [non-empty-string, sequence-of-non-empty-string]``: ``branches:
+      master`` is one pattern, not an error;
+    - ``matrix-filter-item`` (an ``include``/``exclude`` entry) is a
+      mapping with ``loose-value-type: any``: ``container: null`` is a
+      value like any other.
+    """
+    definitions = schema["definitions"]
+    globs = definitions["globs"]
+    definitions["globs"] = {
+        "anyOf": [globs, {"type": "string", "minLength": 1}]
+    }
+    matrix = definitions["matrix"]["oneOf"][0]["patternProperties"]
+    for spec in matrix.values():
+        for branch in spec.get("oneOf", []):
+            if branch.get("type") == "array":
+                branch["items"] = {"type": "object"}
+    return schema
+
+
 @functools.cache
 def _schema(name: str) -> tuple[dict[Any, Any], bytes]:
     raw = _schema_path(name).read_bytes()
     schema = json.loads(raw)
     if "azure" in name:
         schema = _as_the_service_reads(_any_task(schema))
-        raw = json.dumps(schema, sort_keys=True).encode()
+    elif name == "vendor.github-workflows":
+        schema = _as_github_reads(schema)
+    raw = json.dumps(schema, sort_keys=True).encode()
     return schema, raw
 
 
@@ -182,6 +209,7 @@ def as_azure_reads_it(data: Any) -> Any:
         traverse_data,
     )
 
+    data = _without_assertions(data)
     try:
         data = traverse_data(data)
     except (AzurePipelinesDataError, TypeError, AttributeError):
@@ -190,6 +218,55 @@ def as_azure_reads_it(data: Any) -> Any:
         # A template's parameters in the older form (name: default).
         data = {k: v for k, v in data.items() if k != "parameters"}
     return _strings(data)
+
+
+_CONDITIONAL = re.compile(r"^\$\{\{\s*(if|elseif|else)\b")
+
+
+def _is_assertion(body: Any) -> bool:
+    """A compile-time branch written to fail on purpose (a template's
+    parameter check): its body is a message, not pipeline content: a
+    sentence, or entries keyed by a sentence or by a ``${{ 'text' }}``
+    literal. No key or value the pipeline schema wants there has a space
+    in it; a stray word (``hello``) stays a schema error."""
+    if isinstance(body, str):
+        return " " in body.strip()  # a message, not a stray word
+    items = body if isinstance(body, list) else [body]
+    for item in items:
+        if isinstance(item, str) and " " in item.strip():
+            return True
+        if isinstance(item, dict) and any(
+            isinstance(k, str)
+            and (" " in k.strip() or re.match(r"^\$\{\{\s*'", k))
+            and not _CONDITIONAL.match(k)
+            for k in item
+        ):
+            return True
+    return False
+
+
+def _without_assertions(data: Any) -> Any:
+    """The document without its deliberate compile-time assertions: Azure
+    reports them only when their condition holds, so they are the
+    template author's, not a schema error."""
+    if isinstance(data, dict):
+        return {
+            k: _without_assertions(v)
+            for k, v in data.items()
+            if not (
+                isinstance(k, str)
+                and _CONDITIONAL.match(k)
+                and _is_assertion(v)
+            )
+        }
+    if isinstance(data, list):
+        kept = [_without_assertions(v) for v in data]
+        return [
+            new
+            for old, new in zip(data, kept, strict=True)
+            if not (isinstance(old, dict) and old and new == {})
+        ]
+    return data
 
 
 def _strings(data: Any) -> Any:
@@ -264,7 +341,12 @@ def _branches(error: Any) -> list[list[Any]]:
     for child in error.context:
         if child.schema == _EXPRESSION or (
             child.validator == "pattern"
-            and child.validator_value == _EXPRESSION["pattern"]
+            and (
+                child.validator_value == _EXPRESSION["pattern"]
+                # SchemaStore's `expressionSyntax` (GitHub): "or an
+                # expression" says nothing about the value meant here.
+                or str(child.validator_value).startswith("^\\$\\{\\{")
+            )
         ):
             continue
         grouped.setdefault(child.relative_schema_path[0], []).append(child)
@@ -357,9 +439,43 @@ def _short(value: Any) -> str:
 
 
 def schema_error(pipeline: PipelineFile) -> tuple[int, str] | None:
-    """(line, message) for MS101, or None."""
-    found = validate(pipeline)
-    if found is None:
-        return None
-    path, message = found
-    return line_of(pipeline.lines, path), message
+    """(line, message) of the first error for MS101, or None."""
+    found = schema_errors(pipeline)
+    return found[0] if found else None
+
+
+#: At most this many schema errors per file: every error a reader needs,
+#: bounded for a file a pull request may fill with them.
+MAX_ERRORS = 20
+
+
+def schema_errors(pipeline: PipelineFile) -> list[tuple[int, str]]:
+    """(line, message) of every schema error (bounded), in document order:
+    one error never hides the others. Each is the deepest complaint of the
+    branch the value was meant for, as for ``validate``."""
+    name = _schema_name(pipeline)
+    if name is None:
+        return []
+    data = _as_read(pipeline)
+    fast = _fast_validator(name)
+    if fast is not None:
+        try:
+            fast(data)
+            return []
+        except Exception:  # noqa: BLE001 - a gate, as in ``validate``
+            pass
+    memo: dict[int, list[Any]] = {}
+    found: dict[tuple[int, str], None] = {}
+    for error in _reference_validator(name).iter_errors(data):
+        for leaf in _best_leaves(error, memo):
+            where = line_of(pipeline.lines, tuple(leaf.absolute_path))
+            found.setdefault((where, describe(leaf)), None)
+        if len(found) >= MAX_ERRORS:
+            break
+    return sorted(found)[:MAX_ERRORS]
+
+
+def _as_read(pipeline: PipelineFile) -> Any:
+    if pipeline.provider == AZURE:
+        return as_azure_reads_it(pipeline.data)
+    return _string_keys(pipeline.data)  # `1:` is the key "1" to GitHub

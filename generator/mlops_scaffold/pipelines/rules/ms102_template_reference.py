@@ -54,7 +54,11 @@ def references(data: Any) -> list[tuple[tuple[Any, ...], str]]:
         path, node = stack.pop()
         if isinstance(node, dict):
             value = node.get("template")
-            if isinstance(value, str) and "@" not in value and "$" not in value:
+            if (
+                isinstance(value, str)
+                and ("@" not in value or value.lower().endswith("@self"))
+                and "$" not in value
+            ):
                 found.append(((*path, "template"), value))
             stack.extend(((*path, k), v) for k, v in node.items())
         elif isinstance(node, list):

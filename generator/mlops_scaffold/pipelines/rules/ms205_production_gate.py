@@ -1,8 +1,12 @@
-"""MS205: a production deployment runs behind an environment's approval."""
+"""MS205: a production deployment runs behind an environment's approval.
+
+Production is recognised without the gate (``PipelineFile.production_jobs``:
+environment, deploy targets, job and stage names, the release path from
+staging), so removing the gate does not hide the deployment."""
 
 from collections.abc import Iterator
 
-from ..model import AZURE, GITHUB, PRODUCTION, Job, PipelineFile
+from ..model import AZURE, GITHUB, Job, PipelineFile
 from . import Hit, Rule, RuleMeta
 
 
@@ -16,9 +20,11 @@ class ProductionGate(Rule):
         "reviewers or an approval check there",
     )  # fmt: skip
 
-    def job(self, pipeline: PipelineFile, job: Job) -> Iterator[Hit]:
-        if job.tier() != PRODUCTION or not job.deploys:
-            return
+    def file(self, pipeline: PipelineFile) -> Iterator[Hit]:
+        for job in pipeline.production_jobs():
+            yield from self._gate(pipeline, job)
+
+    def _gate(self, pipeline: PipelineFile, job: Job) -> Iterator[Hit]:
         if pipeline.provider == GITHUB and (
             job.environment or "uses" in job.raw
         ):

@@ -10,7 +10,6 @@ infrastructure rollout (Terraform, Bicep) needs the staging apply only.
 from collections.abc import Iterator
 
 from ..model import (
-    PRODUCTION,
     STAGING,
     TEMPLATE_NODE,
     Job,
@@ -34,9 +33,7 @@ class ProductionAfterStaging(Rule):
         graph = pipeline.job_graph()
         stage_graph = pipeline.stages()
         reported_stages = set()
-        for job in jobs.values():
-            if job.tier() != PRODUCTION or not job.deploys:
-                continue
+        for job in pipeline.production_jobs():
             if job.stage and job.stage in reported_stages:
                 continue  # one finding per production stage
             if job.stage and any(

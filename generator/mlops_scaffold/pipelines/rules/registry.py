@@ -22,6 +22,8 @@ from .ms207_stored_secrets import StoredSecrets
 from .ms209_untrusted_input import UntrustedInput
 from .ms210_deploys_on_push import DeploysOnPush
 from .ms211_production_after_failure import ProductionAfterFailure
+from .ms212_expressions import Expressions
+from .ms213_queue_time import QueueTime
 from .zizmor_audits import AUDITED
 
 #: Every rule of ours, in the order findings are made.
@@ -35,6 +37,8 @@ RULES: tuple[type[Rule], ...] = (
     UntrustedInput,
     DeploysOnPush,
     ProductionAfterFailure,
+    Expressions,
+    QueueTime,
 )
 
 
