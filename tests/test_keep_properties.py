@@ -278,6 +278,7 @@ def test_adopt_keeps_the_contract(
         line.split("into ", 1)[1]
         for line in result.stdout.splitlines()
         if "merged the missing jobs into" in line
+        or "merged the missing patterns into" in line
     }
     for relative, (kind, content) in before.items():
         if relative in merged:

@@ -226,7 +226,8 @@ def test_a_zizmor_configuration_is_a_high_risk_item(tmp_path):
 
 # ------------------------------------------ the property, on generated CD
 def _generated_cd(rendered, provider: str) -> tuple[str, str]:
-    project = rendered(ci_provider="both", iac="bicep")
+    # --ci both gives one system the CD (cd_provider): each its own here
+    project = rendered(ci_provider=provider, iac="bicep")
     name = (
         ".github/workflows/cd.yml" if provider == "github"
         else "azure-pipelines/cd.yml"

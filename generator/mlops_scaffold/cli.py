@@ -319,8 +319,9 @@ def check(paths, style, severity, root) -> None:
     and rules: timeouts, production (recognised by names, targets and the
     path from staging) behind an approved environment and after staging
     and its smoke test, OIDC instead of stored secrets and secrets' data
-    flow, Azure checkout credentials and script injection; GitHub security audits (permissions, pinning, persisted
-    credentials, dangerous triggers, template injection) come from zizmor,
+    flow, Azure checkout credentials and script injection; GitHub security
+    audits (permissions, pinning, persisted credentials, dangerous
+    triggers, template injection) come from zizmor,
     run offline. Suppress with `# mlops-scaffold: ignore[MS204]` on the
     line or the job's line, or in [tool.mlops-scaffold] / .mlops-scaffold.yml.
     Exit 0 clean, 1 findings at or above --severity, 2 bad input.
