@@ -160,11 +160,16 @@ def _set_in_job(key, value):
 
 def _duplicate_job(data):
     """A second job with the first job's name, beside it."""
-    lists = [data.get("jobs")] + [
-        stage.get("jobs")
-        for stage in data.get("stages") or []
-        if isinstance(stage, dict)
-    ] if isinstance(data, dict) else []
+    lists = (
+        [data.get("jobs")]
+        + [
+            stage.get("jobs")
+            for stage in data.get("stages") or []
+            if isinstance(stage, dict)
+        ]
+        if isinstance(data, dict)
+        else []
+    )
     for jobs in lists:
         for job in jobs if isinstance(jobs, list) else []:
             if isinstance(job, dict) and "job" in job:
@@ -181,12 +186,16 @@ def _plain_production_job(data):
     jobs = data.get("jobs")
     if isinstance(jobs, dict):
         jobs["deploy-production"] = {
-            "runs-on": "ubuntu-latest", "timeout-minutes": 10,
+            "runs-on": "ubuntu-latest",
+            "timeout-minutes": 10,
             "steps": [{"run": "make deploy ENVIRONMENT=production"}],
         }
         return True
-    job = {"job": "DeployProduction", "timeoutInMinutes": 10,
-           "steps": [{"script": "make deploy ENVIRONMENT=production"}]}
+    job = {
+        "job": "DeployProduction",
+        "timeoutInMinutes": 10,
+        "steps": [{"script": "make deploy ENVIRONMENT=production"}],
+    }
     if isinstance(jobs, list):
         jobs.append(job)
         return True

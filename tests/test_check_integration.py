@@ -154,10 +154,14 @@ def test_github_accepts_what_its_own_schema_accepts(tmp_path, before, after):
 
 def test_every_schema_error_is_reported_with_the_branch_meant(tmp_path):
     text = CLEAN_GITHUB.replace(
-        "    timeout-minutes: 10\n", "    timeout-minutes: abc\n    stepz: []\n", 1
+        "    timeout-minutes: 10\n",
+        "    timeout-minutes: abc\n    stepz: []\n",
+        1,
     )
     write(tmp_path, {GITHUB_FILE: text})
-    messages = [f.message for f in check(tmp_path).findings if f.rule == "MS101"]
+    messages = [
+        f.message for f in check(tmp_path).findings if f.rule == "MS101"
+    ]
     assert len(messages) == 2, messages
     assert any("`abc` should be a number" in m for m in messages)
     assert any("`stepz`" in m for m in messages)
@@ -955,12 +959,18 @@ def test_exclude_takes_glob_patterns(tmp_path):
          "no stage `Biuld`"),
     ],
 )  # fmt: skip
-def test_expression_defects_are_found(tmp_path, provider, before, after, expected):
+def test_expression_defects_are_found(
+    tmp_path, provider, before, after, expected
+):
     text = CLEAN_GITHUB if provider == "github" else CLEAN_AZURE
     assert before in text
     name = GITHUB_FILE if provider == "github" else AZURE_FILE
     write(tmp_path, {name: text.replace(before, after, 1)})
-    messages = [f.message for f in check(tmp_path, use_auditor=False).findings if f.rule == "MS212"]
+    messages = [
+        f.message
+        for f in check(tmp_path, use_auditor=False).findings
+        if f.rule == "MS212"
+    ]
     assert any(expected in m for m in messages), messages
 
 
@@ -974,8 +984,13 @@ def test_expression_defects_are_found(tmp_path, provider, before, after, expecte
     ],
 )
 def test_azure_template_values_inside_expressions_parse(tmp_path, step):
-    write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step)})
-    assert "MS212" not in {f.rule for f in check(tmp_path, use_auditor=False).findings}
+    write(
+        tmp_path,
+        {AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step)},
+    )
+    assert "MS212" not in {
+        f.rule for f in check(tmp_path, use_auditor=False).findings
+    }
 
 
 # ------------------------------------------------------- queue-time (Azure)
@@ -997,7 +1012,9 @@ def test_azure_template_values_inside_expressions_parse(tmp_path, step):
 def test_what_azure_refuses_at_queue_time(tmp_path, before, after, expected):
     assert before in CLEAN_AZURE
     write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace(before, after, 1)})
-    messages = [f.message for f in check(tmp_path).findings if f.rule == "MS213"]
+    messages = [
+        f.message for f in check(tmp_path).findings if f.rule == "MS213"
+    ]
     assert any(expected in m for m in messages), messages
 
 
@@ -1020,8 +1037,14 @@ def test_azure_forms_the_service_takes(tmp_path, step):
 
 
 def test_a_missing_self_template_is_reported(tmp_path):
-    write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace(
-        "- script: make package", "- template: missing.yml@self")})
+    write(
+        tmp_path,
+        {
+            AZURE_FILE: CLEAN_AZURE.replace(
+                "- script: make package", "- template: missing.yml@self"
+            )
+        },
+    )
     assert rules_of(tmp_path) == [("MS102", AZURE_FILE)]
 
 
@@ -1053,7 +1076,9 @@ AZURE_PRODUCTION_DEPLOYMENT = """\
         ("swap_slots", "./scripts/go.sh"),  # the release path from staging
     ],
 )
-def test_azure_production_without_its_gate_is_recognised(tmp_path, name, command):
+def test_azure_production_without_its_gate_is_recognised(
+    tmp_path, name, command
+):
     """The gate (a deployment job) is what is missing: production is
     recognised by names, targets and the path from staging."""
     assert AZURE_PRODUCTION_DEPLOYMENT in CLEAN_AZURE
@@ -1089,8 +1114,13 @@ def test_github_production_without_its_environment_is_recognised(tmp_path):
     ],
 )  # fmt: skip
 def test_secret_data_flow_is_found_whatever_the_name(tmp_path, step, expected):
-    write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step)})
-    messages = [f.message for f in check(tmp_path).findings if f.rule == "MS207"]
+    write(
+        tmp_path,
+        {AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step)},
+    )
+    messages = [
+        f.message for f in check(tmp_path).findings if f.rule == "MS207"
+    ]
     assert any(expected in m for m in messages), messages
 
 
@@ -1103,7 +1133,10 @@ def test_secret_data_flow_is_found_whatever_the_name(tmp_path, step, expected):
     ],
 )
 def test_secret_data_flow_leaves_safe_uses(tmp_path, step):
-    write(tmp_path, {AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step)})
+    write(
+        tmp_path,
+        {AZURE_FILE: CLEAN_AZURE.replace("- script: make package", step)},
+    )
     assert "MS207" not in {f.rule for f in check(tmp_path).findings}
 
 
@@ -1132,7 +1165,10 @@ def test_template_injection_is_as_severe_as_what_outsiders_control(
 @pytest.mark.parametrize(
     "line, expected",
     [
-        ("- ${{ if eq(parameters.x, 'a' }}:\n  - script: echo\n", "does not parse"),
+        (
+            "- ${{ if eq(parameters.x, 'a' }}:\n  - script: echo\n",
+            "does not parse",
+        ),
         ("- script: echo ${{ parameters.x }\n", "is not closed"),
     ],
 )
@@ -1163,7 +1199,9 @@ def test_expression_errors_in_templates_are_findings(tmp_path, line, expected):
          "timeoutInMinutes"),
     ],
 )  # fmt: skip
-def test_a_key_written_twice_is_refused_as_the_services_do(tmp_path, name, text, key):
+def test_a_key_written_twice_is_refused_as_the_services_do(
+    tmp_path, name, text, key
+):
     write(tmp_path, {name: text})
     [finding] = [f for f in check(tmp_path).findings if f.rule == "MS100"]
     assert f"`{key}` is defined twice" in finding.message
