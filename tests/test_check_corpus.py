@@ -287,6 +287,7 @@ def _candidates(provider, kind, plant):
     return found[:: max(1, len(found) // PER_PLANT)][:PER_PLANT]
 
 
+@pytest.mark.e2e  # each plant checks a real file with zizmor: ~1 s a case
 @pytest.mark.parametrize(
     ("provider", "kind", "plant", "rule"),
     [case[1:] for case in PLANTS],
