@@ -153,7 +153,7 @@ def _unsupported_yaml(pipeline: PipelineFile) -> tuple[int, str] | None:
     if duplicate is not None:
         return duplicate[0], (
             f"`{printable(duplicate[1])[:80]}` is defined twice in one "
-            "mapping: the service refuses the file (\"is already "
+            'mapping: the service refuses the file ("is already '
             'defined"), where YAML readers keep the last value'
         )
     anchor, merge = anchors_and_merge_keys(pipeline.text)

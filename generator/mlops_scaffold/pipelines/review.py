@@ -28,7 +28,7 @@ from . import semantic_diff
 from .discovery import classify
 from .findings import bounded, printable
 from .model import PRODUCTION, PipelineFile, tier_of
-from .settings import CONFIG_FILE
+from .settings import CONFIG_FILE, IGNORE_COMMENT
 
 SHA = re.compile(r"^[0-9a-f]{40}$")
 MARKER = "<!-- mlops-scaffold:pipeline-review -->"
@@ -473,7 +473,7 @@ def _top_permissions(review: FileReview, old, new) -> None:
 #: Every comment that silences a finding: ours and zizmor's (whose audits
 #: `check` reports). A pull request adding one is a high-risk item.
 _SILENCERS = {
-    "mlops-scaffold": re.compile(r"#\s*mlops-scaffold:\s*ignore\[([^\]]*)\]"),
+    "mlops-scaffold": IGNORE_COMMENT,
     "zizmor": re.compile(r"#\s*zizmor:\s*ignore\[([^\]]*)\]"),
 }
 #: zizmor's configuration files: they can disable audits for a repository.

@@ -108,14 +108,17 @@ def compare(
     """Every difference in what runs, for each event, between ``old`` and
     ``new`` (either may be None: an added or removed file)."""
     found: list[Difference] = []
+    on_push: tuple[dict[str, Unit], dict[str, Unit]] = ({}, {})
     for label, make in EVENTS:
         event = make(branch)
         where = label.format(branch=branch)
         before = _units(_plan(old, event, old_root))
         after = _units(_plan(new, event, new_root))
         found += _verdicts(before, after, where, event)
-    found += _conditions(old, new, branch, old_root, new_root)
-    found += _after_failure(old, new, branch, old_root, new_root)
+        if event.kind == "push":
+            on_push = (before, after)
+    found += _conditions(*on_push, branch)
+    found += _after_failure(old, new, on_push[1], branch, old_root, new_root)
     return found
 
 
@@ -150,17 +153,11 @@ def _verdicts(
 
 
 def _conditions(
-    old: PipelineFile | None,
-    new: PipelineFile | None,
-    branch: str,
-    old_root: Path | None,
-    new_root: Path | None,
+    before: dict[str, Unit], after: dict[str, Unit], branch: str
 ) -> Iterator[Difference]:
     """A changed ``if:`` / ``condition:``: old and new expression, and
-    what each gives on a push to the default branch."""
-    event = Event.push(branch)
-    before = _units(_plan(old, event, old_root))
-    after = _units(_plan(new, event, new_root))
+    what each gives on a push to the default branch (the plans of
+    ``compare``'s push event)."""
     for key in sorted(set(before) & set(after)):
         was, now = before[key], after[key]
         if (was.condition or "") == (now.condition or ""):
@@ -177,18 +174,15 @@ def _conditions(
 def _after_failure(
     old: PipelineFile | None,
     new: PipelineFile | None,
+    units: dict[str, Unit],
     branch: str,
     old_root: Path | None,
     new_root: Path | None,
 ) -> Iterator[Difference]:
     """Production that can now run when a job before it failed (a staging
-    deployment, its smoke test): each job it waits for is made to fail in
-    turn, on a push to the default branch."""
+    deployment, its smoke test): each job it waits for (in ``units``, the
+    head's plan of a push) is made to fail in turn."""
     event = Event.push(branch)
-    head = _plan(new, event, new_root)
-    if head is None:
-        return
-    units = _units(head)
     for key, unit in units.items():
         if not production(unit) or unit.verdict == Verdict.SKIP:
             continue
