@@ -19,6 +19,12 @@ from helpers import generate
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The test tools (uv, pre-commit, actionlint, ...) are the environment's
+# that runs the tests, whether or not it was activated.
+_TOOLS = str(Path(sys.executable).parent)
+if _TOOLS not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _TOOLS + os.pathsep + os.environ.get("PATH", "")
+
 # The test tiers. `python -m pytest -m "not e2e"` is the inner loop (under
 # a minute); everything runs in CI. A test is end-to-end when it trains,
 # installs or runs a whole project, a wheel or an external tool: marked in

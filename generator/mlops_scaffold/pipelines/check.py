@@ -26,7 +26,7 @@ from .rules import (
     all_rules,
     registry,
 )
-from .settings import load_settings, suppressed
+from .settings import Settings, load_settings, suppressed
 
 
 # ---------------------------------------------------------------- engine
@@ -83,8 +83,11 @@ def check(
     files: list[Path] | None = None,
     *,
     use_auditor: bool = True,
+    settings: Settings | None = None,
 ) -> Result:
-    """Check the repository at ``path`` (or only ``files`` in it)."""
+    """Check the repository at ``path`` (or only ``files`` in it), with
+    the repository's settings unless ``settings`` are given (`review`
+    checks both sides of a change with the base's)."""
     if path is None:
         path = repository_of(files or [])
     root = Path(path)
@@ -93,7 +96,8 @@ def check(
             f"{root} is not a folder.",
             hint="pass the repository's folder (default: the current one)",
         )
-    settings = load_settings(root)
+    if settings is None:
+        settings = load_settings(root)
     chosen = _relative_files(root, files) if files is not None else None
     found = discover(root, chosen)
     sources = [

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,26 +39,48 @@ class Settings:
     severity: str | None = None
 
 
+#: The files settings come from, in the order they are looked for.
+SETTINGS_FILES = (CONFIG_FILE, "pyproject.toml")
+
+
 def load_settings(root: Path) -> Settings:
     """The ``[tool.mlops-scaffold]`` table or ``.mlops-scaffold.yml``; a
     malformed one is bad input (exit 2) naming the file."""
+    for name in SETTINGS_FILES:
+        source = root / name
+        try:
+            if source.is_file():
+                return parse_settings(name, read_bounded(source), source)
+        except OSError as error:
+            raise MalformedFileError(
+                source, f"cannot be read: {error.strerror}"
+            ) from None
+    return Settings()
+
+
+def settings_from(files: Mapping[str, bytes]) -> Settings:
+    """The settings the files (name -> bytes, as a revision holds them)
+    make, read in memory: ``.mlops-scaffold.yml`` first."""
+    for name in SETTINGS_FILES:
+        if name in files:
+            return parse_settings(name, files[name], Path(name))
+    return Settings()
+
+
+def parse_settings(name: str, data: bytes, source: Path) -> Settings:
+    """Settings from one file's bytes; errors name ``source``."""
     import tomllib
 
     table: Any = None
-    source = root / CONFIG_FILE
     try:
-        if source.is_file():
+        if name == CONFIG_FILE:
             from ..yamlio import load_untrusted
 
-            table, _ = load_untrusted(read_bounded(source), source)
+            table, _ = load_untrusted(data, source)
             table = table or {}
         else:
-            source = root / "pyproject.toml"
-            if source.is_file():
-                text = read_bounded(source).decode("utf-8")
-                table = (
-                    tomllib.loads(text).get("tool", {}).get("mlops-scaffold")
-                )
+            text = data.decode("utf-8")
+            table = tomllib.loads(text).get("tool", {}).get("mlops-scaffold")
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise MalformedFileError(
             source, f"is not valid TOML: {error}"
@@ -65,10 +88,6 @@ def load_settings(root: Path) -> Settings:
     except (RecursionError, MemoryError):
         raise MalformedFileError(
             source, "nests too deeply to read; flatten it"
-        ) from None
-    except OSError as error:
-        raise MalformedFileError(
-            source, f"cannot be read: {error.strerror}"
         ) from None
     if table is None:
         return Settings()

@@ -44,7 +44,9 @@ _HOOKS = ("preDeploy", "deploy", "routeTraffic", "postRouteTraffic")
 class AzureRun(AzureSteps):
     """One pipeline file."""
 
-    def __init__(self, session: Session, path: Path, data: Mapping) -> None:
+    def __init__(
+        self, session: Session, path: Path, data: Mapping[str, Any]
+    ) -> None:
         self.session = session
         self.path = path
         self.data = data
@@ -147,7 +149,7 @@ class AzureRun(AzureSteps):
             self.session.log.echo(f"note: {what} is not available locally")
 
     def _selection(
-        self, structure: list, stage_graph: Mapping[str, list[str]]
+        self, structure: list[Any], stage_graph: Mapping[str, list[str]]
     ) -> tuple[set[str], dict[str, set[str] | None]]:
         """Stages to run, and per stage the jobs (None: all)."""
         wanted = list(self.options.jobs)
@@ -281,7 +283,7 @@ class AzureRun(AzureSteps):
     def _stage(
         self,
         stage: Any,
-        jobs: list,
+        jobs: list[Any],
         label: str | None,
         stage_graph: Mapping[str, list[str]],
         root_vars: Variables,
@@ -438,7 +440,7 @@ class AzureRun(AzureSteps):
         label: str | None,
         job_vars: Variables,
         leg: str,
-        leg_vars: Mapping,
+        leg_vars: Mapping[str, Any],
         stage: Any,
     ) -> None:
         raw = job.raw
@@ -520,7 +522,7 @@ class AzureRun(AzureSteps):
     # steps ------------------------------------------------------------
 
 
-def _job_steps(raw: Mapping) -> list[tuple[str, list]]:
+def _job_steps(raw: Mapping[str, Any]) -> list[tuple[str, list[Any]]]:
     """(hook, steps) in the order the agent runs them: a job's steps, or
     a runOnce deployment's lifecycle hooks then on.success/on.failure."""
     if "deployment" not in raw:

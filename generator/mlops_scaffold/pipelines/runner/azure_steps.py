@@ -84,10 +84,10 @@ class Variables:
         """``$(name)`` replaced by the variable's value; an unknown name
         stays as written (the agent leaves it)."""
 
-        def replace(match: re.Match) -> str:
+        def replace(match: re.Match[str]) -> str:
             value = self.get(match.group(1).strip())
             if value is None or not isinstance(value, str):
-                return match.group(0)
+                return str(match.group(0))
             return self.macro(value, depth + 1) if depth < 10 else value
 
         return _MACRO.sub(replace, text) if "$(" in text else text
@@ -183,7 +183,9 @@ class AzureSteps:
                 state.status = FAILURE
         return result
 
-    def _execute(self, step: Mapping, label: str, state: _Job) -> StepResult:
+    def _execute(
+        self, step: Mapping[str, Any], label: str, state: _Job
+    ) -> StepResult:
         variables = state.variables
         if "checkout" in step:
             return StepResult(
@@ -266,7 +268,7 @@ class AzureSteps:
             raise UnsupportedPipelineError(f"step {label!r}: {why} (--strict)")
         return StepResult(label, SKIPPED, reason=why)
 
-    def _env(self, step: Mapping, state: _Job) -> dict[str, str]:
+    def _env(self, step: Mapping[str, Any], state: _Job) -> dict[str, str]:
         variables = state.variables
         env = self.session.base_env()
         env.update(variables.environment())
@@ -275,7 +277,12 @@ class AzureSteps:
         return env
 
     def _script(
-        self, step: Mapping, label: str, state: _Job, script: str, kind: str
+        self,
+        step: Mapping[str, Any],
+        label: str,
+        state: _Job,
+        script: str,
+        kind: str,
     ) -> StepResult:
         variables = state.variables
         text = variables.macro(script)
@@ -316,7 +323,7 @@ class AzureSteps:
         return StepResult(label, status, output=done.output, reason=reason)
 
     def _logging_commands(
-        self, output: str, state: _Job, step: Mapping
+        self, output: str, state: _Job, step: Mapping[str, Any]
     ) -> tuple[str, str] | None:
         """Apply ``##vso[...]`` commands; a task.complete result, if any."""
         forced = None
@@ -361,7 +368,7 @@ class AzureSteps:
         return forced
 
 
-def _default_name(step: Mapping) -> str:
+def _default_name(step: Mapping[str, Any]) -> str:
     for key in ("script", "bash"):
         if key in step:
             first = scalar(step[key]).strip().splitlines()

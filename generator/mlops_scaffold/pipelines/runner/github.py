@@ -48,7 +48,7 @@ class GitHubRun(GitHubSteps):
         self,
         session: Session,
         path: Path,
-        data: Mapping,
+        data: Mapping[str, Any],
         *,
         inputs: Mapping[str, Any] | None = None,
         secrets: Mapping[str, str] | None = None,
@@ -187,7 +187,9 @@ class GitHubRun(GitHubSteps):
             }
         )
 
-    def _job(self, job_id: str, job: Mapping, graph: Mapping) -> None:
+    def _job(
+        self, job_id: str, job: Mapping[str, Any], graph: Mapping[str, Any]
+    ) -> None:
         name = self.prefix + job_id
         title = _text(job.get("name") or job_id)
         needs = graph[job_id]
@@ -265,7 +267,7 @@ class GitHubRun(GitHubSteps):
             failed = self._leg(job_id, job, contexts, leg) or failed
 
     def _matrix(
-        self, job_id: str, job: Mapping, contexts: Mapping[str, Any]
+        self, job_id: str, job: Mapping[str, Any], contexts: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         raw = _map(job.get("strategy")).get("matrix")
         if isinstance(raw, str):  # ${{ fromJSON(...) }}
@@ -317,7 +319,7 @@ class GitHubRun(GitHubSteps):
     def _leg(
         self,
         job_id: str,
-        job: Mapping,
+        job: Mapping[str, Any],
         contexts: Mapping[str, Any],
         leg: dict[str, Any],
     ) -> bool:
@@ -431,7 +433,7 @@ class GitHubRun(GitHubSteps):
 
     # reusable workflows ----------------------------------------------
     def _reusable(
-        self, job_id: str, job: Mapping, contexts: Mapping[str, Any]
+        self, job_id: str, job: Mapping[str, Any], contexts: Mapping[str, Any]
     ) -> None:
         uses = str(job["uses"])
         title = _text(job.get("name") or job_id)
@@ -502,7 +504,7 @@ class GitHubRun(GitHubSteps):
         self.job_state[job_id] = {"result": status, "outputs": outputs}
 
 
-def _not_here(runs_on: Any, job: Mapping) -> str:
+def _not_here(runs_on: Any, job: Mapping[str, Any]) -> str:
     """Why a job cannot run on this Linux machine without containers."""
     if job.get("container") or job.get("services"):
         return "container jobs and service containers are not run"

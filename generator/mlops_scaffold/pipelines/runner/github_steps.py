@@ -65,7 +65,7 @@ class GitHubSteps:
     # steps ------------------------------------------------------------
     def _step(
         self,
-        step: Mapping,
+        step: Mapping[str, Any],
         index: int,
         state: _Job,
         contexts: Mapping[str, Any],
@@ -137,7 +137,7 @@ class GitHubSteps:
 
     def _finish(
         self,
-        step: Mapping,
+        step: Mapping[str, Any],
         result: StepResult,
         state: _Job,
         steps_ctx: dict[str, Any],
@@ -175,7 +175,7 @@ class GitHubSteps:
 
     def _run_step(
         self,
-        step: Mapping,
+        step: Mapping[str, Any],
         label: str,
         state: _Job,
         ctx: Mapping[str, Any],
@@ -255,7 +255,7 @@ class GitHubSteps:
 
     def _uses_step(
         self,
-        step: Mapping,
+        step: Mapping[str, Any],
         label: str,
         state: _Job,
         ctx: Mapping[str, Any],
@@ -385,7 +385,7 @@ class GitHubSteps:
         return StepResult(label, SUCCESS), outputs
 
 
-def _step_name(step: Mapping, index: int) -> str:
+def _step_name(step: Mapping[str, Any], index: int) -> str:
     if step.get("name"):
         return str(step["name"])
     if "run" in step:
@@ -405,11 +405,11 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _map(value: Any) -> Mapping:
+def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _as_list(value: Any) -> list:
+def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, (list, tuple)) else [value]

@@ -138,7 +138,7 @@ def _text(output: bytes | None) -> str:
     return (output or b"").decode("utf-8", errors="replace")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM to the step's process group, then SIGKILL after 5 s."""
     for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, None)):
         try:
