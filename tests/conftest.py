@@ -110,16 +110,93 @@ def azure_cd_project(tmp_path_factory) -> Path:
     )
 
 
+def _shared_folder(tmp_path_factory, worker_id: str, name: str) -> Path:
+    """A folder of this test run that every xdist worker sees (beside the
+    workers' own folders)."""
+    run = tmp_path_factory.getbasetemp()
+    shared = (run if worker_id == "master" else run.parent) / name
+    shared.mkdir(exist_ok=True)
+    return shared
+
+
+@pytest.fixture(scope="session")
+def once(tmp_path_factory, worker_id):
+    """``once(kind, key, compute)``: the bytes ``compute()`` returns, computed
+    by the first worker that asks for ``key`` in this test run and read by
+    every later one (a file lock per key makes a second worker wait, not
+    compute again). For work whose result depends on its key only: a job
+    run on the same content, a lock for the same pyproject.toml."""
+    shared = _shared_folder(tmp_path_factory, worker_id, "once")
+
+    def get(kind: str, key: str, compute) -> bytes:
+        digest = hashlib.sha256(f"{kind}\0{key}".encode()).hexdigest()[:24]
+        stored = shared / digest
+        with (shared / f"{digest}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not stored.exists():
+                data = compute()
+                stored.with_suffix(".tmp").write_bytes(data)
+                stored.with_suffix(".tmp").replace(stored)
+            return stored.read_bytes()
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def seed_lock(once):
+    """``seed_lock(project)``: uv.lock for the project's pyproject.toml,
+    resolved against the package index by the first project of the run
+    with those exact bytes and copied into every later one (the same
+    input, the same index, the same lock), so `make install` syncs without
+    resolving again. uv resolving is mostly waiting on the index."""
+    uv = shutil.which("uv")
+
+    def seed(project: Path) -> None:
+        if uv is None:
+            pytest.fail("uv is not installed (pyproject's test extra pins it)")
+
+        def resolve() -> bytes:
+            subprocess.run(
+                [uv, "lock", "--quiet"], cwd=project, check=True,
+                env={k: v for k, v in os.environ.items()
+                     if k != "VIRTUAL_ENV"},
+            )  # fmt: skip
+            return (project / "uv.lock").read_bytes()
+
+        key = (project / "pyproject.toml").read_text(encoding="utf-8")
+        (project / "uv.lock").write_bytes(once("uv.lock", key, resolve))
+
+    return seed
+
+
+# `mlops-scaffold run` of generated jobs (runjobs.py) ----------------------
+
+
+@pytest.fixture(scope="session")
+def shims(tmp_path_factory) -> Path:
+    """uv on PATH (and only uv: the tools the jobs need come from the
+    project's .venv, as on a hosted runner)."""
+    folder = tmp_path_factory.mktemp("shims")
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    if not Path(uv).is_file():
+        pytest.fail("uv is not installed (pyproject's test extra pins it)")
+    (folder / "uv").symlink_to(uv)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tool_cache(tmp_path_factory) -> Path:
+    """Where `mlops-scaffold run` keeps the actions it fetches."""
+    return tmp_path_factory.mktemp("tool-cache")
+
+
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory, worker_id):
     """``rendered(**answers)``: a project rendered once per test run for
     those answers (no git), shared by every test that reads it, across
     xdist workers (a folder beside the workers' own, under a file lock).
     A test that changes files copies the project first."""
-    run = tmp_path_factory.getbasetemp()
-    # Under xdist each worker's folder is inside this run's folder.
-    shared = (run if worker_id == "master" else run.parent) / "rendered"
-    shared.mkdir(exist_ok=True)
+    shared = _shared_folder(tmp_path_factory, worker_id, "rendered")
 
     def render(**answers) -> Path:
         key = json.dumps(answers, sort_keys=True, default=repr)
@@ -173,7 +250,7 @@ class InstalledProject:
 
 
 @pytest.fixture(scope="session")
-def installed_project(tmp_path_factory) -> InstalledProject:
+def installed_project(tmp_path_factory, seed_lock) -> InstalledProject:
     """`new fraud-model --defaults`, then `make install` with uv against the
     package index (uv's own cache makes a rerun quick), once per session.
     PATH holds uv and the system tools only: nothing of this environment."""
@@ -191,6 +268,7 @@ def installed_project(tmp_path_factory) -> InstalledProject:
         "HOME": os.environ["HOME"],
     }
     project = InstalledProject(generate(root / "fraud-model"), env)
+    seed_lock(project.path)
     network = {k: os.environ[k] for k in NETWORK_VARIABLES if k in os.environ}
     result = project.make("install", **network)
     assert result.returncode == 0, result.stderr[-4000:]

@@ -119,15 +119,13 @@ def test_every_tool_the_makefile_runs_is_locked(ci_project: Path):
 
 
 @pytest.fixture(scope="module")
-def locked_project(tmp_path_factory) -> Path:
+def locked_project(tmp_path_factory, seed_lock) -> Path:
     """A project with a real uv.lock (uv resolves against the package index,
     the only network the tests use) and deploy/conda.yml exported from it."""
-    if shutil.which("uv") is None:
-        pytest.fail("uv is not installed (pyproject's test extra pins it)")
     project = generate(
         tmp_path_factory.mktemp("locked") / "fraud-model", ci_provider="both"
     )
-    subprocess.run(["uv", "lock", "--quiet"], cwd=project, check=True)
+    seed_lock(project)
     subprocess.run(
         [sys.executable, "scripts/serving_env.py"], cwd=project, check=True
     )
