@@ -58,13 +58,34 @@ def test_yamllint_strict(every_combination: Path):
     assert findings == []
 
 
-def test_json_schemas(every_combination: Path):
-    findings = [
-        finding
-        for project in sorted(every_combination.iterdir())
-        for finding in validators.schemas(project)
-    ]
-    assert findings == []
+@pytest.fixture(scope="module")
+def distinct_files(every_combination: Path, tmp_path_factory) -> Path:
+    """The combinations without repeated folders: what the validators that
+    read files one by one (or a module folder at a time) need to see."""
+    return validators.distinct(
+        every_combination, tmp_path_factory.mktemp("distinct")
+    )
+
+
+def test_distinct_keeps_every_distinct_file(
+    every_combination: Path, distinct_files: Path
+):
+    def contents(root: Path) -> set[tuple[str, bytes]]:
+        return {
+            (path.name, path.read_bytes())
+            for path in root.rglob("*")
+            if path.is_file()
+        }
+
+    kept = contents(distinct_files)
+    assert contents(every_combination) == kept
+    assert sum(1 for p in distinct_files.rglob("*") if p.is_file()) < sum(
+        1 for p in every_combination.rglob("*") if p.is_file()
+    )
+
+
+def test_json_schemas(distinct_files: Path):
+    assert validators.schemas(distinct_files, under="*/") == []
 
 
 def test_actionlint_with_shellcheck_and_pyflakes(every_combination: Path):
@@ -85,18 +106,13 @@ def test_zizmor_offline_pedantic(every_combination: Path):
     assert findings == []
 
 
-def test_checkov(every_combination: Path):
+def test_checkov(distinct_files: Path):
     frameworks = ["github_actions", "azure_pipelines", "terraform", "bicep"]
-    assert validators.checkov(every_combination, frameworks) == []
+    assert validators.checkov(distinct_files, frameworks) == []
 
 
-def test_shellcheck(every_combination: Path):
-    findings = [
-        finding
-        for project in sorted(every_combination.iterdir())
-        for finding in validators.shellcheck(project)
-    ]
-    assert findings == []
+def test_shellcheck(distinct_files: Path):
+    assert validators.shellcheck(distinct_files) == []
 
 
 def test_the_validators_really_validate(tmp_path: Path):
@@ -122,6 +138,11 @@ def test_the_validators_really_validate(tmp_path: Path):
     assert validators.checkov(project, ["github_actions"])
     (project / "x.yml").write_text("a:  1\nb: [1,2]\n")
     assert validators.yamllint(project)
+    # and over a folder of projects, as the combinations are checked
+    assert validators.schemas(tmp_path, under="*/")
+    (project / "scripts").mkdir()
+    (project / "scripts" / "bad.sh").write_text("#!/bin/bash\nrm -rf $1/\n")
+    assert validators.shellcheck(tmp_path)
 
 
 def test_ruff_lint_and_format_at_80_columns(every_combination: Path):

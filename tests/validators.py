@@ -9,6 +9,7 @@ its own schema check, so the schema check runs first).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -36,9 +37,11 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def files(project: Path, *patterns: str) -> list[str]:
+def files(project: Path, *patterns: str, under: str = "") -> list[str]:
+    """``project``'s files matching the patterns; ``under``: a prefix for
+    each pattern (``*/`` for a folder of projects)."""
     found: set[str] = set()
-    for pattern in patterns:
+    for pattern in (under + p for p in patterns):
         found.update(
             str(p.relative_to(project))
             for p in project.glob(pattern)
@@ -77,10 +80,12 @@ SCHEMAS = {
 }
 
 
-def schemas(project: Path) -> list[str]:
+def schemas(project: Path, *, under: str = "") -> list[str]:
+    """check-jsonschema, one run per schema (``under="*/"``: over a folder
+    of projects at once)."""
     findings: list[str] = []
     for schema, patterns in SCHEMAS.items():
-        targets = files(project, *patterns)
+        targets = files(project, *patterns, under=under)
         if targets:
             result = run(
                 [
@@ -92,7 +97,7 @@ def schemas(project: Path) -> list[str]:
                 project,
             )
             findings += _failure(schema, result)
-    targets = azure_pipelines(project)
+    targets = files(project, "azure-pipelines/**/*.yml", under=under)
     if targets:
         result = run(
             [
@@ -200,10 +205,35 @@ def checkov(project: Path, frameworks: list[str]) -> list[str]:
 
 
 def shellcheck(project: Path) -> list[str]:
-    targets = files(project, "**/*.sh")
+    targets = files(project, "**/*.sh") + files(project, "*/**/*.sh")
+    targets = sorted(set(targets))
     if not targets:
         return []
     return _failure("shellcheck", run([tool("shellcheck"), *targets], project))
+
+
+def distinct(root: Path, target: Path) -> Path:
+    """The projects under ``root`` copied to ``target`` without repeats: a
+    folder (its own files, names and bytes) already copied from another
+    project is left out. Identical input gives a validator identical
+    findings, so each is validated once; a folder is kept whole, since
+    Terraform and Bicep read a module folder together."""
+    seen: set[str] = set()
+    for folder in sorted(p for p in root.rglob("*") if p.is_dir()):
+        own = sorted(p for p in folder.iterdir() if p.is_file())
+        if not own:
+            continue
+        digest = hashlib.sha256()
+        for path in own:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        if digest.hexdigest() in seen:
+            continue
+        seen.add(digest.hexdigest())
+        copy = target / folder.relative_to(root)
+        copy.mkdir(parents=True, exist_ok=True)
+        for path in own:
+            shutil.copy2(path, copy / path.name)
+    return target
 
 
 def all_findings(project: Path) -> list[str]:
