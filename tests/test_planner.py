@@ -16,8 +16,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlops_scaffold.pipelines import planner as P
-from mlops_scaffold.pipelines.planner import Event, Verdict
+from mlops_scaffold.pipelines import semantics as P
+from mlops_scaffold.pipelines.semantics import Event, Verdict
 
 RUN, SKIP, UNKNOWN = Verdict.RUN, Verdict.SKIP, Verdict.UNKNOWN
 PUSH_MAIN = Event.push("main")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import UnsupportedPipelineError
-from .. import planner as P
+from .. import semantics as P
 from .actions import SkipJob
 from .base import (
     Session,
