@@ -1267,6 +1267,16 @@ def test_plan_rejects_an_unknown_provider():
         P.plan({}, "gitlab", PUSH_MAIN)
 
 
+def test_the_planner_module_re_exports_the_semantics_package():
+    from mlops_scaffold.pipelines import planner
+
+    assert planner.plan is P.plan and planner.Event is Event
+    assert set(planner.__all__) <= set(P.__all__)
+    assert all(
+        getattr(planner, name) is getattr(P, name) for name in planner.__all__
+    )
+
+
 def test_explain_lists_every_verdict_with_its_reasons():
     text = P.plan(issue15_cd(), "github", PUSH_MAIN).explain()
     assert "job deploy-production: skip" in text

@@ -37,13 +37,16 @@ from .api import (
     evaluate,
     github_context,
     interpolate,
+    job_graph,
     plan,
     to_text,
     workflow_inputs,
 )
-from .compiler import MAYBE, CompiledAzure, compile_azure, load
+from .compiler import CompiledAzure, compile_azure, load
 from .expressions import calls, parse
+from .graph import GraphJob, JobGraph
 from .types import (
+    MAYBE,
     Event,
     ExpressionError,
     Plan,
@@ -59,6 +62,8 @@ __all__ = [
     "CompiledAzure",
     "Event",
     "ExpressionError",
+    "GraphJob",
+    "JobGraph",
     "Plan",
     "Unit",
     "Unknown",
@@ -71,6 +76,7 @@ __all__ = [
     "evaluate",
     "github_context",
     "interpolate",
+    "job_graph",
     "load",
     "parse",
     "plan",

@@ -9,13 +9,48 @@ from pathlib import Path
 from typing import Any
 
 from .azure import AZURE
-from .compiler import TEMPLATE_EXPR
+from .compiler import TEMPLATE_EXPR, compile_azure
 from .evaluator import Evaluator, Provider, Status
 from .expressions import Node, calls, parse
 from .github import GITHUB, condition_text, input_values, job_contexts
+from .graph import JobGraph, azure_graph, github_graph
 from .plan_azure import plan_azure
 from .plan_github import plan_github
 from .types import ContextObject, Event, ExpressionError, Plan, Unknown
+
+
+def job_graph(
+    data: Mapping[Any, Any],
+    provider: str,
+    *,
+    branch: str = "main",
+    root: Path | str | None = None,
+    source: Path | str | None = None,
+    template: bool = False,
+) -> JobGraph:
+    """Every job and what it waits for, as ``plan`` sees them on a push to
+    ``branch`` (Azure: compiled, with templates read as ``plan`` reads
+    them; ``template``: the file is a template, so what its first stage
+    waits for is not known). Raises ExpressionError for a template
+    expression the service would reject."""
+    if not isinstance(data, Mapping):
+        raise ValueError("a workflow or pipeline must be a mapping")
+    if provider == "github":
+        return github_graph(data)
+    if provider == "azure":
+        root_path, base = _folders(root, source)
+        compiled = compile_azure(data, Event.push(branch), root_path, base)
+        return azure_graph(compiled.structure, template=template)
+    raise ValueError(f"unknown provider {provider!r} (github or azure)")
+
+
+def _folders(
+    root: Path | str | None, source: Path | str | None
+) -> tuple[Path | None, Path | None]:
+    """The root templates may not leave, and the folder they are read
+    relative to."""
+    base = None if source is None else Path(source).parent
+    return (Path(root) if root is not None else base), base
 
 
 def plan(
@@ -55,12 +90,7 @@ def plan(
             variables,
             failed,
             assume_triggered,
-            (
-                Path(root)
-                if root is not None
-                else (Path(source).parent if source is not None else None)
-            ),
-            None if source is None else Path(source).parent,
+            *_folders(root, source),
         )
     raise ValueError(f"unknown provider {provider!r} (github or azure)")
 

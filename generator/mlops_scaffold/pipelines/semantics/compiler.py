@@ -18,12 +18,13 @@ from ...errors import MalformedFileError
 from .azure import AZURE, PREDEFINED_PREFIXES, predefined_variables
 from .evaluator import Evaluator
 from .expressions import parse
+from .graph import depends_on
 from .types import (
+    MAYBE,
     ContextObject,
     Event,
     ExpressionError,
     Unknown,
-    as_list,
     typed,
 )
 
@@ -43,7 +44,6 @@ def load(path: Path | str) -> Any:
 _MAX_TEMPLATE_DEPTH = 20  # Azure allows 100 files and 20 levels of nesting
 _MAX_TEMPLATE_BYTES = 1_000_000
 TEMPLATE_EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
-MAYBE = "__planner_maybe__"
 
 
 class Compiler:
@@ -368,11 +368,7 @@ class Compiler:
     ) -> list[Any]:
         out: list[Any] = []
         for item in items if isinstance(items, list) else []:
-            if (
-                isinstance(item, Mapping)
-                and "template" in item
-                and not (set(item) & {"job", "deployment", "stage"})
-            ):
+            if _is_reference(item):
                 inserted = self.template(item, ctx, kind)
                 if MAYBE in item:
                     inserted = [{**i, MAYBE: item[MAYBE]} for i in inserted]
@@ -460,23 +456,36 @@ def variables_of(spec: Any) -> tuple[dict[str, Any], bool]:
 
 @dataclass
 class AzureUnit:
+    """A stage or job as compiled. ``origin`` is the template reference in
+    the compiled file that inserted it (None: written in the file)."""
+
     id: str
     kind: str
     raw: Mapping[Any, Any]
     depends: list[str]
     stage: str | None = None
+    origin: str | None = None
 
 
-def _depends(
-    raw: Mapping[Any, Any], previous: str | None, stage: bool
-) -> list[str]:
-    if isinstance(raw.get("dependsOn"), Unknown):
-        return []
-    if "dependsOn" in raw:
-        return [str(d) for d in as_list(raw.get("dependsOn")) if d is not None]
-    if stage and previous is not None:
-        return [previous]
-    return []
+def _is_reference(item: Any) -> bool:
+    """A ``- template:`` item (not a job or stage that names one)."""
+    return (
+        isinstance(item, Mapping)
+        and "template" in item
+        and not (set(item) & {"job", "deployment", "stage"})
+    )
+
+
+def _traced(
+    compiler: Compiler, items: Any, ctx: Mapping[str, Any], kind: str
+) -> list[tuple[Any, str | None]]:
+    """``compiler.flatten(items)``, each item with the template reference
+    it came from."""
+    out: list[tuple[Any, str | None]] = []
+    for item in items if isinstance(items, list) else []:
+        origin = str(item["template"]) if _is_reference(item) else None
+        out.extend((i, origin) for i in compiler.flatten([item], ctx, kind))
+    return out
 
 
 def _structure(
@@ -485,25 +494,36 @@ def _structure(
     """Stages, each with its jobs (a pipeline with only jobs or steps has
     one implicit stage)."""
     extends = data.get("extends")
+    raw_stages: list[tuple[Any, str | None]]
     if "stages" in data:
-        raw_stages = compiler.flatten(data.get("stages") or [], ctx, "stage")
+        raw_stages = _traced(compiler, data.get("stages") or [], ctx, "stage")
     elif isinstance(extends, Mapping) and not ({"jobs", "steps"} & set(data)):
-        raw_stages = compiler.template(extends, ctx, "stage", whole=True)
+        origin = str(extends.get("template"))
+        raw_stages = [
+            (stage, origin)
+            for stage in compiler.template(extends, ctx, "stage", whole=True)
+        ]
     else:
-        raw_stages = _implicit_stages(data)
+        raw_stages = [(stage, None) for stage in _implicit_stages(data)]
     out: list[tuple[AzureUnit, list[AzureUnit]]] = []
     previous: str | None = None
-    for index, raw in enumerate(raw_stages):
+    for index, (raw, stage_origin) in enumerate(raw_stages):
         if not isinstance(raw, Mapping):
             continue
         if isinstance(raw.get("dependsOn"), Unknown):
             raw = {**raw, MAYBE: raw["dependsOn"].reason}
         stage_id = str(raw.get("stage") or f"Stage{index + 1}")
-        stage = AzureUnit(stage_id, "stage", raw, _depends(raw, previous, True))
+        stage = AzureUnit(
+            stage_id,
+            "stage",
+            raw,
+            depends_on(raw, previous, True),
+            origin=stage_origin,
+        )
         previous = stage_id
         jobs: list[AzureUnit] = []
-        for jindex, job in enumerate(
-            compiler.flatten(raw.get("jobs") or [], ctx, "job")
+        for jindex, (job, job_origin) in enumerate(
+            _traced(compiler, raw.get("jobs") or [], ctx, "job")
         ):
             if not isinstance(job, Mapping):
                 continue
@@ -514,7 +534,12 @@ def _structure(
             job_id = str(job.get(kind) or f"Job{jindex + 1}")
             jobs.append(
                 AzureUnit(
-                    job_id, kind, job, _depends(job, None, False), stage_id
+                    job_id,
+                    kind,
+                    job,
+                    depends_on(job, None, False),
+                    stage_id,
+                    stage_origin or job_origin,
                 )
             )
         out.append((stage, jobs))

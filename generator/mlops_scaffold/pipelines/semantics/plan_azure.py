@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .azure import AZURE, LazyVariables, Variables
-from .compiler import MAYBE, AzureUnit, compile_azure, variables_of
+from .compiler import AzureUnit, compile_azure, variables_of
 from .evaluator import Evaluator, Status, decide, values_note
 from .expressions import calls, parse
 from .graph import (
@@ -21,6 +21,7 @@ from .graph import (
     root_skip,
 )
 from .types import (
+    MAYBE,
     ContextObject,
     Event,
     ExpressionError,

@@ -14,6 +14,7 @@ from .graph import (
     AncestorResults,
     ancestors_of,
     dependency_chain,
+    github_needs,
     order,
     possible_results,
     root_skip,
@@ -26,7 +27,6 @@ from .types import (
     Unit,
     Unknown,
     Verdict,
-    as_list,
     as_mapping,
     environment_of,
     run_time,
@@ -46,10 +46,7 @@ def plan_github(
         why = f"assumed triggered ({why})"
         triggered = Verdict.RUN
     jobs = {str(k): v for k, v in as_mapping(data.get("jobs")).items()}
-    graph = {
-        str(job_id): [str(n) for n in as_list(as_mapping(job).get("needs"))]
-        for job_id, job in jobs.items()
-    }
+    graph = github_needs(data)
     contexts = job_contexts(data, event, variables)
     units: dict[str, Unit] = {}
     # The distinct possible results among each job's ancestors, built in

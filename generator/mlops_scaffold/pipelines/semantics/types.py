@@ -194,6 +194,11 @@ class ExpressionError(ValueError):
 # --------------------------------------------------------------------------
 # Three-valued values
 
+#: The key the Azure compiler adds to a stage, job, step or variable that
+#: may not be there (its reason): a template not read, an insertion under a
+#: condition not known, an ``each`` over a collection not known.
+MAYBE = "__planner_maybe__"
+
 
 class Unknown:
     """A value that cannot be known offline. ``truthy`` is its truthiness
