@@ -1,6 +1,7 @@
 """Analysing pipelines: the second half of mlops-scaffold.
 
-- ``model``: pipeline files, jobs, steps and the Azure stage graph;
+- ``model``: pipeline files, jobs and steps (what each job waits for
+  comes from ``semantics``);
 - ``discovery``: which files are pipelines, by content;
 - ``schema``: validation the way each service reads a file;
 - ``rules``: the rule catalogue (one module per rule);

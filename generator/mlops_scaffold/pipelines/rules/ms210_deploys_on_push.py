@@ -38,7 +38,9 @@ class DeploysOnPush(Rule):
                 pipeline.provider,
                 self.context.default_branch,
                 root=self.context.root,
-                source=pipeline.relative,
+                # the file's path, so templates are read relative to it
+                # (not to the current folder) in the graph MS206 reads
+                source=self.context.root / pipeline.relative,
             )
         except MalformedFileError:
             return  # reported by the schema and shape checks
