@@ -26,7 +26,7 @@ Modules, one concern each: ``types`` (plans and three-valued values),
 ``expressions`` (tokenizer and parser of both languages), ``evaluator``
 (the one evaluator and the ``Provider`` it is given), ``github`` and
 ``azure`` (each provider's functions, default condition and triggers),
-``graph`` (dependencies, ancestors, order; ``job_graph`` for the rules),
+``graph`` (dependencies, ancestors, order; ``JobGraph``, as rules read it),
 ``compiler`` (Azure templates and ``${{ }}``), ``plan_github`` and
 ``plan_azure``, ``unreachable`` (MS210's diagnosis) and ``api``.
 """
