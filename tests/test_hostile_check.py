@@ -11,7 +11,7 @@ import pytest
 from test_check_properties import RAW
 
 from helpers import invoke
-from mlops_scaffold.pipelines import planner
+from mlops_scaffold.pipelines import semantics
 from mlops_scaffold.pipelines.check import check
 
 AZURE_HEAD = "trigger: [main]\npool: {vmImage: ubuntu-latest}\n"
@@ -134,10 +134,10 @@ def test_an_alias_bomb_in_an_included_template_is_refused_fast(tmp_path):
         "{deploy: {steps: [{script: make deploy}]}}}\n",
     })  # fmt: skip
     started = time.monotonic()
-    result = planner.plan(
-        planner.load(tmp_path / "azure-pipelines.yml"),
+    result = semantics.plan(
+        semantics.load(tmp_path / "azure-pipelines.yml"),
         "azure",
-        planner.Event.push("main"),
+        semantics.Event.push("main"),
         {},
         root=tmp_path,
         source=tmp_path / "azure-pipelines.yml",
@@ -155,10 +155,10 @@ def test_a_scalar_under_a_template_condition_is_a_finding(tmp_path):
     result = invoke("check", tmp_path)
     assert result.exit_code == 1
     assert "stages.yml:2: error MS101" in result.stdout
-    plan = planner.plan(
-        planner.load(tmp_path / "azure-pipelines.yml"),
+    plan = semantics.plan(
+        semantics.load(tmp_path / "azure-pipelines.yml"),
         "azure",
-        planner.Event.push("main"),
+        semantics.Event.push("main"),
         {},
         root=tmp_path,
         source=tmp_path / "azure-pipelines.yml",
@@ -184,10 +184,10 @@ def test_any_hostile_included_template_is_bounded(tmp_path, index):
     result = check(tmp_path, use_auditor=False)
     assert time.monotonic() - started < 10
     assert {f.file for f in result.findings} <= {"azure-pipelines.yml", "t.yml"}
-    plan = planner.plan(
-        planner.load(tmp_path / "azure-pipelines.yml"),
+    plan = semantics.plan(
+        semantics.load(tmp_path / "azure-pipelines.yml"),
         "azure",
-        planner.Event.push("main"),
+        semantics.Event.push("main"),
         {},
         root=tmp_path,
         source=tmp_path / "azure-pipelines.yml",

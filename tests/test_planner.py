@@ -16,8 +16,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlops_scaffold.pipelines import planner as P
-from mlops_scaffold.pipelines.planner import Event, Verdict
+from mlops_scaffold.pipelines import semantics as P
+from mlops_scaffold.pipelines.semantics import Event, Verdict
 
 RUN, SKIP, UNKNOWN = Verdict.RUN, Verdict.SKIP, Verdict.UNKNOWN
 PUSH_MAIN = Event.push("main")
@@ -1265,6 +1265,16 @@ def test_azure_unreachable_deployments_and_the_suggested_fix():
 def test_plan_rejects_an_unknown_provider():
     with pytest.raises(ValueError, match="provider"):
         P.plan({}, "gitlab", PUSH_MAIN)
+
+
+def test_the_planner_module_re_exports_the_semantics_package():
+    from mlops_scaffold.pipelines import planner
+
+    assert planner.plan is P.plan and planner.Event is Event
+    assert set(planner.__all__) <= set(P.__all__)
+    assert all(
+        getattr(planner, name) is getattr(P, name) for name in planner.__all__
+    )
 
 
 def test_explain_lists_every_verdict_with_its_reasons():

@@ -237,12 +237,12 @@ def _generated_cd(rendered, provider: str) -> tuple[str, str]:
 
 def _running_jobs(text: str, provider: str) -> list[str]:
     """The jobs that run on a push to main (the ones a switch-off moves)."""
-    from mlops_scaffold.pipelines import planner
+    from mlops_scaffold.pipelines import semantics
     from mlops_scaffold.yamlio import load_untrusted
 
     data, _ = load_untrusted(text, "cd.yml")
-    plan = planner.plan(data, provider, planner.Event.push("main"))
-    return [u.id for u in plan.jobs if u.verdict is planner.Verdict.RUN]
+    plan = semantics.plan(data, provider, semantics.Event.push("main"))
+    return [u.id for u in plan.jobs if u.verdict is semantics.Verdict.RUN]
 
 
 def _switch_off(text: str, provider: str, job: str) -> str:

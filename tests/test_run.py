@@ -15,8 +15,8 @@ import pytest
 
 from conftest import REPO
 from mlops_scaffold.errors import UnsupportedPipelineError
-from mlops_scaffold.pipelines.planner import Event
 from mlops_scaffold.pipelines.runner import Options, run
+from mlops_scaffold.pipelines.semantics import Event
 
 
 def repo(tmp_path: Path, files: dict[str, str]) -> Path:

@@ -13,8 +13,8 @@ import pytest
 from test_run import read, repo, statuses, steps
 
 from mlops_scaffold.errors import UnsupportedPipelineError
-from mlops_scaffold.pipelines.planner import Event
 from mlops_scaffold.pipelines.runner import Options, run
+from mlops_scaffold.pipelines.semantics import Event
 
 
 def az(tmp_path: Path, pipeline: str, **files: str) -> Path:

@@ -493,8 +493,8 @@ def run_command(
     """
     from pathlib import Path
 
-    from .pipelines.planner import Event
     from .pipelines.runner import Options, run, summary
+    from .pipelines.semantics import Event
 
     inputs_map = _pairs(inputs, "--input")
     branch = (ref or _default_branch(Path(file))).removeprefix("refs/heads/")

@@ -1,14 +1,17 @@
 """Analysing pipelines: the second half of mlops-scaffold.
 
-- ``model``: pipeline files, jobs, steps and the Azure stage graph;
+- ``model``: pipeline files, jobs and steps (what each job waits for
+  comes from ``semantics``);
 - ``discovery``: which files are pipelines, by content;
 - ``schema``: validation the way each service reads a file;
 - ``rules``: the rule catalogue (one module per rule);
 - ``auditor``: zizmor's GitHub security findings, merged;
 - ``check``: the engine; ``report``: its output formats;
 - ``review``: what a change does to the pipelines;
-- ``planner``: which jobs run for an event (and the one expression engine
-  and Azure template expander); ``runner``: ``mlops-scaffold run``.
+- ``semantics``: the one model of what runs: which jobs run for an event,
+  the dependency graph the rules read, the one expression engine and Azure
+  template compiler (``planner`` re-exports it for older imports);
+  ``runner``: ``mlops-scaffold run``.
 """
 
 from .discovery import discover, provider_of

@@ -257,7 +257,7 @@ def _failure(file: str, what: str, error: Exception) -> Finding:
     expression the service cannot parse is the file's fault (MS212, the
     service rejects it); anything else is ours, and still never costs the
     run the other files' findings (MS100, the file was not analysed)."""
-    from .planner import ExpressionError
+    from .semantics import ExpressionError
 
     if isinstance(error, ExpressionError):
         return Finding(

@@ -9,7 +9,9 @@ model just sees nothing there.
 
 What a job *is* comes from its structure: the environment it runs in, an
 Azure ``deployment:`` job, and what its steps do (deploy commands and
-tasks), never from a substring of its name.
+tasks), never from a substring of its name. What a job *waits for* comes
+from the one dependency graph, ``semantics.JobGraph`` (the planner's):
+``PipelineFile.graph`` and the accessors derived from it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ..yamlio import Lines, decode_untrusted, load_untrusted
+from .semantics import GraphJob, JobGraph, job_graph
+from .semantics.graph import DEFAULT_STAGE
 
 GITHUB = "github"
 AZURE = "azure"
@@ -32,7 +36,6 @@ PIPELINE = "pipeline"  # Azure, with a trigger or pool: runs by itself
 TEMPLATE = "template"  # Azure, included by others
 
 PRODUCTION, STAGING = "production", "staging"
-TEMPLATE_NODE = "template:"  # a stage graph node that stands for a template
 _PRODUCTION_WORDS = {"prod", "production", "prd", "live"}
 _STAGING_WORDS = {
     "staging", "stage", "stg", "preprod", "preproduction", "uat", "qa",
@@ -301,27 +304,120 @@ class PipelineFile:
             if key in data
         }
 
-    def stages(self) -> dict[str, list[str]]:
-        """Azure stages and what each depends on (see ``stage_graph``)."""
-        return stage_graph(self.mapping) if self.provider == AZURE else {}
+    def graph(self, root: Path | None = None, branch: str = "main") -> JobGraph:
+        """The planner's graph of this file on a push to ``branch``: every
+        job and what it waits for, Azure templates read from ``root`` (the
+        repository; None: the file alone, templates unknown). Raises
+        ExpressionError for a template expression that does not parse."""
+        return job_graph(
+            self.mapping,
+            self.provider,
+            branch=branch,
+            root=root,
+            source=None if root is None else root / self.relative,
+            template=self.is_template,
+        )
 
-    def production_jobs(self) -> list[Job]:
+    def _own_graph(self) -> JobGraph | None:
+        """The file alone's graph; None when a template expression does not
+        parse (MS212 reports it)."""
+        try:
+            return self.graph()
+        except (ValueError, RecursionError):  # ExpressionError among them
+            return None
+
+    def job_graph(self) -> dict[str, list[str]]:
+        """Each job's label and the labels it waits for directly, from the
+        file alone's ``graph`` (empty when that cannot be built)."""
+        graph = self._own_graph()
+        if graph is None:
+            return {}
+        return {key: list(needs) for key, needs in graph.needs.items()}
+
+    def stages(self) -> dict[str, list[str]]:
+        """Azure stages and what each depends on, from the file alone's
+        ``graph`` (a template not read is one stage, ``template:<path>``)."""
+        graph = self._own_graph() if self.provider == AZURE else None
+        if graph is None:
+            return {}
+        return {
+            stage: list(depends)
+            for stage, depends in graph.stages.items()
+            if stage != DEFAULT_STAGE
+        }
+
+    def graph_jobs(self, graph: JobGraph) -> dict[str, Job]:
+        """Every job of ``graph`` (this file's, templates read) as a
+        ``Job``, by label: an Azure job as compiled (its step templates in
+        its steps), placed where it is written in this file, or else at the
+        stage or ``- template:`` entry that brings it in."""
+        written = {job.label: job for job in self.jobs()}
+        found: dict[str, Job] = {}
+        for key, node in graph.jobs.items():
+            if self.provider == GITHUB:
+                if key in written:
+                    found[key] = written[key]
+                continue
+            place = written[key].path if key in written else None
+            job = _azure_job(
+                dict(node.raw),
+                place if place is not None else self._origin(node),
+                node.stage,
+            )
+            job.name = node.id  # as the graph names it (`Job1` if unnamed)
+            title = as_dict(graph.stage_data.get(node.stage or "")).get(
+                "displayName"
+            )
+            job.stage_title = str(title) if title else None
+            found[key] = job
+        return found
+
+    def _origin(self, node: GraphJob) -> tuple[Any, ...]:
+        """Where a job this file does not write comes from: its stage's
+        entry (and the ``- template:`` in its jobs), or the ``- template:``
+        entry of ``stages``, ``jobs`` or ``extends``; () if none is found."""
+        stages = _list(self.mapping.get("stages"))
+        for index, stage in enumerate(stages):
+            if isinstance(stage, dict) and str(stage.get("stage")) == (
+                node.stage
+            ):
+                jobs = _list(stage.get("jobs"))
+                at = _reference(jobs, node.origin)
+                return ("stages", index, *(("jobs", at) if at >= 0 else ()))
+        for key in ("stages", "jobs"):
+            at = _reference(_list(self.mapping.get(key)), node.origin)
+            if at >= 0:
+                return (key, at)
+        extends = as_dict(self.mapping.get("extends"))
+        if node.origin and str(extends.get("template")) == node.origin:
+            return ("extends",)
+        return ()
+
+    def production_jobs(self, graph: JobGraph | None = None) -> list[Job]:
         """The jobs that deploy to production, recognised by what they do
         and are called, not by their gate (which may be the very thing
         missing): the environment, the target their deploy steps name,
         the job's or stage's names, and the release path: a deploying job
         of no named tier that waits for a staging deployment releases
-        what staging tried, to production."""
-        jobs = self.jobs()
+        what staging tried, to production. Among the jobs written in this
+        file, or every job of ``graph`` (see ``graph_jobs``)."""
+        if graph is None:
+            jobs = self.jobs()
+            graph = self._own_graph()
+        else:
+            jobs = list(self.graph_jobs(graph).values())
         by_label = {job.label: job for job in jobs}
-        graph = self.job_graph()
         found = []
         for job in jobs:
             if not job.deploys:
                 continue
             tier = job.tier()
-            if tier is None and job.environment is None:
-                before = upstream(graph, job.label)
+            if tier is None and job.environment is None and graph:
+                before = (
+                    graph.ancestors(job.label)
+                    if job.label in graph.jobs
+                    else []
+                )
                 if any(
                     by_label[b].tier() == STAGING and by_label[b].deploys
                     for b in before
@@ -332,60 +428,17 @@ class PipelineFile:
                 found.append(job)
         return found
 
-    def job_graph(self) -> dict[str, list[str]]:
-        """Each job's label and the labels it waits for directly: GitHub
-        ``needs``; Azure ``dependsOn`` inside a stage, and for a job that
-        waits for no sibling, the last jobs (those no sibling waits for) of
-        the stages its stage depends on."""
-        jobs = self.jobs()
-        by_stage: dict[str | None, list[Job]] = {}
-        for job in jobs:
-            by_stage.setdefault(job.stage, []).append(job)
-        last: dict[str | None, list[str]] = {}
-        for stage, members in by_stage.items():
-            needed = {n for j in members for n in j.needs}
-            last[stage] = [j.label for j in members if j.name not in needed]
-        stages = self.stages()
-        graph: dict[str, list[str]] = {}
-        for job in jobs:
-            siblings = {j.name: j.label for j in by_stage.get(job.stage, [])}
-            edges = [siblings[n] for n in job.needs if n in siblings]
-            if job.stage is not None and not edges:
-                for stage in stages.get(job.stage, []):
-                    edges += last.get(stage, [])
-            graph[job.label] = edges
-        return graph
 
-
-def stage_graph(data: Any) -> dict[str, list[str]]:
-    """The one Azure stage-graph helper: each stage's name and the stages
-    it depends on. As Azure DevOps reads it: a stage without ``dependsOn``
-    waits for the stage written before it; ``dependsOn: []`` for none."""
-    graph: dict[str, list[str]] = {}
-    previous = None
-    for stage in as_list_of_dicts(
-        data.get("stages") if isinstance(data, dict) else None
-    ):
-        if "stage" in stage:
-            name = str(stage["stage"])
-        elif "template" in stage:  # its stages are unknown here
-            name = f"{TEMPLATE_NODE}{stage['template']}"
-        else:
-            continue
-        if "dependsOn" in stage:
-            graph[name] = names(stage["dependsOn"])
-        else:
-            graph[name] = [previous] if previous else []
-        previous = name
-    return graph
-
-
-def as_list_of_dicts(value: Any) -> list[dict[Any, Any]]:
-    return (
-        [v for v in value if isinstance(v, dict)]
-        if isinstance(value, list)
-        else []
-    )
+def _reference(items: list[Any], origin: str | None) -> int:
+    """The index of the ``- template: origin`` entry in ``items``, or -1."""
+    for index, item in enumerate(items):
+        if (
+            origin
+            and isinstance(item, dict)
+            and str(item.get("template")) == origin
+        ):
+            return index
+    return -1
 
 
 def as_dict(value: Any) -> dict[Any, Any]:
@@ -537,16 +590,3 @@ def _azure_jobs(data: dict[Any, Any]) -> Iterator[Job]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def upstream(graph: dict[str, list[str]], start: str) -> list[str]:
-    """Every node ``start`` waits for, nearest first (breadth-first)."""
-    seen: list[str] = []
-    queue = list(graph.get(start, []))
-    while queue:
-        node = queue.pop(0)
-        if node in seen or node == start:
-            continue
-        seen.append(node)
-        queue += graph.get(node, [])
-    return seen

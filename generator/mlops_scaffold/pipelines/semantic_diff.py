@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .model import PRODUCTION, PipelineFile, tier_of
-from .planner import Event, Plan, Unit, Verdict, plan
+from .semantics import Event, Plan, Unit, Verdict, plan
 
 #: The events a reviewer cares about, as the planner models them (a tag
 #: push is not modelled: the planner knows branches, not tags).

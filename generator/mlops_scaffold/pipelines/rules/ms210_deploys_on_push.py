@@ -1,6 +1,6 @@
 """MS210: every deployment job runs on a push to the default branch.
 
-The run planner (``pipelines.planner``) applies each provider's real rules
+The run planner (``pipelines.semantics``) applies each provider's real rules
 (GitHub's implicit ``success()`` over the whole ``needs`` chain, Azure's
 default ``succeeded()`` and stage order), so a deployment that an optional,
 skipped job silently switches off is found before the first release.
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from ...errors import MalformedFileError
 from ..model import ACTION, TEMPLATE, PipelineFile
-from ..planner import unreachable_deployments
+from ..semantics import unreachable_deployments
 from . import Hit, Rule, RuleMeta
 
 
@@ -38,7 +38,9 @@ class DeploysOnPush(Rule):
                 pipeline.provider,
                 self.context.default_branch,
                 root=self.context.root,
-                source=pipeline.relative,
+                # the file's path, so templates are read relative to it
+                # (not to the current folder) in the graph MS206 reads
+                source=self.context.root / pipeline.relative,
             )
         except MalformedFileError:
             return  # reported by the schema and shape checks

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..model import ACTION, TEMPLATE, PipelineFile
-from ..planner import Event, Verdict
 from ..semantic_diff import ancestors, key_of, plan_units, production
+from ..semantics import Event, Verdict
 from . import Hit, Rule, RuleMeta
 
 

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..model import GITHUB, PipelineFile, names
-from ..planner import ExpressionError, _calls, _parse
+from ..semantics import ExpressionError, calls, parse
 from . import Hit, Rule, RuleMeta
 
 #: actionlint expr_sema.go BuiltinFunctionSignatures, plus `case`
@@ -84,14 +84,14 @@ class Expressions(Rule):
                 )
                 continue
             try:
-                node = _parse(text, github)
+                node = parse(text, github)
             except ExpressionError as error:
                 yield Hit(
                     path, f"expression `{_short(text)}` does not parse: {error}"
                 )
                 continue
             functions = GITHUB_FUNCTIONS if github else AZURE_FUNCTIONS
-            for name in sorted(_calls(node) - functions):
+            for name in sorted(calls(node) - functions):
                 yield Hit(
                     path, f"unknown function `{name}()` in `{_short(text)}`"
                 )

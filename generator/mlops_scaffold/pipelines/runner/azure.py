@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import UnsupportedPipelineError
-from .. import planner as P
+from .. import semantics as P
 from .actions import SkipJob
 from .azure_steps import AzureSteps, Variables, _Job, scalar
 from .base import (
@@ -118,9 +118,9 @@ class AzureRun(AzureSteps):
         structure = compiled.structure
         for _, jobs in structure:
             for job in jobs:
-                if P._MAYBE in job.raw:
+                if P.MAYBE in job.raw:
                     raise UnsupportedPipelineError(
-                        f"job {job.id}: {job.raw[P._MAYBE]}"
+                        f"job {job.id}: {job.raw[P.MAYBE]}"
                     )
         stage_graph = {s.id: list(s.depends) for s, _ in structure}
         by_id = {s.id: (s, jobs) for s, jobs in structure}

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...errors import UnsupportedPipelineError
-from .. import planner as P
+from .. import semantics as P
 from .actions import azure_task
 from .base import Session, minutes, with_path
 from .report import FAILURE, SKIPPED, SUCCESS, StepResult
@@ -65,9 +65,9 @@ class Variables:
                 continue
             if "group" in item:
                 missing.append(f"variable group {item['group']}")
-            elif P._MAYBE in item or "template" in item:
+            elif P.MAYBE in item or "template" in item:
                 missing.append(
-                    str(item.get(P._MAYBE) or f"template {item['template']}")
+                    str(item.get(P.MAYBE) or f"template {item['template']}")
                 )
             elif "name" in item:
                 value = item.get("value")
@@ -146,10 +146,8 @@ class AzureSteps:
     def _step(self, step: Any, index: int, state: _Job) -> StepResult:
         if not isinstance(step, Mapping):
             raise UnsupportedPipelineError(f"step {index + 1} is not a mapping")
-        if P._MAYBE in step:
-            raise UnsupportedPipelineError(
-                f"step {index + 1}: {step[P._MAYBE]}"
-            )
+        if P.MAYBE in step:
+            raise UnsupportedPipelineError(f"step {index + 1}: {step[P.MAYBE]}")
         variables = state.variables
         label = self.session.masker(
             variables.macro(str(step.get("displayName") or _default_name(step)))

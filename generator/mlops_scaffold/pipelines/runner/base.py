@@ -16,7 +16,7 @@ from typing import Any
 
 from ... import yamlio
 from ...errors import UnsupportedPipelineError
-from ..planner import Event
+from ..semantics import Event
 from .actions import ActionContext
 from .report import SKIPPED, JobResult, TextLog
 from .shell import Completed, Masker, command_line, execute, write_script

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import UnsupportedPipelineError
-from .. import planner as P
+from .. import semantics as P
+from ..semantics.graph import github_needs
 from .actions import SkipJob
 from .base import (
     Session,
@@ -122,10 +123,7 @@ class GitHubRun(GitHubSteps):
         jobs = self.data.get("jobs")
         if not isinstance(jobs, Mapping) or not jobs:
             raise UnsupportedPipelineError(f"{self.path} has no jobs")
-        graph = {
-            str(k): [str(n) for n in _as_list(_map(v).get("needs"))]
-            for k, v in jobs.items()
-        }
+        graph = github_needs(self.data)  # the planner's graph
         ordered = order(graph)
         wanted = selected(
             graph, self.options.jobs if not self.prefix else (), "job"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import UnsupportedPipelineError
-from .. import planner as P
+from .. import semantics as P
 from .actions import github_action
 from .base import Session, minutes, parse_env_file, with_path
 from .report import FAILURE, SKIPPED, SUCCESS, StepResult
