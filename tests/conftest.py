@@ -44,10 +44,34 @@ E2E_FIXTURES = frozenset(
 )
 
 
+# The longest modules first: xdist hands out whole modules (--dist
+# loadfile) in collection order, so a long module collected last would run
+# alone at the end while the other worker idles. Measured on this machine
+# (benchmarks/README.md); the rest keep their order.
+LONGEST_FIRST = (
+    "test_run_e2e.py",
+    "test_release.py",
+    "test_run_ci_both_e2e.py",
+    "test_toolchain.py",
+    "test_daily_loop.py",
+    "test_run_ci_github_e2e.py",
+    "test_run_ci_azure_e2e.py",
+    "test_validators.py",
+    "test_check_integration.py",
+    "test_update.py",
+    "test_new.py",
+    "test_properties.py",
+    "test_keep_properties.py",
+    "test_infrastructure.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(autouse=True, scope="session")
