@@ -33,6 +33,7 @@ from typing import Any
 
 from ..model import GITHUB, PipelineFile, names
 from ..semantics import ExpressionError, calls, parse
+from ..semantics.expressions import Ctx, Lit, Node, Prop, walk
 from . import Hit, Rule, RuleMeta
 
 #: actionlint expr_sema.go BuiltinFunctionSignatures, plus `case`
@@ -169,39 +170,19 @@ def _in_text(
             yield path, runtime.group(1)
 
 
-def _roots(node: Any) -> Iterator[tuple[str, tuple[Any, ...]]]:
+def _roots(node: Node) -> Iterator[tuple[str, Node]]:
     """(context name, the node) of every named-value in ``node``."""
-    if not isinstance(node, tuple) or not node:
-        return
-    if node[0] == "ctx":
-        yield node[1], node
-        return
-    for part in node[1:]:
-        if isinstance(part, tuple):
-            yield from _roots(part)
-        elif isinstance(part, list):
-            for item in part:
-                yield from _roots(item)
+    for item in walk(node):
+        if isinstance(item, Ctx):
+            yield item.name, item
 
 
-def _members(node: Any, context: str) -> Iterator[str]:
+def _members(node: Node, context: str) -> Iterator[str]:
     """The literal keys read from ``context`` (``needs.build`` -> build)."""
-    if not isinstance(node, tuple) or not node:
-        return
-    if (
-        node[0] == "prop"
-        and node[1] == ("ctx", context)
-        and isinstance(node[2], tuple)
-        and node[2][0] == "lit"
-        and isinstance(node[2][1], str)
-    ):
-        yield node[2][1]
-    for part in node[1:]:
-        if isinstance(part, tuple):
-            yield from _members(part, context)
-        elif isinstance(part, list):
-            for item in part:
-                yield from _members(item, context)
+    for item in walk(node):
+        match item:
+            case Prop(Ctx(name), Lit(str() as key)) if name == context:
+                yield key
 
 
 def _github_references(

@@ -11,7 +11,7 @@ from typing import Any
 from .azure import AZURE
 from .compiler import TEMPLATE_EXPR, compile_azure
 from .evaluator import Evaluator, Provider, Status
-from .expressions import Node, calls, parse
+from .expressions import And, Lit, Node, calls, parse
 from .github import GITHUB, condition_text, input_values, job_contexts
 from .graph import JobGraph, azure_graph, github_graph
 from .plan_azure import plan_azure
@@ -179,7 +179,7 @@ def condition_holds(
     if github:
         text, literal = condition_text(raw)
         if text is None:
-            node: Node = ("lit", True if raw is None else literal)
+            node: Node = Lit(True if raw is None else literal)
         else:
             node = parse(text, github=True)
     else:
@@ -188,7 +188,7 @@ def condition_holds(
         text = f"{AZURE.default_status}()" if raw is None else str(raw)
         node = parse(text, github=False)
     if not (calls(node) & provider.status_functions):
-        node = ("and", provider.default_condition, node)
+        node = And(provider.default_condition, node)
     sets = {k: frozenset({v}) for k, v in results.items()}
     evaluator = Evaluator(
         contexts, provider, Status(ancestors=sets, direct=sets), functions

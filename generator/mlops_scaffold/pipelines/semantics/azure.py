@@ -137,7 +137,7 @@ def _logic(name: str) -> LazyFunction:
     """``and``/``or``: short-circuit on the first known deciding value; an
     unknown one decides only when nothing else does."""
 
-    def function(ev: Evaluator, arg_nodes: list[Node]) -> Any:
+    def function(ev: Evaluator, arg_nodes: Sequence[Node]) -> Any:
         unsure: Unknown | None = None
         stop = name == "or"
         for node in arg_nodes:
@@ -151,7 +151,7 @@ def _logic(name: str) -> LazyFunction:
     return function
 
 
-def _coalesce(ev: Evaluator, arg_nodes: list[Node]) -> Any:
+def _coalesce(ev: Evaluator, arg_nodes: Sequence[Node]) -> Any:
     """The first argument that is neither null nor empty (an unknown one
     before it makes the result unknown)."""
     args = [ev.eval(node) for node in arg_nodes]

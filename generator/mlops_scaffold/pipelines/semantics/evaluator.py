@@ -9,11 +9,24 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .expressions import Node, reference_name, references
+from .expressions import (
+    And,
+    Call,
+    Cmp,
+    Ctx,
+    Lit,
+    Node,
+    Not,
+    Or,
+    Prop,
+    Star,
+    reference_name,
+    references,
+)
 from .types import (
     ContextObject,
     Event,
@@ -26,7 +39,7 @@ from .types import (
 Function = Callable[..., Any]
 """An expression function: the evaluator, then the evaluated arguments
 (never Unknown: the evaluator answers for those)."""
-LazyFunction = Callable[["Evaluator", list[Node]], Any]
+LazyFunction = Callable[["Evaluator", Sequence[Node]], Any]
 """A function that evaluates its own arguments (Azure's short-circuiting
 ``and``/``or``, ``coalesce``)."""
 
@@ -58,7 +71,7 @@ class Provider:
     @property
     def default_condition(self) -> Node:
         """The status check a condition without one gets, as a node."""
-        return ("call", self.default_status, [])
+        return Call(self.default_status, ())
 
 
 @dataclass
@@ -137,54 +150,58 @@ class Evaluator:
 
     # evaluation ------------------------------------------------------
     def eval(self, node: Node) -> Any:
-        kind = node[0]
-        if kind == "lit":
-            return node[1]
-        if kind == "ctx":
-            if node[1] in self.contexts:
-                return self.contexts[node[1]]
-            return Unknown(f"`{node[1]}` is not available here")
-        if kind == "prop":
-            return self.prop(self.eval(node[1]), self.eval(node[2]))
-        if kind == "star":
-            base = self.eval(node[1])
-            if isinstance(base, Unknown):
-                return base
-            if isinstance(base, ContextObject):
-                return base.items()
-            if isinstance(base, list):
-                return list(base)
-            return []
-        if kind == "not":
-            value = self.truthy(self.eval(node[1]))
-            return value if isinstance(value, Unknown) else not value
-        if kind == "and":
-            left = self.eval(node[1])
-            known = self.truthy(left)
-            if known is False:
+        match node:
+            case Lit(value):
+                return value
+            case Ctx(name):
+                if name in self.contexts:
+                    return self.contexts[name]
+                return Unknown(f"`{name}` is not available here")
+            case Prop(base, key):
+                return self.prop(self.eval(base), self.eval(key))
+            case Star(base):
+                return self.star(self.eval(base))
+            case Not(operand):
+                value = self.truthy(self.eval(operand))
+                return value if isinstance(value, Unknown) else not value
+            case And(left_node, right_node):
+                left = self.eval(left_node)
+                known = self.truthy(left)
+                if known is False:
+                    return left
+                right = self.eval(right_node)
+                if known is True:
+                    return right
+                if self.truthy(right) is False:
+                    return Unknown(left.reason, truthy=False)
                 return left
-            right = self.eval(node[2])
-            if known is True:
-                return right
-            if self.truthy(right) is False:
-                return Unknown(left.reason, truthy=False)
-            return left
-        if kind == "or":
-            left = self.eval(node[1])
-            known = self.truthy(left)
-            if known is True:
+            case Or(left_node, right_node):
+                left = self.eval(left_node)
+                known = self.truthy(left)
+                if known is True:
+                    return left
+                right = self.eval(right_node)
+                if known is False:
+                    return right
+                if self.truthy(right) is True:
+                    return Unknown(left.reason, truthy=True)
                 return left
-            right = self.eval(node[2])
-            if known is False:
-                return right
-            if self.truthy(right) is True:
-                return Unknown(left.reason, truthy=True)
-            return left
-        if kind == "cmp":
-            return self.compare(node[1], self.eval(node[2]), self.eval(node[3]))
-        if kind == "call":
-            return self.call(node[1], node[2])
-        raise ExpressionError(f"unknown node {kind}")
+            case Cmp(op, left_node, right_node):
+                return self.compare(
+                    op, self.eval(left_node), self.eval(right_node)
+                )
+            case Call(name, args):
+                return self.call(name, args)
+        raise ExpressionError(f"unknown node {node!r}")
+
+    def star(self, base: Any) -> Any:
+        if isinstance(base, Unknown):
+            return base
+        if isinstance(base, ContextObject):
+            return base.items()
+        if isinstance(base, list):
+            return list(base)
+        return []
 
     def prop(self, base: Any, key: Any) -> Any:
         if isinstance(base, Unknown):
@@ -212,7 +229,7 @@ class Evaluator:
         return self.provider.compare(op, left, right)
 
     # functions -------------------------------------------------------
-    def call(self, name: str, arg_nodes: list[Node]) -> Any:
+    def call(self, name: str, arg_nodes: Sequence[Node]) -> Any:
         if name in self.provider.status_functions:
             return self.status_call(name, arg_nodes)
         lazy = self.provider.lazy_functions.get(name)
@@ -229,7 +246,7 @@ class Evaluator:
             return Unknown(f"function `{name}` is not modelled")
         return function(self, *args)
 
-    def status_call(self, name: str, arg_nodes: list[Node]) -> Any:
+    def status_call(self, name: str, arg_nodes: Sequence[Node]) -> Any:
         if name == "always":
             return True
         if name in ("cancelled", "canceled"):

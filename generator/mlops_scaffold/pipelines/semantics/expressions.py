@@ -2,20 +2,100 @@
 recursive-descent parser (GitHub's infix syntax; Azure's function calls are
 its ``primary`` part), and the walks over the parsed nodes.
 
-A node is a tuple: ``("lit", value)``, ``("ctx", name)``, ``("prop", base,
-key)``, ``("star", base)``, ``("not", node)``, ``("and", left, right)``,
-``("or", left, right)``, ``("cmp", op, left, right)`` or ``("call", name,
-[arguments])``.
+A node is one of nine typed, immutable classes: ``Lit`` (a literal),
+``Ctx`` (a named context), ``Prop`` (``base.key`` / ``base[key]``), ``Star``
+(``base.*``), ``Not``, ``And``, ``Or``, ``Cmp`` (``==`` ... ``>=``) and
+``Call`` (a function call); ``Node`` is their union, for ``match``.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 from .types import ExpressionError
 
-Node = tuple[Any, ...]
+
+@dataclass(frozen=True, slots=True)
+class Lit:
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prop:
+    base: Node
+    key: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Star:
+    base: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: Node
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Cmp:
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    name: str
+    args: tuple[Node, ...]
+
+
+Node: TypeAlias = Lit | Ctx | Prop | Star | Not | And | Or | Cmp | Call
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The nodes directly inside ``node``, in reading order."""
+    match node:
+        case Prop(base, key):
+            return (base, key)
+        case Star(base):
+            return (base,)
+        case Not(operand):
+            return (operand,)
+        case And(left, right) | Or(left, right) | Cmp(_, left, right):
+            return (left, right)
+        case Call(_, args):
+            return args
+    return ()
+
+
+def walk(node: Node) -> list[Node]:
+    """``node`` and every node inside it, outermost first."""
+    found: list[Node] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        found.append(item)
+        stack.extend(reversed(children(item)))
+    return found
 
 
 # --------------------------------------------------------------------------
@@ -95,13 +175,13 @@ class _Parser:
     def or_(self) -> Node:
         node = self.and_()
         while self.accept("||"):
-            node = ("or", node, self.and_())
+            node = Or(node, self.and_())
         return node
 
     def and_(self) -> Node:
         node = self.eq()
         while self.accept("&&"):
-            node = ("and", node, self.eq())
+            node = And(node, self.eq())
         return node
 
     def eq(self) -> Node:
@@ -110,7 +190,7 @@ class _Parser:
             token = self.peek()
             if token and token[1] in ("==", "!="):
                 self.pos += 1
-                node = ("cmp", token[1], node, self.rel())
+                node = Cmp(token[1], node, self.rel())
             else:
                 return node
 
@@ -120,13 +200,13 @@ class _Parser:
             token = self.peek()
             if token and token[1] in ("<", "<=", ">", ">="):
                 self.pos += 1
-                node = ("cmp", token[1], node, self.unary())
+                node = Cmp(token[1], node, self.unary())
             else:
                 return node
 
     def unary(self) -> Node:
         if self.accept("!"):
-            return ("not", self.unary())
+            return Not(self.unary())
         return self.postfix()
 
     def postfix(self) -> Node:
@@ -135,16 +215,16 @@ class _Parser:
             if self.accept("."):
                 token = self.take()
                 if token[1] == "*":
-                    node = ("star", node)
+                    node = Star(node)
                 elif token[0] in ("name", "num"):
-                    node = ("prop", node, ("lit", token[1]))
+                    node = Prop(node, Lit(token[1]))
                 else:
                     raise ExpressionError(f"bad property in {self.text!r}")
             elif self.accept("["):
                 if self.accept("*"):
-                    node = ("star", node)
+                    node = Star(node)
                 else:
-                    node = ("prop", node, self.expr())
+                    node = Prop(node, self.expr())
                 self.take("]")
             else:
                 return node
@@ -152,9 +232,9 @@ class _Parser:
     def primary(self) -> Node:
         kind, value = self.take()
         if kind == "str":
-            return ("lit", value[1:-1].replace("''", "'"))
+            return Lit(value[1:-1].replace("''", "'"))
         if kind == "num":
-            return ("lit", _number_literal(value))
+            return Lit(_number_literal(value))
         if kind == "op" and value == "(" and self.infix:
             node = self.expr()
             self.take(")")
@@ -169,14 +249,14 @@ class _Parser:
                 while self.accept(","):
                     args.append(self.expr())
                 self.take(")")
-            return ("call", lowered, args)
+            return Call(lowered, tuple(args))
         if lowered in ("true", "false"):
             if self.infix and value != lowered:
                 raise ExpressionError(f"{value!r} is not a literal")
-            return ("lit", lowered == "true")
+            return Lit(lowered == "true")
         if lowered == "null":
-            return ("lit", None)
-        return ("ctx", lowered)
+            return Lit(None)
+        return Ctx(lowered)
 
 
 def _number_literal(text: str) -> Any:
@@ -194,45 +274,28 @@ def references(node: Node) -> list[Node]:
     stack = [node]
     while stack:
         item = stack.pop()
-        if not isinstance(item, tuple) or not item:
-            continue
-        if item[0] == "prop" and reference_name(item):
+        if isinstance(item, Prop) and reference_name(item):
             if item not in found:
                 found.append(item)
             continue
-        stack.extend(
-            part
-            for part in reversed(item[1:])
-            if isinstance(part, (tuple, list))
-            for part in (part if isinstance(part, list) else [part])
-        )
+        stack.extend(reversed(children(item)))
     return found
 
 
 def reference_name(node: Node) -> str | None:
-    if node[0] == "ctx":
-        return str(node[1])
-    if node[0] == "prop" and node[2][0] == "lit":
-        base = reference_name(node[1])
-        if base is not None:
-            return f"{base}.{node[2][1]}"
+    match node:
+        case Ctx(name):
+            return name
+        case Prop(base, Lit(key)):
+            prefix = reference_name(base)
+            if prefix is not None:
+                return f"{prefix}.{key}"
     return None
 
 
 def calls(node: Node) -> set[str]:
     """Names of all functions called in ``node``."""
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if not isinstance(item, tuple) or not item:
-            continue
-        if item[0] == "call":
-            found.add(item[1])
-            stack.extend(item[2])
-        else:
-            stack.extend(part for part in item[1:] if isinstance(part, tuple))
-    return found
+    return {item.name for item in walk(node) if isinstance(item, Call)}
 
 
 _MAX_EXPRESSION = 21_000  # GitHub's limit on an expression's length

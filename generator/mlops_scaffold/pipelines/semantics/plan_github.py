@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .evaluator import Evaluator, Status, decide, values_note
-from .expressions import Node, calls, parse
+from .expressions import And, Lit, Node, calls, parse
 from .github import GITHUB, condition_text, job_contexts
 from .graph import (
     AncestorResults,
@@ -120,7 +120,7 @@ def _job(
     text, literal = condition_text(raw_if)
     try:
         if text is None:
-            node: Node = ("lit", True if raw_if is None else literal)
+            node: Node = Lit(True if raw_if is None else literal)
         else:
             node = parse(text, github=True)
     except ExpressionError as error:
@@ -132,7 +132,7 @@ def _job(
         )
     implicit = not (calls(node) & GITHUB.status_functions)
     if implicit:
-        node = ("and", GITHUB.default_condition, node)
+        node = And(GITHUB.default_condition, node)
 
     def needs_context(all_succeed: bool) -> ContextObject:
         return ContextObject(
