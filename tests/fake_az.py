@@ -16,7 +16,11 @@ definitions). Like the real one it refuses:
   the template reads it, loadYamlContent), and whatever a test seeds for
   the person running the set-up ({"principal", "scope", "role"}); role
   conditions are not modelled;
-- an Azure DevOps REST area, method or api-version that does not exist.
+- an Azure DevOps REST area, method or api-version that does not exist;
+- a storage account name another subscription (another team, with
+  $FAKE_AZ_SUBSCRIPTION) or resource group already holds: the names are
+  global (StorageAccountAlreadyTaken), while `show` sees only the caller's
+  own subscription and resource group.
 
 The cloud's state (shared by all jobs) is $FAKE_AZ_STATE (JSON). `invoke`
 answers with the project's real scoring code, loaded the way Azure ML loads
@@ -134,6 +138,12 @@ def login() -> str:
     if not identity:
         raise Refused("Please run 'az login' to setup account.", 1)
     return identity
+
+
+def subscription() -> str:
+    """The subscription the caller's session uses ($FAKE_AZ_SUBSCRIPTION):
+    another team is another subscription."""
+    return os.environ.get("FAKE_AZ_SUBSCRIPTION", "sub")
 
 
 def check(state: dict, group: str, command: str) -> None:
@@ -637,15 +647,28 @@ def deploy_identities(state: dict, template: Path, parameters: dict) -> None:
         }
     for key, custom in config.get("custom_roles", {}).items():
         state.setdefault("custom_roles", {})[key] = custom["actions"]
+    # A role on the Terraform state container names the account the set-up
+    # recorded (the stateStorageAccount parameter, where the template
+    # declares it; identities.yml's name in templates before it): ARM
+    # refuses an account that does not exist in this subscription and
+    # resource group.
+    if "stateStorageAccount" in declared:
+        account = parameters.get("stateStorageAccount", "")
+    else:
+        account = config.get("state", {}).get("storage_account", "")
     for grant in config["role_assignments"]:
         if grant["scope"] == "resource_group":
             scope = config["resource_groups"][grant["environment"]]
         else:
             store = config["state"]
-            scope = (f"/subscriptions/sub/resourceGroups/"
-                     f"{store['resource_group']}/providers/Microsoft.Storage/"
-                     f"storageAccounts/{store['storage_account']}/"
-                     "blobServices/default/containers/"
+            found = state.get("storage_accounts", {}).get(account)
+            if not found or (found["subscription"], found["resourceGroup"]) \
+                    != (subscription(), store["resource_group"]):
+                raise Refused(
+                    "(ResourceNotFound) The Resource 'Microsoft.Storage/"
+                    f"storageAccounts/{account}' under resource group "
+                    f"'{store['resource_group']}' was not found.", 1)
+            scope = (f"{found['id']}/blobServices/default/containers/"
                      f"{store['container']}")  # fmt: skip
         assign(state, client_ids[grant["identity"]], scope, grant["role"])
 
@@ -672,7 +695,7 @@ def core(state: dict, args: list[str]) -> str:
     accounts = state.setdefault("storage_accounts", {})
     if command == ("account", "show"):
         login()
-        return emit({"id": "sub", "tenantId": "tenant"}, options)
+        return emit({"id": subscription(), "tenantId": "tenant"}, options)
     if command == ("ad", "signed-in-user", "show"):
         return emit({"id": f"object-of-{login()}"}, options)
     if command == ("provider", "register"):
@@ -707,26 +730,45 @@ def core(state: dict, args: list[str]) -> str:
     group = str(options.get("--resource-group", ""))
     if command[:2] == ("storage", "account"):
         check(state, "subscription", name)
-        account = accounts.get(str(options["--name"]))
+        wanted = str(options["--name"])
+        account = accounts.get(wanted)
+        # Names are global, but `show` and an update see only the caller's
+        # subscription and the resource group named (an ARM resource id).
+        own = account is not None and (
+            account["subscription"], account["resourceGroup"]
+        ) == (subscription(), group or account["resourceGroup"])
         if command[2] == "show":
-            if account is None:
-                raise Refused("(ResourceNotFound) storage account "
-                              f"{options['--name']} not found", 3)  # fmt: skip
+            if not own:
+                raise Refused("(ResourceNotFound) The Resource 'Microsoft."
+                              f"Storage/storageAccounts/{wanted}' under "
+                              f"resource group '{group}' was not found.",
+                              3)  # fmt: skip
             return emit(account, options)
         if group not in groups:
             raise Refused(f"(ResourceGroupNotFound) Resource group '{group}' "
                           "could not be found.", 3)  # fmt: skip
-        accounts[str(options["--name"])] = {
-            "id": f"/subscriptions/sub/resourceGroups/{group}/providers/"
-            f"Microsoft.Storage/storageAccounts/{options['--name']}",
+        if account is not None and not own:
+            # Another subscription (another team) or resource group holds it.
+            raise Refused(f"(StorageAccountAlreadyTaken) The storage account "
+                          f"named {wanted} is already taken.", 1)  # fmt: skip
+        if not re.fullmatch(r"[a-z0-9]{3,24}", wanted):
+            raise Refused(f"(AccountNameInvalid) {wanted} is not a valid "
+                          "storage account name.", 1)  # fmt: skip
+        accounts[wanted] = {
+            "id": f"/subscriptions/{subscription()}/resourceGroups/{group}/"
+            f"providers/Microsoft.Storage/storageAccounts/{wanted}",
+            "subscription": subscription(),
+            "resourceGroup": group,
             "allowSharedKeyAccess": options.get("--allow-shared-key-access"),
-            "containers": [],
+            "containers": account["containers"] if account else [],
         }
         return ""
     if command == ("storage", "container-rm", "create"):
         check(state, "subscription", name)
         account = accounts.get(str(options["--storage-account"]))
-        if account is None:
+        if account is None or (account["subscription"],
+                               account["resourceGroup"]) != (
+                subscription(), group):  # fmt: skip
             raise Refused("(ResourceNotFound) storage account not found", 3)
         if options["--name"] not in account["containers"]:
             account["containers"].append(options["--name"])

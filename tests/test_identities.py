@@ -10,6 +10,7 @@ identities are read from the generated project."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -708,8 +709,16 @@ exit 0
 
 
 def run_setup(project: Path, tmp_path: Path, *args: str):
+    """The set-up script on a copy of ``project`` (it records the Terraform
+    state account there), with logging stand-ins for az, terraform and gh.
+    Returns the result, the calls, and the copy."""
+    import shutil
     import subprocess
 
+    copy = tmp_path / "project"
+    if not copy.exists():
+        shutil.copytree(project, copy, symlinks=True)
+    project = copy
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     for tool in ("az", "terraform", "gh"):
@@ -730,7 +739,7 @@ def run_setup(project: Path, tmp_path: Path, *args: str):
         text=True,
         timeout=60,
     )
-    return result, log.read_text().splitlines()
+    return result, log.read_text().splitlines(), project
 
 
 ISSUER = "https://vstoken.dev.azure.com/0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -744,7 +753,7 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
         args += ["github", "my-org/fraud-model"]
     if (project / "azure-pipelines").exists():
         args += ["azure-devops", "https://dev.azure.com/my-org", "ML"]
-    result, calls = run_setup(project, tmp_path, *args)
+    result, calls, copy = run_setup(project, tmp_path, *args)
     if (
         not (project / "infra/bicep").exists()
         and not (project / "infra/terraform").exists()
@@ -779,6 +788,21 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
         ]
         assert created and created[0] < deploy[0]
         assert "--allow-shared-key-access false" in calls[created[0]]
+        # Named from the subscription (az account show: sub-1) and the
+        # state's resource group, recorded for Terraform's backend, and
+        # handed to the identities deployment (roles on its container).
+        state = config["state"]
+        group = f"/subscriptions/sub-1/resourceGroups/{state['resource_group']}"
+        account = state["storage_account_prefix"] + hashlib.sha1(
+            group.lower().encode()
+        ).hexdigest()[:6]
+        assert f"--name {account} " in calls[created[0]]
+        recorded = (copy / "infra/terraform/state.backend.hcl").read_text()
+        assert f'storage_account_name = "{account}"' in recorded
+        assert (
+            f"stateStorageAccount={account}" in calls[deploy[0]]
+            or f"state_storage_account={account}" in calls[deploy[0]]
+        ), calls[deploy[0]]
     trusted = calls[deploy[0]]
     if "github" in args:
         # Both subject formats: by name, and with immutable IDs.
@@ -810,7 +834,7 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
 def test_setup_refuses_bad_arguments_before_touching_azure(
     both_project, tmp_path, args
 ):
-    result, calls = run_setup(both_project, tmp_path, *args)
+    result, calls, _ = run_setup(both_project, tmp_path, *args)
     assert result.returncode == 2
     assert "error:" in result.stderr
     assert calls == []
@@ -850,7 +874,7 @@ def test_setup_can_create_the_identities_before_any_trust(
     """Azure DevOps service connections need the identities' client IDs,
     and print the issuer and subjects to trust: so a first run creates the
     identities and trusts nothing."""
-    result, calls = run_setup(both_project, tmp_path, "identities")
+    result, calls, _ = run_setup(both_project, tmp_path, "identities")
     assert result.returncode == 0, result.stderr
     deploy = next(c for c in calls if "deployment sub create" in c)
     assert "githubSubjectPrefixes=[]" in deploy

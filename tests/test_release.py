@@ -716,10 +716,12 @@ def test_azure_ml_yaml_loads_with_the_real_sdk(both_project: Path):
 # ---------------------------------- set-up scripts against strict stand-ins
 @pytest.fixture
 def setup_cloud(tmp_path: Path, azure_cd_project: Path):
-    """The both-providers project (Azure Pipelines deploying), strict az and
-    gh on the PATH, and an administrator's login (Owner of the
-    subscription)."""
-    both_project = azure_cd_project
+    """A copy of the both-providers project (Azure Pipelines deploying; the
+    set-up records the Terraform state account in it), strict az and gh on
+    the PATH, and an administrator's login (Owner of the subscription)."""
+    both_project = tmp_path / "fraud-model"
+    subprocess.run(["cp", "-r", str(azure_cd_project), str(both_project)],
+                   check=True)  # fmt: skip
     bin_dir = tmp_path / "bin"
     install_fake(bin_dir, "az", FAKE_AZ)
     install_fake(bin_dir, "gh", FAKE_AZ.with_name("fake_gh.py"))
@@ -1299,6 +1301,88 @@ def test_the_deployment_guide_names_what_the_pipelines_and_scripts_read(
                    "Permit each service connection and "
                    "environment"):  # fmt: skip
         assert needed in docs, needed
+
+
+def test_two_teams_with_one_project_name_get_their_own_state_account(
+    setup_cloud, tmp_path
+):
+    """Storage account names are global. Two teams that both call their
+    project fraud-model set it up in their own subscriptions: each gets its
+    own Terraform state account (the stand-in refuses a name another
+    subscription holds, as Azure does), recorded where Terraform's backend
+    and scripts/infra.sh read it; a rerun reads the record instead of
+    deriving the name again."""
+    project, env, state, _ = setup_cloud
+    other = tmp_path / "other-team" / "fraud-model"
+    subprocess.run(["mkdir", "-p", str(other.parent)], check=True)
+    subprocess.run(["cp", "-r", str(project), str(other)], check=True)
+    teams = ((project, "sub-a"), (other, "sub-b"))
+    for where, subscription in teams:
+        result = run(where, env, "bash", "scripts/setup_azure_federation.sh",
+                     "identities", FAKE_AZ_SUBSCRIPTION=subscription)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    names = {}
+    for where, subscription in teams:
+        record = (where / "infra/terraform/state.backend.hcl").read_text()
+        names[subscription] = re.search(
+            r'^storage_account_name = "([a-z0-9]{3,24})"$', record, re.M
+        )[1]
+    assert names["sub-a"] != names["sub-b"]
+    accounts = json.loads(state.read_text())["storage_accounts"]
+    for subscription, name in names.items():
+        assert accounts[name]["subscription"] == subscription
+        assert accounts[name]["allowSharedKeyAccess"] == "false"
+    prefix = identities_yml(project)["state"]["storage_account_prefix"]
+    assert all(name.startswith(prefix) for name in names.values())
+    again = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                "identities", FAKE_AZ_SUBSCRIPTION="sub-a")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert set(json.loads(state.read_text())["storage_accounts"]) == set(
+        names.values()
+    )
+
+
+def test_a_state_record_from_another_subscription_says_what_to_do(
+    setup_cloud,
+):
+    """The recorded name is never derived again, so a project moved to
+    another subscription meets the name its old account holds: the set-up
+    stops with the fix, and records nothing new."""
+    project, env, state, _ = setup_cloud
+    first = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                "identities", FAKE_AZ_SUBSCRIPTION="sub-a")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    record = (project / "infra/terraform/state.backend.hcl").read_text()
+    moved = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                "identities", FAKE_AZ_SUBSCRIPTION="sub-b")  # fmt: skip
+    assert moved.returncode == 1
+    assert "StorageAccountAlreadyTaken" in moved.stderr
+    assert "remove it and run this script again" in moved.stderr
+    assert (project / "infra/terraform/state.backend.hcl").read_text() == (
+        record
+    )
+
+
+def test_fake_az_refuses_a_storage_account_name_another_team_holds(
+    setup_cloud,
+):
+    project, env, state, _ = setup_cloud
+    create = ["az", "storage", "account", "create", "--name", "sttfshared1",
+              "--resource-group", "rg-shared", "--location", "westeurope"]  # fmt: skip
+    for subscription in ("sub-a", "sub-b"):
+        group = run(project, env, "az", "group", "create", "--name",
+                    "rg-shared", "--location", "westeurope",
+                    FAKE_AZ_SUBSCRIPTION=subscription)  # fmt: skip
+        assert group.returncode == 0, group.stderr
+    assert run(project, env, *create,
+               FAKE_AZ_SUBSCRIPTION="sub-a").returncode == 0  # fmt: skip
+    taken = run(project, env, *create, FAKE_AZ_SUBSCRIPTION="sub-b")
+    assert taken.returncode == 1
+    assert "StorageAccountAlreadyTaken" in taken.stderr
+    hidden = run(project, env, "az", "storage", "account", "show", "--name",
+                 "sttfshared1", "--resource-group", "rg-shared",
+                 FAKE_AZ_SUBSCRIPTION="sub-b")  # fmt: skip
+    assert hidden.returncode == 3 and "ResourceNotFound" in hidden.stderr
 
 
 @pytest.mark.parametrize(
