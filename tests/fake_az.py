@@ -17,6 +17,10 @@ definitions). Like the real one it refuses:
   the person running the set-up ({"principal", "scope", "role"}); role
   conditions are not modelled;
 - an Azure DevOps REST area, method or api-version that does not exist;
+- an `az ml job create` whose job (after `--set`, applied as the CLI does)
+  reads or writes the workspace's identity-based datastores without a job
+  identity, with a compute identity that holds no blob data role, or from
+  another workspace's datastore (check_job_data);
 - a storage account name another subscription (another team, with
   $FAKE_AZ_SUBSCRIPTION) or resource group already holds: the names are
   global (StorageAccountAlreadyTaken), while `show` sees only the caller's
@@ -319,8 +323,11 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
             if not known or ("@" not in env and f"{ws}/{env}" not in known):
                 raise Refused(f"(UserError) environment {wanted} not found "
                               f"in workspace {ws}", 1)  # fmt: skip
+            spec = job_spec(str(options["--file"]), options.get("--set", []))
+            check_job_data(spec, ws)
             name = f"job-{len(state['jobs']) + 1}"
             state["jobs"][name] = "Completed"
+            state.setdefault("job_specs", {})[name] = spec
             return emit({"name": name}, options)
         if options["--name"] not in state["jobs"]:
             raise Refused("(UserError) job not found", 1)
@@ -339,6 +346,78 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
             out.mkdir(parents=True, exist_ok=True)
             (out / "model.joblib").write_text("trained")
     return ""
+
+
+def job_spec(path: str, overrides: list[str]) -> dict:
+    """The job YAML with `--set key.path=value` applied the way the CLI
+    does (azext_mlv2 OverridePropertiesBySet, then azure-ai-ml's loader):
+    values are strings, a missing level is created, and a key below a
+    string is refused."""
+    import yaml  # the test extra has it
+
+    spec = yaml.safe_load(Path(path).read_text()) or {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise Refused("usage error: --set KEY=VALUE [KEY=VALUE ...]")
+        node = spec
+        parts = key.split(".")
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise Refused("Cannot use '--set' on properties defined by "
+                              f"reference strings: --set {key}", 1)  # fmt: skip
+            node = child
+        node[parts[-1]] = value
+    return spec
+
+
+def check_job_data(spec: dict, workspace: str) -> None:
+    """What Azure ML refuses, or fails at run time, for the data a command
+    job reads and writes. The workspace's datastores are identity-based
+    (infra/ sets systemDatastoresAuthMode identity: shared keys are off),
+    so a job that mounts or downloads their data must run as an identity
+    ("Access data in a job": user identity or the compute's managed
+    identity; the default AmlToken carries none), and with `managed` the
+    compute cluster's identity must hold a blob data role on the storage
+    (infra/identities.yml, service_identities). A datastore URI names a
+    datastore of the job's own workspace."""
+    data = [
+        value.get("path", "azureml://datastores/workspaceblobstore")
+        for section in ("inputs", "outputs")
+        for value in (spec.get(section) or {}).values()
+        if isinstance(value, dict)
+        and value.get("type", "uri_folder") in ("uri_file", "uri_folder")
+    ]
+    for path in data:
+        long_form = re.match(
+            r"azureml://subscriptions/[^/]+/resourcegroups/[^/]+/"
+            r"workspaces/([^/]+)/", path, re.I)  # fmt: skip
+        if long_form and long_form[1].lower() != workspace.lower():
+            raise Refused(f"(UserError) {path}: the datastore is not in "
+                          f"workspace {workspace}", 1)  # fmt: skip
+    if not any(path.startswith("azureml://") for path in data):
+        return
+    kind = (spec.get("identity") or {}).get("type", "aml_token")
+    if kind not in ("managed", "managed_identity", "user_identity"):
+        raise Refused(
+            "(UserError) The job reads or writes an identity-based datastore "
+            f"with identity {kind}: set identity to user_identity or "
+            "managed (the compute's managed identity) and give it a "
+            "Storage Blob Data role", 1)  # fmt: skip
+    identities = Path("infra/identities.yml")
+    if kind.startswith("managed") and identities.is_file():
+        import yaml
+
+        roles = yaml.safe_load(identities.read_text())["service_identities"]
+        held = [r["role"] for r in roles.get("training-cluster", [])
+                if r["scope"] == "storage"]  # fmt: skip
+        if not any(role.startswith("Storage Blob Data") for role in held):
+            raise Refused(
+                "(AuthorizationFailed) the compute cluster's managed identity "
+                "does not have authorization to perform action 'Microsoft."
+                "Storage/storageAccounts/blobServices/containers/blobs/read'",
+                1)  # fmt: skip
 
 
 def yaml_fields(path: str) -> dict[str, str]:

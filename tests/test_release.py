@@ -970,9 +970,31 @@ def pipeline_resources(project: Path) -> dict[str, set[str]]:
     return found
 
 
+#: What `make train-azureml` hands scripts/train_azureml.sh.
+TRAIN = {"PACKAGE": "fraud_model", "PYTHON": sys.executable}
+
+
+def set_data_source(project: Path, source: str) -> None:
+    config = project / "config/model.yml"
+    config.write_text(
+        re.sub(r"^  source: .*$", f"  source: {source}", config.read_text(),
+               count=1, flags=re.M)  # fmt: skip
+    )
+
+
+def datastore_uri(project: Path, environment: str = "staging") -> str:
+    found = settings(project, environment)
+    return (
+        f"azureml://subscriptions/{SUBSCRIPTION}/resourcegroups/"
+        f"{found['RESOURCE_GROUP']}/workspaces/{found['WORKSPACE']}"
+        "/datastores/workspaceblobstore/paths/fraud/train.csv"
+    )
+
+
 def test_training_on_azure_ml_brings_the_model_back(released):
     project, env, state = released
-    result = run(project, env, "bash", "scripts/train_azureml.sh", "staging")
+    result = run(project, env, "bash", "scripts/train_azureml.sh", "staging",
+                 **TRAIN)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert (project / "models" / ".trained-on-azureml").exists()
     calls = json.loads(state.read_text())["calls"]
@@ -987,6 +1009,67 @@ def test_training_on_azure_ml_brings_the_model_back(released):
     assert verbs.index("environment create") < verbs.index("job create")
     registered = json.loads(state.read_text())["environments"]
     assert registered == [f"{staging}/{SLUG}-inference:1"]
+    # The bundled sample is passed to `train --data` as it is.
+    spec = json.loads(state.read_text())["job_specs"]["job-1"]
+    assert spec["inputs"]["data"] == "sklearn:breast_cancer"
+    assert spec["identity"] == {"type": "managed"}
+
+
+def test_the_training_job_downloads_workspace_data_as_the_cluster(released):
+    """data.source in a datastore of the staging workspace: Azure ML
+    downloads it for the job as the compute cluster's managed identity,
+    which infra/ gives a blob data role (the stand-in refuses a job that
+    reads an identity-based datastore with no identity, as a job with the
+    default AmlToken fails), and `train --data` reads that copy."""
+    project, env, state = released
+    set_data_source(project, datastore_uri(project))
+    result = run(project, env, "bash", "scripts/train_azureml.sh", "staging",
+                 **TRAIN)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    spec = json.loads(state.read_text())["job_specs"]["job-1"]
+    assert spec["identity"] == {"type": "managed"}
+    assert spec["inputs"]["data"] == {
+        "type": "uri_file",
+        "mode": "download",
+        "path": "azureml://datastores/workspaceblobstore/paths/fraud/train.csv",
+    }
+    assert "--data ${{inputs.data}}" in spec["command"]
+
+
+def test_a_datastore_of_another_workspace_is_refused_before_submitting(
+    released,
+):
+    project, env, state = released
+    set_data_source(project, datastore_uri(project, "production"))
+    result = run(project, env, "bash", "scripts/train_azureml.sh", "staging",
+                 **TRAIN)  # fmt: skip
+    assert result.returncode == 2
+    assert "register the data there" in result.stderr
+    assert not [c for c in json.loads(state.read_text())["calls"]
+                if c.startswith("ml job create")]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("identity", "refusal"),
+    [("", "with identity aml_token"), ("aml_token", "with identity aml_token")],
+)
+def test_fake_az_refuses_a_datastore_job_without_a_job_identity(
+    released, identity, refusal
+):
+    """The job file before this change (no `identity:`) cannot read the
+    workspace's identity-based datastores: the stand-in says so."""
+    project, env, state = released
+    job = project / "deploy/train-job.yml"
+    text = re.sub(r"^identity:\n  type: managed\n", "", job.read_text(),
+                  flags=re.M)  # fmt: skip
+    if identity:
+        text += f"identity:\n  type: {identity}\n"
+    job.write_text(text)
+    set_data_source(project, datastore_uri(project))
+    result = run(project, env, "bash", "scripts/train_azureml.sh", "staging",
+                 **TRAIN)  # fmt: skip
+    assert result.returncode != 0
+    assert refusal in result.stderr
 
 
 @pytest.mark.parametrize("refreshes", [True, False])
@@ -1006,12 +1089,17 @@ def test_a_job_longer_than_the_token_is_waited_for(
         '#!/bin/sh\necho \'{"value": "fresh-id-token"}\'\n'
     )
     (tools / "curl").chmod(0o755)
+    # data.source at once: a Python start would use up the 2-second token
+    # before the first call (on GitHub the token lasts minutes).
+    (tools / "python").write_text("#!/bin/sh\necho sklearn:breast_cancer\n")
+    (tools / "python").chmod(0o755)
     oidc = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.example/?x=1",
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",
             "AZURE_CLIENT_ID": "c", "AZURE_TENANT_ID": "t"}  # fmt: skip
     result = run(
         project, {**env, "PATH": f"{tools}{os.pathsep}{env['PATH']}"},
         "bash", "scripts/train_azureml.sh", "staging",
+        **{**TRAIN, "PYTHON": str(tools / "python")},
         FAKE_AZ_TOKEN_LIFETIME="2", FAKE_AZ_JOB_POLLS="3", POLL_SECONDS="1",
         **(oidc if refreshes else {}),
     )  # fmt: skip
