@@ -42,12 +42,24 @@ NON_WRITING_ACTIONS = {
     "generateuserdelegationkey/action",
 }
 
-#: Make targets that reach Azure through Python rather than `az`: the
-#: monitor reads azureml:// datastore URIs with the logged-in identity.
+#: Where the training data lives when data.source is an Azure ML datastore
+#: URI: a datastore of the staging workspace, where the Azure ML training
+#: job runs (docs/decisions/0009-workspace-data-identities.md).
+_TRAINING = "training data"
+
+#: Make targets that reach Azure through Python rather than `az`, with the
+#: logged-in identity (azureml-fsspec: the datastore's definition, then its
+#: blobs): the monitor reads azureml:// batches of the environment it
+#: watches; CD's build (`make package`: the gate trains and scores on
+#: data.source) reads the training data, when it logs in to do so.
 TARGET_PERMISSIONS: dict[str, tuple[tuple[str, str, bool], ...]] = {
     "monitor": (
         (_ENV, f"{_ML}/datastores/read", False),
         (_ENV, f"{_BLOBS}/read", True),
+    ),
+    "package": (
+        (_TRAINING, f"{_ML}/datastores/read", False),
+        (_TRAINING, f"{_BLOBS}/read", True),
     ),
 }
 
@@ -207,6 +219,9 @@ def test_pull_requests_reach_only_the_read_only_identity(project):
 
 
 def test_staging_and_production_never_share_an_identity_or_a_scope(project):
+    """Each deployer reaches its own environment only. The one identity
+    with a role in both is monitoring, and it only reads: production's
+    batches and registry, and staging's training data (CD's build)."""
     config = identities(project)
     staging, production = environments(project)
     names = [i["name"] for i in config["identities"].values()]
@@ -215,10 +230,31 @@ def test_staging_and_production_never_share_an_identity_or_a_scope(project):
         where = assignment.get("environment")
         if assignment["identity"] == staging:
             assert where in {staging, None}
-        if assignment["identity"] in {production, "monitoring"}:
+        if assignment["identity"] == production:
             assert where in {production, None}
         if where == production:
             assert assignment["identity"] in {production, "monitoring"}
+        if assignment["identity"] == "monitoring":
+            granted = role(config, assignment["role"])
+            assert not writes(granted), (assignment, writes(granted))
+
+
+def test_the_build_reads_the_training_data_with_read_only_roles(project):
+    """CD's build logs in as monitoring when data.source is a datastore of
+    the staging workspace (where the Azure ML job reads it too): Reader
+    resolves the datastore, Storage Blob Data Reader reads the blobs, and
+    neither can change anything there."""
+    config = identities(project)
+    staging, _ = environments(project)
+    on_staging = [
+        role(config, a["role"])
+        for a in config["role_assignments"]
+        if a["identity"] == "monitoring" and a.get("environment") == staging
+    ]
+    for scope, permission, data in TARGET_PERMISSIONS["package"]:
+        assert scope == _TRAINING
+        assert any(allows(g, permission, data) for g in on_staging)
+    assert on_staging and not [w for g in on_staging for w in writes(g)]
 
 
 def test_role_administration_is_constrained_to_non_privileged_roles(
@@ -596,19 +632,24 @@ def test_every_azure_command_is_allowed_for_the_identity_that_runs_it(
             continue
         where = f"{job.pipeline}:{job.name}"
         assert job.identity, f"{where} runs {commands} without logging in"
-        target = _target_environment(job, project)
+        staging, _ = environments(project)
         held = [
             a
             for a in config["role_assignments"]
             if a["identity"] == job.identity
         ]
         for scope, permission, data in needs:
+            target = (
+                staging
+                if scope == _TRAINING
+                else _target_environment(job, project)
+            )
             grants = [
                 role(config, a["role"])
                 for a in held
                 if (scope == _STATE and a["scope"] == "state_container")
                 or (
-                    scope == _ENV
+                    scope in (_ENV, _TRAINING)
                     and a["scope"] == "resource_group"
                     and a["environment"] == target
                 )

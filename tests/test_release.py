@@ -57,7 +57,94 @@ def test_only_environment_jobs_can_mint_cloud_tokens(github_cd):
         if job["permissions"].get("id-token") == "write"
     }
     assert {"deploy-staging", "deploy-production"} <= with_tokens
-    assert "build" not in with_tokens
+    # The build's token is the read-only monitoring identity's, and it logs
+    # in only to read training data in a datastore (the test below).
+    assert github_cd["jobs"]["build"]["environment"] == "monitoring"
+
+
+WORKSPACE_DATA = "${{ steps.data.outputs.in-workspace == 'true' }}"
+
+
+def build_steps(project: Path, owner: str) -> tuple[list[dict], dict]:
+    """The CD build job's steps (Azure: the Build stage's job) and its
+    variables."""
+    if owner == "github":
+        job = load_yaml(project / ".github/workflows/cd.yml")["jobs"]["build"]
+        return job["steps"], {}
+    pipeline = load_yaml(project / "azure-pipelines/cd.yml")
+    stage = next(s for s in pipeline["stages"] if s["stage"] == "Build")
+    return stage["jobs"][0]["steps"], pipeline["variables"]
+
+
+@pytest.mark.parametrize("owner", ["github", "azure"])
+def test_the_build_logs_in_only_to_read_training_data_in_a_datastore(
+    both_project, azure_cd_project, owner
+):
+    """The gate trains and scores on data.source: when `make
+    data-in-workspace` says it is an Azure ML datastore, the build installs
+    the azure-data group (azureml-fsspec) and runs `make package` logged in
+    as the read-only monitoring identity; otherwise it logs in nowhere
+    (GitHub) or runs `make package` outside any AzureCLI task (Azure). The
+    same on both providers."""
+    project = both_project if owner == "github" else azure_cd_project
+    steps, variables = build_steps(project, owner)
+    text = [str(s.get("run", "")) + str(s.get("script", ""))
+            + str((s.get("inputs") or {}).get("inlineScript", ""))
+            for s in steps]  # fmt: skip
+    decide = next(i for i, x in enumerate(text) if "make data-in-workspace" in x)
+    install = next(i for i, x in enumerate(text) if "azure-data" in x)
+    package = [i for i, x in enumerate(text) if x.strip() == "make package"]
+    assert 'make install LOCKED=1 GROUPS="dev azure-data"' in text[install]
+    assert decide < install < min(package)
+    if owner == "github":
+        assert steps[decide]["id"] == "data"
+        assert "in-workspace=" in steps[decide]["run"]
+        logins = [s for s in steps
+                  if str(s.get("uses", "")).startswith("Azure/login@")]  # fmt: skip
+        assert logins and all(s["if"] == WORKSPACE_DATA for s in logins)
+        assert steps[install]["if"] == WORKSPACE_DATA
+        assert steps.index(logins[0]) < min(package)
+        assert len(package) == 1 and "if" not in steps[package[0]]
+        return
+    assert "task.setvariable variable=dataInWorkspace" in text[decide]
+    in_workspace = "and(succeeded(), eq(variables.dataInWorkspace, 'true'))"
+    assert steps[install]["condition"] == in_workspace
+    by_condition = {steps[i].get("condition"): steps[i] for i in package}
+    logged_in = by_condition[in_workspace]
+    assert logged_in["task"] == "AzureCLI@2"
+    connection = re.fullmatch(r"\$\{\{ variables\.(\w+) \}\}",
+                              logged_in["inputs"]["azureSubscription"])[1]  # fmt: skip
+    assert variables[connection] == f"{SLUG}-monitoring"
+    local = by_condition[
+        "and(succeeded(), ne(variables.dataInWorkspace, 'true'))"
+    ]
+    assert "task" not in local and local["script"] == "make package"
+
+
+@pytest.mark.parametrize(
+    ("source", "answer"),
+    [
+        ("sklearn:breast_cancer", "false"),
+        ("data/raw/train.csv", "false"),
+        ("azureml://subscriptions/s/resourcegroups/g/workspaces/w/datastores"
+         "/d/paths/train.csv", "true"),
+    ],
+)  # fmt: skip
+def test_make_data_in_workspace_reads_data_source(
+    default_project, tmp_path, source, answer
+):
+    project = tmp_path / "project"
+    subprocess.run(["cp", "-r", str(default_project), str(project)],
+                   check=True)  # fmt: skip
+    set_data_source(project, source)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "data-in-workspace",
+         f"PYTHON={sys.executable}"],
+        cwd=project, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(project / "src")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{answer}\n"
 
 
 STATUS_FUNCTIONS = ("success()", "failure()", "always()", "cancelled()")
@@ -159,7 +246,8 @@ def test_no_stored_cloud_secret_is_referenced(both_project: Path):
         assert "client-secret" not in text.lower(), path
     cd = (both_project / ".github/workflows/cd.yml").read_text()
     # deploy x2, smoke test, Azure ML training, the registry read (baseline)
-    assert cd.count("client-id: ${{ vars.AZURE_CLIENT_ID }}") == 5
+    # and the build's read of training data in a datastore
+    assert cd.count("client-id: ${{ vars.AZURE_CLIENT_ID }}") == 6
 
 
 @pytest.mark.parametrize("owner", [None, "github", "azure"])
@@ -791,7 +879,9 @@ def test_federation_gives_each_environment_its_own_identity(setup_cloud):
 
     assert groups_of("STAGING") == {staging_rg}
     assert groups_of("PRODUCTION") == {production_rg}
-    assert groups_of("MONITORING") == {production_rg}
+    # Monitoring reads production (batches, registry) and, for CD's build,
+    # staging's training data: read-only roles only (below).
+    assert groups_of("MONITORING") == {staging_rg, production_rg}
     pull_request = held_roles(state, ids["AZURE_CLIENT_ID_PULL_REQUEST"])
     monitoring = held_roles(state, ids["AZURE_CLIENT_ID_MONITORING"])
     for _, role in pull_request | monitoring:
