@@ -741,12 +741,16 @@ def deploy_identities(state: dict, template: Path, parameters: dict) -> None:
         else:
             store = config["state"]
             found = state.get("storage_accounts", {}).get(account)
-            if not found or (found["subscription"], found["resourceGroup"]) \
-                    != (subscription(), store["resource_group"]):
+            if not found or (found["subscription"], found["resourceGroup"]) != (
+                subscription(),
+                store["resource_group"],
+            ):
                 raise Refused(
                     "(ResourceNotFound) The Resource 'Microsoft.Storage/"
                     f"storageAccounts/{account}' under resource group "
-                    f"'{store['resource_group']}' was not found.", 1)
+                    f"'{store['resource_group']}' was not found.",
+                    1,
+                )
             scope = (f"{found['id']}/blobServices/default/containers/"
                      f"{store['container']}")  # fmt: skip
         assign(state, client_ids[grant["identity"]], scope, grant["role"])
@@ -814,7 +818,8 @@ def core(state: dict, args: list[str]) -> str:
         # Names are global, but `show` and an update see only the caller's
         # subscription and the resource group named (an ARM resource id).
         own = account is not None and (
-            account["subscription"], account["resourceGroup"]
+            account["subscription"],
+            account["resourceGroup"],
         ) == (subscription(), group or account["resourceGroup"])
         if command[2] == "show":
             if not own:

@@ -834,9 +834,10 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
         # handed to the identities deployment (roles on its container).
         state = config["state"]
         group = f"/subscriptions/sub-1/resourceGroups/{state['resource_group']}"
-        account = state["storage_account_prefix"] + hashlib.sha1(
-            group.lower().encode()
-        ).hexdigest()[:6]
+        account = (
+            state["storage_account_prefix"]
+            + hashlib.sha1(group.lower().encode()).hexdigest()[:6]
+        )
         assert f"--name {account} " in calls[created[0]]
         recorded = (copy / "infra/terraform/state.backend.hcl").read_text()
         assert f'storage_account_name = "{account}"' in recorded

@@ -91,7 +91,9 @@ def test_the_build_logs_in_only_to_read_training_data_in_a_datastore(
     text = [str(s.get("run", "")) + str(s.get("script", ""))
             + str((s.get("inputs") or {}).get("inlineScript", ""))
             for s in steps]  # fmt: skip
-    decide = next(i for i, x in enumerate(text) if "make data-in-workspace" in x)
+    decide = next(
+        i for i, x in enumerate(text) if "make data-in-workspace" in x
+    )
     install = next(i for i, x in enumerate(text) if "azure-data" in x)
     package = [i for i, x in enumerate(text) if x.strip() == "make package"]
     assert 'make install LOCKED=1 GROUPS="dev azure-data"' in text[install]
@@ -99,8 +101,11 @@ def test_the_build_logs_in_only_to_read_training_data_in_a_datastore(
     if owner == "github":
         assert steps[decide]["id"] == "data"
         assert "in-workspace=" in steps[decide]["run"]
-        logins = [s for s in steps
-                  if str(s.get("uses", "")).startswith("Azure/login@")]  # fmt: skip
+        logins = [
+            s
+            for s in steps
+            if str(s.get("uses", "")).startswith("Azure/login@")
+        ]
         assert logins and all(s["if"] == WORKSPACE_DATA for s in logins)
         assert steps[install]["if"] == WORKSPACE_DATA
         assert steps.index(logins[0]) < min(package)
@@ -112,8 +117,10 @@ def test_the_build_logs_in_only_to_read_training_data_in_a_datastore(
     by_condition = {steps[i].get("condition"): steps[i] for i in package}
     logged_in = by_condition[in_workspace]
     assert logged_in["task"] == "AzureCLI@2"
-    connection = re.fullmatch(r"\$\{\{ variables\.(\w+) \}\}",
-                              logged_in["inputs"]["azureSubscription"])[1]  # fmt: skip
+    connection = re.fullmatch(
+        r"\$\{\{ variables\.(\w+) \}\}",
+        logged_in["inputs"]["azureSubscription"],
+    )[1]
     assert variables[connection] == f"{SLUG}-monitoring"
     local = by_condition[
         "and(succeeded(), ne(variables.dataInWorkspace, 'true'))"
@@ -1067,8 +1074,13 @@ TRAIN = {"PACKAGE": "fraud_model", "PYTHON": sys.executable}
 def set_data_source(project: Path, source: str) -> None:
     config = project / "config/model.yml"
     config.write_text(
-        re.sub(r"^  source: .*$", f"  source: {source}", config.read_text(),
-               count=1, flags=re.M)  # fmt: skip
+        re.sub(
+            r"^  source: .*$",
+            f"  source: {source}",
+            config.read_text(),
+            count=1,
+            flags=re.M,
+        )  # fmt: skip
     )
 
 
@@ -1496,8 +1508,10 @@ def test_two_teams_with_one_project_name_get_their_own_state_account(
     subprocess.run(["cp", "-r", str(project), str(other)], check=True)
     teams = ((project, "sub-a"), (other, "sub-b"))
     for where, subscription in teams:
-        result = run(where, env, "bash", "scripts/setup_azure_federation.sh",
-                     "identities", FAKE_AZ_SUBSCRIPTION=subscription)  # fmt: skip
+        result = run(
+            where, env, "bash", "scripts/setup_azure_federation.sh",
+            "identities", FAKE_AZ_SUBSCRIPTION=subscription,
+        )  # fmt: skip
         assert result.returncode == 0, result.stderr
     names = {}
     for where, subscription in teams:
@@ -1545,8 +1559,10 @@ def test_fake_az_refuses_a_storage_account_name_another_team_holds(
     setup_cloud,
 ):
     project, env, state, _ = setup_cloud
-    create = ["az", "storage", "account", "create", "--name", "sttfshared1",
-              "--resource-group", "rg-shared", "--location", "westeurope"]  # fmt: skip
+    create = [
+        "az", "storage", "account", "create", "--name", "sttfshared1",
+        "--resource-group", "rg-shared", "--location", "westeurope",
+    ]  # fmt: skip
     for subscription in ("sub-a", "sub-b"):
         group = run(project, env, "az", "group", "create", "--name",
                     "rg-shared", "--location", "westeurope",
