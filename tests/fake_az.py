@@ -16,7 +16,15 @@ definitions). Like the real one it refuses:
   the template reads it, loadYamlContent), and whatever a test seeds for
   the person running the set-up ({"principal", "scope", "role"}); role
   conditions are not modelled;
-- an Azure DevOps REST area, method or api-version that does not exist.
+- an Azure DevOps REST area, method or api-version that does not exist;
+- an `az ml job create` whose job (after `--set`, applied as the CLI does)
+  reads or writes the workspace's identity-based datastores without a job
+  identity, with a compute identity that holds no blob data role, or from
+  another workspace's datastore (check_job_data);
+- a storage account name another subscription (another team, with
+  $FAKE_AZ_SUBSCRIPTION) or resource group already holds: the names are
+  global (StorageAccountAlreadyTaken), while `show` sees only the caller's
+  own subscription and resource group.
 
 The cloud's state (shared by all jobs) is $FAKE_AZ_STATE (JSON). `invoke`
 answers with the project's real scoring code, loaded the way Azure ML loads
@@ -134,6 +142,12 @@ def login() -> str:
     if not identity:
         raise Refused("Please run 'az login' to setup account.", 1)
     return identity
+
+
+def subscription() -> str:
+    """The subscription the caller's session uses ($FAKE_AZ_SUBSCRIPTION):
+    another team is another subscription."""
+    return os.environ.get("FAKE_AZ_SUBSCRIPTION", "sub")
 
 
 def check(state: dict, group: str, command: str) -> None:
@@ -309,8 +323,11 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
             if not known or ("@" not in env and f"{ws}/{env}" not in known):
                 raise Refused(f"(UserError) environment {wanted} not found "
                               f"in workspace {ws}", 1)  # fmt: skip
+            spec = job_spec(str(options["--file"]), options.get("--set", []))
+            check_job_data(spec, ws)
             name = f"job-{len(state['jobs']) + 1}"
             state["jobs"][name] = "Completed"
+            state.setdefault("job_specs", {})[name] = spec
             return emit({"name": name}, options)
         if options["--name"] not in state["jobs"]:
             raise Refused("(UserError) job not found", 1)
@@ -329,6 +346,78 @@ def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
             out.mkdir(parents=True, exist_ok=True)
             (out / "model.joblib").write_text("trained")
     return ""
+
+
+def job_spec(path: str, overrides: list[str]) -> dict:
+    """The job YAML with `--set key.path=value` applied the way the CLI
+    does (azext_mlv2 OverridePropertiesBySet, then azure-ai-ml's loader):
+    values are strings, a missing level is created, and a key below a
+    string is refused."""
+    import yaml  # the test extra has it
+
+    spec = yaml.safe_load(Path(path).read_text()) or {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise Refused("usage error: --set KEY=VALUE [KEY=VALUE ...]")
+        node = spec
+        parts = key.split(".")
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise Refused("Cannot use '--set' on properties defined by "
+                              f"reference strings: --set {key}", 1)  # fmt: skip
+            node = child
+        node[parts[-1]] = value
+    return spec
+
+
+def check_job_data(spec: dict, workspace: str) -> None:
+    """What Azure ML refuses, or fails at run time, for the data a command
+    job reads and writes. The workspace's datastores are identity-based
+    (infra/ sets systemDatastoresAuthMode identity: shared keys are off),
+    so a job that mounts or downloads their data must run as an identity
+    ("Access data in a job": user identity or the compute's managed
+    identity; the default AmlToken carries none), and with `managed` the
+    compute cluster's identity must hold a blob data role on the storage
+    (infra/identities.yml, service_identities). A datastore URI names a
+    datastore of the job's own workspace."""
+    data = [
+        value.get("path", "azureml://datastores/workspaceblobstore")
+        for section in ("inputs", "outputs")
+        for value in (spec.get(section) or {}).values()
+        if isinstance(value, dict)
+        and value.get("type", "uri_folder") in ("uri_file", "uri_folder")
+    ]
+    for path in data:
+        long_form = re.match(
+            r"azureml://subscriptions/[^/]+/resourcegroups/[^/]+/"
+            r"workspaces/([^/]+)/", path, re.I)  # fmt: skip
+        if long_form and long_form[1].lower() != workspace.lower():
+            raise Refused(f"(UserError) {path}: the datastore is not in "
+                          f"workspace {workspace}", 1)  # fmt: skip
+    if not any(path.startswith("azureml://") for path in data):
+        return
+    kind = (spec.get("identity") or {}).get("type", "aml_token")
+    if kind not in ("managed", "managed_identity", "user_identity"):
+        raise Refused(
+            "(UserError) The job reads or writes an identity-based datastore "
+            f"with identity {kind}: set identity to user_identity or "
+            "managed (the compute's managed identity) and give it a "
+            "Storage Blob Data role", 1)  # fmt: skip
+    identities = Path("infra/identities.yml")
+    if kind.startswith("managed") and identities.is_file():
+        import yaml
+
+        roles = yaml.safe_load(identities.read_text())["service_identities"]
+        held = [r["role"] for r in roles.get("training-cluster", [])
+                if r["scope"] == "storage"]  # fmt: skip
+        if not any(role.startswith("Storage Blob Data") for role in held):
+            raise Refused(
+                "(AuthorizationFailed) the compute cluster's managed identity "
+                "does not have authorization to perform action 'Microsoft."
+                "Storage/storageAccounts/blobServices/containers/blobs/read'",
+                1)  # fmt: skip
 
 
 def yaml_fields(path: str) -> dict[str, str]:
@@ -637,15 +726,32 @@ def deploy_identities(state: dict, template: Path, parameters: dict) -> None:
         }
     for key, custom in config.get("custom_roles", {}).items():
         state.setdefault("custom_roles", {})[key] = custom["actions"]
+    # A role on the Terraform state container names the account the set-up
+    # recorded (the stateStorageAccount parameter, where the template
+    # declares it; identities.yml's name in templates before it): ARM
+    # refuses an account that does not exist in this subscription and
+    # resource group.
+    if "stateStorageAccount" in declared:
+        account = parameters.get("stateStorageAccount", "")
+    else:
+        account = config.get("state", {}).get("storage_account", "")
     for grant in config["role_assignments"]:
         if grant["scope"] == "resource_group":
             scope = config["resource_groups"][grant["environment"]]
         else:
             store = config["state"]
-            scope = (f"/subscriptions/sub/resourceGroups/"
-                     f"{store['resource_group']}/providers/Microsoft.Storage/"
-                     f"storageAccounts/{store['storage_account']}/"
-                     "blobServices/default/containers/"
+            found = state.get("storage_accounts", {}).get(account)
+            if not found or (found["subscription"], found["resourceGroup"]) != (
+                subscription(),
+                store["resource_group"],
+            ):
+                raise Refused(
+                    "(ResourceNotFound) The Resource 'Microsoft.Storage/"
+                    f"storageAccounts/{account}' under resource group "
+                    f"'{store['resource_group']}' was not found.",
+                    1,
+                )
+            scope = (f"{found['id']}/blobServices/default/containers/"
                      f"{store['container']}")  # fmt: skip
         assign(state, client_ids[grant["identity"]], scope, grant["role"])
 
@@ -672,7 +778,7 @@ def core(state: dict, args: list[str]) -> str:
     accounts = state.setdefault("storage_accounts", {})
     if command == ("account", "show"):
         login()
-        return emit({"id": "sub", "tenantId": "tenant"}, options)
+        return emit({"id": subscription(), "tenantId": "tenant"}, options)
     if command == ("ad", "signed-in-user", "show"):
         return emit({"id": f"object-of-{login()}"}, options)
     if command == ("provider", "register"):
@@ -707,26 +813,46 @@ def core(state: dict, args: list[str]) -> str:
     group = str(options.get("--resource-group", ""))
     if command[:2] == ("storage", "account"):
         check(state, "subscription", name)
-        account = accounts.get(str(options["--name"]))
+        wanted = str(options["--name"])
+        account = accounts.get(wanted)
+        # Names are global, but `show` and an update see only the caller's
+        # subscription and the resource group named (an ARM resource id).
+        own = account is not None and (
+            account["subscription"],
+            account["resourceGroup"],
+        ) == (subscription(), group or account["resourceGroup"])
         if command[2] == "show":
-            if account is None:
-                raise Refused("(ResourceNotFound) storage account "
-                              f"{options['--name']} not found", 3)  # fmt: skip
+            if not own:
+                raise Refused("(ResourceNotFound) The Resource 'Microsoft."
+                              f"Storage/storageAccounts/{wanted}' under "
+                              f"resource group '{group}' was not found.",
+                              3)  # fmt: skip
             return emit(account, options)
         if group not in groups:
             raise Refused(f"(ResourceGroupNotFound) Resource group '{group}' "
                           "could not be found.", 3)  # fmt: skip
-        accounts[str(options["--name"])] = {
-            "id": f"/subscriptions/sub/resourceGroups/{group}/providers/"
-            f"Microsoft.Storage/storageAccounts/{options['--name']}",
+        if account is not None and not own:
+            # Another subscription (another team) or resource group holds it.
+            raise Refused(f"(StorageAccountAlreadyTaken) The storage account "
+                          f"named {wanted} is already taken.", 1)  # fmt: skip
+        if not re.fullmatch(r"[a-z0-9]{3,24}", wanted):
+            raise Refused(f"(AccountNameInvalid) {wanted} is not a valid "
+                          "storage account name.", 1)  # fmt: skip
+        accounts[wanted] = {
+            "id": f"/subscriptions/{subscription()}/resourceGroups/{group}/"
+            f"providers/Microsoft.Storage/storageAccounts/{wanted}",
+            "subscription": subscription(),
+            "resourceGroup": group,
             "allowSharedKeyAccess": options.get("--allow-shared-key-access"),
-            "containers": [],
+            "containers": account["containers"] if account else [],
         }
         return ""
     if command == ("storage", "container-rm", "create"):
         check(state, "subscription", name)
         account = accounts.get(str(options["--storage-account"]))
-        if account is None:
+        if account is None or (account["subscription"],
+                               account["resourceGroup"]) != (
+                subscription(), group):  # fmt: skip
             raise Refused("(ResourceNotFound) storage account not found", 3)
         if options["--name"] not in account["containers"]:
             account["containers"].append(options["--name"])

@@ -15,6 +15,9 @@ Rules, from the backend's sources:
   principal or managed identity.
 - `required_version` must admit the running version ("Unsupported
   Terraform Core version").
+- The backend's required arguments (storage_account_name, container_name,
+  key) must be set by the -backend-config files together, and each file
+  must exist.
 
 Driven by FAKE_TERRAFORM_VERSION and FAKE_AZ_USER_TYPE (what `az account
 show --query user.type` says: user or servicePrincipal); every call is
@@ -92,7 +95,18 @@ def init(root: Path, args: list[str], version: str) -> str | None:
         return None
     settings: dict[str, str] = {}
     for item in config:
+        if not (root / item).is_file():
+            return (
+                f"Error: Failed to read file: The file {item!r} could not "
+                "be read."
+            )
         settings.update(backend_settings(root / item))
+    for name in ("storage_account_name", "container_name", "key"):
+        if not settings.get(name):
+            return (
+                f'Error: Missing required argument: The argument "{name}" '
+                "is required, but was not set."
+            )
     known = (
         FROM_1_11
         if version_tuple(version) >= (1, 11)

@@ -10,6 +10,7 @@ identities are read from the generated project."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,12 +42,24 @@ NON_WRITING_ACTIONS = {
     "generateuserdelegationkey/action",
 }
 
-#: Make targets that reach Azure through Python rather than `az`: the
-#: monitor reads azureml:// datastore URIs with the logged-in identity.
+#: Where the training data lives when data.source is an Azure ML datastore
+#: URI: a datastore of the staging workspace, where the Azure ML training
+#: job runs (docs/decisions/0009-workspace-data-identities.md).
+_TRAINING = "training data"
+
+#: Make targets that reach Azure through Python rather than `az`, with the
+#: logged-in identity (azureml-fsspec: the datastore's definition, then its
+#: blobs): the monitor reads azureml:// batches of the environment it
+#: watches; CD's build (`make package`: the gate trains and scores on
+#: data.source) reads the training data, when it logs in to do so.
 TARGET_PERMISSIONS: dict[str, tuple[tuple[str, str, bool], ...]] = {
     "monitor": (
         (_ENV, f"{_ML}/datastores/read", False),
         (_ENV, f"{_BLOBS}/read", True),
+    ),
+    "package": (
+        (_TRAINING, f"{_ML}/datastores/read", False),
+        (_TRAINING, f"{_BLOBS}/read", True),
     ),
 }
 
@@ -206,6 +219,9 @@ def test_pull_requests_reach_only_the_read_only_identity(project):
 
 
 def test_staging_and_production_never_share_an_identity_or_a_scope(project):
+    """Each deployer reaches its own environment only. The one identity
+    with a role in both is monitoring, and it only reads: production's
+    batches and registry, and staging's training data (CD's build)."""
     config = identities(project)
     staging, production = environments(project)
     names = [i["name"] for i in config["identities"].values()]
@@ -214,10 +230,31 @@ def test_staging_and_production_never_share_an_identity_or_a_scope(project):
         where = assignment.get("environment")
         if assignment["identity"] == staging:
             assert where in {staging, None}
-        if assignment["identity"] in {production, "monitoring"}:
+        if assignment["identity"] == production:
             assert where in {production, None}
         if where == production:
             assert assignment["identity"] in {production, "monitoring"}
+        if assignment["identity"] == "monitoring":
+            granted = role(config, assignment["role"])
+            assert not writes(granted), (assignment, writes(granted))
+
+
+def test_the_build_reads_the_training_data_with_read_only_roles(project):
+    """CD's build logs in as monitoring when data.source is a datastore of
+    the staging workspace (where the Azure ML job reads it too): Reader
+    resolves the datastore, Storage Blob Data Reader reads the blobs, and
+    neither can change anything there."""
+    config = identities(project)
+    staging, _ = environments(project)
+    on_staging = [
+        role(config, a["role"])
+        for a in config["role_assignments"]
+        if a["identity"] == "monitoring" and a.get("environment") == staging
+    ]
+    for scope, permission, data in TARGET_PERMISSIONS["package"]:
+        assert scope == _TRAINING
+        assert any(allows(g, permission, data) for g in on_staging)
+    assert on_staging and not [w for g in on_staging for w in writes(g)]
 
 
 def test_role_administration_is_constrained_to_non_privileged_roles(
@@ -595,19 +632,24 @@ def test_every_azure_command_is_allowed_for_the_identity_that_runs_it(
             continue
         where = f"{job.pipeline}:{job.name}"
         assert job.identity, f"{where} runs {commands} without logging in"
-        target = _target_environment(job, project)
+        staging, _ = environments(project)
         held = [
             a
             for a in config["role_assignments"]
             if a["identity"] == job.identity
         ]
         for scope, permission, data in needs:
+            target = (
+                staging
+                if scope == _TRAINING
+                else _target_environment(job, project)
+            )
             grants = [
                 role(config, a["role"])
                 for a in held
                 if (scope == _STATE and a["scope"] == "state_container")
                 or (
-                    scope == _ENV
+                    scope in (_ENV, _TRAINING)
                     and a["scope"] == "resource_group"
                     and a["environment"] == target
                 )
@@ -708,8 +750,16 @@ exit 0
 
 
 def run_setup(project: Path, tmp_path: Path, *args: str):
+    """The set-up script on a copy of ``project`` (it records the Terraform
+    state account there), with logging stand-ins for az, terraform and gh.
+    Returns the result, the calls, and the copy."""
+    import shutil
     import subprocess
 
+    copy = tmp_path / "project"
+    if not copy.exists():
+        shutil.copytree(project, copy, symlinks=True)
+    project = copy
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     for tool in ("az", "terraform", "gh"):
@@ -730,7 +780,7 @@ def run_setup(project: Path, tmp_path: Path, *args: str):
         text=True,
         timeout=60,
     )
-    return result, log.read_text().splitlines()
+    return result, log.read_text().splitlines(), project
 
 
 ISSUER = "https://vstoken.dev.azure.com/0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -744,7 +794,7 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
         args += ["github", "my-org/fraud-model"]
     if (project / "azure-pipelines").exists():
         args += ["azure-devops", "https://dev.azure.com/my-org", "ML"]
-    result, calls = run_setup(project, tmp_path, *args)
+    result, calls, copy = run_setup(project, tmp_path, *args)
     if (
         not (project / "infra/bicep").exists()
         and not (project / "infra/terraform").exists()
@@ -779,6 +829,22 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
         ]
         assert created and created[0] < deploy[0]
         assert "--allow-shared-key-access false" in calls[created[0]]
+        # Named from the subscription (az account show: sub-1) and the
+        # state's resource group, recorded for Terraform's backend, and
+        # handed to the identities deployment (roles on its container).
+        state = config["state"]
+        group = f"/subscriptions/sub-1/resourceGroups/{state['resource_group']}"
+        account = (
+            state["storage_account_prefix"]
+            + hashlib.sha1(group.lower().encode()).hexdigest()[:6]
+        )
+        assert f"--name {account} " in calls[created[0]]
+        recorded = (copy / "infra/terraform/state.backend.hcl").read_text()
+        assert f'storage_account_name = "{account}"' in recorded
+        assert (
+            f"stateStorageAccount={account}" in calls[deploy[0]]
+            or f"state_storage_account={account}" in calls[deploy[0]]
+        ), calls[deploy[0]]
     trusted = calls[deploy[0]]
     if "github" in args:
         # Both subject formats: by name, and with immutable IDs.
@@ -810,7 +876,7 @@ def test_setup_deploys_identities_yml_and_prints_each_identity(
 def test_setup_refuses_bad_arguments_before_touching_azure(
     both_project, tmp_path, args
 ):
-    result, calls = run_setup(both_project, tmp_path, *args)
+    result, calls, _ = run_setup(both_project, tmp_path, *args)
     assert result.returncode == 2
     assert "error:" in result.stderr
     assert calls == []
@@ -850,7 +916,7 @@ def test_setup_can_create_the_identities_before_any_trust(
     """Azure DevOps service connections need the identities' client IDs,
     and print the issuer and subjects to trust: so a first run creates the
     identities and trusts nothing."""
-    result, calls = run_setup(both_project, tmp_path, "identities")
+    result, calls, _ = run_setup(both_project, tmp_path, "identities")
     assert result.returncode == 0, result.stderr
     deploy = next(c for c in calls if "deployment sub create" in c)
     assert "githubSubjectPrefixes=[]" in deploy

@@ -332,6 +332,15 @@ def assert_valid_names(project: Path) -> None:
     assert re.fullmatch(
         RULES["resource_group"], identities["identity_resource_group"]
     )
+    # The Terraform state account: the prefix and the set-up's 6-character
+    # suffix (scripts/setup_azure_federation.sh).
+    state = identities.get("state")
+    if state:
+        assert re.fullmatch(
+            RULES["storage_account"],
+            state["storage_account_prefix"] + SUFFIXED["storage_account"],
+        ), state
+        assert re.fullmatch(RULES["resource_group"], state["resource_group"])
 
 
 def test_unique_names_differ_between_subscriptions_and_resource_groups(
@@ -473,6 +482,23 @@ def run_infra(project: Path, tmp_path: Path, *args: str, **env: str):
     return result, log.read_text().splitlines()
 
 
+#: What scripts/setup_azure_federation.sh records once it has created the
+#: Terraform state account (the name is unique to the subscription).
+STATE_RECORD = 'storage_account_name = "sttffraudmodela1b2c3"\n'
+
+
+@pytest.fixture
+def set_up(both_project: Path, tmp_path: Path) -> Path:
+    """A copy of the both-languages project after the one-time set-up,
+    which recorded the state account in infra/terraform/state.backend.hcl."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(both_project, project, symlinks=True)
+    (project / "infra/terraform/state.backend.hcl").write_text(STATE_RECORD)
+    return project
+
+
 @pytest.mark.parametrize(
     ("deployer", "expected", "absent"),
     [
@@ -485,13 +511,13 @@ def run_infra(project: Path, tmp_path: Path, *args: str, **env: str):
     ],
 )
 def test_with_both_languages_only_one_deploys(
-    both_project: Path, tmp_path: Path, deployer, expected, absent
+    set_up: Path, tmp_path: Path, deployer, expected, absent
 ):
     """Bicep and Terraform applying the same resource group would each fail
     on what the other one owns: exactly one of them plans and applies."""
     for action in ("plan", "apply"):
         result, calls = run_infra(
-            both_project, tmp_path, action, "staging", **deployer
+            set_up, tmp_path, action, "staging", **deployer
         )
         assert result.returncode == 0, result.stderr
         assert not any(call.startswith(absent) for call in calls), calls
@@ -532,19 +558,57 @@ def test_terraform_gets_the_subscription_explicitly(both_project, tmp_path):
 @pytest.mark.parametrize("login", ["servicePrincipal", "user"])
 @pytest.mark.parametrize("action", ["plan", "apply"])
 def test_terraform_reaches_its_state_as_the_pipelines_service_principal(
-    both_project: Path, tmp_path: Path, login: str, action: str
+    set_up: Path, tmp_path: Path, login: str, action: str
 ):
     """Both CI systems log in as a managed identity (azure/login OIDC,
     AzureCLI@2): the pinned Terraform's backend must accept that CLI
     session (hashicorp/terraform#35915 on 1.9.8, fixed in 1.11)."""
     result, calls = run_infra(
-        both_project, tmp_path, action, "staging",
+        set_up, tmp_path, action, "staging",
         INFRA_DEPLOYER="terraform",
-        FAKE_TERRAFORM_VERSION=_terraform_version(both_project),
+        FAKE_TERRAFORM_VERSION=_terraform_version(set_up),
         FAKE_AZ_USER_TYPE=login,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert any(" init " in call for call in calls), calls
+    init = next(call for call in calls if " init " in call)
+    # The recorded account first, then the environment's own key.
+    assert (
+        "-backend-config=state.backend.hcl -backend-config=staging.backend.hcl"
+        in init
+    ), init
+
+
+@pytest.mark.parametrize("action", ["plan", "apply"])
+def test_terraform_without_the_recorded_state_account_names_the_set_up(
+    both_project: Path, tmp_path: Path, action: str
+):
+    """The state account's name is unique to the subscription, so only the
+    one-time set-up knows it: before it ran, infra.sh says so instead of
+    initialising a backend with no account."""
+    result, calls = run_infra(
+        both_project, tmp_path, action, "staging",
+        INFRA_DEPLOYER="terraform",
+        FAKE_TERRAFORM_VERSION=_terraform_version(both_project),
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "state.backend.hcl is missing" in result.stderr
+    assert "setup_azure_federation.sh" in result.stderr
+    assert not any(call.startswith("terraform") for call in calls), calls
+
+
+def test_the_backend_stand_in_needs_the_account_name(
+    set_up: Path, tmp_path: Path
+):
+    """The stand-in refuses an init without storage_account_name, as the
+    azurerm backend does (a required argument): it can fail."""
+    (set_up / "infra/terraform/state.backend.hcl").write_text("# empty\n")
+    result, _ = run_infra(
+        set_up, tmp_path, "plan", "staging",
+        INFRA_DEPLOYER="terraform",
+        FAKE_TERRAFORM_VERSION=_terraform_version(set_up),
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert '"storage_account_name" is required' in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -564,6 +628,7 @@ def test_the_backend_stand_in_refuses_what_terraform_before_1_11_refuses(
     project = tmp_path / "project"
     shutil.copytree(both_project, project, symlinks=True)
     tf = project / "infra/terraform"
+    (tf / "state.backend.hcl").write_text(STATE_RECORD)
     versions = tf / "versions.tf"
     versions.write_text(
         versions.read_text().replace(
@@ -596,6 +661,10 @@ def test_every_backend_config_lets_the_cli_session_authenticate(infra: Path):
         settings = hcl(backend.read_text())
         assert settings["use_cli"] is True, backend
         assert settings["use_azuread_auth"] is True, backend
+        # The account's name is global: only the set-up, which knows the
+        # subscription, chooses it (in state.backend.hcl, not rendered).
+        assert "storage_account_name" not in settings, backend
+    assert not (infra / "terraform" / "state.backend.hcl").exists()
 
 
 def _terraform_version(project: Path) -> str:

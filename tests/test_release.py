@@ -57,7 +57,101 @@ def test_only_environment_jobs_can_mint_cloud_tokens(github_cd):
         if job["permissions"].get("id-token") == "write"
     }
     assert {"deploy-staging", "deploy-production"} <= with_tokens
-    assert "build" not in with_tokens
+    # The build's token is the read-only monitoring identity's, and it logs
+    # in only to read training data in a datastore (the test below).
+    assert github_cd["jobs"]["build"]["environment"] == "monitoring"
+
+
+WORKSPACE_DATA = "${{ steps.data.outputs.in-workspace == 'true' }}"
+
+
+def build_steps(project: Path, owner: str) -> tuple[list[dict], dict]:
+    """The CD build job's steps (Azure: the Build stage's job) and its
+    variables."""
+    if owner == "github":
+        job = load_yaml(project / ".github/workflows/cd.yml")["jobs"]["build"]
+        return job["steps"], {}
+    pipeline = load_yaml(project / "azure-pipelines/cd.yml")
+    stage = next(s for s in pipeline["stages"] if s["stage"] == "Build")
+    return stage["jobs"][0]["steps"], pipeline["variables"]
+
+
+@pytest.mark.parametrize("owner", ["github", "azure"])
+def test_the_build_logs_in_only_to_read_training_data_in_a_datastore(
+    both_project, azure_cd_project, owner
+):
+    """The gate trains and scores on data.source: when `make
+    data-in-workspace` says it is an Azure ML datastore, the build installs
+    the azure-data group (azureml-fsspec) and runs `make package` logged in
+    as the read-only monitoring identity; otherwise it logs in nowhere
+    (GitHub) or runs `make package` outside any AzureCLI task (Azure). The
+    same on both providers."""
+    project = both_project if owner == "github" else azure_cd_project
+    steps, variables = build_steps(project, owner)
+    text = [str(s.get("run", "")) + str(s.get("script", ""))
+            + str((s.get("inputs") or {}).get("inlineScript", ""))
+            for s in steps]  # fmt: skip
+    decide = next(
+        i for i, x in enumerate(text) if "make data-in-workspace" in x
+    )
+    install = next(i for i, x in enumerate(text) if "azure-data" in x)
+    package = [i for i, x in enumerate(text) if x.strip() == "make package"]
+    assert 'make install LOCKED=1 GROUPS="dev azure-data"' in text[install]
+    assert decide < install < min(package)
+    if owner == "github":
+        assert steps[decide]["id"] == "data"
+        assert "in-workspace=" in steps[decide]["run"]
+        logins = [
+            s
+            for s in steps
+            if str(s.get("uses", "")).startswith("Azure/login@")
+        ]
+        assert logins and all(s["if"] == WORKSPACE_DATA for s in logins)
+        assert steps[install]["if"] == WORKSPACE_DATA
+        assert steps.index(logins[0]) < min(package)
+        assert len(package) == 1 and "if" not in steps[package[0]]
+        return
+    assert "task.setvariable variable=dataInWorkspace" in text[decide]
+    in_workspace = "and(succeeded(), eq(variables.dataInWorkspace, 'true'))"
+    assert steps[install]["condition"] == in_workspace
+    by_condition = {steps[i].get("condition"): steps[i] for i in package}
+    logged_in = by_condition[in_workspace]
+    assert logged_in["task"] == "AzureCLI@2"
+    connection = re.fullmatch(
+        r"\$\{\{ variables\.(\w+) \}\}",
+        logged_in["inputs"]["azureSubscription"],
+    )[1]
+    assert variables[connection] == f"{SLUG}-monitoring"
+    local = by_condition[
+        "and(succeeded(), ne(variables.dataInWorkspace, 'true'))"
+    ]
+    assert "task" not in local and local["script"] == "make package"
+
+
+@pytest.mark.parametrize(
+    ("source", "answer"),
+    [
+        ("sklearn:breast_cancer", "false"),
+        ("data/raw/train.csv", "false"),
+        ("azureml://subscriptions/s/resourcegroups/g/workspaces/w/datastores"
+         "/d/paths/train.csv", "true"),
+    ],
+)  # fmt: skip
+def test_make_data_in_workspace_reads_data_source(
+    default_project, tmp_path, source, answer
+):
+    project = tmp_path / "project"
+    subprocess.run(["cp", "-r", str(default_project), str(project)],
+                   check=True)  # fmt: skip
+    set_data_source(project, source)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "data-in-workspace",
+         f"PYTHON={sys.executable}"],
+        cwd=project, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(project / "src")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{answer}\n"
 
 
 STATUS_FUNCTIONS = ("success()", "failure()", "always()", "cancelled()")
@@ -159,7 +253,8 @@ def test_no_stored_cloud_secret_is_referenced(both_project: Path):
         assert "client-secret" not in text.lower(), path
     cd = (both_project / ".github/workflows/cd.yml").read_text()
     # deploy x2, smoke test, Azure ML training, the registry read (baseline)
-    assert cd.count("client-id: ${{ vars.AZURE_CLIENT_ID }}") == 5
+    # and the build's read of training data in a datastore
+    assert cd.count("client-id: ${{ vars.AZURE_CLIENT_ID }}") == 6
 
 
 @pytest.mark.parametrize("owner", [None, "github", "azure"])
@@ -716,10 +811,12 @@ def test_azure_ml_yaml_loads_with_the_real_sdk(both_project: Path):
 # ---------------------------------- set-up scripts against strict stand-ins
 @pytest.fixture
 def setup_cloud(tmp_path: Path, azure_cd_project: Path):
-    """The both-providers project (Azure Pipelines deploying), strict az and
-    gh on the PATH, and an administrator's login (Owner of the
-    subscription)."""
-    both_project = azure_cd_project
+    """A copy of the both-providers project (Azure Pipelines deploying; the
+    set-up records the Terraform state account in it), strict az and gh on
+    the PATH, and an administrator's login (Owner of the subscription)."""
+    both_project = tmp_path / "fraud-model"
+    subprocess.run(["cp", "-r", str(azure_cd_project), str(both_project)],
+                   check=True)  # fmt: skip
     bin_dir = tmp_path / "bin"
     install_fake(bin_dir, "az", FAKE_AZ)
     install_fake(bin_dir, "gh", FAKE_AZ.with_name("fake_gh.py"))
@@ -789,7 +886,9 @@ def test_federation_gives_each_environment_its_own_identity(setup_cloud):
 
     assert groups_of("STAGING") == {staging_rg}
     assert groups_of("PRODUCTION") == {production_rg}
-    assert groups_of("MONITORING") == {production_rg}
+    # Monitoring reads production (batches, registry) and, for CD's build,
+    # staging's training data: read-only roles only (below).
+    assert groups_of("MONITORING") == {staging_rg, production_rg}
     pull_request = held_roles(state, ids["AZURE_CLIENT_ID_PULL_REQUEST"])
     monitoring = held_roles(state, ids["AZURE_CLIENT_ID_MONITORING"])
     for _, role in pull_request | monitoring:
@@ -968,9 +1067,36 @@ def pipeline_resources(project: Path) -> dict[str, set[str]]:
     return found
 
 
+#: What `make train-azureml` hands scripts/train_azureml.sh.
+TRAIN = {"PACKAGE": "fraud_model", "PYTHON": sys.executable}
+
+
+def set_data_source(project: Path, source: str) -> None:
+    config = project / "config/model.yml"
+    config.write_text(
+        re.sub(
+            r"^  source: .*$",
+            f"  source: {source}",
+            config.read_text(),
+            count=1,
+            flags=re.M,
+        )  # fmt: skip
+    )
+
+
+def datastore_uri(project: Path, environment: str = "staging") -> str:
+    found = settings(project, environment)
+    return (
+        f"azureml://subscriptions/{SUBSCRIPTION}/resourcegroups/"
+        f"{found['RESOURCE_GROUP']}/workspaces/{found['WORKSPACE']}"
+        "/datastores/workspaceblobstore/paths/fraud/train.csv"
+    )
+
+
 def test_training_on_azure_ml_brings_the_model_back(released):
     project, env, state = released
-    result = run(project, env, "bash", "scripts/train_azureml.sh", "staging")
+    result = run(project, env, "bash", "scripts/train_azureml.sh", "staging",
+                 **TRAIN)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert (project / "models" / ".trained-on-azureml").exists()
     calls = json.loads(state.read_text())["calls"]
@@ -985,6 +1111,67 @@ def test_training_on_azure_ml_brings_the_model_back(released):
     assert verbs.index("environment create") < verbs.index("job create")
     registered = json.loads(state.read_text())["environments"]
     assert registered == [f"{staging}/{SLUG}-inference:1"]
+    # The bundled sample is passed to `train --data` as it is.
+    spec = json.loads(state.read_text())["job_specs"]["job-1"]
+    assert spec["inputs"]["data"] == "sklearn:breast_cancer"
+    assert spec["identity"] == {"type": "managed"}
+
+
+def test_the_training_job_downloads_workspace_data_as_the_cluster(released):
+    """data.source in a datastore of the staging workspace: Azure ML
+    downloads it for the job as the compute cluster's managed identity,
+    which infra/ gives a blob data role (the stand-in refuses a job that
+    reads an identity-based datastore with no identity, as a job with the
+    default AmlToken fails), and `train --data` reads that copy."""
+    project, env, state = released
+    set_data_source(project, datastore_uri(project))
+    result = run(project, env, "bash", "scripts/train_azureml.sh", "staging",
+                 **TRAIN)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    spec = json.loads(state.read_text())["job_specs"]["job-1"]
+    assert spec["identity"] == {"type": "managed"}
+    assert spec["inputs"]["data"] == {
+        "type": "uri_file",
+        "mode": "download",
+        "path": "azureml://datastores/workspaceblobstore/paths/fraud/train.csv",
+    }
+    assert "--data ${{inputs.data}}" in spec["command"]
+
+
+def test_a_datastore_of_another_workspace_is_refused_before_submitting(
+    released,
+):
+    project, env, state = released
+    set_data_source(project, datastore_uri(project, "production"))
+    result = run(project, env, "bash", "scripts/train_azureml.sh", "staging",
+                 **TRAIN)  # fmt: skip
+    assert result.returncode == 2
+    assert "register the data there" in result.stderr
+    assert not [c for c in json.loads(state.read_text())["calls"]
+                if c.startswith("ml job create")]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("identity", "refusal"),
+    [("", "with identity aml_token"), ("aml_token", "with identity aml_token")],
+)
+def test_fake_az_refuses_a_datastore_job_without_a_job_identity(
+    released, identity, refusal
+):
+    """The job file before this change (no `identity:`) cannot read the
+    workspace's identity-based datastores: the stand-in says so."""
+    project, env, state = released
+    job = project / "deploy/train-job.yml"
+    text = re.sub(r"^identity:\n  type: managed\n", "", job.read_text(),
+                  flags=re.M)  # fmt: skip
+    if identity:
+        text += f"identity:\n  type: {identity}\n"
+    job.write_text(text)
+    set_data_source(project, datastore_uri(project))
+    result = run(project, env, "bash", "scripts/train_azureml.sh", "staging",
+                 **TRAIN)  # fmt: skip
+    assert result.returncode != 0
+    assert refusal in result.stderr
 
 
 @pytest.mark.parametrize("refreshes", [True, False])
@@ -1004,12 +1191,17 @@ def test_a_job_longer_than_the_token_is_waited_for(
         '#!/bin/sh\necho \'{"value": "fresh-id-token"}\'\n'
     )
     (tools / "curl").chmod(0o755)
+    # data.source at once: a Python start would use up the 2-second token
+    # before the first call (on GitHub the token lasts minutes).
+    (tools / "python").write_text("#!/bin/sh\necho sklearn:breast_cancer\n")
+    (tools / "python").chmod(0o755)
     oidc = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.example/?x=1",
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token",
             "AZURE_CLIENT_ID": "c", "AZURE_TENANT_ID": "t"}  # fmt: skip
     result = run(
         project, {**env, "PATH": f"{tools}{os.pathsep}{env['PATH']}"},
         "bash", "scripts/train_azureml.sh", "staging",
+        **{**TRAIN, "PYTHON": str(tools / "python")},
         FAKE_AZ_TOKEN_LIFETIME="2", FAKE_AZ_JOB_POLLS="3", POLL_SECONDS="1",
         **(oidc if refreshes else {}),
     )  # fmt: skip
@@ -1299,6 +1491,92 @@ def test_the_deployment_guide_names_what_the_pipelines_and_scripts_read(
                    "Permit each service connection and "
                    "environment"):  # fmt: skip
         assert needed in docs, needed
+
+
+def test_two_teams_with_one_project_name_get_their_own_state_account(
+    setup_cloud, tmp_path
+):
+    """Storage account names are global. Two teams that both call their
+    project fraud-model set it up in their own subscriptions: each gets its
+    own Terraform state account (the stand-in refuses a name another
+    subscription holds, as Azure does), recorded where Terraform's backend
+    and scripts/infra.sh read it; a rerun reads the record instead of
+    deriving the name again."""
+    project, env, state, _ = setup_cloud
+    other = tmp_path / "other-team" / "fraud-model"
+    subprocess.run(["mkdir", "-p", str(other.parent)], check=True)
+    subprocess.run(["cp", "-r", str(project), str(other)], check=True)
+    teams = ((project, "sub-a"), (other, "sub-b"))
+    for where, subscription in teams:
+        result = run(
+            where, env, "bash", "scripts/setup_azure_federation.sh",
+            "identities", FAKE_AZ_SUBSCRIPTION=subscription,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    names = {}
+    for where, subscription in teams:
+        record = (where / "infra/terraform/state.backend.hcl").read_text()
+        names[subscription] = re.search(
+            r'^storage_account_name = "([a-z0-9]{3,24})"$', record, re.M
+        )[1]
+    assert names["sub-a"] != names["sub-b"]
+    accounts = json.loads(state.read_text())["storage_accounts"]
+    for subscription, name in names.items():
+        assert accounts[name]["subscription"] == subscription
+        assert accounts[name]["allowSharedKeyAccess"] == "false"
+    prefix = identities_yml(project)["state"]["storage_account_prefix"]
+    assert all(name.startswith(prefix) for name in names.values())
+    again = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                "identities", FAKE_AZ_SUBSCRIPTION="sub-a")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert set(json.loads(state.read_text())["storage_accounts"]) == set(
+        names.values()
+    )
+
+
+def test_a_state_record_from_another_subscription_says_what_to_do(
+    setup_cloud,
+):
+    """The recorded name is never derived again, so a project moved to
+    another subscription meets the name its old account holds: the set-up
+    stops with the fix, and records nothing new."""
+    project, env, state, _ = setup_cloud
+    first = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                "identities", FAKE_AZ_SUBSCRIPTION="sub-a")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    record = (project / "infra/terraform/state.backend.hcl").read_text()
+    moved = run(project, env, "bash", "scripts/setup_azure_federation.sh",
+                "identities", FAKE_AZ_SUBSCRIPTION="sub-b")  # fmt: skip
+    assert moved.returncode == 1
+    assert "StorageAccountAlreadyTaken" in moved.stderr
+    assert "remove it and run this script again" in moved.stderr
+    assert (project / "infra/terraform/state.backend.hcl").read_text() == (
+        record
+    )
+
+
+def test_fake_az_refuses_a_storage_account_name_another_team_holds(
+    setup_cloud,
+):
+    project, env, state, _ = setup_cloud
+    create = [
+        "az", "storage", "account", "create", "--name", "sttfshared1",
+        "--resource-group", "rg-shared", "--location", "westeurope",
+    ]  # fmt: skip
+    for subscription in ("sub-a", "sub-b"):
+        group = run(project, env, "az", "group", "create", "--name",
+                    "rg-shared", "--location", "westeurope",
+                    FAKE_AZ_SUBSCRIPTION=subscription)  # fmt: skip
+        assert group.returncode == 0, group.stderr
+    assert run(project, env, *create,
+               FAKE_AZ_SUBSCRIPTION="sub-a").returncode == 0  # fmt: skip
+    taken = run(project, env, *create, FAKE_AZ_SUBSCRIPTION="sub-b")
+    assert taken.returncode == 1
+    assert "StorageAccountAlreadyTaken" in taken.stderr
+    hidden = run(project, env, "az", "storage", "account", "show", "--name",
+                 "sttfshared1", "--resource-group", "rg-shared",
+                 FAKE_AZ_SUBSCRIPTION="sub-b")  # fmt: skip
+    assert hidden.returncode == 3 and "ResourceNotFound" in hidden.stderr
 
 
 @pytest.mark.parametrize(

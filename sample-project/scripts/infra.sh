@@ -8,8 +8,10 @@
 #
 # plan and apply need `az login` (the pipelines use OIDC / workload identity)
 # and the environment's resource group, which scripts/setup_azure_federation.sh
-# creates once with the pipeline identities. The summary goes to the GitHub
-# job summary or the Azure Pipelines build summary.
+# creates once with the pipeline identities; Terraform also needs the state
+# account's name, which that script records in infra/terraform/
+# state.backend.hcl. The summary goes to the GitHub job summary or the Azure
+# Pipelines build summary.
 #
 # With both languages in infra/, both are validated but only ONE deploys:
 # Bicep, unless INFRA_DEPLOYER=terraform. Two tools applying the same
@@ -105,7 +107,17 @@ case "$action" in
       ARM_SUBSCRIPTION_ID="${ARM_SUBSCRIPTION_ID:-$(az account show \
         --query id --output tsv)}"
       export ARM_SUBSCRIPTION_ID
+      # The state account's name is unique to the subscription: the
+      # one-time set-up records it when it creates the account.
+      if [[ ! -f "$tf/state.backend.hcl" ]]; then
+        echo "error: $tf/state.backend.hcl is missing: run" \
+          "scripts/setup_azure_federation.sh once, which creates the" \
+          "Terraform state account and records its name there, and commit" \
+          "the file (docs/deployment.md)" >&2
+        exit 1
+      fi
       terraform -chdir="$tf" init -input=false -reconfigure \
+        -backend-config=state.backend.hcl \
         -backend-config="$environment.backend.hcl" >/dev/null
     fi
     case "$action/$tool" in

@@ -10,7 +10,9 @@
 # Run it with your own `az login` as Owner (or User Access Administrator and
 # Contributor) of the subscription. It registers the resource providers the
 # platform uses, creates the Terraform state account (when infra/terraform
-# exists), then deploys identities.yml (with Bicep when infra/bicep exists,
+# exists: its name, unique to the subscription, is recorded in
+# infra/terraform/state.backend.hcl, which you commit), then deploys
+# identities.yml (with Bicep when infra/bicep exists,
 # else Terraform): the resource groups of both environments and the
 # identities with their roles and the trust you name. `identities` trusts
 # nothing yet: Azure DevOps service connections need the identities first.
@@ -169,22 +171,52 @@ for namespace in Microsoft.MachineLearningServices Microsoft.Storage \
   az provider register --namespace "$namespace" --wait --output none
 done
 
+# The Terraform state account. Storage account names are global, and two
+# teams may call their projects alike: the name is the prefix in
+# identities.yml and a suffix derived here, once, from the subscription and
+# the state's resource group. It is recorded in state.backend.hcl (commit
+# it), where Terraform's backend, scripts/infra.sh and later runs of this
+# script read it; nothing derives it again.
+state_record="infra/terraform/state.backend.hcl"
+# `state_value KEY`: a value of the state section of identities.yml.
+state_value() {
+  awk -v key="$1:" '/^state:/ {inside = 1; next}
+    inside && /^[^# ]/ {inside = 0}
+    inside && $1 == key {print $2}' "$config"
+}
+state_account=""
 if [[ -d infra/terraform ]]; then
-  state_group="$(sed -n 's/^ *resource_group_name *= *"\(.*\)"/\1/p' \
-    infra/terraform/identities/identities.backend.hcl)"
-  state_account="$(sed -n 's/^ *storage_account_name *= *"\(.*\)"/\1/p' \
-    infra/terraform/identities/identities.backend.hcl)"
-  state_container="$(sed -n 's/^ *container_name *= *"\(.*\)"/\1/p' \
-    infra/terraform/identities/identities.backend.hcl)"
+  state_group="$(state_value resource_group)"
+  state_container="$(state_value container)"
+  if [[ -f "$state_record" ]]; then
+    state_account="$(sed -n 's/^ *storage_account_name *= *"\(.*\)"/\1/p' \
+      "$state_record")"
+    if [[ -z "$state_account" ]]; then
+      echo "error: $state_record names no storage_account_name" >&2
+      exit 1
+    fi
+  else
+    subscription="$(az account show --query id --output tsv)"
+    suffix="$(python3 -c 'import hashlib, sys
+print(hashlib.sha1(sys.argv[1].lower().encode()).hexdigest()[:6])' \
+      "/subscriptions/$subscription/resourceGroups/$state_group")"
+    state_account="$(state_value storage_account_prefix)$suffix"
+  fi
   echo "Terraform state: $state_account/$state_container"
   az group create --name "$state_group" --location "$location" --output none
   if ! az storage account show --name "$state_account" \
     --resource-group "$state_group" --output none 2>/dev/null; then
-    az storage account create --name "$state_account" \
+    if ! az storage account create --name "$state_account" \
       --resource-group "$state_group" --location "$location" \
       --sku Standard_GRS --kind StorageV2 --https-only true \
       --min-tls-version TLS1_2 --allow-blob-public-access false \
-      --allow-shared-key-access false --output none
+      --allow-shared-key-access false --output none; then
+      echo "error: cannot create the Terraform state account $state_account" \
+        "in $state_group of this subscription. If $state_record came from" \
+        "another subscription, remove it and run this script again: it" \
+        "derives a name for this one." >&2
+      exit 1
+    fi
   fi
   az storage container-rm create --storage-account "$state_account" \
     --resource-group "$state_group" --name "$state_container" --output none
@@ -195,15 +227,31 @@ if [[ -d infra/terraform ]]; then
     --scope "$(az storage account show --name "$state_account" \
       --resource-group "$state_group" --query id --output tsv)/blobServices/default/containers/$state_container" \
     --output none
+  # Recorded once the account exists in this subscription, never before.
+  if [[ ! -f "$state_record" ]]; then
+    cat > "$state_record" <<HCL
+# The Terraform state account, chosen by scripts/setup_azure_federation.sh
+# when it created the account: the prefix in infra/identities.yml and a
+# suffix derived from the subscription and $state_group (storage account
+# names are global). Commit this file: Terraform's backend (scripts/infra.sh
+# and the identities deployment) reads the name from here.
+storage_account_name = "$state_account"
+HCL
+    echo "Recorded the state account in $state_record: commit it."
+  fi
 fi
 
 if [[ -d infra/bicep ]]; then
   echo "Identities: deploying infra/bicep/identities.bicep"
+  parameters=(githubSubjectPrefixes="$github_prefixes"
+    azureDevOpsSubjects="$devops_subjects")
+  if [[ -n "$state_account" ]]; then
+    parameters+=(stateStorageAccount="$state_account")
+  fi
   az deployment sub create --location "$location" \
     --name "identities-$(date -u +%Y%m%d%H%M%S)" \
     --template-file infra/bicep/identities.bicep \
-    --parameters githubSubjectPrefixes="$github_prefixes" \
-    azureDevOpsSubjects="$devops_subjects" --output none
+    --parameters "${parameters[@]}" --output none
 elif [[ -d infra/terraform ]]; then
   echo "Identities: applying infra/terraform/identities"
   root="infra/terraform/identities"
@@ -213,6 +261,7 @@ elif [[ -d infra/terraform ]]; then
   # A new data role can take minutes to reach the storage service.
   for attempt in 1 2 3 4 5 6; do
     if terraform -chdir="$root" init -input=false -reconfigure \
+      -backend-config=../state.backend.hcl \
       -backend-config=identities.backend.hcl >/dev/null; then
       break
     fi
@@ -224,7 +273,8 @@ elif [[ -d infra/terraform ]]; then
   # identity's federated credentials.
   terraform -chdir="$root" apply -input=false -auto-approve -parallelism=1 \
     -var "github_subject_prefixes=$github_prefixes" \
-    -var "azure_devops_subjects=$devops_subjects"
+    -var "azure_devops_subjects=$devops_subjects" \
+    -var "state_storage_account=$state_account"
 else
   echo "error: this project has no infra/ code; create the identities that" \
     "$config lists by hand, or add infra code (docs/deployment.md)" >&2

@@ -10,13 +10,44 @@ cd "$(dirname "$0")/.."
 
 environment="${1:?usage: scripts/train_azureml.sh ENVIRONMENT}"
 load_settings "$environment"
+package="${PACKAGE:?set PACKAGE (make train-azureml does)}"
+
+# What the job trains on: data.source of config/model.yml. A datastore URI
+# (the full form, which names its workspace) must be one of this
+# workspace's: Azure ML downloads it for the job as the compute cluster's
+# managed identity (deploy/train-job.yml). The job names it in the short
+# form, resolved in the workspace it runs in. Anything else (the bundled
+# sample) is passed to `train --data` as it is.
+source="$("${PYTHON:-python3}" -m "$package.data" source)"
+if [[ "$source" == azureml://* ]]; then
+  pattern='^azureml://subscriptions/[^/]+/resourcegroups/([^/]+)/workspaces/([^/]+)/(datastores/[^/]+/paths/.+)$'
+  shopt -s nocasematch
+  if [[ ! "$source" =~ $pattern ]]; then
+    echo "error: data.source $source is not a full datastore URI" \
+      "(azureml://subscriptions/.../datastores/<name>/paths/<file>)" >&2
+    exit 2
+  fi
+  if [[ "${BASH_REMATCH[1]}" != "$RESOURCE_GROUP" \
+    || "${BASH_REMATCH[2]}" != "$WORKSPACE" ]]; then
+    echo "error: data.source is a datastore of workspace" \
+      "${BASH_REMATCH[1]}/${BASH_REMATCH[2]}; the training job runs in" \
+      "$RESOURCE_GROUP/$WORKSPACE ($environment), whose datastores it can" \
+      "read: register the data there (data/README.md)" >&2
+    exit 2
+  fi
+  shopt -u nocasematch
+  data=(--set "inputs.data.path=azureml://${BASH_REMATCH[3]}")
+else
+  data=(--set "inputs.data=$source")
+fi
+
 ensure_ml_extension
 # The job runs on the project's environment (deploy/train-job.yml); on a
 # fresh workspace nothing has registered it yet.
 ensure_ml_environment
 
 job="$(az ml job create "${ML_WORKSPACE[@]}" --file deploy/train-job.yml \
-  --query name --output tsv)"
+  "${data[@]}" --query name --output tsv)"
 echo "Submitted Azure ML job $job; waiting for it (poll every ${POLL_SECONDS:-60}s)"
 # Not `az ml job stream`: a job outlives the CI login. The CLI's session
 # rests on the CI's OIDC token, which expires (GitHub's within minutes);

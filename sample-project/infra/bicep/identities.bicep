@@ -11,11 +11,13 @@ param githubSubjectPrefixes array = []
 @description('Per Azure DevOps service connection (the azure_devops name of an identity in identities.yml), the exact issuer and subject the connection shows (authorization.parameters.workloadIdentityFederationIssuer and workloadIdentityFederationSubject): {"<connection>": {"issuer": "...", "subject": "..."}}. New connections use the Microsoft Entra issuer and an opaque subject, older ones https://vstoken.dev.azure.com/<organization id> and sc://<organization>/<project>/<connection>. Empty: no Azure DevOps trust.')
 param azureDevOpsSubjects object = {}
 
+@description('The Terraform state account (infra/terraform/state.backend.hcl, written by scripts/setup_azure_federation.sh when it creates the account), for the roles identities.yml gives on the state container. Empty without Terraform.')
+param stateStorageAccount string = ''
+
 var config = loadYamlContent('../identities.yml')
 var customRoles = config.?custom_roles ?? {}
 var state = config.?state ?? {
   resource_group: ''
-  storage_account: ''
   container: ''
 }
 
@@ -69,7 +71,7 @@ module roleAssignments 'modules/role-assignment.bicep' = [for (assignment, index
     role: assignment.role
     customRoleName: contains(customRoles, assignment.role) ? customRoles[assignment.role].name : ''
     condition: contains(assignment, 'condition') ? config.conditions[assignment.?condition ?? ''] : ''
-    stateAccount: assignment.scope == 'state_container' ? state.storage_account : ''
+    stateAccount: assignment.scope == 'state_container' ? stateStorageAccount : ''
     stateContainer: assignment.scope == 'state_container' ? state.container : ''
   }
   dependsOn: [

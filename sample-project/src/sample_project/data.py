@@ -5,12 +5,22 @@
 - ``sklearn:breast_cancer``: the sample data set that scikit-learn ships,
   so that everything runs offline;
 - a local path to a ``.csv`` or ``.parquet`` file;
-- a datastore URI (``azureml://...``, ``abfss://...``, ``https://...``),
-  read through fsspec; install ``azureml-fsspec`` for ``azureml://``.
+- an Azure ML datastore URI in its full form, ``azureml://subscriptions/
+  <id>/resourcegroups/<group>/workspaces/<workspace>/datastores/<name>/
+  paths/<file>`` (Studio's "Copy URI"), read through fsspec with the
+  ``azure-data`` dependency group (azureml-fsspec) and an ``az login``;
+  CD logs in and installs it when data.source is one (``in_workspace``);
+- another fsspec URI (``abfss://...``, ``https://...``).
+
+    python -m <package>.data source        # data.source of the config
+    python -m <package>.data in-workspace  # "true" for a datastore URI
 """
 
 from __future__ import annotations
 
+import argparse
+import re
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +28,13 @@ from sklearn.model_selection import train_test_split
 
 SAMPLE_SOURCE = "sklearn:breast_cancer"
 TARGET = "target"
+DATASTORE_SCHEME = "azureml://"
+# azureml-fsspec reads only the full form (azureml-fsspec's README).
+DATASTORE_URI = re.compile(
+    r"azureml://subscriptions/[^/]+/resourcegroups/[^/]+/workspaces/[^/]+"
+    r"/datastores/[^/]+/paths/.+",
+    re.IGNORECASE,
+)
 
 
 class DataError(ValueError):
@@ -53,7 +70,19 @@ def read_table(path: Path) -> pd.DataFrame:
     return frame
 
 
+def in_workspace(source: str) -> bool:
+    """Whether ``source`` lives in an Azure ML datastore: the jobs that read
+    it need a login and the azure-data dependency group."""
+    return source.startswith(DATASTORE_SCHEME)
+
+
 def _read_uri(uri: str) -> pd.DataFrame:
+    if in_workspace(uri) and not DATASTORE_URI.fullmatch(uri):
+        raise DataError(
+            f"{uri} is not a full datastore URI: use azureml://subscriptions/"
+            "<id>/resourcegroups/<group>/workspaces/<workspace>/datastores/"
+            "<name>/paths/<file> (Azure ML studio, the file's Copy URI)"
+        )
     try:
         if uri.endswith(".parquet"):
             return pd.read_parquet(uri)
@@ -61,7 +90,7 @@ def _read_uri(uri: str) -> pd.DataFrame:
     except ImportError as error:
         raise DataError(
             f"reading {uri} needs an fsspec driver ({error}); for Azure ML "
-            "datastores `pip install azureml-fsspec`"
+            'datastores: make install GROUPS="dev azure-data", and az login'
         ) from error
 
 
@@ -83,3 +112,27 @@ def split(
         stratify=frame[target],
     )
     return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """What the scripts and pipelines need to know about data.source."""
+    from .config import ConfigError, load_config
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("question", choices=["source", "in-workspace"])
+    parser.add_argument("--config", help="default: config/model.yml")
+    args = parser.parse_args(argv)
+    try:
+        source = load_config(args.config).data_source
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.question == "source":
+        print(source)
+    else:
+        print("true" if in_workspace(source) else "false")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,11 @@
 """Train the model and save it, with what monitoring needs, to models/.
 
     python -m <package>.train [--config config/model.yml] [--out models]
+                              [--data PATH]
+
+--data reads the rows from PATH instead of data.source: the Azure ML job
+(deploy/train-job.yml) passes the copy of data.source that Azure ML
+downloaded for it; model-info.json still names data.source.
 
 Writes ``model.joblib`` (the fitted pipeline), ``model-info.json`` (the
 features, data source, a fingerprint of the training data and the package
@@ -38,8 +43,10 @@ def fingerprint(frame: pd.DataFrame) -> str:
     return digest.hexdigest()[:16]
 
 
-def train(config: ModelConfig, out_dir: Path) -> dict[str, object]:
-    frame = load_dataset(config.data_source)
+def train(
+    config: ModelConfig, out_dir: Path, data: str | None = None
+) -> dict[str, object]:
+    frame = load_dataset(data or config.data_source)
     train_rows, _ = split(frame, config.target, config.test_size, config.seed)
     columns = feature_columns(train_rows, config.target)
     model = build_model(
@@ -67,13 +74,13 @@ def train(config: ModelConfig, out_dir: Path) -> dict[str, object]:
     return info
 
 
-def track(config: ModelConfig, out_dir: Path) -> str:
+def track(config: ModelConfig, out_dir: Path, data: str | None = None) -> str:
     """Log the trained model and its held-out metrics to MLflow; the run id
     goes into model-info.json so that the gate adds its verdict to it."""
     model = joblib.load(out_dir / MODEL_FILE)
     info_path = out_dir / INFO_FILE
     info = json.loads(info_path.read_text(encoding="utf-8"))
-    frame = load_dataset(config.data_source)
+    frame = load_dataset(data or config.data_source)
     _, test = split(frame, config.target, config.test_size, config.seed)
     features = test[info["features"]]
     scores = metrics.compute(
@@ -121,10 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="default: config/model.yml")
     parser.add_argument("--out", default="models", type=Path)
     parser.add_argument("--no-tracking", action="store_true")
+    parser.add_argument("--data", help="read the rows here, not data.source")
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
-        info = train(config, args.out)
+        info = train(config, args.out, args.data)
     except (ConfigError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -133,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mlflow: not logged ({skipped})")
     else:
         try:
-            run_id = track(config, args.out)
+            run_id = track(config, args.out, args.data)
         except Exception as error:  # tracking must name what failed
             print(
                 f"error: cannot log the run to MLflow at "

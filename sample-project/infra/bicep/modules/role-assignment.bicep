@@ -1,5 +1,8 @@
 // One role of infra/identities.yml, at this resource group or at the
-// Terraform state container in it.
+// Terraform state container in it. A state role is chosen by its container
+// (identities.yml); the account is the recorded name the set-up passes in,
+// and an empty one fails the deployment instead of widening the grant to
+// the resource group.
 param identityName string
 param identityResourceGroup string
 param role string
@@ -24,21 +27,21 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
   scope: resourceGroup(identityResourceGroup)
 }
 
-resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = if (!empty(stateAccount)) {
-  name: empty(stateAccount) ? 'unused' : stateAccount
+resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = if (!empty(stateContainer)) {
+  name: stateAccount
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' existing = if (!empty(stateAccount)) {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' existing = if (!empty(stateContainer)) {
   parent: account
   name: 'default'
 }
 
-resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = if (!empty(stateAccount)) {
+resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = if (!empty(stateContainer)) {
   parent: blobService
   name: empty(stateContainer) ? 'unused' : stateContainer
 }
 
-resource onGroup 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (empty(stateAccount)) {
+resource onGroup 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (empty(stateContainer)) {
   name: guid(resourceGroup().id, identityName, role)
   properties: {
     principalId: identity.properties.principalId
@@ -49,7 +52,7 @@ resource onGroup 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (empt
   }
 }
 
-resource onState 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(stateAccount)) {
+resource onState 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(stateContainer)) {
   name: guid(resourceGroup().id, stateAccount, identityName, role)
   scope: container
   properties: {

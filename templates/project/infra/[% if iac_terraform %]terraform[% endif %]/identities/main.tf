@@ -10,7 +10,7 @@ locals {
   state_container_id = local.state == null ? "" : join("/", [
     data.azurerm_subscription.current.id,
     "resourceGroups", local.state.resource_group,
-    "providers/Microsoft.Storage/storageAccounts", local.state.storage_account,
+    "providers/Microsoft.Storage/storageAccounts", var.state_storage_account,
     "blobServices/default/containers", local.state.container,
   ])
   github_subjects = {
@@ -97,6 +97,13 @@ resource "azurerm_role_assignment" "pipeline" {
   principal_type       = "ServicePrincipal"
   condition            = try(local.config.conditions[each.value.condition], null)
   condition_version    = can(each.value.condition) ? "2.0" : null
+
+  lifecycle {
+    precondition {
+      condition     = each.value.scope != "state_container" || var.state_storage_account != ""
+      error_message = "A role on the Terraform state needs state_storage_account: the name infra/terraform/state.backend.hcl records (scripts/setup_azure_federation.sh passes it)."
+    }
+  }
 }
 
 output "client_ids" {

@@ -26,3 +26,13 @@ variable "azure_devops_subjects" {
     error_message = "azure_devops_subjects: each connection's https issuer and non-empty subject, as the connection shows them."
   }
 }
+
+variable "state_storage_account" {
+  description = "The Terraform state account: the name infra/terraform/state.backend.hcl records (scripts/setup_azure_federation.sh derives it from the subscription when it creates the account, and passes it here). Empty without roles on the state."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^([a-z0-9]{3,24})?$", var.state_storage_account))
+    error_message = "state_storage_account: a storage account name, 3-24 lowercase letters and digits."
+  }
+}
