@@ -44,7 +44,7 @@ NON_WRITING_ACTIONS = {
 
 #: Where the training data lives when data.source is an Azure ML datastore
 #: URI: a datastore of the staging workspace, where the Azure ML training
-#: job runs (docs/decisions/0009-workspace-data-identities.md).
+#: job runs (docs/decisions/0011-workspace-data-identities.md).
 _TRAINING = "training data"
 
 #: Make targets that reach Azure through Python rather than `az`, with the
