@@ -7,6 +7,7 @@ param tags object
 
 resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   // checkov:skip=CKV_AZURE_109: public network access is the publicNetworkAccess parameter; denying it needs the private endpoints of an enterprise network set-up
+  // checkov:skip=CKV_AZURE_189: public network access is the publicNetworkAccess parameter; denying it needs the private endpoints of an enterprise network set-up
   name: name
   location: location
   tags: tags
