@@ -17,7 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO
+from helpers import generate
 
 CI_FILES = {
     "github": (
@@ -143,3 +146,20 @@ def _run(project: Path, env: dict[str, str], *args: str) -> bytes:
     done = mlops_run(project, env, *args, "--format", "json")
     assert done.returncode in (0, 1), done.stderr[-3000:]
     return done.stdout.encode()
+
+
+def every_ci_job_test(ci: str):
+    """The test that every CI job of the ``--ci ci`` projects runs green,
+    one case per --iac choice: each test_run_ci_*_e2e.py module holds one,
+    so that xdist spreads the three over its workers."""
+
+    @pytest.mark.parametrize("iac", ["bicep", "terraform", "both", "none"])
+    def test_every_ci_job_runs_green(
+        tmp_path, shims, tool_cache, seed_lock, once, iac
+    ):
+        project = generate(tmp_path / "fraud-model", ci_provider=ci, iac=iac)
+        env = job_env(shims, tool_cache)
+        first_steps(project, env, seed_lock)
+        every_ci_job_runs_green(once, project, env, ci)
+
+    return test_every_ci_job_runs_green

@@ -11,20 +11,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from runjobs import every_ci_job_runs_green, first_steps, job_env, mlops_run
+from runjobs import every_ci_job_test, first_steps, job_env, mlops_run
 
 from helpers import generate
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize("iac", ["bicep", "terraform", "both", "none"])
-def test_every_ci_job_runs_green(tmp_path, shims, tool_cache, seed_lock, once,
-                                 iac):  # fmt: skip
-    project = generate(tmp_path / "fraud-model", ci_provider="both", iac=iac)
-    env = job_env(shims, tool_cache)
-    first_steps(project, env, seed_lock)
-    every_ci_job_runs_green(once, project, env, "both")
+test_every_ci_job_runs_green = every_ci_job_test("both")
 
 
 # mutations -------------------------------------------------------------------
