@@ -27,14 +27,11 @@ REJECTED = {
     # Not a workflow (a probot config) in .github/workflows: GitHub lists
     # it as an invalid workflow file too.
     ("microsoft/azure-pipelines-yaml", ".github/workflows/stale.yml"),
-    # Starter workflows are templates with placeholders the GitHub UI
-    # fills in ($codeql-languages-matrix, empty inputs to fill).
+    # A starter workflow is a template with placeholders the GitHub UI
+    # fills in (`matrix: $codeql-languages-matrix`). Empty `with:` inputs
+    # and `strategy` without `matrix` are GitHub's own accepted forms
+    # (workflow-v1.0.json), which SchemaStore's schema refused.
     ("actions/starter-workflows", "code-scanning/codeql.yml"),
-    ("actions/starter-workflows", "code-scanning/cloudrail.yml"),
-    ("actions/starter-workflows", "code-scanning/zscaler-iac-scan.yml"),
-    # `strategy` without `matrix`: the workflow schema requires one.
-    ("actions/starter-workflows", "ci/python-package-conda.yml"),
-    ("actions/starter-workflows", "code-scanning/rubocop.yml"),
     # A job consumed by a 1ES `extends` template, which takes job-level
     # `parameters` that plain Azure Pipelines does not: a false positive
     # no schema of the file alone can avoid.
