@@ -155,6 +155,18 @@ def _set_in_job(key, value):
     return plant
 
 
+def _depends_on_missing(data):
+    """A job's `dependsOn` naming no job. Not in a jobs template: its jobs
+    join the including stage, whose jobs it may name (the defect is
+    reported where the template is included, not in the file alone)."""
+    if not isinstance(data, dict) or (
+        isinstance(data.get("jobs"), list)
+        and not {"trigger", "pr", "schedules", "pool"} & set(data)
+    ):
+        return False
+    return _set_in_job("dependsOn", "NoSuchJob")(data)
+
+
 def _duplicate_job(data):
     """A second job with the first job's name, beside it."""
     lists = (
@@ -251,8 +263,7 @@ PLANTS = [
      _add_step({"script": "make", "condition": "and(succeeded(), eq(variables.x, 'a')"}), "MS212"),
     ("azure-broken-template-expression", "azure", None,
      _add_step({"${{ if eq(variables.x, 'a' }}": [{"script": "make"}]}), "MS212"),
-    ("azure-depends-on-missing", "azure", None,
-     _set_in_job("dependsOn", "NoSuchJob"), "MS212"),
+    ("azure-depends-on-missing", "azure", None, _depends_on_missing, "MS212"),
     ("azure-password-on-command-line", "azure", None,
      _add_step({"script": "az login --service-principal -u $(SP_ID) -p $(SP_PASS) --tenant $(T)"}), "MS207"),
     ("azure-secret-set-in-clear", "azure", None,
