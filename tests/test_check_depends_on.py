@@ -177,3 +177,16 @@ def test_a_jobs_template_is_judged_where_it_is_included(
         "    timeoutInMinutes: 10\n    steps: [{script: make}]\n",
     }
     assert [f[:2] for f in findings(tmp_path, files)] == expected
+
+
+def test_rules_share_one_compile_of_a_file(tmp_path):
+    """MS206 and MS212 read the same graph: the file is compiled once for
+    a root and branch, again only for another one (or another kind)."""
+    from mlops_scaffold.pipelines.model import TEMPLATE, PipelineFile
+
+    pipeline = PipelineFile.parse(HEAD, PIPELINE, "azure")
+    first = pipeline.graph(tmp_path, "main")
+    assert pipeline.graph(tmp_path, "main") is first
+    assert pipeline.graph(tmp_path, "release") is not first
+    pipeline.kind = TEMPLATE
+    assert pipeline.graph(tmp_path, "main") is not first
