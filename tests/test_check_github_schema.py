@@ -147,6 +147,14 @@ REFUSED = {
         workflow({"if": "env.DEPLOY == 'true'"}),
         "`env` is not available in `if`",
     ),
+    "secrets-in-step-if": (
+        workflow({"steps": [{"run": "make", "if": "secrets.TOKEN != ''"}]}),
+        "`secrets` is not available in `if`",
+    ),
+    "expression-as-a-job-id": (
+        workflow(jobs={"${{ github.job }}": BASE["jobs"]["build"]}),
+        "an expression is not allowed in a key of `jobs`",
+    ),
     "hashfiles-in-runs-on": (
         workflow({"runs-on": "${{ hashFiles('x') }}"}),
         "`hashFiles()` is not available in `runs-on`",
