@@ -27,14 +27,11 @@ REJECTED = {
     # Not a workflow (a probot config) in .github/workflows: GitHub lists
     # it as an invalid workflow file too.
     ("microsoft/azure-pipelines-yaml", ".github/workflows/stale.yml"),
-    # Starter workflows are templates with placeholders the GitHub UI
-    # fills in ($codeql-languages-matrix, empty inputs to fill).
+    # A starter workflow is a template with placeholders the GitHub UI
+    # fills in (`matrix: $codeql-languages-matrix`). Empty `with:` inputs
+    # and `strategy` without `matrix` are GitHub's own accepted forms
+    # (workflow-v1.0.json), which SchemaStore's schema refused.
     ("actions/starter-workflows", "code-scanning/codeql.yml"),
-    ("actions/starter-workflows", "code-scanning/cloudrail.yml"),
-    ("actions/starter-workflows", "code-scanning/zscaler-iac-scan.yml"),
-    # `strategy` without `matrix`: the workflow schema requires one.
-    ("actions/starter-workflows", "ci/python-package-conda.yml"),
-    ("actions/starter-workflows", "code-scanning/rubocop.yml"),
     # A job consumed by a 1ES `extends` template, which takes job-level
     # `parameters` that plain Azure Pipelines does not: a false positive
     # no schema of the file alone can avoid.
@@ -158,6 +155,18 @@ def _set_in_job(key, value):
     return plant
 
 
+def _depends_on_missing(data):
+    """A job's `dependsOn` naming no job. Not in a jobs template: its jobs
+    join the including stage, whose jobs it may name (the defect is
+    reported where the template is included, not in the file alone)."""
+    if not isinstance(data, dict) or (
+        isinstance(data.get("jobs"), list)
+        and not {"trigger", "pr", "schedules", "pool"} & set(data)
+    ):
+        return False
+    return _set_in_job("dependsOn", "NoSuchJob")(data)
+
+
 def _duplicate_job(data):
     """A second job with the first job's name, beside it."""
     lists = (
@@ -240,6 +249,12 @@ PLANTS = [
      _add_step({"run": "make", "if": "github.ref == 'refs/heads/main' &&"}), "MS212"),
     ("github-unknown-function", "github", "workflow",
      _add_step({"run": "make", "if": "startsWith(github.ref, 'a') && contain(github.ref, 'b')"}), "MS212"),
+    ("github-unknown-job-key", "github", "workflow",
+     _set_in_job("stepz", []), "MS101"),
+    ("github-timeout-not-a-number", "github", "workflow",
+     _set_in_job("timeout-minutes", "sixty"), "MS101"),
+    ("github-context-not-available", "github", "workflow",
+     _set_in_job("concurrency", "${{ secrets.GROUP }}"), "MS101"),
     ("github-needs-missing-job", "github", "workflow",
      _set_in_job("needs", ["no-such-job"]), "MS212"),
     ("github-missing-step-id", "github", "workflow",
@@ -248,8 +263,7 @@ PLANTS = [
      _add_step({"script": "make", "condition": "and(succeeded(), eq(variables.x, 'a')"}), "MS212"),
     ("azure-broken-template-expression", "azure", None,
      _add_step({"${{ if eq(variables.x, 'a' }}": [{"script": "make"}]}), "MS212"),
-    ("azure-depends-on-missing", "azure", None,
-     _set_in_job("dependsOn", "NoSuchJob"), "MS212"),
+    ("azure-depends-on-missing", "azure", None, _depends_on_missing, "MS212"),
     ("azure-password-on-command-line", "azure", None,
      _add_step({"script": "az login --service-principal -u $(SP_ID) -p $(SP_PASS) --tenant $(T)"}), "MS207"),
     ("azure-secret-set-in-clear", "azure", None,

@@ -163,7 +163,10 @@ def test_every_schema_error_is_reported_with_the_branch_meant(tmp_path):
         f.message for f in check(tmp_path).findings if f.rule == "MS101"
     ]
     assert len(messages) == 2, messages
-    assert any("`abc` should be a number" in m for m in messages)
+    assert any(
+        "`timeout-minutes` must be a number or an expression, not `abc`" in m
+        for m in messages
+    )
     assert any("`stepz`" in m for m in messages)
     assert not any("uses" in m for m in messages)
 

@@ -36,6 +36,11 @@ def test_the_installed_wheel_generates_the_sample_offline(
 ):
     names = zipfile.ZipFile(wheel).namelist()
     assert "mlops_scaffold/_template/copier.yml" in names
+    # GitHub's workflow definition (MS101), its licence and its source.
+    data = "mlops_scaffold/pipelines/data/"
+    for name in ("github-workflow-v1.0.json", "README.md",
+                 "LICENSE-actions-languageservices"):  # fmt: skip
+        assert data + name in names
     assert any(n.startswith("mlops_scaffold/_template/project/") for n in names)
 
     venv = tmp_path / "venv"
@@ -64,6 +69,14 @@ def test_the_installed_wheel_generates_the_sample_offline(
         capture_output=True, text=True, check=True, cwd=tmp_path,
     ).stdout  # fmt: skip
     assert "site-packages/mlops_scaffold/_template" in located
+    read = subprocess.run(
+        [str(venv / "bin" / "python"), "-c",
+         "from mlops_scaffold.pipelines import github_schema as g\n"
+         "print(g.__file__, g.errors({'on': 'push', 'jobs': {'a': {}}}))"],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
+    ).stdout  # fmt: skip
+    assert "site-packages/mlops_scaffold/pipelines" in read
+    assert "does not say what it is" in read
     assert snapshot(tmp_path / "sample-project") == snapshot(
         REPO / "sample-project"
     )

@@ -3,7 +3,9 @@
 - ``model``: pipeline files, jobs and steps (what each job waits for
   comes from ``semantics``);
 - ``discovery``: which files are pipelines, by content;
-- ``schema``: validation the way each service reads a file;
+- ``schema``: validation the way each service reads a file
+  (``github_schema`` reads a workflow against GitHub's own definition,
+  ``github_definitions``, vendored in ``data/``);
 - ``rules``: the rule catalogue (one module per rule);
 - ``auditor``: zizmor's GitHub security findings, merged;
 - ``check``: the engine; ``report``: its output formats;

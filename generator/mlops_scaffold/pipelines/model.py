@@ -233,6 +233,10 @@ class PipelineFile:
     lines: Lines
     text: str = ""
     kind: str = ""
+    #: ``graph``'s results: rules ask for the same graph (MS206, MS212).
+    _graphs: dict[tuple[Any, ...], JobGraph] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def read(
@@ -308,15 +312,19 @@ class PipelineFile:
         """The planner's graph of this file on a push to ``branch``: every
         job and what it waits for, Azure templates read from ``root`` (the
         repository; None: the file alone, templates unknown). Raises
-        ExpressionError for a template expression that does not parse."""
-        return job_graph(
-            self.mapping,
-            self.provider,
-            branch=branch,
-            root=root,
-            source=None if root is None else root / self.relative,
-            template=self.is_template,
-        )
+        ExpressionError for a template expression that does not parse.
+        Computed once for the file as read (its data, provider and kind)."""
+        key = (root, branch, id(self.data), self.provider, self.kind)
+        if key not in self._graphs:
+            self._graphs[key] = job_graph(
+                self.mapping,
+                self.provider,
+                branch=branch,
+                root=root,
+                source=None if root is None else root / self.relative,
+                template=self.is_template,
+            )
+        return self._graphs[key]
 
     def _own_graph(self) -> JobGraph | None:
         """The file alone's graph; None when a template expression does not

@@ -1,12 +1,15 @@
 """Schema validation the way each service reads the file.
 
-The schemas are the ones check-jsonschema bundles (used as a library).
-Azure DevOps reads every YAML scalar as a string (``enabled: false`` is the
-string "false") and expands ``${{ }}`` template expressions before the
-schema would apply, so an Azure file is validated after both. A rejected
-file gets one message: the deepest error of the branch the value was meant
-for (``task: Docker@2`` is judged by the Docker@2 branch, not by the first
-branch of an ``anyOf``), in words.
+GitHub workflows are read against GitHub's own definition, the way its
+parser reads it (``github_schema``). The other schemas are the ones
+check-jsonschema bundles (used as a library): SchemaStore's for a GitHub
+``action.yml``, the published pipeline schema for Azure. Azure DevOps
+reads every YAML scalar as a string (``enabled: false`` is the string
+"false") and expands ``${{ }}`` template expressions before the schema
+would apply, so an Azure file is validated after both. Every error is
+reported (bounded), each as the deepest error of the branch the value was
+meant for (``task: Docker@2`` is judged by the Docker@2 branch, not by the
+first branch of an ``anyOf``), in words.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from ..yamlio import line_of
-from .model import ACTION, AZURE, GITHUB, PipelineFile
+from . import github_schema
+from .model import ACTION, AZURE, GITHUB, WORKFLOW, PipelineFile
 
 _SCHEMAS = {
-    # (provider, kind) -> check-jsonschema's builtin schema name
-    (GITHUB, "workflow"): "vendor.github-workflows",
+    # (provider, kind) -> check-jsonschema's builtin schema name; GitHub
+    # workflows are read by ``github_schema``.
     (GITHUB, ACTION): "vendor.github-actions",
     (AZURE, "pipeline"): "vendor.azure-pipelines",
     (AZURE, "template"): "vendor.azure-pipelines",
@@ -136,39 +140,12 @@ def _any_task(schema: dict[Any, Any]) -> dict[Any, Any]:
     return schema
 
 
-def _as_github_reads(schema: dict[Any, Any]) -> dict[Any, Any]:
-    """SchemaStore's workflow schema brought in line with GitHub's own
-    definitions (actions/languageservices, workflow-v1.0.json), where the
-    two disagree on files the service accepts:
-
-    - ``event-branches``/``event-tags``/``event-paths`` are ``one-of:
-      [non-empty-string, sequence-of-non-empty-string]``: ``branches:
-      master`` is one pattern, not an error;
-    - ``matrix-filter-item`` (an ``include``/``exclude`` entry) is a
-      mapping with ``loose-value-type: any``: ``container: null`` is a
-      value like any other.
-    """
-    definitions = schema["definitions"]
-    globs = definitions["globs"]
-    definitions["globs"] = {
-        "anyOf": [globs, {"type": "string", "minLength": 1}]
-    }
-    matrix = definitions["matrix"]["oneOf"][0]["patternProperties"]
-    for spec in matrix.values():
-        for branch in spec.get("oneOf", []):
-            if branch.get("type") == "array":
-                branch["items"] = {"type": "object"}
-    return schema
-
-
 @functools.cache
 def _schema(name: str) -> tuple[dict[Any, Any], bytes]:
     raw = _schema_path(name).read_bytes()
     schema = json.loads(raw)
     if "azure" in name:
         schema = _as_the_service_reads(_any_task(schema))
-    elif name == "vendor.github-workflows":
-        schema = _as_github_reads(schema)
     raw = json.dumps(schema, sort_keys=True).encode()
     return schema, raw
 
@@ -300,42 +277,6 @@ def _scalar(value: Any) -> Any:
     return value
 
 
-def validate(pipeline: PipelineFile) -> tuple[tuple[Any, ...], str] | None:
-    """(path, message) of the error that matters, or None when valid."""
-    name = _schema_name(pipeline)
-    if name is None:
-        return None
-    data = pipeline.data
-    if pipeline.provider == AZURE:
-        data = as_azure_reads_it(data)
-    else:
-        data = _string_keys(data)  # `1:` is the key "1" to GitHub
-    fast = _fast_validator(name)
-    if fast is not None:
-        try:
-            fast(data)
-            return None
-        except Exception:  # noqa: BLE001 - a gate: anything but a clean pass
-            pass  # goes to the reference validator, which has the last word
-    errors = list(_reference_validator(name).iter_errors(data))
-    if not errors:
-        return None
-    error = _relevant(errors)
-    return tuple(error.absolute_path), describe(error)
-
-
-def _relevant(errors: list[Any]) -> Any:
-    """The error that matters: inside every anyOf/oneOf, the branch the
-    value was meant for (looking through the branches that only say "or an
-    expression"), and of what that branch reports, the deepest error."""
-    memo: dict[int, list[Any]] = {}
-    leaves = [leaf for error in errors for leaf in _best_leaves(error, memo)]
-    return min(
-        leaves,
-        key=lambda e: (-len(e.absolute_path), e.validator in _DISCRIMINATORS),
-    )
-
-
 def _branches(error: Any) -> list[list[Any]]:
     grouped: dict[Any, list[Any]] = {}
     for child in error.context:
@@ -438,12 +379,6 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def schema_error(pipeline: PipelineFile) -> tuple[int, str] | None:
-    """(line, message) of the first error for MS101, or None."""
-    found = schema_errors(pipeline)
-    return found[0] if found else None
-
-
 #: At most this many schema errors per file: every error a reader needs,
 #: bounded for a file a pull request may fill with them.
 MAX_ERRORS = 20
@@ -452,7 +387,13 @@ MAX_ERRORS = 20
 def schema_errors(pipeline: PipelineFile) -> list[tuple[int, str]]:
     """(line, message) of every schema error (bounded), in document order:
     one error never hides the others. Each is the deepest complaint of the
-    branch the value was meant for, as for ``validate``."""
+    branch the value was meant for."""
+    if pipeline.provider == GITHUB and pipeline.kind == WORKFLOW:
+        located = {
+            (line_of(pipeline.lines, path), message): None
+            for path, message in github_schema.errors(pipeline.data, MAX_ERRORS)
+        }
+        return sorted(located, key=lambda error: error[0])
     name = _schema_name(pipeline)
     if name is None:
         return []
@@ -462,8 +403,8 @@ def schema_errors(pipeline: PipelineFile) -> list[tuple[int, str]]:
         try:
             fast(data)
             return []
-        except Exception:  # noqa: BLE001 - a gate, as in ``validate``
-            pass
+        except Exception:  # noqa: BLE001 - a gate: anything but a clean pass
+            pass  # the reference validator has the last word
     memo: dict[int, list[Any]] = {}
     found: dict[tuple[int, str], None] = {}
     for error in _reference_validator(name).iter_errors(data):

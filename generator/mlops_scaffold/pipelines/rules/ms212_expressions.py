@@ -20,9 +20,8 @@ checked against the providers' tables:
 References: a GitHub ``needs:`` entry or ``needs.X`` naming no job (or a
 job the job does not need: the context holds direct needs only), a
 ``steps.X`` naming no step id of the job; an Azure ``dependsOn`` naming no
-stage or job of the same list (Azure refuses to queue the run: "Stage X
-depends on unknown stage Y"). Lists built by templates or ``${{ }}``
-insertions are not judged: their members are not known here.
+stage or job of the pipeline as compiled (``azure_depends_on``; Azure
+refuses to queue the run: "Stage X depends on unknown stage Y").
 """
 
 from __future__ import annotations
@@ -35,6 +34,7 @@ from ..model import GITHUB, PipelineFile, names
 from ..semantics import ExpressionError, calls, parse
 from ..semantics.expressions import Ctx, Lit, Node, Prop, walk
 from . import Hit, Rule, RuleMeta
+from .azure_depends_on import azure_depends_on
 
 #: actionlint expr_sema.go BuiltinFunctionSignatures, plus `case`
 #: (GitHub changelog 2025-10: the case() function).
@@ -103,7 +103,9 @@ class Expressions(Rule):
         if github:
             yield from _github_needs(pipeline)
         else:
-            yield from _azure_depends_on(pipeline.data, ())
+            yield from azure_depends_on(
+                pipeline, self.context.root, self.context.default_branch
+            )
 
 
 def _short(text: str) -> str:
@@ -263,30 +265,6 @@ def _listed(items: Any, key: str) -> set[str] | None:
             if name_key in item:
                 found.add(str(item[name_key]).lower())
     return found
-
-
-def _azure_depends_on(data: Any, path: tuple[Any, ...]) -> Iterator[Hit]:
-    if not isinstance(data, dict):
-        return
-    for list_key, key in (("stages", "stage"), ("jobs", "job")):
-        items = data.get(list_key)
-        known = _listed(items, key)
-        for index, item in enumerate(items if isinstance(items, list) else []):
-            if not isinstance(item, dict):
-                continue
-            here = (*path, list_key, index)
-            if known is not None and "dependsOn" in item:
-                for name in names(item["dependsOn"]):
-                    if "$" not in name and name.lower() not in known:
-                        yield Hit(
-                            (*here, "dependsOn"),
-                            f"{key} `{item.get(key) or item.get('deployment')}`"
-                            f" depends on `{name}`, which is not a {key} of "
-                            "this list (Azure refuses to queue the run)",
-                            here,
-                        )
-            if list_key == "stages":
-                yield from _azure_depends_on(item, here)
 
 
 def _scopes(data: Any, path: tuple[Any, ...]) -> tuple[Any, Any]:

@@ -189,6 +189,12 @@ class JobGraph:
     unknown: Mapping[str, str] = field(default_factory=dict)
     #: Each Azure stage as compiled, by id.
     stage_data: Mapping[str, Mapping[Any, Any]] = field(default_factory=dict)
+    #: The template reference that inserted each Azure stage, by id (None:
+    #: written in the file).
+    stage_origins: Mapping[str, str | None] = field(default_factory=dict)
+    #: Azure stages (by id) and jobs (by key) the compile could not read:
+    #: a template not found, an ``each`` over a collection not known.
+    unread: frozenset[str] = frozenset()
 
     def ancestors(self, key: str) -> list[str]:
         """Every job ``key`` waits for, nearest first (breadth-first)."""
@@ -292,7 +298,16 @@ def azure_graph(
                     edges += last.get(before, [])
             needs[key] = edges
     data = {stage.id: stage.raw for stage, _ in structure}
-    return JobGraph("azure", jobs, needs, stages, unknown, data)
+    origins = {stage.id: stage.origin for stage, _ in structure}
+    unread = frozenset(
+        unit.id if unit is stage else _key(unit)
+        for stage, members in structure
+        for unit in (stage, *members)
+        if unit.id.startswith("template:") or unit.kind not in unit.raw
+    )
+    return JobGraph(
+        "azure", jobs, needs, stages, unknown, data, origins, unread
+    )
 
 
 def _key(job: AzureUnit) -> str:
