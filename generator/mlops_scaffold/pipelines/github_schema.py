@@ -37,6 +37,7 @@ from .github_definitions import ROOT, Definition, Place, everywhere
 from .github_definitions import expected as _expected
 from .github_definitions import schema as _schema
 from .semantics import ExpressionError, parse
+from .semantics.expressions import Call, Ctx, Node, walk
 
 _ID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,98}")
 _ID_RULE = (
@@ -303,7 +304,7 @@ class _Reader:
         )
 
 
-def _refused(node: Any, place: Place, where: str) -> str:
+def _refused(node: Node, place: Place, where: str) -> str:
     """What GitHub's expression parser refuses at this place: a named
     value or function it has, but not here ("Unrecognized named-value",
     "Unrecognized function"), or a wrong number of arguments; "" when
@@ -311,22 +312,14 @@ def _refused(node: Any, place: Place, where: str) -> str:
     names, functions = everywhere()
     unavailable, allowed = names - place.names(), place.functions()
     here = f" (it may use {place.shown()})"
-    stack = [node]
-    while stack:
-        part = stack.pop()
-        if isinstance(part, list):
-            stack.extend(part)
-            continue
-        if not isinstance(part, tuple) or not part:
-            continue
-        stack.extend(p for p in part[1:] if isinstance(p, (tuple, list)))
-        if part[0] == "ctx" and part[1] in unavailable:
+    for part in walk(node):
+        if isinstance(part, Ctx) and part.name in unavailable:
             if not place.context:
                 return f"an expression is not allowed in {where}"
-            return f"`{part[1]}` is not available in {where}{here}"
-        if part[0] != "call":
+            return f"`{part.name}` is not available in {where}{here}"
+        if not isinstance(part, Call):
             continue
-        name, count = part[1], len(part[2])
+        name, count = part.name, len(part.args)
         if name not in allowed:
             if name in functions and not place.context:
                 return f"an expression is not allowed in {where}"
