@@ -315,6 +315,11 @@ def test_bicep_reads_identities_yml_and_grants_each_listed_role(project):
         if r["type"].endswith("federatedIdentityCredentials")
     }
     assert "https://token.actions.githubusercontent.com" in issuers
+    # A custom role's name is unique in the tenant: it carries the
+    # subscription, so a second subscription's set-up does not collide.
+    roles = parsed["resources"]["roleDefinitions"]["config"]
+    role_name = roles.get("config", roles)["properties"]["roleName"]
+    assert "subscription().subscriptionId" in str(role_name), role_name
     # Azure ML's own identities: main.bicep hands the listed roles over.
     main = (bicep_dir / "main.bicep").read_text()
     assert re.search(
@@ -354,6 +359,11 @@ def test_terraform_reads_identities_yml_and_grants_each_listed_role(project):
     assert "var.github_subject_prefixes" in str(local["github_subjects"])
     assert "identity.azure_devops" in local["azure_devops_subjects"]
     assert "var.azure_devops_subjects" in local["azure_devops_subjects"]
+    # A custom role's name is unique in the tenant (see the Bicep test).
+    custom = resources[("azurerm_role_definition", "custom")]
+    assert "data.azurerm_subscription.current.subscription_id" in (
+        custom["name"]
+    ), custom["name"]
     devops = resources[("azurerm_federated_identity_credential",
                         "azure_devops")]  # fmt: skip
     assert devops["issuer"] == "${each.value.issuer}"

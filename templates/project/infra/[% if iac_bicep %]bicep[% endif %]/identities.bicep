@@ -34,7 +34,9 @@ resource environmentGroups 'Microsoft.Resources/resourceGroups@2024-03-01' = [fo
 resource roleDefinitions 'Microsoft.Authorization/roleDefinitions@2022-04-01' = [for role in items(customRoles): {
   name: guid(subscription().id, role.value.name)
   properties: {
-    roleName: role.value.name
+    // A custom role's name is unique in the whole tenant: another
+    // subscription's set-up of the same project must not collide.
+    roleName: '${role.value.name} (${subscription().subscriptionId})'
     description: 'Defined in infra/identities.yml.'
     type: 'CustomRole'
     assignableScopes: [

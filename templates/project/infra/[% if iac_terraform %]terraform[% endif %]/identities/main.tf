@@ -74,9 +74,11 @@ resource "azurerm_federated_identity_credential" "azure_devops" {
   depends_on          = [azurerm_federated_identity_credential.github]
 }
 
+# A custom role's name is unique in the whole tenant: another
+# subscription's set-up of the same project must not collide.
 resource "azurerm_role_definition" "custom" {
   for_each    = local.custom_roles
-  name        = each.value.name
+  name        = "${each.value.name} (${data.azurerm_subscription.current.subscription_id})"
   scope       = data.azurerm_subscription.current.id
   description = "Defined in infra/identities.yml."
 
