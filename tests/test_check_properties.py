@@ -22,6 +22,8 @@ from mlops_scaffold.pipelines.check import check
 from mlops_scaffold.pipelines.report import render
 from mlops_scaffold.pipelines.review import review_change, to_markdown
 
+pytestmark = pytest.mark.e2e  # hypothesis: hundreds of generated documents
+
 KEYS = [
     "on", "jobs", "steps", "runs-on", "uses", "run", "with", "needs",
     "environment", "permissions", "timeout-minutes", "stages", "stage",

@@ -33,6 +33,8 @@ from test_infrastructure import hcl
 
 from helpers import load_yaml
 
+pytestmark = pytest.mark.e2e  # every combination rendered and cross-checked
+
 #: Actions that read or simulate and never change a resource.
 #: https://learn.microsoft.com/azure/azure-resource-manager/templates/deploy-what-if
 NON_WRITING_ACTIONS = {
@@ -361,8 +363,8 @@ def test_terraform_reads_identities_yml_and_grants_each_listed_role(project):
     assert "var.azure_devops_subjects" in local["azure_devops_subjects"]
     # A custom role's name is unique in the tenant (see the Bicep test).
     custom = resources[("azurerm_role_definition", "custom")]
-    assert "data.azurerm_subscription.current.subscription_id" in (
-        custom["name"]
+    assert (
+        "data.azurerm_subscription.current.subscription_id" in (custom["name"])
     ), custom["name"]
     devops = resources[("azurerm_federated_identity_credential",
                         "azure_devops")]  # fmt: skip

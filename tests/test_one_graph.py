@@ -118,6 +118,7 @@ def agreement(root: Path) -> tuple[int, list[str]]:
     return judged, differences
 
 
+@pytest.mark.e2e  # the render tier: nine generated projects compiled
 @pytest.mark.parametrize(("ci", "iac"), COMBINATIONS)
 def test_ms206_and_ms210_read_one_graph_on_generated_projects(
     rendered, ci, iac
