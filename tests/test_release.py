@@ -1151,6 +1151,20 @@ def test_a_datastore_of_another_workspace_is_refused_before_submitting(
                 if c.startswith("ml job create")]  # fmt: skip
 
 
+def test_a_local_data_file_is_refused_before_submitting(released):
+    """data/ is not uploaded with the job's code: a local file would fail
+    the job an hour later; the script says what to do instead."""
+    project, env, state = released
+    set_data_source(project, "data/train.csv")
+    result = run(project, env, "bash", "scripts/train_azureml.sh", "staging",
+                 **TRAIN)  # fmt: skip
+    assert result.returncode == 2
+    assert "is a local file" in result.stderr
+    assert "register it as a datastore" in result.stderr
+    assert not [c for c in json.loads(state.read_text())["calls"]
+                if c.startswith("ml job create")]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("identity", "refusal"),
     [("", "with identity aml_token"), ("aml_token", "with identity aml_token")],

@@ -16,8 +16,8 @@ package="${PACKAGE:?set PACKAGE (make train-azureml does)}"
 # (the full form, which names its workspace) must be one of this
 # workspace's: Azure ML downloads it for the job as the compute cluster's
 # managed identity (deploy/train-job.yml). The job names it in the short
-# form, resolved in the workspace it runs in. Anything else (the bundled
-# sample) is passed to `train --data` as it is.
+# form, resolved in the workspace it runs in. The bundled sample is passed
+# to `train --data` as it is; a local file is refused (it is not uploaded).
 source="$("${PYTHON:-python3}" -m "$package.data" source)"
 if [[ "$source" == azureml://* ]]; then
   pattern='^azureml://subscriptions/[^/]+/resourcegroups/([^/]+)/workspaces/([^/]+)/(datastores/[^/]+/paths/.+)$'
@@ -37,8 +37,15 @@ if [[ "$source" == azureml://* ]]; then
   fi
   shopt -u nocasematch
   data=(--set "inputs.data.path=azureml://${BASH_REMATCH[3]}")
-else
+elif [[ "$source" == sklearn:* ]]; then
   data=(--set "inputs.data=$source")
+else
+  # A local file is not uploaded with the code (data/ is ignored): the job
+  # would fail an hour later without it.
+  echo "error: data.source $source is a local file, which the Azure ML" \
+    "job cannot read; register it as a datastore of $RESOURCE_GROUP/" \
+    "$WORKSPACE and name its azureml:// URI (data/README.md)" >&2
+  exit 2
 fi
 
 ensure_ml_extension
