@@ -136,9 +136,10 @@ def _ref_hint(root: Path, ref: str) -> str:
     return "pass a branch, tag or commit of this repository"
 
 
-#: The files a review exports from each revision: pipelines and the files
-#: `check` takes its settings and default branch from.
-_EXPORTED = ("*.yml", "*.yaml", *SETTINGS_FILES)
+#: The files a review exports from each revision: pipelines, templates and
+#: the answers the default branch comes from. Settings are not: they are
+#: read from the base revision (``settings_files``) and handed to `check`.
+_EXPORTED = ("*.yml", "*.yaml")
 _MAX_EXPORTED = 20_000  # files; a repository with more is reviewed partly
 
 

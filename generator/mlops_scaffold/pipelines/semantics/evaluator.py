@@ -164,27 +164,19 @@ class Evaluator:
             case Not(operand):
                 value = self.truthy(self.eval(operand))
                 return value if isinstance(value, Unknown) else not value
-            case And(left_node, right_node):
+            case And(left_node, right_node) | Or(left_node, right_node):
+                # The value that decides without the right side: false for
+                # `&&`, true for `||` (the result is the deciding operand).
+                decides = isinstance(node, Or)
                 left = self.eval(left_node)
                 known = self.truthy(left)
-                if known is False:
+                if known is decides:
                     return left
                 right = self.eval(right_node)
-                if known is True:
+                if known is (not decides):
                     return right
-                if self.truthy(right) is False:
-                    return Unknown(left.reason, truthy=False)
-                return left
-            case Or(left_node, right_node):
-                left = self.eval(left_node)
-                known = self.truthy(left)
-                if known is True:
-                    return left
-                right = self.eval(right_node)
-                if known is False:
-                    return right
-                if self.truthy(right) is True:
-                    return Unknown(left.reason, truthy=True)
+                if self.truthy(right) is decides:
+                    return Unknown(left.reason, truthy=decides)
                 return left
             case Cmp(op, left_node, right_node):
                 return self.compare(
