@@ -34,17 +34,15 @@ when the endpoint routes to it (it passes a test of the deployment alone)."""
 
 from __future__ import annotations
 
-import base64
+# The modules a few commands need are imported where they are used: `az`
+# starts a process per call, and a release makes a hundred calls.
 import configparser
-import importlib.util
 import json
 import os
 import re
 import sys
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.environ.get("FAKE_RULES", str(Path(__file__).parent)))
 from cli_rules import (  # noqa: E402
@@ -175,13 +173,44 @@ def check(state: dict, group: str, command: str) -> None:
 
 
 def score(model_path: str, request_file: str) -> dict:
+    """The answer of the project's real scoring code (src/*/score.py, as
+    Azure ML loads it) for the model at ``model_path``. With
+    $FAKE_AZ_SCORE_CACHE, an answer already computed for the same package
+    code, model files and request (by any job of the test run) is read,
+    not computed again: loading the model costs a second per call."""
     source = next(Path.cwd().glob("src/*/score.py"))
+    request = Path(request_file).read_bytes()
+    cache = os.environ.get("FAKE_AZ_SCORE_CACHE")
+    stored = None
+    if cache:
+        import hashlib
+
+        digest = hashlib.sha256(request)
+        model = Path(model_path)
+        for root, files in (
+            (source.parent, sorted(source.parent.rglob("*.py"))),
+            (model, sorted(p for p in model.rglob("*") if p.is_file())),
+        ):
+            for path in files:
+                digest.update(b"\0" + str(path.relative_to(root)).encode())
+                digest.update(b"\0" + path.read_bytes())
+        stored = Path(cache) / digest.hexdigest()
+        if stored.is_file():
+            return json.loads(stored.read_text(encoding="utf-8"))
+    import importlib.util
+
     os.environ["AZUREML_MODEL_DIR"] = model_path
     spec = importlib.util.spec_from_file_location("score_entry", source)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.init()
-    return module.run(Path(request_file).read_text())
+    answer = module.run(request.decode())
+    if stored is not None:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        partial = stored.with_name(f"{stored.name}.{os.getpid()}")
+        partial.write_text(json.dumps(answer), encoding="utf-8")
+        partial.replace(stored)
+    return answer
 
 
 def ml(state: dict, group: str, verb: str, args: list[str]) -> str:
@@ -438,6 +467,8 @@ def rest(state: dict, args: list[str]) -> str:
                            "--skip-authorization-header"})  # fmt: skip
     if "--uri" not in options:
         raise Refused("the following arguments are required: --uri/--url/-u")
+    from urllib.parse import parse_qs, urlsplit
+
     url = urlsplit(str(options["--uri"]))
     method = str(options.get("--method", "get")).upper()
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -526,6 +557,8 @@ def federation(spec: dict, options: dict) -> dict[str, str]:
         }  # fmt: skip
 
     def b64(text: str) -> str:
+        import base64
+
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
     return {
@@ -610,6 +643,8 @@ def devops_cli(state: dict, args: list[str]) -> str:
         ):
             if key not in spec:
                 raise Refused(f"Bad Request(400): {key} is required", 1)
+        import uuid
+
         spec["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, spec["name"]))
         spec["authorization"]["parameters"].update(federation(spec, options))
         devops.setdefault("connections", []).append(spec)
@@ -707,6 +742,8 @@ def deploy_identities(state: dict, template: Path, parameters: dict) -> None:
     devops = json.loads(parameters.get("azureDevOpsSubjects") or "{}")
     identities = state.setdefault("identities", {})
     client_ids = {}
+    import uuid
+
     for key, identity in config["identities"].items():
         client_id = str(uuid.uuid5(uuid.NAMESPACE_URL, identity["name"]))
         client_ids[key] = client_id

@@ -6,6 +6,7 @@ import contextlib
 import io
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,3 +107,21 @@ def template_repository(
     git(source, "commit", "--quiet", "-m", tag)
     git(source, "tag", tag)
     return source
+
+
+def install_fake(bin_dir: Path, name: str, source: Path) -> Path:
+    """``bin_dir/name``: a command that runs the stand-in ``source`` (a
+    tests/fake_*.py module with ``main(args) -> int``), imported so that
+    Python keeps its bytecode (a release calls `az` a hundred times)."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    command = bin_dir / name
+    command.write_text(
+        f"#!{sys.executable}\n"
+        "import sys\n"
+        f"sys.path.insert(0, {str(source.parent)!r})\n"
+        f"from {source.stem} import main\n"
+        "sys.exit(main(sys.argv[1:]))\n",
+        encoding="utf-8",
+    )
+    command.chmod(0o755)
+    return command

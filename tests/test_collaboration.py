@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import generate
+from helpers import generate, install_fake
 
 HERE = Path(__file__).parent
 OWNERS = {
@@ -131,10 +131,7 @@ def test_readme_says_how_we_work(project: Path):
 
 def fake(tmp_path: Path, name: str, source: str) -> dict:
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    tool = bin_dir / name
-    tool.write_text(f"#!{sys.executable}\n" + (HERE / source).read_text())
-    tool.chmod(0o755)
+    install_fake(bin_dir, name, HERE / source)
     return {
         **os.environ,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from cli_rules import AZURE_DEVOPS_APP
 
-from helpers import generate, load_yaml
+from helpers import generate, install_fake, load_yaml
 
 pytestmark = pytest.mark.e2e  # release scripts run against the strict stand-ins
 
@@ -332,13 +332,6 @@ def settings(project: Path, environment: str) -> dict[str, str]:
         for line in path.read_text().splitlines()
         if "=" in line and not line.startswith("#")
     )
-
-
-def install_fake(bin_dir: Path, name: str, source: Path) -> None:
-    bin_dir.mkdir(exist_ok=True)
-    fake = bin_dir / name
-    fake.write_text(f"#!{sys.executable}\n" + source.read_text())
-    fake.chmod(0o755)
 
 
 ADMIN = "admin"  # the person who runs the one-time set-up

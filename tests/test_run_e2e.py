@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from runjobs import first_steps, job_env, mlops_run
 
-from helpers import generate
+from helpers import generate, install_fake
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +64,6 @@ def _cloud_project(
     store (CI reads it from the workspace)."""
     from test_release import (
         ADMIN,
-        install_fake,
         owner_state,
         published_endpoints,
         workspaces_of,
