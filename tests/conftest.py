@@ -32,7 +32,6 @@ if _TOOLS not in os.environ.get("PATH", "").split(os.pathsep):
 E2E_FIXTURES = frozenset(
     {
         "trained",  # test_monitoring: a model trained by the project's code
-        "installed",  # test_generated_project: the project installed
         "locked_project",  # test_toolchain: uv lock against the index
         "packaged",  # test_release: trained, gated and packaged
         "federated",

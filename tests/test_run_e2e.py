@@ -117,6 +117,13 @@ def test_cd_reaches_production_on_a_push_to_main(cloud_projects, pipeline):
     jobs = {job["id"]: job["status"] for job in json.loads(done.stdout)["jobs"]}
     assert jobs[PRODUCTION[pipeline]] == "success", jobs
     assert set(jobs.values()) <= {"success", "skipped"}, jobs
+    # What the build packaged (`make package`): one wheel, and the model
+    # artefact the deployments registered, with its gate verdict.
+    assert len(list((project / "dist").glob("fraud_model-*.whl"))) == 1
+    model = project / "dist" / "model"
+    for name in ("model.joblib", "model-info.json", "metrics.json"):
+        assert (model / name).is_file(), name
+    assert "Quality gate: passed" in (model / "model-card.md").read_text()
 
 
 @pytest.mark.parametrize(("pipeline", "event"), OTHER_DEPLOYMENT_FILES)
