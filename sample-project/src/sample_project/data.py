@@ -22,9 +22,10 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-from sklearn.model_selection import train_test_split
+if TYPE_CHECKING:  # imported where used: `make data-in-workspace` reads
+    import pandas as pd  # only the config, and pandas takes seconds
 
 SAMPLE_SOURCE = "sklearn:breast_cancer"
 TARGET = "target"
@@ -58,6 +59,8 @@ def load_dataset(source: str) -> pd.DataFrame:
 
 
 def read_table(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     try:
         if path.suffix == ".parquet":
             frame = pd.read_parquet(path)
@@ -77,6 +80,8 @@ def in_workspace(source: str) -> bool:
 
 
 def _read_uri(uri: str) -> pd.DataFrame:
+    import pandas as pd
+
     if in_workspace(uri) and not DATASTORE_URI.fullmatch(uri):
         raise DataError(
             f"{uri} is not a full datastore URI: use azureml://subscriptions/"
@@ -104,6 +109,8 @@ def split(
     frame: pd.DataFrame, target: str, test_size: float, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A stratified, seeded train/test split: the same rows every time."""
+    from sklearn.model_selection import train_test_split
+
     require_columns(frame, [target], "the data set")
     train, test = train_test_split(
         frame,
