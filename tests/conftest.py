@@ -56,7 +56,7 @@ LONGEST_FIRST = (
     "test_run_ci_github_e2e.py",
     "test_run_ci_azure_e2e.py",
     "test_validators.py",
-    "test_check_integration.py",
+    "test_wheel.py",
     "test_update.py",
     "test_new.py",
     "test_properties.py",

@@ -1,10 +1,14 @@
 """The template works from the installed wheel, offline: build the wheel,
-install it into a fresh virtual environment, and generate the sample. A
-plain install (runtime dependencies from the index, no test extra) converts
+install it into a fresh virtual environment, and generate the sample. The
+real pre-commit installs this repository's hook (the package and its runtime
+dependencies from the index, in a virtualenv of its own) and runs it on a
+generated project; that plain install, which has no test extra, converts
 notebooks."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -15,7 +19,7 @@ import pytest
 
 import validators
 from conftest import REPO
-from helpers import invoke, snapshot
+from helpers import git, invoke, snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -82,18 +86,105 @@ def test_the_installed_wheel_generates_the_sample_offline(
     )
 
 
-def test_a_plain_install_converts_notebooks(tmp_path: Path, wheel: Path):
-    """`pip install mlops-scaffold` alone (a fresh venv that sees none of
-    the test environment's packages) converts real notebooks, the same way
-    as the test environment when both have the same ruff."""
-    venv = tmp_path / "plain"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+def shadow_repository(root: Path) -> tuple[Path, str]:
+    """This repository's working tree (tracked and untracked files, not
+    the ignored ones) committed in a repository of its own, as `pre-commit
+    try-repo` makes one: what the hook installs from. Returns its path and
+    the commit."""
+    shadow = root / "mlops-scaffold"
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO, capture_output=True, check=True,
+    ).stdout.decode()  # fmt: skip
+    for name in filter(None, listed.split("\0")):
+        source = REPO / name
+        if source.is_file():
+            (shadow / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, shadow / name)
+    git(shadow, "init", "--quiet", "--initial-branch=main")
+    git(shadow, "add", "--all")
+    git(shadow, "commit", "--quiet", "-m", "shadow")
+    return shadow, git(shadow, "rev-parse", "HEAD")
+
+
+class PreCommit:
+    """The real pre-commit running this repository's hook the way its users
+    configure it (repo and a full commit SHA, .pre-commit-hooks.yaml's
+    comment) on a copy of a generated project. Its PRE_COMMIT_HOME is kept,
+    so the hook is installed once (try-repo installs it again each time)."""
+
+    def __init__(self, root: Path, project: Path):
+        shadow, rev = shadow_repository(root)
+        self.config = root / "pre-commit-config.yaml"
+        self.config.write_text(
+            f"repos:\n  - repo: {shadow}\n    rev: {rev}\n"
+            "    hooks:\n      - id: mlops-scaffold-check\n",
+            encoding="utf-8",
+        )
+        self.project = project
+        self.home = root / "home"
+        self.env = {**os.environ, "PRE_COMMIT_HOME": str(self.home)}
+
+    def run(self) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["pre-commit", "run", "--config", str(self.config),
+             "--all-files"],
+            cwd=self.project, capture_output=True, text=True, env=self.env,
+            timeout=900,
+        )  # fmt: skip
+
+    def hook_environment(self) -> Path:
+        """The virtualenv pre-commit made for the hook: `pip install .` of
+        this repository, the runtime dependencies from the index."""
+        found = sorted(self.home.glob("repo*/py_env-*/bin/mlops-scaffold"))
+        assert len(found) == 1, found
+        return found[0].parent.parent
+
+
+@pytest.fixture(scope="module")
+def pre_commit(tmp_path_factory, both_project: Path):
+    """The first run of the hook on a clean generated project."""
+    if shutil.which("pre-commit") is None:
+        pytest.fail("pre-commit is in the test extra: install it")
+    root = tmp_path_factory.mktemp("pre-commit")
+    project = root / "project"
+    shutil.copytree(
+        both_project, project, ignore=shutil.ignore_patterns(".git")
+    )
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "generated")
+    hook = PreCommit(root, project)
+    first = hook.run()
+    if first.returncode == 3 and "pip" in first.stdout + first.stderr:
+        pytest.skip("the package index is unreachable: " + first.stdout[-300:])
+    return hook, first
+
+
+def test_the_pre_commit_hook_passes_on_a_generated_project(pre_commit):
+    """Clean, then a planted defect fails the hook."""
+    hook, first = pre_commit
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Passed" in first.stdout
+    cd = hook.project / ".github/workflows/cd.yml"
+    cd.write_text(
+        cd.read_text().replace(
+            "    timeout-minutes:", "    # timeout-minutes:", 1
+        )
+    )
+    git(hook.project, "commit", "--quiet", "-am", "drop a timeout")
+    result = hook.run()
+    assert result.returncode == 1 and "MS204" in result.stdout, result.stdout
+
+
+def test_a_plain_install_converts_notebooks(tmp_path: Path, pre_commit):
+    """A plain install of mlops-scaffold (the hook's virtualenv: it sees
+    none of the test environment's packages) converts real notebooks, the
+    same way as the test environment when both have the same ruff."""
+    hook, first = pre_commit
+    assert first.returncode == 0, first.stdout + first.stderr
+    venv = hook.hook_environment()
     python = venv / "bin" / "python"
-    install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", str(wheel)],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert install.returncode == 0, install.stderr
     isolated = subprocess.run(
         [str(python), "-c", "import pytest"], capture_output=True
     )
