@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from helpers import generate
+from helpers import git
 
 CI_FILES = {
     "github": (
@@ -67,6 +68,17 @@ def mlops_run(project: Path, env: dict[str, str], *args: str):
         capture_output=True,
         text=True,
     )
+
+
+def repository(rendered, destination: Path, **answers) -> Path:
+    """The project ``rendered`` for these answers (once per test run),
+    copied to ``destination`` and committed: what `new` writes, without
+    rendering it again."""
+    shutil.copytree(rendered(**answers), destination)
+    git(destination, "init", "--quiet", "--initial-branch=main")
+    git(destination, "add", "--all")
+    git(destination, "commit", "--quiet", "--no-verify", "-m", "Generated")
+    return destination
 
 
 def first_steps(project: Path, env: dict[str, str], seed_lock) -> None:
@@ -155,9 +167,11 @@ def every_ci_job_test(ci: str):
 
     @pytest.mark.parametrize("iac", ["bicep", "terraform", "both", "none"])
     def test_every_ci_job_runs_green(
-        tmp_path, shims, tool_cache, seed_lock, once, iac
+        tmp_path, shims, tool_cache, seed_lock, once, rendered, iac
     ):
-        project = generate(tmp_path / "fraud-model", ci_provider=ci, iac=iac)
+        project = repository(
+            rendered, tmp_path / "fraud-model", ci_provider=ci, iac=iac
+        )
         env = job_env(shims, tool_cache)
         first_steps(project, env, seed_lock)
         every_ci_job_runs_green(once, project, env, ci)

@@ -11,9 +11,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from runjobs import every_ci_job_test, first_steps, job_env, mlops_run
-
-from helpers import generate
+from runjobs import (
+    every_ci_job_test,
+    first_steps,
+    job_env,
+    mlops_run,
+    repository,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -94,8 +98,11 @@ MUTATIONS = {
 
 
 @pytest.fixture(scope="module")
-def mutable_project(tmp_path_factory, shims, tool_cache, seed_lock) -> Path:
-    project = generate(
+def mutable_project(
+    tmp_path_factory, shims, tool_cache, seed_lock, rendered
+) -> Path:
+    project = repository(
+        rendered,
         tmp_path_factory.mktemp("mutations") / "fraud-model",
         ci_provider="both",
         iac="none",

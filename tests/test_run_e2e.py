@@ -11,9 +11,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from runjobs import first_steps, job_env, mlops_run
+from runjobs import first_steps, job_env, mlops_run, repository
 
-from helpers import generate, install_fake
+from helpers import install_fake
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +37,7 @@ def provider_of(pipeline: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def cloud_projects(tmp_path_factory, shims, tool_cache, seed_lock):
+def cloud_projects(tmp_path_factory, shims, tool_cache, seed_lock, rendered):
     """One cloud project per CD owner (with --ci both only one system has
     the cd, infra and monitor pipelines: cd_provider), made on first use."""
     made: dict[str, tuple[Path, dict[str, str]]] = {}
@@ -45,7 +45,12 @@ def cloud_projects(tmp_path_factory, shims, tool_cache, seed_lock):
     def get(provider: str) -> tuple[Path, dict[str, str]]:
         if provider not in made:
             made[provider] = _cloud_project(
-                tmp_path_factory, shims, tool_cache, seed_lock, provider
+                tmp_path_factory,
+                shims,
+                tool_cache,
+                seed_lock,
+                rendered,
+                provider,
             )
         return made[provider]
 
@@ -53,7 +58,7 @@ def cloud_projects(tmp_path_factory, shims, tool_cache, seed_lock):
 
 
 def _cloud_project(
-    tmp_path_factory, shims, tool_cache, seed_lock, provider: str
+    tmp_path_factory, shims, tool_cache, seed_lock, rendered, provider: str
 ):
     """Both providers and both IaC languages, installed and locked, with
     the strict az and gh stand-ins on the PATH: the cloud after the
@@ -70,7 +75,9 @@ def _cloud_project(
     )
 
     work = tmp_path_factory.mktemp("cloud")
-    project = generate(work / "fraud-model", ci_provider=provider, iac="both")
+    project = repository(
+        rendered, work / "fraud-model", ci_provider=provider, iac="both"
+    )
     env = job_env(shims, tool_cache)
     first_steps(project, env, seed_lock)
     bin_dir = work / "bin"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -30,12 +31,13 @@ TRICKY = {
 
 
 @pytest.fixture(scope="module")
-def every_combination(tmp_path_factory) -> Path:
-    """One folder holding a project per combination, plus tricky-text ones,
-    so that each validator runs once over all of them."""
+def every_combination(tmp_path_factory, rendered) -> Path:
+    """One folder holding a project per combination (rendered once per test
+    run, and shared with the other modules that read them), plus
+    tricky-text ones, so that each validator runs once over all of them."""
     root = tmp_path_factory.mktemp("combinations")
     for ci, iac in itertools.product(CI, IAC):
-        generate(root / f"{ci}-{iac}", git=False, ci_provider=ci, iac=iac)
+        shutil.copytree(rendered(ci_provider=ci, iac=iac), root / f"{ci}-{iac}")
     for ci in CI:
         generate(
             root / f"tricky-{ci}",
