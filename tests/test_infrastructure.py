@@ -4,6 +4,7 @@ for any project name the validators accept."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -55,9 +56,12 @@ SUFFIXED = {"storage_account": "a1b2c3", "key_vault": "-a1b2c3",
             "container_registry": "a1b2c3"}  # fmt: skip
 
 
+@functools.cache
 def hcl(text: str) -> dict:
     """Parse HCL; the parser checkov pins (a python-hcl2 fork) wraps each
-    attribute's value in a one-item list, which is unwrapped here."""
+    attribute's value in a one-item list, which is unwrapped here. (The
+    parsers are slow, and several tests read the same files: each text is
+    parsed once; callers only read the result.)"""
     return _unwrap(hcl2.loads(text))
 
 
@@ -72,6 +76,11 @@ def _unwrap(value):
 
 
 def bicep(path: Path) -> dict:
+    return _bicep(path, path.read_text())
+
+
+@functools.cache
+def _bicep(path: Path, text: str) -> dict:
     return BicepParser().parse(file_path=path)
 
 
