@@ -1635,3 +1635,50 @@ def test_the_deployment_guide_covers_a_new_user_s_first_run(tmp_path, ci):
     assert ("**Which system deploys:** GitHub Actions" in guide) == (
         ci == "both"
     )
+
+
+def test_the_stand_in_scores_once_per_code_model_and_request(
+    tmp_path: Path, monkeypatch
+):
+    """fake_az.score keeps an answer for the same package code, model files
+    and request ($FAKE_AZ_SCORE_CACHE) and computes it again when any of
+    them changes."""
+    import importlib
+
+    project = tmp_path / "project"
+    package = project / "src" / "pkg"
+    package.mkdir(parents=True)
+    calls = tmp_path / "calls"
+    (package / "score.py").write_text(
+        "import os\nfrom pathlib import Path\n"
+        "def init():\n    pass\n"
+        "def run(raw):\n"
+        f"    with open({str(calls)!r}, 'a') as f:\n        f.write('x')\n"
+        "    model = Path(os.environ['AZUREML_MODEL_DIR'], 'm').read_text()\n"
+        "    return {'model': model, 'request': raw}\n"
+    )
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "m").write_text("v1")
+    request = tmp_path / "request.json"
+    request.write_text('{"data": [1]}')
+    monkeypatch.setenv("FAKE_AZ_STATE", str(tmp_path / "state.json"))
+    monkeypatch.setenv("FAKE_AZ_SCORE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("AZUREML_MODEL_DIR", str(model))  # score() sets it
+    monkeypatch.chdir(project)
+    fake = importlib.import_module("fake_az")
+
+    def score() -> dict:
+        return fake.score(str(model), str(request))
+
+    first = score()
+    assert first == {"model": "v1", "request": '{"data": [1]}'}
+    assert score() == first and calls.read_text() == "x"  # kept
+    (model / "m").write_text("v2")
+    assert score()["model"] == "v2" and calls.read_text() == "xx"
+    request.write_text('{"data": [2]}')
+    assert score()["request"] == '{"data": [2]}' and calls.read_text() == "xxx"
+    (package / "score.py").write_text(
+        (package / "score.py").read_text().replace("'model'", "'weights'")
+    )
+    assert "weights" in score() and calls.read_text() == "xxxx"
