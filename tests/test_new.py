@@ -733,3 +733,35 @@ def test_new_commits_uv_lock_and_its_serving_export(
     assert "uv.lock" in tracked and "deploy/conda.yml" in tracked
     assert git(created, "status", "--porcelain") == ""
     assert "scikit-learn" in (created / "deploy/conda.yml").read_text()
+
+
+def test_a_signal_inside_an_import_callback_is_delivered_after_it(
+    monkeypatch,
+):
+    """Raised inside the import system's weakref callback, KeyboardInterrupt
+    would be printed with a traceback and dropped: the handler sends the
+    signal again instead (delivered at the next instruction outside), and
+    raises it anywhere else."""
+    import signal
+    import types
+
+    from mlops_scaffold import render
+
+    sent = []
+    monkeypatch.setattr(render.signal, "raise_signal", sent.append)
+
+    def frame(filename: str):
+        return types.SimpleNamespace(
+            f_code=types.SimpleNamespace(co_filename=filename)
+        )
+
+    with render.terminate_as_interrupt():
+        for number in (signal.SIGINT, signal.SIGTERM):
+            handler = signal.getsignal(number)
+            assert (
+                handler(number, frame("<frozen importlib._bootstrap>")) is None
+            )
+            with pytest.raises(KeyboardInterrupt):
+                handler(number, frame(render.__file__))
+    assert sent == [signal.SIGINT, signal.SIGTERM]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL

@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import tempfile
+import types
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -118,23 +119,37 @@ def signals_held(*, committing: bool = False) -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def _interrupt(signum: int, frame: types.FrameType | None) -> None:
+    """Ctrl-C and SIGTERM as KeyboardInterrupt, raised where it can reach
+    the command's cleanup. A signal that lands inside the import system's
+    weakref callback (a lazy import part-way) would have its exception
+    printed with a traceback and dropped ("Exception ignored in"): it is
+    delivered again, at the next instruction outside."""
+    if frame is not None and frame.f_code.co_filename.startswith(
+        "<frozen importlib"
+    ):
+        signal.raise_signal(signum)
+        return
+    raise KeyboardInterrupt
+
+
 @contextlib.contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C (cleanup, then exit 130), in the main
-    thread; elsewhere signals cannot be handled and nothing changes."""
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
+    thread, and deliver both where they can be handled (``_interrupt``);
+    elsewhere signals cannot be handled and nothing changes."""
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        previous = {
+            number: signal.signal(number, _interrupt) for number in _HELD
+        }
     except ValueError:  # not the main thread
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def render(
