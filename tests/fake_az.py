@@ -75,6 +75,14 @@ class Refused(Exception):
         self.code = code
 
 
+def stable_id(name: str) -> str:
+    """The id the cloud gives what it creates under ``name`` (the same
+    name, the same id, so tests can predict it)."""
+    import uuid  # imported here: most calls create nothing
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
 def load() -> dict:
     if STATE.exists():
         return json.loads(STATE.read_text())
@@ -643,9 +651,7 @@ def devops_cli(state: dict, args: list[str]) -> str:
         ):
             if key not in spec:
                 raise Refused(f"Bad Request(400): {key} is required", 1)
-        import uuid
-
-        spec["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, spec["name"]))
+        spec["id"] = stable_id(spec["name"])
         spec["authorization"]["parameters"].update(federation(spec, options))
         devops.setdefault("connections", []).append(spec)
         return ""
@@ -742,10 +748,8 @@ def deploy_identities(state: dict, template: Path, parameters: dict) -> None:
     devops = json.loads(parameters.get("azureDevOpsSubjects") or "{}")
     identities = state.setdefault("identities", {})
     client_ids = {}
-    import uuid
-
     for key, identity in config["identities"].items():
-        client_id = str(uuid.uuid5(uuid.NAMESPACE_URL, identity["name"]))
+        client_id = stable_id(identity["name"])
         client_ids[key] = client_id
         credentials = [
             {"issuer": "https://token.actions.githubusercontent.com",

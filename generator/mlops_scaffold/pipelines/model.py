@@ -313,8 +313,9 @@ class PipelineFile:
         job and what it waits for, Azure templates read from ``root`` (the
         repository; None: the file alone, templates unknown). Raises
         ExpressionError for a template expression that does not parse.
-        Computed once for the file as read (its data, provider and kind)."""
-        key = (root, branch, id(self.data), self.provider, self.kind)
+        Computed once per root and branch (and provider and kind, which
+        discovery may set after reading)."""
+        key = (root, branch, self.provider, self.kind)
         if key not in self._graphs:
             self._graphs[key] = job_graph(
                 self.mapping,
